@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { defineTaskContract } from "../contract/task-contract.js";
+import { Risk } from "../contract/task-contract.js";
+
+/**
+ * The callback task behind every `Approve …` state. It stores the pending approval (with the task
+ * token, which never leaves the store) and notifies approvers; Step Functions waits until the
+ * respond path calls SendTaskSuccess or SendTaskFailure(Rejected), or the state times out.
+ */
+export default defineTaskContract({
+  name: "approval.request",
+  summary: "Store a pending approval for a risky step and notify its approvers",
+  risk: "read",
+  csf: ["RS.MA"],
+  input: z.object({
+    taskToken: z.string().min(1),
+    incidentId: z.string(),
+    executionId: z.string(),
+    runbookId: z.string(),
+    stepId: z.string(),
+    stepTitle: z.string(),
+    task: z.string(),
+    risk: Risk,
+    plan: z.object({ digest: z.string(), summary: z.string(), changes: z.number().int() }),
+    approvers: z.array(z.string()).min(1),
+    requiredApprovals: z.number().int().min(1).max(2),
+    timeoutSeconds: z.number().int().positive(),
+    onTimeout: z.enum(["abort", "escalate", "proceed"]),
+    escalation: z.boolean(),
+  }),
+  output: z.object({
+    approvalId: z.string(),
+    approvers: z.array(z.string()),
+    decidedAt: z.string(),
+  }),
+  iam: [
+    { actions: ["dynamodb:PutItem"], resources: ["{table:approvals}"] },
+    { actions: ["dynamodb:GetItem"], resources: ["{table:incidents}"] },
+    { actions: ["sns:Publish"], resources: ["{topic:approvals}"] },
+  ],
+});

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { defineTaskContract } from "../contract/task-contract.js";
+
+/**
+ * The last state of every post-incident phase, also after a failed or rejected phase: writes the
+ * post-incident report and metrics from the incident record, and marks the incident closed.
+ */
+export default defineTaskContract({
+  name: "audit.close-incident",
+  summary: "Write the post-incident report and metrics, and close the incident",
+  risk: "read",
+  csf: ["RS.MA", "ID.IM"],
+  input: z.object({
+    incidentId: z.string(),
+    failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  }),
+  output: z.object({
+    reportLocation: z.string(),
+    status: z.enum(["resolved", "failed"]),
+  }),
+  iam: [
+    { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: ["{table:incidents}"] },
+    { actions: ["s3:GetObject", "s3:PutObject"], resources: ["{bucket:audit}/*"] },
+  ],
+});
