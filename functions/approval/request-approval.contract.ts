@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { Risk } from "../contract/task-contract.js";
+import { PlanSummary } from "../incident/document.js";
 
 /**
  * The callback task behind every `Approve …` state. It stores the pending approval (with the task
@@ -21,7 +22,8 @@ export default defineTaskContract({
     stepTitle: z.string(),
     task: z.string(),
     risk: Risk,
-    plan: z.object({ digest: z.string(), summary: z.string(), changes: z.number().int() }),
+    /** One plan, or one per item of a `foreach` step; approvers see and confirm all of them. */
+    plans: z.array(PlanSummary).min(1),
     approvers: z.array(z.string()).min(1),
     requiredApprovals: z.number().int().min(1).max(2),
     timeoutSeconds: z.number().int().positive(),

@@ -12,7 +12,8 @@ export default defineTaskContract({
   csf: ["RS.MA", "ID.IM"],
   input: z.object({
     incidentId: z.string(),
-    failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+    /** The incident document as the phase ends; its `failure` says whether an earlier phase failed. */
+    document: z.record(z.string(), z.unknown()),
   }),
   output: z.object({
     reportLocation: z.string(),

@@ -61,6 +61,8 @@ export interface TaskContract<I extends TaskInputSchema = TaskInputSchema, O ext
   readonly undo?: UndoDeclaration;
   /** How the dry run works, in one line, for reviewers and approvers. */
   readonly plan?: string;
+  /** How long one invocation may run before the state times out; 120 s unless the work is long. */
+  readonly timeoutSeconds?: number;
 }
 
 const TASK_NAME = /^[a-z][a-z0-9]*\.[a-z][a-z0-9-]*$/;
@@ -88,6 +90,7 @@ export function defineTaskContract<I extends TaskInputSchema, O extends TaskOutp
   }
   if (contract.risk !== "read" && contract.undo === undefined) problems.push(`a ${contract.risk} task must declare how it is undone`);
   if (contract.risk !== "read" && contract.plan === undefined) problems.push(`a ${contract.risk} task must declare how it plans (dry run)`);
+  if (contract.timeoutSeconds !== undefined && (contract.timeoutSeconds < 1 || contract.timeoutSeconds > 900)) problems.push("timeoutSeconds must be 1 to 900 (the Lambda maximum)");
   if (contract.csf.length === 0) problems.push("a task must carry at least one NIST CSF tag");
   if (problems.length > 0) {
     throw new TaskContractError(`task ${contract.name}: ${problems.join("; ")}`);

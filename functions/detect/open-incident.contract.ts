@@ -18,7 +18,7 @@ export default defineTaskContract({
     runbook: z.object({ id: z.string(), revision: z.string() }),
     executionId: z.string(),
   }),
-  output: IncidentDocument.omit({ step: true, failure: true }),
+  output: IncidentDocument.omit({ step: true, failure: true, closure: true }),
   iam: [
     { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources: ["{table:incidents}"] },
     { actions: ["s3:PutObject"], resources: ["{bucket:audit}/*"] },

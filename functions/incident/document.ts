@@ -87,11 +87,14 @@ export const IncidentPermission = z.object({
   cidr: Cidr,
 });
 
+/** What a task's dry run returns to the workflow; the full plan stays in the incident record. */
+export const PlanSummary = z.object({ digest: z.string(), summary: z.string(), changes: z.number().int().min(0) });
+
 /** Scratch space of the step that is running: its plan, its approval, its last error. */
 export const StepScratch = z.object({
-  plan: z
-    .object({ digest: z.string(), summary: z.string(), changes: z.number().int() })
-    .optional(),
+  plan: PlanSummary.optional(),
+  /** The per-item plans of a `foreach` step. */
+  plans: z.array(PlanSummary).optional(),
   approval: z
     .object({ approvalId: z.string(), approvers: z.array(z.string()), decidedAt: z.string() })
     .optional(),
@@ -99,7 +102,7 @@ export const StepScratch = z.object({
 });
 
 export const IncidentDocument = z.object({
-  incidentId: z.string().regex(/^inc-[a-z0-9-]{8,64}$/),
+  incidentId: z.string().regex(/^inc-[a-z0-9-]{8,60}$/),
   /** True when the event joined an incident that was already open: later phases are skipped. */
   duplicate: z.boolean(),
   runbook: z.object({ id: z.string(), revision: z.string() }),
@@ -111,7 +114,10 @@ export const IncidentDocument = z.object({
   network: IncidentNetwork.optional(),
   permission: IncidentPermission.optional(),
   step: StepScratch.optional(),
+  /** Set by the incident machine when a phase failed; post-incident still runs. */
   failure: z.object({ Error: z.string(), Cause: z.string() }).optional(),
+  /** Set by the last state of post-incident. */
+  closure: z.object({ reportLocation: z.string(), status: z.enum(["resolved", "failed"]) }).optional(),
 });
 export type IncidentDocument = z.infer<typeof IncidentDocument>;
 

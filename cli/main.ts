@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { registerCompile } from "./commands/compile.js";
+import { registerGraph } from "./commands/graph.js";
+import { registerLint, UsageError } from "./commands/lint.js";
+import { registerRunbooks } from "./commands/runbooks.js";
+import { registerTasks } from "./commands/tasks.js";
+import { EXIT, paint } from "./output.js";
+
+const program = new Command()
+  .name("irflow")
+  .description("Incident-response workflows for AWS: markdown runbooks compiled to Step Functions")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(paint.red(text)) });
+
+program.addHelpText(
+  "after",
+  `
+Exit codes: 0 success, 1 problems found (invalid or stale runbooks), 2 usage error, 3 internal error.`,
+);
+
+registerLint(program);
+registerCompile(program);
+registerGraph(program);
+registerRunbooks(program);
+registerTasks(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here with code 0; everything else commander raises is usage.
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`${paint.red("error:")} ${error.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`${paint.red("internal error:")} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { findTask } from "../functions/registry.js";
+import { type Diagnostic } from "./diagnostics.js";
+import { compileRunbookSource, type CompiledRunbook } from "./compiler/compile-runbook.js";
+import { buildManifest, definitionPath, type Manifest } from "./compiler/manifest.js";
+import { registryCatalogue } from "./compiler/task-catalogue.js";
+
+export interface ProjectCompilation {
+  readonly compiled: readonly CompiledRunbook[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Generated files by path relative to workflows/generated/, only when nothing failed. */
+  readonly files?: ReadonlyMap<string, string>;
+  readonly manifest?: Manifest;
+}
+
+/** Markdown files of a runbooks folder, sorted so output is deterministic. */
+export function listRunbookFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".md") && entry.name !== "README.md")
+    .map((entry) => join(directory, entry.name))
+    .sort();
+}
+
+/**
+ * Compiles a set of runbook files together: each file alone, then the checks that span files
+ * (unique runbook ids), then the generated definitions and the manifest.
+ */
+export function compileProject(files: readonly string[], root: string): ProjectCompilation {
+  const compiled: CompiledRunbook[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const ids = new Map<string, string>();
+  for (const path of files) {
+    const file = relative(root, path) || path;
+    const result = compileRunbookSource(file, readFileSync(path, "utf8"), { tasks: registryCatalogue });
+    diagnostics.push(...result.diagnostics);
+    if (!result.compiled) continue;
+    const { runbook } = result.compiled;
+    const other = ids.get(runbook.id);
+    if (other) {
+      diagnostics.push({ file, line: runbook.frontMatterYaml.positionOf(["id"]).line, column: 1, severity: "error", code: "duplicate-runbook-id", message: `runbook id "${runbook.id}" is already used by ${other}`, hint: "runbook ids name state machines and must be unique" });
+      continue;
+    }
+    ids.set(runbook.id, file);
+    compiled.push(result.compiled);
+  }
+  if (diagnostics.some((d) => d.severity === "error")) return { compiled, diagnostics };
+  const manifest = buildManifest(compiled, findTask);
+  const files_ = new Map<string, string>();
+  for (const { runbook, machines } of compiled) {
+    for (const machine of machines) files_.set(definitionPath(runbook.id, machine.name), toJson(machine.definition));
+  }
+  files_.set("manifest.json", toJson(manifest));
+  return { compiled, diagnostics, files: files_, manifest };
+}
+
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

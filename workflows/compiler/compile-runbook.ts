@@ -1,0 +1,89 @@
+import type { Diagnostic } from "../diagnostics.js";
+import { parseRunbook } from "../runbook/parse-runbook.js";
+import type { Runbook } from "../runbook/runbook.js";
+import { PHASES, type Phase } from "../runbook/schema.js";
+import { analyseRunbook, type AnalysedRunbook, type TaskCatalogue } from "./analyse-runbook.js";
+import { PLACEHOLDER, type StateMachine } from "./asl.js";
+import { triggerRule, type TriggerRule } from "./event-patterns.js";
+import { buildIncidentMachine } from "./incident-machine.js";
+import { lintAsl } from "./lint-asl.js";
+import { buildPhaseMachine, phaseTimeout } from "./phase-machine.js";
+import { validateAsl } from "./validate-asl.js";
+
+export type MachineName = Phase | "incident";
+export const MACHINE_NAMES: readonly MachineName[] = [...PHASES, "incident"];
+
+export interface CompiledMachine {
+  readonly name: MachineName;
+  readonly definition: StateMachine;
+  /** Tasks the machine invokes, sorted: what its role may invoke and nothing more. */
+  readonly tasks: readonly string[];
+  /** Machines it starts (the incident machine starts its phases). */
+  readonly starts: readonly string[];
+}
+
+export interface CompiledRunbook {
+  readonly runbook: Runbook;
+  readonly analysed: AnalysedRunbook;
+  readonly machines: readonly CompiledMachine[];
+  readonly triggers: readonly TriggerRule[];
+}
+
+export interface CompileOptions {
+  readonly tasks: TaskCatalogue;
+  /** Skip asl-validator (the benchmark measures it separately); our own lint always runs. */
+  readonly skipAslValidator?: boolean;
+}
+
+/** Parses, checks and compiles one runbook file; never throws for a bad runbook. */
+export function compileRunbookSource(file: string, text: string, options: CompileOptions): { compiled?: CompiledRunbook; diagnostics: Diagnostic[] } {
+  const parsed = parseRunbook(file, text);
+  if (!parsed.runbook) return { diagnostics: [...parsed.diagnostics] };
+  const { analysed, diagnostics } = analyseRunbook(parsed.runbook, options.tasks);
+  const all = [...parsed.diagnostics, ...diagnostics];
+  if (!analysed) return { diagnostics: all };
+  const compiled = buildMachines(analysed);
+  const problems = compiled.machines.flatMap((machine) => checkMachine(machine, analysed.runbook, options));
+  if (problems.length > 0) {
+    // A machine that fails validation is a compiler defect, not an author's: say so plainly.
+    return {
+      diagnostics: [
+        ...all,
+        ...problems.map((message) => ({ file, line: 1, column: 1, severity: "error" as const, code: "generated-asl", message, hint: "this is a bug in irflow's compiler; please report it with the runbook" })),
+      ],
+    };
+  }
+  return { compiled, diagnostics: all };
+}
+
+function buildMachines(analysed: AnalysedRunbook): CompiledRunbook {
+  const { runbook } = analysed;
+  const timeouts = new Map<Phase, number>();
+  const machines: CompiledMachine[] = PHASES.map((phase) => {
+    const steps = analysed.phases.get(phase) ?? [];
+    const definition = buildPhaseMachine(runbook, phase, steps);
+    timeouts.set(phase, definition.TimeoutSeconds ?? phaseTimeout(steps));
+    return describe(phase, definition);
+  });
+  machines.push(describe("incident", buildIncidentMachine(runbook, timeouts)));
+  return { runbook, analysed, machines, triggers: runbook.triggers.map(triggerRule) };
+}
+
+function describe(name: MachineName, definition: StateMachine): CompiledMachine {
+  const tasks = new Set<string>();
+  const starts = new Set<string>();
+  for (const match of JSON.stringify(definition).matchAll(PLACEHOLDER)) {
+    (match[1] === "Task" ? tasks : starts).add(match[2]!);
+  }
+  return { name, definition, tasks: [...tasks].sort(), starts: [...starts].sort() };
+}
+
+function checkMachine(machine: CompiledMachine, runbook: Runbook, options: CompileOptions): string[] {
+  const where = `${runbook.id}/${machine.name}`;
+  const lint = lintAsl(machine.definition, {
+    isTask: (name) => options.tasks.find(name) !== undefined,
+    isMachine: (name) => name.startsWith(`${runbook.id}/`) && (PHASES as readonly string[]).includes(name.slice(runbook.id.length + 1)),
+  });
+  const validator = options.skipAslValidator ? [] : validateAsl(machine.definition);
+  return [...validator.map((p) => `${where}: asl-validator: ${p}`), ...lint.map((p) => `${where}: lint: ${p}`)];
+}

@@ -1,0 +1,286 @@
+import { SYSTEM_TASKS } from "../../functions/registry.js";
+import type { Runbook } from "../runbook/runbook.js";
+import { PHASE_TITLES, type Phase } from "../runbook/schema.js";
+import type { AnalysedStep, ApprovalGate } from "./analyse-runbook.js";
+import { TRANSIENT_ERRORS } from "./analyse-runbook.js";
+import { RESOURCES, taskPlaceholder, type AslObject, type Catcher, type MapState, type Retrier, type State, type StateMachine, type TaskState } from "./asl.js";
+import { provenance } from "./provenance.js";
+
+const SYSTEM_RETRY: Retrier = { ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: "FULL" };
+const LAMBDA_ERRORS_ONLY: Retrier = { ...SYSTEM_RETRY, ErrorEquals: TRANSIENT_ERRORS.filter((e) => e.startsWith("Lambda.")) };
+const PHASE_FAILED = "Phase failed";
+const ERROR_PATH = "$.step.error";
+
+/** State names of one step: the Choice that guards it, its plan, approvals and action. */
+export function stateNames(title: string) {
+  return {
+    check: `Check: ${title}`,
+    plan: `Plan: ${title}`,
+    approve: `Approve: ${title}`,
+    escalate: `Escalate: ${title}`,
+    act: title,
+    recordFailure: `Record failure: ${title}`,
+  };
+}
+
+/**
+ * One phase's state machine: its steps in order, each as a small readable group of states
+ * (`Check:` → `Plan:` → `Approve:` → action), with failures recorded before the phase fails.
+ * Detect opens the incident first; post-incident always ends by closing it.
+ */
+export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonly AnalysedStep[]): StateMachine {
+  const heading = runbook.phases.find((p) => p.phase === phase)?.heading;
+  const systemComment = (note: string) => provenance(runbook.file, heading, runbook.revision, note);
+  const done = `${PHASE_TITLES[phase]} complete`;
+  const states: Record<string, State> = {};
+  const order: string[] = [];
+  const add = (name: string, state: State): void => {
+    states[name] = state;
+    order.push(name);
+  };
+
+  const firstStateOf = (step: AnalysedStep): string => {
+    const names = stateNames(step.step.title);
+    return step.condition ? names.check : step.approval ? names.plan : names.act;
+  };
+  const closing = phase === "post-incident" ? "Close incident" : done;
+  const entry = (index: number): string => (index < steps.length ? firstStateOf(steps[index]!) : closing);
+
+  let startAt = entry(0);
+  if (phase === "detect") {
+    startAt = "Open incident";
+    add("Open incident", openIncidentState(runbook, systemComment("normalise the event; open or join the incident"), "Joined an open incident?"));
+    add("Joined an open incident?", {
+      Type: "Choice",
+      Comment: systemComment("a duplicate event joins the open incident and changes nothing"),
+      Choices: [{ And: [{ Variable: "$.duplicate", IsPresent: true }, { Variable: "$.duplicate", BooleanEquals: true }], Next: done }],
+      Default: entry(0),
+    });
+  }
+
+  let failureUsed = false;
+  steps.forEach((step, index) => {
+    const next = entry(index + 1);
+    for (const [name, state] of stepStates(runbook, step, next)) add(name, state);
+    failureUsed = true;
+  });
+
+  if (phase === "post-incident") {
+    add("Close incident", closeIncidentState(runbook, systemComment("write the post-incident report and close the incident"), done));
+  }
+  add(done, { Type: "Succeed", Comment: systemComment(`end of the ${PHASE_TITLES[phase]} phase`) });
+  if (failureUsed) {
+    add(PHASE_FAILED, { Type: "Fail", Comment: systemComment("a step failed, was rejected or timed out; the failure is recorded"), ErrorPath: `${ERROR_PATH}.Error`, CausePath: `${ERROR_PATH}.Cause` });
+  }
+
+  return {
+    Comment: `irflow ${runbook.id}: ${PHASE_TITLES[phase]} phase of "${runbook.title}" — ${runbook.file} sha256:${runbook.revision.slice(0, 12)}`,
+    QueryLanguage: "JSONPath",
+    StartAt: startAt,
+    TimeoutSeconds: phaseTimeout(steps),
+    States: Object.fromEntries(order.map((name) => [name, states[name]!])),
+  };
+}
+
+function stepStates(runbook: Runbook, analysed: AnalysedStep, next: string): [string, State][] {
+  const { step, approval } = analysed;
+  const names = stateNames(step.title);
+  const comment = (note?: string) => provenance(runbook.file, step.heading, step.hash, note);
+  const onError: Catcher[] = [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: names.recordFailure }];
+  const out: [string, State][] = [];
+
+  if (analysed.condition) {
+    out.push([names.check, { Type: "Choice", Comment: comment("run only when the condition holds"), Choices: [{ ...analysed.condition, Next: approval ? names.plan : names.act }], Default: next }]);
+  }
+  if (approval) {
+    out.push([names.plan, invocation(runbook, analysed, "plan", comment("dry run: what would change"), names.approve, onError)]);
+    const timeoutTarget = approval.onTimeout === "escalate" ? names.escalate : approval.onTimeout === "proceed" ? names.act : names.recordFailure;
+    out.push([names.approve, approvalState(runbook, analysed, approval, false, comment("wait for a human decision"), names.act, timeoutTarget, names.recordFailure)]);
+    if (approval.onTimeout === "escalate") {
+      out.push([names.escalate, approvalState(runbook, analysed, approval, true, comment("nobody answered: ask the escalation approvers"), names.act, names.recordFailure, names.recordFailure)]);
+    }
+  }
+  out.push([names.act, invocation(runbook, analysed, "run", comment(), next, onError)]);
+  out.push([names.recordFailure, recordFailureState(runbook, analysed, comment("record why the step stopped"))]);
+  return out;
+}
+
+/** Payload context every task receives: who is running it, for which incident and step. */
+function taskContext(runbook: Runbook, analysed: AnalysedStep): AslObject {
+  const { step, contract } = analysed;
+  const block = step.block;
+  return {
+    "incidentId.$": "$.incidentId",
+    "executionId.$": "$$.Execution.Id",
+    runbookId: runbook.id,
+    stepId: step.id,
+    task: contract.name,
+    ...(block["allow-exempt"] !== undefined ? { allowExempt: block["allow-exempt"] } : {}),
+    ...(block["max-changes"] !== undefined ? { maxChanges: block["max-changes"] } : {}),
+  };
+}
+
+function invocation(runbook: Runbook, analysed: AnalysedStep, mode: "plan" | "run", comment: string, next: string, onError: Catcher[]): TaskState | MapState {
+  const { contract } = analysed;
+  const planning = mode === "plan";
+  const resultSelector: AslObject | undefined = planning
+    ? { "digest.$": "$.Payload.digest", "summary.$": "$.Payload.summary", "changes.$": "$.Payload.changes" }
+    : analysed.save
+      ? Object.fromEntries(analysed.save.fields.map((field) => [`${field}.$`, `$.Payload.${field}`]))
+      : undefined;
+  const resultPath = planning ? (analysed.foreach ? "$.step.plans" : "$.step.plan") : (analysed.save?.path ?? null);
+
+  if (!analysed.foreach) {
+    return {
+      Type: "Task",
+      Comment: comment,
+      Resource: RESOURCES.lambdaInvoke,
+      Parameters: { FunctionName: taskPlaceholder(contract.name), Payload: { mode, input: analysed.input, context: taskContext(runbook, analysed) } },
+      ...(resultSelector ? { ResultSelector: resultSelector } : {}),
+      ResultPath: resultPath,
+      TimeoutSeconds: analysed.timeoutSeconds,
+      Retry: [analysed.retry],
+      Catch: onError,
+      Next: next,
+    };
+  }
+  // foreach: the task input is built per item in ItemSelector, where `$` is still the document.
+  const inner = `${planning ? "Plan" : "Run"} ${contract.name} for one item`;
+  return {
+    Type: "Map",
+    Comment: comment,
+    ItemsPath: analysed.foreach.itemsPath,
+    ItemSelector: { input: analysed.input, context: { ...taskContext(runbook, analysed), "item.$": "$$.Map.Item.Index" } },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "INLINE" },
+      StartAt: inner,
+      States: {
+        [inner]: {
+          Type: "Task",
+          Comment: comment,
+          Resource: RESOURCES.lambdaInvoke,
+          Parameters: { FunctionName: taskPlaceholder(contract.name), Payload: { mode, "input.$": "$.input", "context.$": "$.context" } },
+          ...(resultSelector ? { ResultSelector: resultSelector } : { ResultSelector: { "ok.$": "$.StatusCode" } }),
+          TimeoutSeconds: analysed.timeoutSeconds,
+          Retry: [analysed.retry],
+          End: true,
+        },
+      },
+    },
+    MaxConcurrency: analysed.foreach.maxConcurrency,
+    ResultPath: resultPath,
+    Catch: onError,
+    Next: next,
+  };
+}
+
+function approvalState(runbook: Runbook, analysed: AnalysedStep, gate: ApprovalGate, escalation: boolean, comment: string, next: string, onTimeout: string, onFailure: string): TaskState {
+  const { step, contract } = analysed;
+  return {
+    Type: "Task",
+    Comment: comment,
+    Resource: RESOURCES.lambdaInvokeCallback,
+    Parameters: {
+      FunctionName: taskPlaceholder(SYSTEM_TASKS.requestApproval),
+      Payload: {
+        "taskToken.$": "$$.Task.Token",
+        "incidentId.$": "$.incidentId",
+        "executionId.$": "$$.Execution.Id",
+        runbookId: runbook.id,
+        stepId: step.id,
+        stepTitle: step.title,
+        task: contract.name,
+        risk: contract.risk,
+        "plans.$": analysed.foreach ? "$.step.plans" : "States.Array($.step.plan)",
+        approvers: [...(escalation ? (gate.escalationApprovers ?? gate.approvers) : gate.approvers)],
+        requiredApprovals: gate.requiredApprovals,
+        timeoutSeconds: gate.timeoutSeconds,
+        onTimeout: escalation ? "abort" : gate.onTimeout,
+        escalation,
+      },
+    },
+    ResultPath: "$.step.approval",
+    TimeoutSeconds: gate.timeoutSeconds,
+    Retry: [LAMBDA_ERRORS_ONLY],
+    Catch: [
+      { ErrorEquals: ["States.Timeout"], ResultPath: ERROR_PATH, Next: onTimeout },
+      { ErrorEquals: ["Rejected"], ResultPath: ERROR_PATH, Next: onFailure },
+      { ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: onFailure },
+    ],
+    Next: next,
+  };
+}
+
+function recordFailureState(runbook: Runbook, analysed: AnalysedStep, comment: string): TaskState {
+  return {
+    Type: "Task",
+    Comment: comment,
+    Resource: RESOURCES.lambdaInvoke,
+    Parameters: {
+      FunctionName: taskPlaceholder(SYSTEM_TASKS.recordFailure),
+      Payload: {
+        mode: "run",
+        input: { "incidentId.$": "$.incidentId", stepId: analysed.step.id, "error.$": ERROR_PATH },
+        context: { ...taskContext(runbook, analysed), task: SYSTEM_TASKS.recordFailure },
+      },
+    },
+    ResultPath: null,
+    TimeoutSeconds: 60,
+    Retry: [SYSTEM_RETRY],
+    Next: PHASE_FAILED,
+  };
+}
+
+function openIncidentState(runbook: Runbook, comment: string, next: string): TaskState {
+  return {
+    Type: "Task",
+    Comment: comment,
+    Resource: RESOURCES.lambdaInvoke,
+    Parameters: {
+      FunctionName: taskPlaceholder(SYSTEM_TASKS.openIncident),
+      Payload: {
+        mode: "run",
+        input: { "event.$": "$", runbook: { id: runbook.id, revision: runbook.revision }, "executionId.$": "$$.Execution.Id" },
+        context: { "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "detect/open-incident", task: SYSTEM_TASKS.openIncident },
+      },
+    },
+    // The event is replaced by the incident document the task returns.
+    OutputPath: "$.Payload",
+    TimeoutSeconds: 60,
+    Retry: [SYSTEM_RETRY],
+    Next: next,
+  };
+}
+
+function closeIncidentState(runbook: Runbook, comment: string, next: string): TaskState {
+  return {
+    Type: "Task",
+    Comment: comment,
+    Resource: RESOURCES.lambdaInvoke,
+    Parameters: {
+      FunctionName: taskPlaceholder(SYSTEM_TASKS.closeIncident),
+      Payload: {
+        mode: "run",
+        input: { "incidentId.$": "$.incidentId", "document.$": "$" },
+        context: { "incidentId.$": "$.incidentId", "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "post-incident/close-incident", task: SYSTEM_TASKS.closeIncident },
+      },
+    },
+    ResultSelector: { "reportLocation.$": "$.Payload.reportLocation", "status.$": "$.Payload.status" },
+    ResultPath: "$.closure",
+    TimeoutSeconds: 120,
+    Retry: [SYSTEM_RETRY],
+    Next: next,
+  };
+}
+
+/** An upper bound on a phase's duration: every task with its retries, every approval wait. */
+export function phaseTimeout(steps: readonly AnalysedStep[]): number {
+  let total = 900;
+  for (const step of steps) {
+    const attempts = step.retry.MaxAttempts + 1;
+    const taskBound = step.timeoutSeconds * attempts + (step.retry.MaxDelaySeconds ?? 60) * step.retry.MaxAttempts;
+    total += step.approval ? taskBound * 2 : taskBound;
+    if (step.approval) total += step.approval.timeoutSeconds * (step.approval.onTimeout === "escalate" ? 2 : 1);
+  }
+  return total;
+}

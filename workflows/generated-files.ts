@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+
+export interface Drift {
+  readonly changed: readonly string[];
+  readonly missing: readonly string[];
+  readonly extra: readonly string[];
+}
+
+function listFiles(directory: string): string[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(directory, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+/** How the committed generated files differ from what the runbooks compile to now. */
+export function compareGenerated(directory: string, expected: ReadonlyMap<string, string>): Drift {
+  const present = listFiles(directory);
+  const changed: string[] = [];
+  const missing: string[] = [];
+  for (const [path, content] of expected) {
+    const full = join(directory, path);
+    if (!existsSync(full)) missing.push(path);
+    else if (readFileSync(full, "utf8") !== content) changed.push(path);
+  }
+  const extra = present.filter((path) => !expected.has(path));
+  return { changed, missing, extra };
+}
+
+export function isFresh(drift: Drift): boolean {
+  return drift.changed.length + drift.missing.length + drift.extra.length === 0;
+}
+
+/** Writes exactly the expected files, removing generated files no runbook produces any more. */
+export function writeGenerated(directory: string, expected: ReadonlyMap<string, string>): Drift {
+  const drift = compareGenerated(directory, expected);
+  for (const path of [...drift.changed, ...drift.missing]) {
+    const full = join(directory, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, expected.get(path)!);
+  }
+  for (const path of drift.extra) rmSync(join(directory, path));
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const full = join(directory, entry.name);
+    if (entry.isDirectory() && readdirSync(full).length === 0) rmSync(full, { recursive: true });
+  }
+  return drift;
+}

@@ -1,0 +1,220 @@
+import { createHash } from "node:crypto";
+import type { Code, Heading, Root, Yaml } from "mdast";
+import { fromMarkdown } from "mdast-util-from-markdown";
+import { frontmatterFromMarkdown } from "mdast-util-frontmatter";
+import { toString } from "mdast-util-to-string";
+import { frontmatter } from "micromark-extension-frontmatter";
+import { closest, DiagnosticBag, type Diagnostic, type SourcePosition } from "../diagnostics.js";
+import { LocatedYaml } from "./located-yaml.js";
+import type { Runbook, RunbookPhase, RunbookStep } from "./runbook.js";
+import { FrontMatter, PHASE_TITLES, PHASES, StepBlock, Trigger, TRIGGER_KINDS, TRIGGER_SCHEMAS, type Phase } from "./schema.js";
+
+export interface ParseResult {
+  readonly runbook?: Runbook;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const MAX_RUNBOOK_BYTES = 512 * 1024;
+const MAX_STATE_NAME = 72; // Step Functions allows 80; "Approve: " and friends need room
+
+/**
+ * Reads a markdown runbook: YAML front matter, `##` phase sections, `###` steps, each with one
+ * fenced `step` block. Prose stays prose; only the structure and the blocks are interpreted.
+ * Never throws on bad input: every problem becomes a diagnostic with file, line and column.
+ */
+export function parseRunbook(file: string, text: string): ParseResult {
+  const bag = new DiagnosticBag(file);
+  if (Buffer.byteLength(text) > MAX_RUNBOOK_BYTES) {
+    bag.error({ line: 1, column: 1 }, "too-large", `runbook is larger than ${MAX_RUNBOOK_BYTES / 1024} KiB`, "split it into several runbooks");
+    return { diagnostics: bag.items };
+  }
+  const tree: Root = fromMarkdown(text, { extensions: [frontmatter(["yaml"])], mdastExtensions: [frontmatterFromMarkdown(["yaml"])] });
+
+  const front = tree.children[0]?.type === "yaml" ? (tree.children[0] as Yaml) : undefined;
+  const header = front ? readFrontMatter(front, bag) : undefined;
+  if (!front) {
+    bag.error({ line: 1, column: 1 }, "missing-front-matter", "a runbook starts with YAML front matter between --- lines", "add id, title, severity, triggers and approvers");
+  }
+
+  const steps = readSections(tree, text, bag);
+  if (bag.hasErrors || !header) return { diagnostics: bag.items };
+
+  return {
+    runbook: {
+      file,
+      id: header.frontMatter.id,
+      title: header.frontMatter.title,
+      frontMatter: header.frontMatter,
+      triggers: header.triggers,
+      frontMatterYaml: header.yaml,
+      revision: sha256(text),
+      phases: steps,
+    },
+    diagnostics: bag.items,
+  };
+}
+
+function readFrontMatter(node: Yaml, bag: DiagnosticBag): { frontMatter: FrontMatter; triggers: Trigger[]; yaml: LocatedYaml } | undefined {
+  const yaml = new LocatedYaml(node.value, { line: (node.position?.start.line ?? 1) + 1, column: 1 });
+  if (!yaml.reportSyntax(bag, "front-matter-syntax")) return undefined;
+  const parsed = FrontMatter.safeParse(yaml.toJS());
+  if (!parsed.success) {
+    yaml.reportIssues(bag, "front-matter", parsed.error.issues, (path) => `front matter ${describePath(path)}`);
+    return undefined;
+  }
+  const triggers: Trigger[] = [];
+  parsed.data.triggers.forEach((raw, index) => {
+    const trigger = readTrigger(raw, index, yaml, bag);
+    if (trigger) triggers.push(trigger);
+  });
+  return { frontMatter: parsed.data, triggers, yaml };
+}
+
+function readTrigger(raw: unknown, index: number, yaml: LocatedYaml, bag: DiagnosticBag): Trigger | undefined {
+  const at = yaml.positionOf(["triggers", index]);
+  const kinds = raw !== null && typeof raw === "object" ? Object.keys(raw).filter((key) => (TRIGGER_KINDS as readonly string[]).includes(key)) : [];
+  if (kinds.length !== 1) {
+    const keys = raw !== null && typeof raw === "object" ? Object.keys(raw) : [];
+    const guess = keys.map((key) => closest(key, TRIGGER_KINDS)).find(Boolean);
+    bag.error(at, "trigger", `triggers[${index}] must have exactly one of ${TRIGGER_KINDS.join(", ")}`, guess ? `did you mean "${guess}"?` : undefined);
+    return undefined;
+  }
+  const kind = kinds[0] as (typeof TRIGGER_KINDS)[number];
+  const parsed = TRIGGER_SCHEMAS[kind].safeParse(raw);
+  if (!parsed.success) {
+    yaml.reportIssues(bag, "trigger", parsed.error.issues, (path) => `triggers[${index}] ${describePath(path)}`.trimEnd());
+    return undefined;
+  }
+  return parsed.data;
+}
+
+interface OpenStep {
+  readonly title: string;
+  readonly heading: SourcePosition;
+  readonly phase: Phase | undefined;
+  block?: Code;
+}
+
+function readSections(tree: Root, text: string, bag: DiagnosticBag): RunbookPhase[] {
+  const phases = new Map<Phase, { heading: SourcePosition; steps: RunbookStep[] }>();
+  const seenIds = new Map<string, SourcePosition>();
+  let section: { phase: Phase | undefined; title: string; heading: SourcePosition; reported: boolean } | undefined;
+  let step: OpenStep | undefined;
+
+  const closeStep = (): void => {
+    if (!step) return;
+    if (step.phase && step.block) {
+      const built = readStep(step.phase, step, step.block, text, bag, seenIds);
+      if (built) phases.get(step.phase)?.steps.push(built);
+    } else if (step.phase && !step.block) {
+      bag.warning(step.heading, "manual-step", `step "${step.title}" has no step block, so it is left to people`, "add a ```step block to automate it, or keep it as written guidance");
+    }
+    step = undefined;
+  };
+
+  for (const node of tree.children) {
+    if (node.type === "heading") {
+      const heading = node as Heading;
+      const title = toString(heading).trim();
+      const at = positionOf(heading);
+      if (heading.depth <= 2) closeStep();
+      if (heading.depth === 2) {
+        const phase = phaseOf(title);
+        section = { phase, title, heading: at, reported: false };
+        if (phase) {
+          const previous = phases.get(phase);
+          const later = [...phases.keys()].find((seen) => PHASES.indexOf(seen) > PHASES.indexOf(phase));
+          if (previous) bag.error(at, "duplicate-phase", `phase "${PHASE_TITLES[phase]}" appears twice (first at line ${previous.heading.line})`, "merge the two sections");
+          else if (later) bag.error(at, "phase-order", `phase "${PHASE_TITLES[phase]}" comes after "${PHASE_TITLES[later]}"`, `phases run in this order: ${PHASES.map((p) => PHASE_TITLES[p]).join(", ")}`);
+          else phases.set(phase, { heading: at, steps: [] });
+        }
+      } else if (heading.depth === 3) {
+        closeStep();
+        step = { title, heading: at, phase: section?.phase };
+      }
+      continue;
+    }
+    if (node.type === "code" && node.lang === "step") {
+      const code = node;
+      const at = positionOf(code);
+      if (!section || !step) {
+        bag.error(at, "orphan-step-block", "a step block must sit under a ### step heading inside a ## phase section", "add a ### heading naming the step above this block");
+      } else if (!section.phase) {
+        if (!section.reported) {
+          const guess = closest(section.title, Object.values(PHASE_TITLES), 6);
+          bag.error(section.heading, "unknown-phase", `"${section.title}" is not an incident-response phase, yet it holds steps`, guess ? `did you mean "${guess}"? Phases: ${Object.values(PHASE_TITLES).join(", ")}` : `phases: ${Object.values(PHASE_TITLES).join(", ")}`);
+          section.reported = true;
+        }
+      } else if (step.block) {
+        bag.error(at, "two-step-blocks", `step "${step.title}" has more than one step block`, "give each block its own ### heading");
+      } else {
+        step.block = code;
+      }
+    }
+  }
+  closeStep();
+
+  return PHASES.map((phase) => {
+    const found = phases.get(phase);
+    return found ? { phase, heading: found.heading, steps: found.steps } : { phase, steps: [] };
+  });
+}
+
+function readStep(phase: Phase, open: OpenStep, code: Code, text: string, bag: DiagnosticBag, seenIds: Map<string, SourcePosition>): RunbookStep | undefined {
+  const blockStart = positionOf(code);
+  const yaml = new LocatedYaml(code.value, { line: blockStart.line + 1, column: blockStart.column });
+  let ok = true;
+  if (open.title.length === 0 || open.title.length > MAX_STATE_NAME) {
+    bag.error(open.heading, "step-title", `a step title must have 1 to ${MAX_STATE_NAME} characters (it names the state)`, "shorten the heading; the prose below can say more");
+    ok = false;
+  }
+  const slug = slugify(open.title);
+  const id = `${phase}/${slug}`;
+  const previous = seenIds.get(slug);
+  if (previous) {
+    bag.error(open.heading, "duplicate-step", `step "${open.title}" has the same name as the step at line ${previous.line}`, "step names are unique within a runbook: they name states and idempotency keys");
+    ok = false;
+  } else {
+    seenIds.set(slug, open.heading);
+  }
+  if (!yaml.reportSyntax(bag, "step-syntax")) return undefined;
+  const raw = yaml.toJS();
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    bag.error(blockStart, "step-block", `the step block of "${open.title}" must be a YAML mapping with at least "task"`, 'for example: task: ec2.isolate-instance');
+    return undefined;
+  }
+  const parsed = StepBlock.safeParse(raw);
+  if (!parsed.success) {
+    yaml.reportIssues(bag, "step-block", parsed.error.issues, (path) => `step "${open.title}" ${describePath(path)}`.trimEnd());
+    return undefined;
+  }
+  if (!ok) return undefined;
+  const source = text.slice(code.position?.start.offset ?? 0, code.position?.end.offset ?? 0);
+  return { phase, title: open.title, id, heading: open.heading, block: parsed.data, yaml, hash: sha256(`${open.title}\n${source}`) };
+}
+
+function phaseOf(title: string): Phase | undefined {
+  const key = title.toLowerCase().replace(/[\s_]+/g, "-");
+  if (key === "postincident" || key === "post-incident-activity" || key === "post-incident") return "post-incident";
+  return (PHASES as readonly string[]).includes(key) ? (key as Phase) : undefined;
+}
+
+export function slugify(title: string): string {
+  return title
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "") || "step";
+}
+
+function positionOf(node: { position?: { start: { line: number; column: number } } }): SourcePosition {
+  return { line: node.position?.start.line ?? 1, column: node.position?.start.column ?? 1 };
+}
+
+function describePath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? "" : `"${path.map(String).join(".")}"`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
