@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { Risk } from "../contract/task-contract.js";
-import { PlanSummary } from "../incident/document.js";
+import { IncidentId, StepId, ExecutionArn, PlanSummary } from "../incident/document.js";
 
 /**
  * The callback task behind every `Approve …` state. It stores the pending approval (with the task
@@ -15,10 +15,10 @@ export default defineTaskContract({
   csf: ["RS.MA"],
   input: z.object({
     taskToken: z.string().min(1),
-    incidentId: z.string(),
-    executionId: z.string(),
+    incidentId: IncidentId,
+    executionId: ExecutionArn,
     runbookId: z.string(),
-    stepId: z.string(),
+    stepId: StepId,
     stepTitle: z.string(),
     task: z.string(),
     risk: Risk,

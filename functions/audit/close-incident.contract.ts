@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
+import { IncidentId } from "../incident/document.js";
 
 /**
  * The last state of every post-incident phase, also after a failed or rejected phase: writes the
@@ -11,7 +12,7 @@ export default defineTaskContract({
   risk: "read",
   csf: ["RS.MA", "ID.IM"],
   input: z.object({
-    incidentId: z.string(),
+    incidentId: IncidentId,
     /** The incident document as the phase ends; its `failure` says whether an earlier phase failed. */
     document: z.record(z.string(), z.unknown()),
   }),

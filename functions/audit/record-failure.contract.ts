@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
+import { IncidentId, StepId } from "../incident/document.js";
 
 /** Records why a step stopped (error, rejection, approval timeout) before its phase fails. */
 export default defineTaskContract({
@@ -8,8 +9,8 @@ export default defineTaskContract({
   risk: "read",
   csf: ["RS.MA"],
   input: z.object({
-    incidentId: z.string(),
-    stepId: z.string(),
+    incidentId: IncidentId,
+    stepId: StepId,
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
   output: z.object({ recorded: z.boolean() }),

@@ -41,3 +41,23 @@ export const IpProtocol = z.enum(["tcp", "udp", "icmp", "icmpv6", "-1"]);
 /** Tag keys and values as EC2 and IAM accept them. */
 export const TagKey = z.string().min(1).max(128).regex(/^(?!aws:)[\p{L}\p{N}\s_.:/=+\-@]+$/u, "must be a tag key");
 export const TagValue = z.string().max(256).regex(/^[\p{L}\p{N}\s_.:/=+\-@]*$/u, "must be a tag value");
+
+export const NetworkInterfaceId = ec2Id("eni", "a network interface");
+/** Rule numbers a network ACL entry may take; 32767 is the default deny that cannot be changed. */
+export const NetworkAclRuleNumber = z.number().int().min(1).max(32766);
+
+// ASCII 33–126 without ":", as Auto Scaling documents (the colon would break its ARN).
+export const AutoScalingGroupName = z.string().regex(/^[!-9;-~]{1,255}$/, "must be an Auto Scaling group name");
+export const TargetGroupArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/, "must be a target group ARN");
+export const InstanceProfileArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@\-/]{1,512}$/, "must be an IAM instance profile ARN");
+export const IamPolicyName = z.string().regex(/^[\w+=,.@-]{1,128}$/, "must be an IAM policy name");
+/** Long-term keys only: temporary (ASIA…) keys belong to sessions, which are revoked, not deactivated. */
+export const UserAccessKeyId = z.string().regex(/^AKIA[A-Z0-9]{16}$/, "must be an IAM user's access key id (AKIA…)");
+export const SsmCommandId = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be an SSM command id");
+export const S3CanonicalUserId = z.string().regex(/^[0-9a-f]{64}$/, "must be an S3 canonical user id");

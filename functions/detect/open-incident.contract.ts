@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
-import { IncidentDocument } from "../incident/document.js";
+import { ExecutionArn, IncidentDocument } from "../incident/document.js";
 
 /**
  * The first state of every detect phase: normalises the triggering event (GuardDuty finding,
@@ -16,7 +16,7 @@ export default defineTaskContract({
   input: z.object({
     event: z.record(z.string(), z.unknown()),
     runbook: z.object({ id: z.string(), revision: z.string() }),
-    executionId: z.string(),
+    executionId: ExecutionArn,
   }),
   output: IncidentDocument.omit({ step: true, failure: true, closure: true }),
   iam: [

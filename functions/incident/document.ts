@@ -16,6 +16,7 @@ import {
   SecurityGroupId,
   SecurityGroupRuleId,
   SubnetId,
+  UserAccessKeyId,
   VpcId,
 } from "../contract/aws-ids.js";
 
@@ -54,7 +55,8 @@ export const IncidentResource = z.object({
   securityGroupId: SecurityGroupId.optional(),
   bucketName: BucketName.optional(),
   userName: IamUserName.optional(),
-  accessKeyId: AccessKeyId.optional(),
+  /** A long-term user key (AKIA…), the kind that can be deactivated; session keys are the actor's. */
+  accessKeyId: UserAccessKeyId.optional(),
   roleName: IamRoleName.optional(),
 });
 
@@ -65,6 +67,8 @@ export const IncidentActor = z.object({
   accountId: AccountId.optional(),
   sourceIp: IpAddress.optional(),
   userAgent: z.string().max(1024).optional(),
+  /** The key the actor signed with; temporary (ASIA…) keys end with their session. */
+  accessKeyId: AccessKeyId.optional(),
 });
 
 /** The network side of a finding or flow-log record. */
@@ -101,8 +105,14 @@ export const StepScratch = z.object({
   error: z.object({ Error: z.string(), Cause: z.string() }).optional(),
 });
 
+/** Incident ids name executions (`<id>-post-incident` must fit Step Functions' 80 characters). */
+export const IncidentId = z.string().regex(/^inc-[a-z0-9-]{8,60}$/, "must be an irflow incident id (inc-…)");
+/** Step ids are `<phase>/<slug>` as the compiler derives them from step headings. */
+export const StepId = z.string().regex(/^(?:detect|contain|eradicate|recover|post-incident)\/[a-z0-9-]{1,80}$/, "must be a step id such as contain/isolate-the-instance");
+export const ExecutionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w-]{1,80}:[\w-]{1,80}$/, "must be a Step Functions execution ARN");
+
 export const IncidentDocument = z.object({
-  incidentId: z.string().regex(/^inc-[a-z0-9-]{8,60}$/),
+  incidentId: IncidentId,
   /** True when the event joined an incident that was already open: later phases are skipped. */
   duplicate: z.boolean(),
   runbook: z.object({ id: z.string(), revision: z.string() }),
