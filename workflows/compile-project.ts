@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { findTask } from "../functions/registry.js";
 import { type Diagnostic } from "./diagnostics.js";
-import { compileRunbookSource, type CompiledRunbook } from "./compiler/compile-runbook.js";
+import { compileRunbookSource, namedMachines, type CompiledRunbook } from "./compiler/compile-runbook.js";
+import { validateAsl } from "./compiler/validate-asl.js";
 import { buildManifest, definitionPath, type Manifest } from "./compiler/manifest.js";
 import { registryCatalogue } from "./compiler/task-catalogue.js";
 
@@ -32,7 +33,7 @@ export function compileProject(files: readonly string[], root: string): ProjectC
   const ids = new Map<string, string>();
   for (const path of files) {
     const file = relative(root, path) || path;
-    const result = compileRunbookSource(file, readFileSync(path, "utf8"), { tasks: registryCatalogue });
+    const result = compileRunbookSource(file, readFileSync(path, "utf8"), { tasks: registryCatalogue, skipAslValidator: true });
     diagnostics.push(...result.diagnostics);
     if (!result.compiled) continue;
     const { runbook } = result.compiled;
@@ -43,6 +44,11 @@ export function compileProject(files: readonly string[], root: string): ProjectC
     }
     ids.set(runbook.id, file);
     compiled.push(result.compiled);
+  }
+  // One asl-validator pass over every machine: its cost is per call, not per machine.
+  for (const problem of validateAsl(namedMachines(compiled))) {
+    const owner = compiled.find(({ runbook }) => problem.includes(`${runbook.id}/`));
+    diagnostics.push({ file: owner?.runbook.file ?? "workflows/generated", line: 1, column: 1, severity: "error", code: "generated-asl", message: `asl-validator: ${problem}`, hint: "this is a bug in irflow's compiler; please report it with the runbook" });
   }
   if (diagnostics.some((d) => d.severity === "error")) return { compiled, diagnostics };
   const manifest = buildManifest(compiled, findTask);

@@ -70,7 +70,7 @@ export function analyseRunbook(runbook: Runbook, tasks: TaskCatalogue): { analys
     for (const step of phase.steps) {
       const result = analyseStep(step, runbook, tasks, document, bag, captured, saved);
       if (!result) continue;
-      analysed.push(result.step);
+      if (result.step) analysed.push(result.step);
       document = result.document;
     }
     phases.set(phase.phase, analysed);
@@ -86,7 +86,7 @@ function analyseStep(
   bag: DiagnosticBag,
   captured: { kind: EvidenceKind; when: string }[],
   saved: Map<string, RunbookStep>,
-): { step: AnalysedStep; document: JsonSchema } | undefined {
+): { step?: AnalysedStep; document: JsonSchema } | undefined {
   const { block, yaml } = step;
   const at = (path: readonly PropertyKey[], key = false) => yaml.positionOf(path, key);
   const site = (path: readonly PropertyKey[], label: string): ValueSite => ({ yaml, path, bag, label: `step "${step.title}" ${label}` });
@@ -145,7 +145,9 @@ function analyseStep(
   }
 
   const errorsAfter = bag.items.filter((d) => d.severity === "error").length;
-  if (errorsAfter > errorsBefore || !input) return undefined;
+  // A broken step still adds what it saves, so later steps are checked against it instead of
+  // drowning the author in follow-on "does not resolve" errors.
+  if (errorsAfter > errorsBefore || !input) return { document: nextDocument };
   return {
     step: {
       step,

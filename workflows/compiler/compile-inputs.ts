@@ -22,6 +22,7 @@ export interface ValueSite {
 
 const PATH_LIKE = /^\$\$?(?:\.|\[|$)/;
 const TEMPLATE_FIELD = /\{(\$[^{}\s]*)\}/g;
+const HAS_TEMPLATE_FIELD = new RegExp(TEMPLATE_FIELD.source); // no g flag: .test() must not keep state
 
 export interface CompiledValue {
   readonly key: string;
@@ -79,7 +80,7 @@ export function compileValue(key: string, raw: unknown, scope: PathScope, site: 
     const resolved = resolvePath(raw, scope, site);
     return resolved && { key: `${key}.$`, value: resolved.path, schema: resolved.schema };
   }
-  if (typeof raw === "string" && TEMPLATE_FIELD.test(raw)) {
+  if (typeof raw === "string" && HAS_TEMPLATE_FIELD.test(raw)) {
     return compileTemplate(key, raw, scope, site);
   }
   if (Array.isArray(raw) && raw.some((item) => typeof item === "string" && PATH_LIKE.test(item))) {
@@ -114,6 +115,11 @@ export function compileValue(key: string, raw: unknown, scope: PathScope, site: 
 }
 
 function compileTemplate(key: string, raw: string, scope: PathScope, site: ValueSite): CompiledValue | undefined {
+  if (raw.includes("\\")) {
+    // Step Functions' intrinsic grammar has no portable escape for a backslash.
+    site.bag.error(site.yaml.positionOf(site.path), "bad-template", `${site.label}: a text with {$.path} placeholders cannot contain a backslash`, "rephrase without \\ or pass the value as a plain path");
+    return undefined;
+  }
   const args: string[] = [];
   let format = "";
   let last = 0;
@@ -128,9 +134,9 @@ function compileTemplate(key: string, raw: string, scope: PathScope, site: Value
   return { key: `${key}.$`, value: `States.Format('${format}', ${args.join(", ")})`, schema: { type: "string" } };
 }
 
-/** Intrinsic string literals escape ' { } and \ with a backslash. */
+/** Intrinsic string literals escape ' { and } with a backslash (backslashes are refused earlier). */
 function escapeIntrinsic(text: string): string {
-  return text.replace(/[\\'{}]/g, (c) => `\\${c}`);
+  return text.replace(/['{}]/g, (c) => `\\${c}`);
 }
 
 function intrinsicLiteral(value: string | number | boolean): string {

@@ -8,7 +8,7 @@ import { triggerRule, type TriggerRule } from "./event-patterns.js";
 import { buildIncidentMachine } from "./incident-machine.js";
 import { lintAsl } from "./lint-asl.js";
 import { buildPhaseMachine, phaseTimeout } from "./phase-machine.js";
-import { validateAsl } from "./validate-asl.js";
+import { validateAsl, type NamedMachine } from "./validate-asl.js";
 
 export type MachineName = Phase | "incident";
 export const MACHINE_NAMES: readonly MachineName[] = [...PHASES, "incident"];
@@ -31,7 +31,7 @@ export interface CompiledRunbook {
 
 export interface CompileOptions {
   readonly tasks: TaskCatalogue;
-  /** Skip asl-validator (the benchmark measures it separately); our own lint always runs. */
+  /** Skip asl-validator, when the caller validates many runbooks' machines in one pass. */
   readonly skipAslValidator?: boolean;
 }
 
@@ -43,7 +43,8 @@ export function compileRunbookSource(file: string, text: string, options: Compil
   const all = [...parsed.diagnostics, ...diagnostics];
   if (!analysed) return { diagnostics: all };
   const compiled = buildMachines(analysed);
-  const problems = compiled.machines.flatMap((machine) => checkMachine(machine, analysed.runbook, options));
+  const problems = compiled.machines.flatMap((machine) => lintMachine(machine, analysed.runbook, options));
+  if (!options.skipAslValidator) problems.push(...validateAsl(namedMachines([compiled])).map((p) => `asl-validator: ${p}`));
   if (problems.length > 0) {
     // A machine that fails validation is a compiler defect, not an author's: say so plainly.
     return {
@@ -78,12 +79,15 @@ function describe(name: MachineName, definition: StateMachine): CompiledMachine 
   return { name, definition, tasks: [...tasks].sort(), starts: [...starts].sort() };
 }
 
-function checkMachine(machine: CompiledMachine, runbook: Runbook, options: CompileOptions): string[] {
-  const where = `${runbook.id}/${machine.name}`;
+function lintMachine(machine: CompiledMachine, runbook: Runbook, options: CompileOptions): string[] {
   const lint = lintAsl(machine.definition, {
     isTask: (name) => options.tasks.find(name) !== undefined,
     isMachine: (name) => name.startsWith(`${runbook.id}/`) && (PHASES as readonly string[]).includes(name.slice(runbook.id.length + 1)),
   });
-  const validator = options.skipAslValidator ? [] : validateAsl(machine.definition);
-  return [...validator.map((p) => `${where}: asl-validator: ${p}`), ...lint.map((p) => `${where}: lint: ${p}`)];
+  return lint.map((p) => `${runbook.id}/${machine.name}: lint: ${p}`);
+}
+
+/** Every machine of some compiled runbooks, named `<runbook>/<machine>` for messages. */
+export function namedMachines(compiled: readonly CompiledRunbook[]): NamedMachine[] {
+  return compiled.flatMap(({ runbook, machines }) => machines.map((m) => ({ name: `${runbook.id}/${m.name}`, definition: m.definition })));
 }

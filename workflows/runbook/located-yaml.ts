@@ -26,8 +26,17 @@ export class LocatedYaml {
     return this.document.errors.length === 0;
   }
 
-  toJS(): unknown {
-    return this.document.toJS({ maxAliasCount: 50 });
+  /**
+   * The plain value; undefined (with a diagnostic) when it cannot be built, e.g. an alias to an
+   * anchor that does not exist or an alias bomb past the limit.
+   */
+  toJS(bag: DiagnosticBag, code: string): { value: unknown } | undefined {
+    try {
+      return { value: this.document.toJS({ maxAliasCount: 50 }) };
+    } catch (error) {
+      bag.error(this.origin, code, `invalid YAML: ${firstLine(error instanceof Error ? error.message : String(error))}`, "anchors and aliases are rarely needed in a runbook; write the values out");
+      return undefined;
+    }
   }
 
   /** Position of the node at `path`; falls back to the nearest ancestor that exists. */
@@ -40,16 +49,16 @@ export class LocatedYaml {
   }
 
   /** Reports each zod issue at the place it names. */
-  reportIssues(bag: DiagnosticBag, code: string, issues: readonly z.core.$ZodIssue[], describe: (path: readonly PropertyKey[]) => string): void {
+  reportIssues(bag: DiagnosticBag, code: string, issues: readonly z.core.$ZodIssue[], describe: (path: readonly PropertyKey[]) => string, within: readonly PropertyKey[] = []): void {
     for (const issue of issues) {
-      const path = issue.path;
+      const path = [...within, ...issue.path];
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
-          bag.error(this.positionOf([...path, key], true), code, `${describe([...path, key])}: unknown field "${key}"`, hintForUnknownKey(key));
+          bag.error(this.positionOf([...path, key], true), code, `${describe([...issue.path, key])}: unknown field "${key}"`, hintForUnknownKey(key));
         }
         continue;
       }
-      bag.error(this.positionOf(path), code, `${describe(path)}: ${issue.message}`);
+      bag.error(this.positionOf(path), code, `${describe(issue.path)}: ${issue.message}`);
     }
   }
 

@@ -57,7 +57,9 @@ export function parseRunbook(file: string, text: string): ParseResult {
 function readFrontMatter(node: Yaml, bag: DiagnosticBag): { frontMatter: FrontMatter; triggers: Trigger[]; yaml: LocatedYaml } | undefined {
   const yaml = new LocatedYaml(node.value, { line: (node.position?.start.line ?? 1) + 1, column: 1 });
   if (!yaml.reportSyntax(bag, "front-matter-syntax")) return undefined;
-  const parsed = FrontMatter.safeParse(yaml.toJS());
+  const js = yaml.toJS(bag, "front-matter-syntax");
+  if (!js) return undefined;
+  const parsed = FrontMatter.safeParse(js.value);
   if (!parsed.success) {
     yaml.reportIssues(bag, "front-matter", parsed.error.issues, (path) => `front matter ${describePath(path)}`);
     return undefined;
@@ -82,7 +84,7 @@ function readTrigger(raw: unknown, index: number, yaml: LocatedYaml, bag: Diagno
   const kind = kinds[0] as (typeof TRIGGER_KINDS)[number];
   const parsed = TRIGGER_SCHEMAS[kind].safeParse(raw);
   if (!parsed.success) {
-    yaml.reportIssues(bag, "trigger", parsed.error.issues, (path) => `triggers[${index}] ${describePath(path)}`.trimEnd());
+    yaml.reportIssues(bag, "trigger", parsed.error.issues, (path) => `triggers[${index}] ${describePath(path)}`.trimEnd(), ["triggers", index]);
     return undefined;
   }
   return parsed.data;
@@ -178,7 +180,9 @@ function readStep(phase: Phase, open: OpenStep, code: Code, text: string, bag: D
     seenIds.set(slug, open.heading);
   }
   if (!yaml.reportSyntax(bag, "step-syntax")) return undefined;
-  const raw = yaml.toJS();
+  const js = yaml.toJS(bag, "step-syntax");
+  if (!js) return undefined;
+  const raw = js.value;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     bag.error(blockStart, "step-block", `the step block of "${open.title}" must be a YAML mapping with at least "task"`, 'for example: task: ec2.isolate-instance');
     return undefined;
