@@ -28,12 +28,21 @@ export function listRunbookFiles(directory: string): string[] {
  * (unique runbook ids), then the generated definitions and the manifest.
  */
 export function compileProject(files: readonly string[], root: string): ProjectCompilation {
+  return compileSources(files.map((path) => ({ file: relative(root, path) || path, text: readFileSync(path, "utf8") })));
+}
+
+export interface RunbookSource {
+  /** The path recorded in provenance and diagnostics (relative to the project). */
+  readonly file: string;
+  readonly text: string;
+}
+
+export function compileSources(sources: readonly RunbookSource[]): ProjectCompilation {
   const compiled: CompiledRunbook[] = [];
   const diagnostics: Diagnostic[] = [];
   const ids = new Map<string, string>();
-  for (const path of files) {
-    const file = relative(root, path) || path;
-    const result = compileRunbookSource(file, readFileSync(path, "utf8"), { tasks: registryCatalogue, skipAslValidator: true });
+  for (const { file, text } of sources) {
+    const result = compileRunbookSource(file, text, { tasks: registryCatalogue, skipAslValidator: true });
     diagnostics.push(...result.diagnostics);
     if (!result.compiled) continue;
     const { runbook } = result.compiled;

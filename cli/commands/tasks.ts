@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { z } from "zod";
+import type * as z from "zod";
 import { SYSTEM_TASKS, TASK_CONTRACTS } from "../../functions/registry.js";
 import { paint } from "../output.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // AWS resource identifiers, validated before any value reaches an AWS call. Patterns follow the
 // formats the services document (8 or 17 hex digits for EC2 ids).

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { EvidenceKind } from "./task-contract.js";
 
 /** One change a task makes (or, in a plan, would make), with the state before and after. */

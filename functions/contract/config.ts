@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BucketName, Region, SecurityGroupId, SnsTopicArn, VpcId } from "./aws-ids.js";
 
 /**

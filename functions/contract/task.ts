@@ -3,7 +3,7 @@ import type { PlanResult, RunResult } from "./changes.js";
 import type { IrflowConfig } from "./config.js";
 import type { TaskContract, TaskInputSchema, TaskOutputSchema } from "./task-contract.js";
 import { TaskContractError } from "./task-contract.js";
-import type { z } from "zod";
+import type * as z from "zod";
 
 export interface Clock {
   now(): Date;

@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { aws } from "../contract/aws-errors.js";
+import type { DynamoDBClient} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { aws, classifyAwsError } from "../contract/aws-errors.js";
 import { stepKeyString, type StepJournal, type StepKey, type StepRecord } from "./step-journal.js";
 
 /**
@@ -36,7 +37,7 @@ export class DynamoDbStepJournal implements StepJournal {
         const winner = await this.find(key, record.mode);
         if (winner) return winner;
       }
-      return aws(`PutItem ${this.table}`, () => Promise.reject(error));
+      throw classifyAwsError(error, `PutItem ${this.table}`);
     }
   }
 

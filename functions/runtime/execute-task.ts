@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ClientProvider } from "../contract/clients.js";
 import type { IrflowConfig } from "../contract/config.js";
 import { planDigest } from "../contract/digest.js";
@@ -107,7 +107,7 @@ function parseInput(task: Task, raw: Record<string, unknown>): Record<string, un
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null));
   const parsed = task.contract.input.safeParse(present);
   if (!parsed.success) throw invalidInput(`invalid input for ${task.contract.name}: ${formatIssues(parsed.error.issues)}`, "input");
-  return parsed.data as Record<string, unknown>;
+  return parsed.data;
 }
 
 function contextFor(envelope: TaskEnvelope, ports: TaskPorts): TaskContext {

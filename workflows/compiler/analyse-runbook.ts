@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { EvidenceKind, TaskContract } from "../../functions/contract/task-contract.js";
 import { IncidentDocument, RESERVED_DOCUMENT_FIELDS } from "../../functions/incident/document.js";
 import { closest, DiagnosticBag, type Diagnostic } from "../diagnostics.js";

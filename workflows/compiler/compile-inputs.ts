@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { LocatedYaml } from "../runbook/located-yaml.js";
 import type { AslObject, AslValue } from "./asl.js";

@@ -1,5 +1,5 @@
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { DiagnosticBag, SourcePosition } from "../diagnostics.js";
 
 /**

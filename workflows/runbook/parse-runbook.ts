@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Code, Heading, Root, Yaml } from "mdast";
+import type { Code, Root, Yaml } from "mdast";
 import { fromMarkdown } from "mdast-util-from-markdown";
 import { frontmatterFromMarkdown } from "mdast-util-frontmatter";
 import { toString } from "mdast-util-to-string";
@@ -7,7 +7,8 @@ import { frontmatter } from "micromark-extension-frontmatter";
 import { closest, DiagnosticBag, type Diagnostic, type SourcePosition } from "../diagnostics.js";
 import { LocatedYaml } from "./located-yaml.js";
 import type { Runbook, RunbookPhase, RunbookStep } from "./runbook.js";
-import { FrontMatter, PHASE_TITLES, PHASES, StepBlock, Trigger, TRIGGER_KINDS, TRIGGER_SCHEMAS, type Phase } from "./schema.js";
+import type { Trigger} from "./schema.js";
+import { FrontMatter, PHASE_TITLES, PHASES, StepBlock, TRIGGER_KINDS, TRIGGER_SCHEMAS, type Phase } from "./schema.js";
 
 export interface ParseResult {
   readonly runbook?: Runbook;
@@ -30,7 +31,7 @@ export function parseRunbook(file: string, text: string): ParseResult {
   }
   const tree: Root = fromMarkdown(text, { extensions: [frontmatter(["yaml"])], mdastExtensions: [frontmatterFromMarkdown(["yaml"])] });
 
-  const front = tree.children[0]?.type === "yaml" ? (tree.children[0] as Yaml) : undefined;
+  const front = tree.children[0]?.type === "yaml" ? (tree.children[0]) : undefined;
   const header = front ? readFrontMatter(front, bag) : undefined;
   if (!front) {
     bag.error({ line: 1, column: 1 }, "missing-front-matter", "a runbook starts with YAML front matter between --- lines", "add id, title, severity, triggers and approvers");
@@ -116,7 +117,7 @@ function readSections(tree: Root, text: string, bag: DiagnosticBag): RunbookPhas
 
   for (const node of tree.children) {
     if (node.type === "heading") {
-      const heading = node as Heading;
+      const heading = node;
       const title = toString(heading).trim();
       const at = positionOf(heading);
       if (heading.depth <= 2) closeStep();

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "./duration.js";
 
 /** The five NIST incident-response phases, in the order every incident runs them. */

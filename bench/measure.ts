@@ -1,0 +1,34 @@
+/** One benchmark figure, with the command that reproduces it. */
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  /** The bar the issue sets, when there is one; `met` says whether the figure reaches it. */
+  readonly target?: { readonly value: number; readonly comparison: "<=" | ">=" };
+  readonly met?: boolean;
+  readonly command: string;
+  readonly note?: string;
+}
+
+export function figure(name: string, value: number, unit: string, command: string, target?: Figure["target"], note?: string): Figure {
+  const met = target ? (target.comparison === "<=" ? value <= target.value : value >= target.value) : undefined;
+  return { name, value: Math.round(value * 100) / 100, unit, command, ...(target ? { target, met } : {}), ...(note ? { note } : {}) };
+}
+
+/** Runs `work` `runs` times after `warmup` runs; returns the sorted durations in milliseconds. */
+export function timeRuns(work: () => void, runs: number, warmup = 2): number[] {
+  for (let i = 0; i < warmup; i++) work();
+  const durations: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    work();
+    durations.push(performance.now() - start);
+  }
+  return durations.sort((a, b) => a - b);
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
