@@ -145,7 +145,8 @@ function invocation(runbook: Runbook, analysed: AnalysedStep, mode: "plan" | "ru
     };
   }
   // foreach: the task input is built per item in ItemSelector, where `$` is still the document.
-  const inner = `${planning ? "Plan" : "Run"} ${contract.name} for one item`;
+  // State names are unique across a whole definition, Map iterations included.
+  const inner = `${planning ? "Plan each" : "Each"}: ${analysed.step.title}`;
   return {
     Type: "Map",
     Comment: comment,

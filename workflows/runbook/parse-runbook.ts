@@ -16,7 +16,8 @@ export interface ParseResult {
 }
 
 const MAX_RUNBOOK_BYTES = 512 * 1024;
-const MAX_STATE_NAME = 72; // Step Functions allows 80; "Approve: " and friends need room
+// Step Functions allows 80 characters; "Record failure: " (16) is the longest prefix a step gets.
+const MAX_STATE_NAME = 64;
 
 /**
  * Reads a markdown runbook: YAML front matter, `##` phase sections, `###` steps, each with one
