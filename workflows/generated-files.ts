@@ -42,9 +42,16 @@ export function writeGenerated(directory: string, expected: ReadonlyMap<string, 
     writeFileSync(full, expected.get(path)!);
   }
   for (const path of drift.extra) rmSync(join(directory, path));
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const full = join(directory, entry.name);
-    if (entry.isDirectory() && readdirSync(full).length === 0) rmSync(full, { recursive: true });
-  }
+  removeEmptyFolders(directory);
   return drift;
+}
+
+/** Removes folders left empty at any depth (a runbook removed or renamed), keeping `directory`. */
+function removeEmptyFolders(directory: string): void {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const full = join(directory, entry.name);
+    removeEmptyFolders(full);
+    if (readdirSync(full).length === 0) rmSync(full, { recursive: true });
+  }
 }

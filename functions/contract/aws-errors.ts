@@ -11,10 +11,11 @@ const THROTTLING = new Set([
   "SlowDown",
   "PriorRequestNotComplete",
   "BandwidthLimitExceeded",
-  "LimitExceededException",
   "ProvisionedThroughputExceededException",
   "EC2ThrottledException",
 ]);
+// LimitExceededException is left out on purpose: in IAM and others it is a quota, not a rate.
+const NOT_READY = new Set(["CredentialReportNotReadyException"]);
 const SERVER = new Set(["InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException", "Unavailable", "InternalServerErrorException", "RequestTimeout", "RequestTimeoutException"]);
 const NETWORK = new Set(["TimeoutError", "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "NetworkingError"]);
 const DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "AuthFailure", "InvalidClientTokenId", "ExpiredToken"]);
@@ -46,7 +47,7 @@ export function classifyAwsError(error: unknown, what: string): TaskError {
   const shape = (typeof error === "object" && error !== null ? error : {}) as AwsErrorShape;
   const status = shape.$metadata?.httpStatusCode ?? 0;
   const message = `${what}: ${code}${shape.message ? ` (${shape.message})` : ""}`;
-  if (THROTTLING.has(code) || NETWORK.has(code) || SERVER.has(code) || status >= 500 || status === 429 || shape.$retryable) return transient(message, code, error);
+  if (THROTTLING.has(code) || NOT_READY.has(code) || NETWORK.has(code) || SERVER.has(code) || status >= 500 || status === 429 || shape.$retryable) return transient(message, code, error);
   if (code.endsWith("NotFound") || code.endsWith("NotFoundException") || code.startsWith("NoSuch") || code === "ResourceNotFoundException" || status === 404) return notFound(message, code, error);
   if (DENIED.has(code) || status === 403) return forbidden(message, code, error);
   if (INVALID.has(code) || code.startsWith("Invalid")) return invalidInput(message, code);

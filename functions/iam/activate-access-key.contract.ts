@@ -20,10 +20,10 @@ export default defineTaskContract({
   }),
   iam: [
     {
-      actions: ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"],
+      actions: ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:ListUserTags", "iam:UpdateAccessKey"],
       resources: ["arn:{partition}:iam::{account}:user/*"],
     },
   ],
-  plan: "GetAccessKeyLastUsed and ListAccessKeys (IAM has no DryRun); shows the key's owner and status change",
+  plan: "GetAccessKeyLastUsed, ListAccessKeys and ListUserTags (exempt guard; IAM has no DryRun); shows the key's owner and status change",
   undo: { by: "iam.deactivate-access-key" },
 });

@@ -23,10 +23,10 @@ export default defineTaskContract({
   // (GetSessionToken) outlive its deactivation: revoke the user's sessions as well.
   iam: [
     {
-      actions: ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"],
+      actions: ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:ListUserTags", "iam:UpdateAccessKey"],
       resources: ["arn:{partition}:iam::{account}:user/*"],
     },
   ],
-  plan: "GetAccessKeyLastUsed and ListAccessKeys (IAM has no DryRun); shows the key's owner, last use and status change",
+  plan: "GetAccessKeyLastUsed, ListAccessKeys and ListUserTags (exempt guard; IAM has no DryRun); shows the key's owner, last use and status change",
   undo: { by: "iam.activate-access-key" },
 });

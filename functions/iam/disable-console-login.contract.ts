@@ -20,10 +20,10 @@ export default defineTaskContract({
   // turned off, and the old password cannot come back (re-enabling sets a new one).
   iam: [
     {
-      actions: ["iam:GetLoginProfile", "iam:DeleteLoginProfile"],
+      actions: ["iam:ListUserTags", "iam:GetLoginProfile", "iam:DeleteLoginProfile"],
       resources: ["arn:{partition}:iam::{account}:user/*"],
     },
   ],
-  plan: "GetLoginProfile (IAM has no DryRun); shows whether a console password exists and will be removed",
+  plan: "ListUserTags (exempt guard) and GetLoginProfile (IAM has no DryRun); shows whether a console password exists and will be removed",
   undo: { by: "iam.enable-console-login" },
 });

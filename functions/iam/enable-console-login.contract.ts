@@ -21,10 +21,10 @@ export default defineTaskContract({
   iam: [
     { actions: ["iam:GetAccountPasswordPolicy"], resources: ["*"] },
     {
-      actions: ["iam:GetLoginProfile", "iam:CreateLoginProfile"],
+      actions: ["iam:ListUserTags", "iam:GetLoginProfile", "iam:CreateLoginProfile"],
       resources: ["arn:{partition}:iam::{account}:user/*"],
     },
   ],
-  plan: "GetLoginProfile (IAM has no DryRun); shows that a login profile will be created with a password reset required",
+  plan: "ListUserTags (exempt guard) and GetLoginProfile (IAM has no DryRun); shows that a login profile will be created with a password reset required",
   undo: { by: "iam.disable-console-login" },
 });

@@ -26,9 +26,9 @@ export default defineTaskContract({
   // remove someone's permissions policy. Removing it revives every session issued before its
   // cut-off that has not yet expired, stolen ones included: approvers see the cut-off in the plan.
   iam: [
-    { actions: ["iam:GetUserPolicy", "iam:DeleteUserPolicy"], resources: ["arn:{partition}:iam::{account}:user/*"] },
-    { actions: ["iam:GetRolePolicy", "iam:DeleteRolePolicy"], resources: ["arn:{partition}:iam::{account}:role/*"] },
+    { actions: ["iam:ListUserTags", "iam:GetUserPolicy", "iam:DeleteUserPolicy"], resources: ["arn:{partition}:iam::{account}:user/*"] },
+    { actions: ["iam:ListRoleTags", "iam:GetRolePolicy", "iam:DeleteRolePolicy"], resources: ["arn:{partition}:iam::{account}:role/*"] },
   ],
-  plan: "GetUserPolicy or GetRolePolicy (IAM has no DryRun); shows the policy, checks it is a session revocation, and its cut-off",
+  plan: "ListUserTags or ListRoleTags (exempt guard), then GetUserPolicy or GetRolePolicy (IAM has no DryRun); shows the policy, checks it is a session revocation, and its cut-off",
   undo: { none: "re-revoking cuts off at a new time, not the original; run iam.revoke-user-sessions or iam.revoke-role-sessions again" },
 });

@@ -22,10 +22,10 @@ export default defineTaskContract({
   // AWSRevokeOlderSessions, as the console names it, so both update one policy instead of stacking.
   iam: [
     {
-      actions: ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy"],
+      actions: ["iam:GetRole", "iam:ListRoleTags", "iam:GetRolePolicy", "iam:PutRolePolicy"],
       resources: ["arn:{partition}:iam::{account}:role/*"],
     },
   ],
-  plan: "GetRole and GetRolePolicy (IAM has no DryRun); shows the deny policy and its cut-off time",
+  plan: "GetRole, ListRoleTags (exempt guard) and GetRolePolicy (IAM has no DryRun); shows the deny policy and its cut-off time",
   undo: { by: "iam.remove-session-revocation" },
 });

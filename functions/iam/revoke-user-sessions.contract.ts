@@ -20,10 +20,10 @@ export default defineTaskContract({
   // keys alone, so a compromised key is deactivated by its own step.
   iam: [
     {
-      actions: ["iam:GetUser", "iam:GetUserPolicy", "iam:PutUserPolicy"],
+      actions: ["iam:GetUser", "iam:ListUserTags", "iam:GetUserPolicy", "iam:PutUserPolicy"],
       resources: ["arn:{partition}:iam::{account}:user/*"],
     },
   ],
-  plan: "GetUser and GetUserPolicy (IAM has no DryRun); shows the deny policy and its cut-off time",
+  plan: "GetUser, ListUserTags (exempt guard) and GetUserPolicy (IAM has no DryRun); shows the deny policy and its cut-off time",
   undo: { by: "iam.remove-session-revocation" },
 });

@@ -53,6 +53,17 @@ const DEFAULT_MAX_CONCURRENCY = 5;
 export const TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Transient"];
 
 const documentSchema = z.toJSONSchema(IncidentDocument, { io: "output", unrepresentable: "any" }) as JsonSchema;
+const outputSchemas = new WeakMap<z.ZodType, JsonSchema>();
+
+/** A task's output as JSON Schema, converted once per contract. */
+function outputSchemaOf(output: z.ZodType): JsonSchema {
+  let schema = outputSchemas.get(output);
+  if (!schema) {
+    schema = z.toJSONSchema(output, { io: "output", unrepresentable: "any" }) as JsonSchema;
+    outputSchemas.set(output, schema);
+  }
+  return schema;
+}
 
 /**
  * The compiler's semantic pass: walks the phases in order, carrying the incident document's
@@ -137,7 +148,7 @@ function analyseStep(
   if (block.save) {
     const target = analyseSave(step, bag, saved);
     if (target) {
-      const output = z.toJSONSchema(contract.output, { io: "output", unrepresentable: "any" }) as JsonSchema;
+      const output = outputSchemaOf(contract.output);
       const value: JsonSchema = foreach ? { type: "array", items: output } : output;
       nextDocument = withSchemaAt(document, target.segments, value, block.when !== undefined);
       save = { path: target.path, fields: Object.keys(contract.output.shape) };

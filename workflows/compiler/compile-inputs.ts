@@ -148,6 +148,18 @@ function literalSchema(value: unknown): JsonSchema {
   return { type };
 }
 
+const inputSchemas = new WeakMap<z.ZodType, JsonSchema>();
+
+/** A task's input as JSON Schema, converted once per contract (conversion is the costly part). */
+export function inputSchemaOf(input: z.ZodType): JsonSchema {
+  let schema = inputSchemas.get(input);
+  if (!schema) {
+    schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    inputSchemas.set(input, schema);
+  }
+  return schema;
+}
+
 /**
  * Checks a step's `with:` against the task's input schema: every required field present, no
  * unknown field, every literal valid, every path of a compatible type. Returns the compiled input.
@@ -158,7 +170,7 @@ export function compileTaskInput(
   scope: PathScope,
   site: Omit<ValueSite, "label"> & { taskName: string },
 ): AslObject | undefined {
-  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const schema = inputSchemaOf(input);
   const properties = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
   const compiled: AslObject = {};

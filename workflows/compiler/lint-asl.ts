@@ -32,7 +32,9 @@ function lintStates(states: Record<string, State>, startAt: string, context: Lin
     const json = JSON.stringify(state);
     if (state.Type === "Choice" && !state.Default) problems.push(`${where}: a Choice needs a Default`);
     if (state.Type === "Task") lintTask(where, state, context, problems);
-    else if (json.includes("$$.Task.Token") && state.Type !== "Map") problems.push(`${where}: $$.Task.Token outside a callback task`);
+    else if (state.Type === "Map" ? JSON.stringify(state.ItemSelector).includes("$$.Task.Token") : json.includes("$$.Task.Token")) {
+      problems.push(`${where}: $$.Task.Token outside a callback task`);
+    }
     if (state.Type === "Map") {
       if (!state.MaxConcurrency) problems.push(`${where}: a Map needs MaxConcurrency (a bounded blast radius)`);
       lintStates(state.ItemProcessor.States, state.ItemProcessor.StartAt, context, problems, `${where} > `);

@@ -5,23 +5,12 @@ import type { AnalysedStep, ApprovalGate } from "./analyse-runbook.js";
 import { TRANSIENT_ERRORS } from "./analyse-runbook.js";
 import { RESOURCES, taskPlaceholder, type AslObject, type Catcher, type MapState, type Retrier, type State, type StateMachine, type TaskState } from "./asl.js";
 import { provenance } from "./provenance.js";
+import { stateNames, SYSTEM_STATES } from "./state-names.js";
 
 const SYSTEM_RETRY: Retrier = { ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: "FULL" };
 const LAMBDA_ERRORS_ONLY: Retrier = { ...SYSTEM_RETRY, ErrorEquals: TRANSIENT_ERRORS.filter((e) => e.startsWith("Lambda.")) };
-const PHASE_FAILED = "Phase failed";
+const PHASE_FAILED = SYSTEM_STATES.phaseFailed;
 const ERROR_PATH = "$.step.error";
-
-/** State names of one step: the Choice that guards it, its plan, approvals and action. */
-export function stateNames(title: string) {
-  return {
-    check: `Check: ${title}`,
-    plan: `Plan: ${title}`,
-    approve: `Approve: ${title}`,
-    escalate: `Escalate: ${title}`,
-    act: title,
-    recordFailure: `Record failure: ${title}`,
-  };
-}
 
 /**
  * One phase's state machine: its steps in order, each as a small readable group of states
@@ -31,10 +20,12 @@ export function stateNames(title: string) {
 export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonly AnalysedStep[]): StateMachine {
   const heading = runbook.phases.find((p) => p.phase === phase)?.heading;
   const systemComment = (note: string) => provenance(runbook.file, heading, runbook.revision, note);
-  const done = `${PHASE_TITLES[phase]} complete`;
+  const done = SYSTEM_STATES.phaseComplete(phase);
   const states: Record<string, State> = {};
   const order: string[] = [];
   const add = (name: string, state: State): void => {
+    // The parser refuses titles that collide with generated names; this guards the compiler itself.
+    if (name in states) throw new Error(`compiler defect: state "${name}" generated twice`);
     states[name] = state;
     order.push(name);
   };
@@ -43,14 +34,14 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
     const names = stateNames(step.step.title);
     return step.condition ? names.check : step.approval ? names.plan : names.act;
   };
-  const closing = phase === "post-incident" ? "Close incident" : done;
+  const closing = phase === "post-incident" ? SYSTEM_STATES.closeIncident : done;
   const entry = (index: number): string => (index < steps.length ? firstStateOf(steps[index]!) : closing);
 
   let startAt = entry(0);
   if (phase === "detect") {
-    startAt = "Open incident";
-    add("Open incident", openIncidentState(runbook, systemComment("normalise the event; open or join the incident"), "Joined an open incident?"));
-    add("Joined an open incident?", {
+    startAt = SYSTEM_STATES.openIncident;
+    add(SYSTEM_STATES.openIncident, openIncidentState(runbook, systemComment("normalise the event; open or join the incident"), SYSTEM_STATES.joinedOpenIncident));
+    add(SYSTEM_STATES.joinedOpenIncident, {
       Type: "Choice",
       Comment: systemComment("a duplicate event joins the open incident and changes nothing"),
       Choices: [{ And: [{ Variable: "$.duplicate", IsPresent: true }, { Variable: "$.duplicate", BooleanEquals: true }], Next: done }],
@@ -66,7 +57,7 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
   });
 
   if (phase === "post-incident") {
-    add("Close incident", closeIncidentState(runbook, systemComment("write the post-incident report and close the incident"), done));
+    add(SYSTEM_STATES.closeIncident, closeIncidentState(runbook, systemComment("write the post-incident report and close the incident"), done));
   }
   add(done, { Type: "Succeed", Comment: systemComment(`end of the ${PHASE_TITLES[phase]} phase`) });
   if (failureUsed) {
@@ -146,7 +137,8 @@ function invocation(runbook: Runbook, analysed: AnalysedStep, mode: "plan" | "ru
   }
   // foreach: the task input is built per item in ItemSelector, where `$` is still the document.
   // State names are unique across a whole definition, Map iterations included.
-  const inner = `${planning ? "Plan each" : "Each"}: ${analysed.step.title}`;
+  const names = stateNames(analysed.step.title);
+  const inner = planning ? names.planEach : names.each;
   return {
     Type: "Map",
     Comment: comment,

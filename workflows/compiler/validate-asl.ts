@@ -24,14 +24,24 @@ export interface NamedMachine {
  */
 export function validateAsl(machines: readonly NamedMachine[]): string[] {
   if (machines.length === 0) return [];
-  const branches = machines.map(({ definition }, index) => {
+  const names = new Map<string, string>();
+  const branches = machines.map(({ name, definition }, index) => {
     const { TimeoutSeconds: _timeout, QueryLanguage: _language, ...branch } = structuredClone(definition);
-    return prefixStates(branch as unknown as StatesScope, `${index}#`);
+    const renamed = new Map<string, string>();
+    return renameStates(branch as unknown as StatesScope, (state) => {
+      let short = renamed.get(state);
+      if (!short) {
+        short = `m${index}s${names.size}`;
+        names.set(short, `${name}: ${state}`);
+        renamed.set(state, short);
+      }
+      return short;
+    });
   });
   const combined = { QueryLanguage: "JSONPath", StartAt: "All", States: { All: { Type: "Parallel", Branches: branches, End: true } } };
   const result = validate(combined, { checkPaths: true, checkArn: true });
   if (result.isValid) return [];
-  return result.errors.map((error) => `${error["Error code"]}: ${locate(error.Message, machines)}`);
+  return result.errors.map((error) => `${error["Error code"]}: ${locate(error.Message, machines, names)}`);
 }
 
 interface StatesScope {
@@ -40,11 +50,15 @@ interface StatesScope {
 }
 
 /**
- * State names must be unique across a whole definition, branches included; prefixing each
- * machine's names (and every reference to them) keeps the duplicate-name check per machine.
+ * State names must be unique across a whole definition, branches included, so each machine's
+ * states get short synthetic names (and every reference follows): the duplicate-name check stays
+ * per machine, and no name grows past the 80-character limit our own lint already enforces.
  */
-function prefixStates<T extends StatesScope>(scope: T, prefix: string): T {
-  const rename = (name: unknown) => (typeof name === "string" ? `${prefix}${name}` : name);
+function renameStates(scope: StatesScope, shortName: (name: string) => string): StatesScope {
+  // The same name maps to the same short name at every depth, so a name reused inside a Map is
+  // still reported as a duplicate; a reference to a state that does not exist keeps its name.
+  const own = new Set(Object.keys(scope.States));
+  const rename = (name: unknown) => (typeof name === "string" && own.has(name) ? shortName(name) : name);
   const states: Record<string, Record<string, unknown>> = {};
   for (const [name, original] of Object.entries(scope.States)) {
     const state = { ...original };
@@ -52,15 +66,20 @@ function prefixStates<T extends StatesScope>(scope: T, prefix: string): T {
     if ("Default" in state) state.Default = rename(state.Default);
     if (Array.isArray(state.Choices)) state.Choices = (state.Choices as Record<string, unknown>[]).map((c) => ({ ...c, Next: rename(c.Next) }));
     if (Array.isArray(state.Catch)) state.Catch = (state.Catch as Record<string, unknown>[]).map((c) => ({ ...c, Next: rename(c.Next) }));
-    if (state.ItemProcessor) state.ItemProcessor = prefixStates(state.ItemProcessor as StatesScope, prefix);
-    states[`${prefix}${name}`] = state;
+    if (state.ItemProcessor) state.ItemProcessor = renameStates(state.ItemProcessor as StatesScope, shortName);
+    states[shortName(name)] = state;
   }
-  return { ...scope, StartAt: `${prefix}${scope.StartAt}`, States: states };
+  return { ...scope, StartAt: rename(scope.StartAt) as string, States: states };
 }
 
-/** Turns branch paths and prefixed names back into `<machine>` and the state's own name. */
-function locate(message: string, machines: readonly NamedMachine[]): string {
-  return message
+/** Turns branch paths and synthetic names back into the machine and the state's own name. */
+function locate(message: string, machines: readonly NamedMachine[], names: ReadonlyMap<string, string>): string {
+  const located = message
     .replace(/\/States\/All\/Branches\/(\d+)/g, (_, index: string) => `${machines[Number(index)]?.name ?? `branch ${index}`}:`)
-    .replace(/(\d+)#/g, (_, index: string) => `${machines[Number(index)]?.name ?? index}: `);
+    .replace(/\bm\d+s\d+\b/g, (short) => names.get(short) ?? short);
+  if (machines.some((m) => located.includes(m.name))) return located;
+  // A target that does not exist kept its own name: blame the machines that refer to it.
+  const target = located.split(": ").pop() ?? "";
+  const owners = machines.filter((m) => target.length > 0 && JSON.stringify(m.definition).includes(`"${target}"`)).map((m) => m.name);
+  return owners.length > 0 ? `${owners.join(", ")}: ${located}` : located;
 }

@@ -24,7 +24,8 @@ const ApproverArn = z
   .regex(/^arn:aws[a-z-]*:(?:iam|sts)::(?:\d{12}|\*):(?:role|assumed-role|user)\/[\w+=,.@\-/*]+$/, "must be an IAM role or user ARN (account may be *)");
 
 const GuardDutyTrigger = z.strictObject({
-  guardduty: z.array(z.string().regex(/^[A-Za-z0-9:/.!*_-]+$/, "must be a GuardDuty finding type, * allowed")).min(1),
+  // Finding types include & and ! (Backdoor:EC2/C&CActivity.B!DNS).
+  guardduty: z.array(z.string().regex(/^[A-Za-z0-9:/.!&*_-]+$/, "must be a GuardDuty finding type, * allowed")).min(1),
   minSeverity: z.number().min(0).max(10).optional(),
 });
 const CloudTrailTrigger = z.strictObject({

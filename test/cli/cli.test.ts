@@ -1,0 +1,222 @@
+/**
+ * The CLI as a user runs it: `node bin/irflow.mjs …` in the project, colour off, every file it
+ * reads or writes in temporary folders. Each run starts Node and tsx (about a second), so the
+ * runs are few and each checks as much as it can.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { lineOf, SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TIMEOUT = 30_000;
+// ESC followed by [ : the start of an ANSI colour or cursor sequence.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function exec(args: readonly string[]): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env, timeout: TIMEOUT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")} did not exit normally: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs irflow; whatever the command, its output must be plain text (not a TTY, NO_COLOR=1). */
+async function irflow(...args: string[]): Promise<Run> {
+  const run = await exec(args);
+  expect(run.stdout, `stdout of irflow ${args.join(" ")}`).not.toMatch(ANSI);
+  expect(run.stderr, `stderr of irflow ${args.join(" ")}`).not.toMatch(ANSI);
+  return run;
+}
+
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `irflow-cli-${label}-`));
+  created.push(dir);
+  return dir;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe("irflow", () => {
+  it(
+    "--help lists the commands and exits 0",
+    async () => {
+      const run = await irflow("--help");
+      expect(run.code).toBe(0);
+      for (const command of ["lint", "compile", "graph", "runbooks", "tasks"]) expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
+      expect(run.stdout).toContain("Exit codes");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "an unknown command is a usage error (exit 2)",
+    async () => {
+      const run = await irflow("frobnicate");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/unknown command 'frobnicate'/);
+      expect(run.stdout).toBe("");
+    },
+    TIMEOUT,
+  );
+});
+
+describe("irflow lint", () => {
+  it(
+    "reports every error of a broken runbook as file:line:column: error[code] and exits 1",
+    async () => {
+      const dir = tempDir("lint-broken");
+      const text = SAMPLE_RUNBOOK.replace("task: ec2.isolate-instance # @isolate-task", "task: ec2.isolate-instanse # @isolate-task").replace(
+        "instanceId: $.resource.instanceId # @describe-input",
+        "instanceId: $.resource.instanceID # @describe-input",
+      );
+      const file = join(dir, "broken.md");
+      writeFileSync(file, text);
+      const run = await irflow("lint", file);
+      expect(run.code).toBe(1);
+      const lines = run.stderr.split("\n");
+      const located = (code: string, marker: string) => new RegExp(`^\\S*broken\\.md:${lineOf(text, marker)}:\\d+: error\\[${code}\\]: `);
+      expect(lines.some((l) => located("unresolved-path", "@describe-input").test(l)), run.stderr).toBe(true);
+      expect(lines.some((l) => located("unknown-task", "@isolate-task").test(l)), run.stderr).toBe(true);
+      // Sorted by line, with the hint under the problem, and a summary.
+      expect(run.stderr.indexOf("error[unresolved-path]")).toBeLessThan(run.stderr.indexOf("error[unknown-task]"));
+      expect(run.stderr).toMatch(/error\[unknown-task\]: .*\n\s+hint: did you mean "ec2\.isolate-instance"/);
+      expect(run.stderr).toMatch(/failed: 1 runbook checked, 0 compiled; 2 errors/);
+      expect(run.stdout).toBe("");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "accepts a valid runbook and exits 0",
+    async () => {
+      const dir = tempDir("lint-valid");
+      const file = join(dir, "sample.md");
+      writeFileSync(file, SAMPLE_RUNBOOK);
+      const run = await irflow("lint", file);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/ok: 1 runbook checked, 1 compiled; 0 errors, 0 warnings/);
+      expect(run.stderr).not.toMatch(/error\[/);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a file that does not exist is a usage error (exit 2)",
+    async () => {
+      const run = await irflow("lint", "/no/such/file");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("no such file or folder: /no/such/file");
+    },
+    TIMEOUT,
+  );
+});
+
+describe("irflow compile", () => {
+  it(
+    "writes the definitions and the manifest, then --check finds them fresh, then stale after an edit",
+    async () => {
+      const runbooks = tempDir("runbooks");
+      writeFileSync(join(runbooks, "sample.md"), SAMPLE_RUNBOOK);
+      const out = join(tempDir("generated"), "generated");
+
+      const compiled = await irflow("compile", "--runbooks", runbooks, "--out", out);
+      expect(compiled.code, compiled.stderr).toBe(0);
+      const machines = ["detect", "contain", "eradicate", "recover", "post-incident", "incident"];
+      expect(files(out)).toEqual(["manifest.json", ...machines.map((m) => `sample-compromise/${m}.asl.json`)].sort());
+      const contain = JSON.parse(readFileSync(join(out, "sample-compromise/contain.asl.json"), "utf8")) as { StartAt: string; States: Record<string, unknown> };
+      expect(contain.StartAt).toBe("Plan: Isolate the instance");
+      const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { runbooks: { id: string }[]; machines: { name: string }[] };
+      expect(manifest.runbooks.map((r) => r.id)).toEqual(["sample-compromise"]);
+      expect(manifest.machines).toHaveLength(6);
+      expect(compiled.stderr).toMatch(/compiled 1 runbooks into 6 machines/);
+
+      const fresh = await irflow("compile", "--check", "--runbooks", runbooks, "--out", out);
+      expect(fresh.code, fresh.stderr).toBe(0);
+      expect(fresh.stderr).toMatch(/fresh/);
+
+      const edited = join(out, "sample-compromise/eradicate.asl.json");
+      writeFileSync(edited, readFileSync(edited, "utf8").replace('"TimeoutSeconds": 7200', '"TimeoutSeconds": 60'));
+      const stale = await irflow("compile", "--check", "--runbooks", runbooks, "--out", out);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/stale/);
+      expect(stale.stderr).toMatch(/changed\s+sample-compromise\/eradicate\.asl\.json/);
+      expect(stale.stderr).not.toMatch(/contain\.asl\.json|manifest\.json/);
+      // --check wrote nothing: the edit is still there.
+      expect(readFileSync(edited, "utf8")).toContain('"TimeoutSeconds": 60');
+    },
+    3 * TIMEOUT,
+  );
+});
+
+describe("irflow graph", () => {
+  it(
+    "prints a Mermaid flowchart of a phase, with the approval as a hexagon",
+    async () => {
+      const dir = tempDir("graph");
+      const file = join(dir, "sample.md");
+      writeFileSync(file, SAMPLE_RUNBOOK);
+      const run = await irflow("graph", file, "contain");
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain("flowchart TD");
+      expect(run.stdout).toContain('title: "Sample instance compromise: contain"');
+      expect(run.stdout).toMatch(/s\d+\{\{"Approve: Isolate the instance"\}\}:::approval/);
+      expect(run.stdout).toMatch(/s\d+\["Isolate the instance"\]/);
+      // Only the contain phase is drawn.
+      expect(run.stdout).not.toContain("Terminate the instance");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses an unknown phase as a usage error",
+    async () => {
+      const run = await irflow("graph", "sample-compromise", "containment");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/unknown phase "containment"/);
+      expect(run.stdout).toBe("");
+    },
+    TIMEOUT,
+  );
+});
+
+describe("irflow tasks", () => {
+  it(
+    "--json lists the tasks with their risk and inputs, without the compiler's own",
+    async () => {
+      const run = await irflow("tasks", "--json");
+      expect(run.code).toBe(0);
+      const tasks = JSON.parse(run.stdout) as { name: string; risk: string; inputs: string[]; iam: string[] }[];
+      const isolate = tasks.find((t) => t.name === "ec2.isolate-instance");
+      expect(isolate).toMatchObject({ risk: "reversible", inputs: ["instanceId", "quarantineGroupId?"] });
+      expect(isolate!.iam).toContain("ec2:ModifyInstanceAttribute");
+      expect(tasks.find((t) => t.name === "ec2.terminate-instance")?.risk).toBe("destructive");
+      expect(tasks.find((t) => t.name === "ec2.describe-instance")?.risk).toBe("read");
+      expect(tasks.map((t) => t.name)).not.toContain("approval.request");
+      expect(tasks.map((t) => t.name)).not.toContain("detect.open-incident");
+    },
+    TIMEOUT,
+  );
+});

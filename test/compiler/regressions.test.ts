@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileSources } from "../../workflows/compile-project.js";
+import type { StateMachine } from "../../workflows/compiler/asl.js";
+import { lintAsl } from "../../workflows/compiler/lint-asl.js";
+import { writeGenerated } from "../../workflows/generated-files.js";
+import { SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
+import { compile, compileOk, errorCodes, mutate } from "./helpers.js";
+
+// Defects found by review and fuzzing; each test fails on the code before its fix.
+describe("compiler regressions", () => {
+  it("accepts GuardDuty finding types with & and ! in triggers", () => {
+    const compiled = compileOk(mutate('"Trojan:EC2/BlackholeTraffic"', '"Backdoor:EC2/C&CActivity.B!DNS"'));
+    expect(JSON.stringify(compiled.triggers)).toContain("Backdoor:EC2/C&CActivity.B!DNS");
+  });
+
+  it("compiles a 64-character step title in every machine of several runbooks (validator renaming adds nothing)", () => {
+    const title = "T".repeat(64);
+    const text = mutate("### Snapshot the volumes", `### ${title}`);
+    const sources = Array.from({ length: 12 }, (_, n) => ({ file: `runbooks/r${n}.md`, text: text.replace("id: sample-compromise", `id: sample-compromise-${n}`) }));
+    const result = compileSources(sources);
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(Object.keys(result.compiled[11]!.machines.find((m) => m.name === "contain")!.definition.States)).toContain(`Record failure: ${title}`);
+  });
+
+  it.each(["Joined an open incident?", "Open incident", "Close incident", "Phase failed", "Contain complete", "Plan: Isolate", "Record failure: x", "Each: item"])(
+    "refuses a step titled %j, which would collide with a generated state",
+    (title) => {
+      const text = mutate("### Describe the instance", `### ${title}`);
+      expect(errorCodes(text)).toContain("reserved-step-name");
+      expect(compile(text).diagnostics.find((d) => d.code === "reserved-step-name")?.line).toBe(text.split("\n").indexOf(`### ${title}`) + 1);
+    },
+  );
+
+  it("removes generated folders left empty at any depth", () => {
+    const dir = mkdtempSync(join(tmpdir(), "irflow-gen-"));
+    mkdirSync(join(dir, "a", "b"), { recursive: true });
+    writeFileSync(join(dir, "a", "b", "x.json"), "{}");
+    writeGenerated(dir, new Map([["keep.json", "{}\n"]]));
+    expect(existsSync(join(dir, "a"))).toBe(false);
+    expect(existsSync(join(dir, "keep.json"))).toBe(true);
+  });
+
+  it("flags $$.Task.Token passed into a Map's ItemSelector", () => {
+    const machine = structuredClone<StateMachine>(compileOk(SAMPLE_RUNBOOK).machines.find((m) => m.name === "detect")!.definition);
+    machine.States["Leaky map"] = {
+      Type: "Map",
+      Comment: "runbooks/sample.md:1 sha256:0123456789ab",
+      ItemsPath: "$.list",
+      ItemSelector: { "token.$": "$$.Task.Token" },
+      ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: "Inner", States: { Inner: { Type: "Succeed", Comment: "runbooks/sample.md:1 sha256:0123456789ab" } } },
+      MaxConcurrency: 1,
+      End: true,
+    };
+    Object.assign(machine.States["Open incident"]!, { Next: "Leaky map" });
+    const problems = lintAsl(machine, { isTask: () => true, isMachine: () => true });
+    expect(problems.some((p) => p.includes("Leaky map") && p.includes("$$.Task.Token outside a callback task"))).toBe(true);
+  });
+});
