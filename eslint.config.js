@@ -14,6 +14,8 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      // A namespace import lets esbuild drop the parts of zod a Lambda does not use (454 -> 85 KiB).
+      "no-restricted-syntax": ["error", { selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']", message: 'import * as z from "zod" (it tree-shakes)' }],
       // Task plan/run are async by contract; an implementation that needs no await is fine.
       "@typescript-eslint/require-await": "off",
     },

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import * as ids from "../functions/contract/aws-ids.js";
 import { defineTaskContract, TaskContractError } from "../functions/contract/task-contract.js";
 import type { TaskContract } from "../functions/contract/task-contract.js";

@@ -13,6 +13,7 @@ const THROTTLING = new Set([
   "BandwidthLimitExceeded",
   "ProvisionedThroughputExceededException",
   "EC2ThrottledException",
+  "SnapshotCreationPerVolumeRateExceeded",
 ]);
 // LimitExceededException is left out on purpose: in IAM and others it is a quota, not a rate.
 const NOT_READY = new Set(["CredentialReportNotReadyException"]);

@@ -22,17 +22,32 @@ export default defineTaskContract({
   }),
   // Swapping first to an allow-all group and then to the no-rule group turns tracked connections
   // into untracked ones that the empty group then drops; a direct swap leaves them open.
+  // An instance with several interfaces cannot change groups through ModifyInstanceAttribute, so
+  // each interface is moved (ModifyNetworkInterfaceAttribute). The instance's own tags record the
+  // original groups (irflow:isolated-from), so a second isolation keeps the true originals.
   iam: [
     { actions: ["ec2:DescribeInstances", "ec2:DescribeSecurityGroups"], resources: ["*"] },
     {
-      actions: ["ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags"],
+      actions: [
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:CreateTags",
+      ],
       resources: ["arn:{partition}:ec2:{region}:{account}:security-group/*", "arn:{partition}:ec2:{region}:{account}:vpc/*"],
     },
     {
-      actions: ["ec2:ModifyInstanceAttribute"],
-      resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"],
+      actions: ["ec2:ModifyNetworkInterfaceAttribute"],
+      resources: ["arn:{partition}:ec2:{region}:{account}:network-interface/*", "arn:{partition}:ec2:{region}:{account}:security-group/*"],
     },
+    {
+      actions: ["ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute"],
+      resources: ["arn:{partition}:ec2:{region}:{account}:instance/*", "arn:{partition}:ec2:{region}:{account}:volume/*"],
+    },
+    { actions: ["ec2:CreateTags", "ec2:DeleteTags"], resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"] },
   ],
-  plan: "DescribeInstances, then ModifyInstanceAttribute with DryRun to prove permission; lists the group swap and the attribute changes",
+  plan: "DescribeInstances, DescribeSecurityGroups and DescribeInstanceAttribute, then DryRun of CreateSecurityGroup (when the quarantine group is missing), ModifyNetworkInterfaceAttribute and ModifyInstanceAttribute; lists group creation, the per-interface moves with their original groups, the isolation tags and the protection changes",
   undo: { by: "ec2.restore-security-groups" },
 });

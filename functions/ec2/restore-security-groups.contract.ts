@@ -1,6 +1,6 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
-import { InstanceId, SecurityGroupId } from "../contract/aws-ids.js";
+import { InstanceId, NetworkInterfaceId, SecurityGroupId } from "../contract/aws-ids.js";
 
 export default defineTaskContract({
   name: "ec2.restore-security-groups",
@@ -10,6 +10,12 @@ export default defineTaskContract({
   input: z.object({
     instanceId: InstanceId,
     groupIds: z.array(SecurityGroupId).min(1).max(16),
+    /**
+     * Groups for every interface of a multi-interface instance, as isolation recorded them in its
+     * undo. Without it the other interfaces take their groups from the instance's
+     * irflow:isolated-from tag; the primary interface always takes groupIds.
+     */
+    interfaceGroups: z.record(NetworkInterfaceId, z.array(SecurityGroupId).min(1).max(16)).optional(),
   }),
   output: z.object({
     instanceId: InstanceId,
@@ -18,13 +24,16 @@ export default defineTaskContract({
   }),
   // Termination protection and DeleteOnTermination=false stay as isolation set them: the volumes
   // are evidence until the incident is closed, whatever happens to the instance.
+  // Groups belong to interfaces: each interface is restored on its own
+  // (ModifyNetworkInterfaceAttribute), then the isolation tags are removed from the instance.
   iam: [
     { actions: ["ec2:DescribeInstances", "ec2:DescribeSecurityGroups"], resources: ["*"] },
     {
-      actions: ["ec2:ModifyInstanceAttribute"],
-      resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"],
+      actions: ["ec2:ModifyNetworkInterfaceAttribute"],
+      resources: ["arn:{partition}:ec2:{region}:{account}:network-interface/*", "arn:{partition}:ec2:{region}:{account}:security-group/*"],
     },
+    { actions: ["ec2:DeleteTags"], resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"] },
   ],
-  plan: "DescribeInstances and DescribeSecurityGroups (the groups must still exist in the instance's VPC), then ModifyInstanceAttribute with DryRun; lists the group swap",
+  plan: "DescribeInstances and DescribeSecurityGroups (the groups must still exist in the instance's VPC), then ModifyNetworkInterfaceAttribute with DryRun; lists each interface's group change and the isolation tags to remove",
   undo: { by: "ec2.isolate-instance" },
 });

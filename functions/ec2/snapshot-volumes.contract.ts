@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { InstanceId, SnapshotId, VolumeId } from "../contract/aws-ids.js";
 
@@ -46,6 +46,13 @@ export default defineTaskContract({
       actions: ["ec2:CreateTags"],
       resources: ["arn:{partition}:ec2:{region}::snapshot/*"],
       conditions: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
+    },
+    // CreateSnapshots gives every snapshot the same tags; the source volume, which differs per
+    // snapshot, is tagged afterwards, and only that key may be written outside the creation.
+    {
+      actions: ["ec2:CreateTags"],
+      resources: ["arn:{partition}:ec2:{region}::snapshot/*"],
+      conditions: { "ForAllValues:StringEquals": { "aws:TagKeys": ["irflow:source-volume"] } },
     },
   ],
   evidence: { captures: ["ec2-instance-disk"] },

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { InstanceId, VolumeId } from "../contract/aws-ids.js";
 import { InstanceState } from "./describe-instance.contract.js";
@@ -27,7 +27,8 @@ export default defineTaskContract({
     { actions: ["ec2:DescribeInstances"], resources: ["*"] },
     {
       actions: ["ec2:DescribeInstanceAttribute", "ec2:ModifyInstanceAttribute", "ec2:TerminateInstances"],
-      resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"],
+      // ModifyInstanceAttribute also authorizes on the volumes whose DeleteOnTermination it changes.
+      resources: ["arn:{partition}:ec2:{region}:{account}:instance/*", "arn:{partition}:ec2:{region}:{account}:volume/*"],
     },
   ],
   plan: "DescribeInstances and DescribeInstanceAttribute, then TerminateInstances with DryRun; lists the protection change and the volumes kept",

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { IamUserName, UserAccessKeyId } from "../contract/aws-ids.js";
 import { AccessKeyStatus } from "./describe-access-key.contract.js";
