@@ -2,7 +2,7 @@ import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from "@aws-sdk
 import type { Instance } from "@aws-sdk/client-ec2";
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, type TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
-import type { z } from "zod";
+import type * as z from "zod";
 import { aws } from "../contract/aws-errors.js";
 import { canonicalJson, sha256Hex } from "../contract/digest.js";
 import { isTaskError, notFound, preconditionFailed } from "../contract/errors.js";

@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import type { z } from "zod";
+import type * as z from "zod";
 import { aws } from "../contract/aws-errors.js";
 import { notFound, preconditionFailed } from "../contract/errors.js";
 import type { TaskContract } from "../contract/task-contract.js";

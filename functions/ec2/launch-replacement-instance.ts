@@ -8,7 +8,7 @@ import {
   type RunInstancesCommandInput,
   type Tag,
 } from "@aws-sdk/client-ec2";
-import type { z } from "zod";
+import type * as z from "zod";
 import { aws, dryRun } from "../contract/aws-errors.js";
 import type { Change } from "../contract/changes.js";
 import { sha256Hex } from "../contract/digest.js";

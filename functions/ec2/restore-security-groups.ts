@@ -1,5 +1,5 @@
 import { DeleteTagsCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
-import type { z } from "zod";
+import type * as z from "zod";
 import { aws, dryRun } from "../contract/aws-errors.js";
 import type { Change } from "../contract/changes.js";
 import { notFound, preconditionFailed } from "../contract/errors.js";
