@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { Cidr, IpAddress, NetworkAclId, NetworkAclRuleNumber, SubnetId, VpcId } from "../contract/aws-ids.js";
 
@@ -36,11 +36,13 @@ export default defineTaskContract({
   // allow rule; an ACL with no such number, or at its quota, fails PreconditionFailed instead of
   // renumbering or evicting someone's rule. Entries cannot be tagged: the cidr, expiry and incident
   // are recorded as a tag on the network ACL keyed by direction and rule number, which the expiry
-  // sweep and unblock read to touch only entries irflow made.
+  // sweep and unblock read to touch only entries irflow made. The entry is created before its tag
+  // (creating it is what claims the number); if the tag then fails, the entry is deleted again,
+  // since an untagged deny would never expire: hence DeleteNetworkAclEntry.
   iam: [
     { actions: ["ec2:DescribeNetworkAcls"], resources: ["*"] },
     {
-      actions: ["ec2:CreateNetworkAclEntry", "ec2:CreateTags"],
+      actions: ["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:DeleteNetworkAclEntry"],
       resources: ["arn:{partition}:ec2:{region}:{account}:network-acl/*"],
     },
   ],

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { BucketName, InstanceId, SsmCommandId } from "../contract/aws-ids.js";
 
@@ -30,11 +30,17 @@ export default defineTaskContract({
   // checksum rather than taking the instance's word for it.
   // A capture can outlast one invocation: the task then fails Transient and its retry resumes
   // waiting on the same command (found with ListCommands) instead of starting a second capture.
+  // The document receives `uploadUrl` (the presigned PUT), `evidenceLocation` (s3://bucket/key, for
+  // the record and for the retry) and `executionTimeout` (seconds). When S3 holds no SHA-256 for
+  // the object (a streamed PUT gets only S3's default CRC), the task hashes the stored bytes itself.
+  // DescribeInstances tells a missing instance (NotFound) from an unmanaged one, and reads its
+  // state and exempt tags before anything is loaded into its kernel.
   iam: [
     {
       actions: ["ssm:DescribeInstanceInformation", "ssm:ListCommands", "ssm:GetCommandInvocation"],
       resources: ["*"],
     },
+    { actions: ["ec2:DescribeInstances"], resources: ["*"] },
     {
       actions: ["ssm:SendCommand"],
       resources: [

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { Cidr, IpProtocol, Port, SecurityGroupId, SecurityGroupRuleId } from "../contract/aws-ids.js";
 import { RevokedRule } from "./revoke-security-group-rule.contract.js";

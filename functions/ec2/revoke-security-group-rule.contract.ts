@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { Cidr, IpProtocol, Port, SecurityGroupId, SecurityGroupRuleId } from "../contract/aws-ids.js";
 import { IncidentPermission } from "../incident/document.js";
@@ -27,8 +27,11 @@ export default defineTaskContract({
   // rule; without an id, only a rule matching protocol, ports and cidr exactly is revoked, and a
   // rule that also holds other ranges loses only this one. EC2 answers a revoke that matches
   // nothing with success (UnknownIpPermissions): the task reports that as NotFound, never as done.
+  // The matched rule is revoked by its id, so the call can only ever remove that one rule. A rule
+  // named by id that is already gone is done (nothing changes, no undo); DescribeSecurityGroups
+  // reads the group's tags for the exempt guard.
   iam: [
-    { actions: ["ec2:DescribeSecurityGroupRules"], resources: ["*"] },
+    { actions: ["ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups"], resources: ["*"] },
     {
       actions: ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
       resources: [
