@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { GuardDutyDetectorId, GuardDutyFindingId } from "../contract/aws-ids.js";
 

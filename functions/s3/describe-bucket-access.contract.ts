@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { BucketName, S3CanonicalUserId } from "../contract/aws-ids.js";
 
@@ -41,8 +41,7 @@ export default defineTaskContract({
     policyPublic: z.boolean(),
     /** Absent when the bucket has no public-access block configured. */
     publicAccessBlock: PublicAccessBlock.optional(),
-    accountPublicAccessBlock: PublicAccessBlock.optional(),
-    /** Public after the bucket and account blocks are applied. */
+    /** Public after the bucket's own block is applied; the account-level block is not read. */
     isPublic: z.boolean(),
   }),
   // policyPublic is S3's own evaluation (GetBucketPolicyStatus), not a parse of the policy, which
@@ -59,7 +58,8 @@ export default defineTaskContract({
       ],
       resources: ["arn:{partition}:s3:::*"],
     },
-    { actions: ["s3:GetAccountPublicAccessBlock"], resources: ["*"] },
+    // The configuration it read, written to the evidence bucket so that its sha256 can be checked.
+    { actions: ["s3:PutObject"], resources: ["{bucket:evidence}/*"] },
   ],
   evidence: { captures: ["s3-bucket-configuration"] },
 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { BucketName } from "../contract/aws-ids.js";
 import { PublicAccessBlock } from "./describe-bucket-access.contract.js";
@@ -20,7 +20,8 @@ export default defineTaskContract({
   // and RestrictPublicBuckets cuts access through a public policy at once, before anyone edits it.
   iam: [
     {
-      actions: ["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
+      // GetBucketTagging: the exempt guard reads the bucket's tags.
+      actions: ["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketTagging"],
       resources: ["arn:{partition}:s3:::*"],
     },
   ],

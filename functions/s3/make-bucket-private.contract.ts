@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { BucketName } from "../contract/aws-ids.js";
 import { BucketAcl } from "./describe-bucket-access.contract.js";
@@ -34,6 +34,8 @@ export default defineTaskContract({
         "s3:PutBucketPolicy",
         "s3:DeleteBucketPolicy",
         "s3:GetBucketOwnershipControls",
+        // The exempt guard reads the bucket's tags.
+        "s3:GetBucketTagging",
       ],
       resources: ["arn:{partition}:s3:::*"],
     },

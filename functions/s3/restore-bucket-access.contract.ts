@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
 import { BucketName } from "../contract/aws-ids.js";
 import { BucketAcl, PublicAccessBlock } from "./describe-bucket-access.contract.js";
@@ -16,11 +16,20 @@ export default defineTaskContract({
       policy: z.string().min(1).max(20480).nullable().optional(),
       /** The block to put back; null deletes the bucket's block. */
       publicAccessBlock: PublicAccessBlock.nullable().optional(),
+      // The executor drops null inputs (a null in the workflow document means "absent"), so an
+      // undo that must delete says so with these flags; they mean the same as policy / block null.
+      /** Delete the bucket's policy (it had none when recorded). */
+      deletePolicy: z.literal(true).optional(),
+      /** Delete the bucket's own public-access block (it had none when recorded). */
+      deletePublicAccessBlock: z.literal(true).optional(),
     })
     .refine(
-      (input) => input.acl !== undefined || input.policy !== undefined || input.publicAccessBlock !== undefined,
-      "give at least one of acl, policy, publicAccessBlock",
-    ),
+      (input) =>
+        input.acl !== undefined || input.policy !== undefined || input.publicAccessBlock !== undefined || input.deletePolicy === true || input.deletePublicAccessBlock === true,
+      "give at least one of acl, policy, publicAccessBlock, deletePolicy, deletePublicAccessBlock",
+    )
+    .refine((input) => !(input.deletePolicy && typeof input.policy === "string"), "give either policy or deletePolicy, not both")
+    .refine((input) => !(input.deletePublicAccessBlock && input.publicAccessBlock), "give either publicAccessBlock or deletePublicAccessBlock, not both"),
   output: z.object({
     bucketName: BucketName,
     restored: z.array(z.enum(["public-access-block", "acl", "policy"])).max(3),
