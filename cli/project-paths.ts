@@ -5,3 +5,5 @@ import { join } from "node:path";
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const DEFAULT_RUNBOOKS_DIR = join(PROJECT_ROOT, "runbooks");
 export const DEFAULT_GENERATED_DIR = join(PROJECT_ROOT, "workflows", "generated");
+/** Like eslint's cache: definitions asl-validator already accepted (safe to delete). */
+export const VALIDATION_CACHE = join(PROJECT_ROOT, "node_modules", ".cache", "irflow", "asl-validator.json");

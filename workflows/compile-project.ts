@@ -3,7 +3,8 @@ import { join, relative } from "node:path";
 import { findTask } from "../functions/registry.js";
 import { type Diagnostic } from "./diagnostics.js";
 import { compileRunbookSource, namedMachines, type CompiledRunbook } from "./compiler/compile-runbook.js";
-import { validateAsl } from "./compiler/validate-asl.js";
+import { ASL_VALIDATOR_VERSION, validateAsl } from "./compiler/validate-asl.js";
+import { ValidationCache } from "./compiler/validation-cache.js";
 import { buildManifest, definitionPath, type Manifest } from "./compiler/manifest.js";
 import { registryCatalogue } from "./compiler/task-catalogue.js";
 
@@ -27,8 +28,16 @@ export function listRunbookFiles(directory: string): string[] {
  * Compiles a set of runbook files together: each file alone, then the checks that span files
  * (unique runbook ids), then the generated definitions and the manifest.
  */
-export function compileProject(files: readonly string[], root: string): ProjectCompilation {
-  return compileSources(files.map((path) => ({ file: relative(root, path) || path, text: readFileSync(path, "utf8") })));
+export interface CompileProjectOptions {
+  /** Where to remember definitions asl-validator accepted; no cache when absent. */
+  readonly validationCache?: string;
+}
+
+export function compileProject(files: readonly string[], root: string, options: CompileProjectOptions = {}): ProjectCompilation {
+  return compileSources(
+    files.map((path) => ({ file: relative(root, path) || path, text: readFileSync(path, "utf8") })),
+    options,
+  );
 }
 
 export interface RunbookSource {
@@ -37,7 +46,7 @@ export interface RunbookSource {
   readonly text: string;
 }
 
-export function compileSources(sources: readonly RunbookSource[]): ProjectCompilation {
+export function compileSources(sources: readonly RunbookSource[], options: CompileProjectOptions = {}): ProjectCompilation {
   const compiled: CompiledRunbook[] = [];
   const diagnostics: Diagnostic[] = [];
   const ids = new Map<string, string>();
@@ -54,8 +63,12 @@ export function compileSources(sources: readonly RunbookSource[]): ProjectCompil
     ids.set(runbook.id, file);
     compiled.push(result.compiled);
   }
-  // One asl-validator pass over every machine: its cost is per call, not per machine.
-  for (const problem of validateAsl(namedMachines(compiled))) {
+  // One asl-validator pass over every machine (its cost is mostly per call), skipping the ones
+  // an earlier compile already validated.
+  const cache = options.validationCache ? new ValidationCache(options.validationCache, ASL_VALIDATOR_VERSION) : undefined;
+  const problems = validateAsl(namedMachines(compiled), cache);
+  cache?.save();
+  for (const problem of problems) {
     const owner = compiled.find(({ runbook }) => problem.includes(`${runbook.id}/`));
     diagnostics.push({ file: owner?.runbook.file ?? "workflows/generated", line: 1, column: 1, severity: "error", code: "generated-asl", message: `asl-validator: ${problem}`, hint: "this is a bug in irflow's compiler; please report it with the runbook" });
   }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { compileProject, listRunbookFiles } from "../../workflows/compile-project.js";
 import { compareGenerated, isFresh, writeGenerated, type Drift } from "../../workflows/generated-files.js";
 import { EXIT, paint, printDiagnostics, summarise } from "../output.js";
-import { DEFAULT_GENERATED_DIR, DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT } from "../project-paths.js";
+import { DEFAULT_GENERATED_DIR, DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT, VALIDATION_CACHE } from "../project-paths.js";
 
 export function registerCompile(program: Command): void {
   program
@@ -12,10 +12,11 @@ export function registerCompile(program: Command): void {
     .option("--check", "write nothing; exit 1 when the committed files under workflows/generated/ are stale")
     .option("--runbooks <dir>", "folder of runbooks", DEFAULT_RUNBOOKS_DIR)
     .option("--out <dir>", "folder for generated files", DEFAULT_GENERATED_DIR)
-    .action((options: { check?: boolean; runbooks: string; out: string }) => {
+    .option("--no-cache", "validate every definition again, ignoring what earlier compiles validated")
+    .action((options: { check?: boolean; runbooks: string; out: string; cache: boolean }) => {
       const started = performance.now();
       const files = listRunbookFiles(options.runbooks);
-      const result = compileProject(files, PROJECT_ROOT);
+      const result = compileProject(files, PROJECT_ROOT, options.cache ? { validationCache: VALIDATION_CACHE } : {});
       printDiagnostics(result.diagnostics);
       if (!result.files) {
         process.stderr.write(`${paint.red("failed")}: ${summarise(result.diagnostics)}; nothing written\n`);

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { compileProject, listRunbookFiles } from "../../workflows/compile-project.js";
 import { EXIT, paint, printDiagnostics, summarise } from "../output.js";
-import { DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT } from "../project-paths.js";
+import { DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT, VALIDATION_CACHE } from "../project-paths.js";
 
 /** Runbook files named on the command line (files or folders), or every runbook of the project. */
 export function resolveRunbookFiles(paths: readonly string[]): string[] {
@@ -25,10 +25,11 @@ export function registerLint(program: Command): void {
     .description("check runbooks without writing anything; reports every problem of every file")
     .argument("[paths...]", "runbook files or folders (default: the project's runbooks/)")
     .option("--warnings-as-errors", "exit 1 on warnings too")
-    .action((paths: string[], options: { warningsAsErrors?: boolean }) => {
+    .option("--no-cache", "validate every definition again, ignoring what earlier runs validated")
+    .action((paths: string[], options: { warningsAsErrors?: boolean; cache: boolean }) => {
       const files = resolveRunbookFiles(paths);
       if (files.length === 0) throw new UsageError("no runbooks found");
-      const { diagnostics, compiled } = compileProject(files, PROJECT_ROOT);
+      const { diagnostics, compiled } = compileProject(files, PROJECT_ROOT, options.cache ? { validationCache: VALIDATION_CACHE } : {});
       printDiagnostics(diagnostics);
       const failing = diagnostics.some((d) => d.severity === "error" || (options.warningsAsErrors === true && d.severity === "warning"));
       const verdict = failing ? paint.red("failed") : paint.green("ok");

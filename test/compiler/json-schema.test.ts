@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { IncidentDocument } from "../../functions/incident/document.js";
 import { incompatibility, jsonTypeOf, resolveSchemaPath, typesOf, withSchemaAt, type JsonSchema } from "../../workflows/compiler/json-schema.js";
 

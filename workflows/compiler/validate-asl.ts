@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { StateMachine } from "./asl.js";
+import type { ValidationCache } from "./validation-cache.js";
 
 interface AslValidatorResult {
   isValid: boolean;
@@ -8,7 +9,9 @@ interface AslValidatorResult {
 type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => AslValidatorResult;
 
 // asl-validator ships CommonJS without type declarations.
-const validate = createRequire(import.meta.url)("asl-validator") as AslValidator;
+const require = createRequire(import.meta.url);
+const validate = require("asl-validator") as AslValidator;
+export const ASL_VALIDATOR_VERSION = (require("asl-validator/package.json") as { version: string }).version;
 
 export interface NamedMachine {
   readonly name: string;
@@ -22,7 +25,8 @@ export interface NamedMachine {
  * schemas, and the cost is paid once per compilation instead of once per machine. Machine-level
  * fields a branch cannot carry (TimeoutSeconds) are checked by our own lint instead.
  */
-export function validateAsl(machines: readonly NamedMachine[]): string[] {
+export function validateAsl(all: readonly NamedMachine[], cache?: ValidationCache): string[] {
+  const machines = cache ? all.filter((m) => !cache.has(m.definition)) : all;
   if (machines.length === 0) return [];
   const names = new Map<string, string>();
   const branches = machines.map(({ name, definition }, index) => {
@@ -40,7 +44,10 @@ export function validateAsl(machines: readonly NamedMachine[]): string[] {
   });
   const combined = { QueryLanguage: "JSONPath", StartAt: "All", States: { All: { Type: "Parallel", Branches: branches, End: true } } };
   const result = validate(combined, { checkPaths: true, checkArn: true });
-  if (result.isValid) return [];
+  if (result.isValid) {
+    cache?.remember(machines.map((m) => m.definition));
+    return [];
+  }
   return result.errors.map((error) => `${error["Error code"]}: ${locate(error.Message, machines, names)}`);
 }
 
