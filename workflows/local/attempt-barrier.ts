@@ -1,0 +1,42 @@
+import { setImmediate as nextMacrotask } from "node:timers/promises";
+
+/**
+ * Keeps a task's own events behind its state's: the library calls a Task's local handler right
+ * after dispatching that state's StateEntered (or StateRetried) event, but its async generator
+ * hands the event to us only later. A handler's n-th invocation for a state therefore waits until
+ * the n-th attempt of that state has been recorded (and the microtasks that carry nested Map
+ * events have run) before it records TaskScheduled.
+ */
+export class AttemptBarrier {
+  private readonly invoked = new Map<string, number>();
+  private readonly seen = new Map<string, number>();
+  private readonly waiters = new Map<string, { readonly attempt: number; readonly release: () => void }[]>();
+  private open = false;
+
+  /** The library has entered or retried Task state `state`, and the event is recorded. */
+  attemptRecorded(state: string): void {
+    const seen = (this.seen.get(state) ?? 0) + 1;
+    this.seen.set(state, seen);
+    const waiting = this.waiters.get(state) ?? [];
+    const ready = waiting.filter((waiter) => waiter.attempt <= seen);
+    this.waiters.set(state, waiting.filter((waiter) => waiter.attempt > seen));
+    for (const waiter of ready) waiter.release();
+  }
+
+  /** Called by a handler as it starts; resolves once its attempt's event is recorded. */
+  async invocation(state: string): Promise<void> {
+    const attempt = (this.invoked.get(state) ?? 0) + 1;
+    this.invoked.set(state, attempt);
+    if (!this.open && (this.seen.get(state) ?? 0) < attempt) {
+      await new Promise<void>((release) => this.waiters.set(state, [...(this.waiters.get(state) ?? []), { attempt, release }]));
+    }
+    await nextMacrotask();
+  }
+
+  /** The execution has ended: nobody waits any more. */
+  release(): void {
+    this.open = true;
+    for (const waiting of this.waiters.values()) for (const waiter of waiting) waiter.release();
+    this.waiters.clear();
+  }
+}
