@@ -204,66 +204,45 @@ function approvalState(runbook: Runbook, analysed: AnalysedStep, gate: ApprovalG
   };
 }
 
-function recordFailureState(runbook: Runbook, analysed: AnalysedStep, comment: string): TaskState {
+/** A Task state invoking one of irflow's own tasks (opening, recording, closing the incident). */
+function systemTask(
+  task: string,
+  comment: string,
+  input: AslObject,
+  context: AslObject,
+  io: Pick<TaskState, "ResultSelector" | "ResultPath" | "OutputPath">,
+  next: string,
+  timeoutSeconds = 60,
+): TaskState {
   return {
     Type: "Task",
     Comment: comment,
     Resource: RESOURCES.lambdaInvoke,
-    Parameters: {
-      FunctionName: taskPlaceholder(SYSTEM_TASKS.recordFailure),
-      Payload: {
-        mode: "run",
-        input: { "incidentId.$": "$.incidentId", stepId: analysed.step.id, "error.$": ERROR_PATH },
-        context: { ...taskContext(runbook, analysed), task: SYSTEM_TASKS.recordFailure },
-      },
-    },
-    ResultPath: null,
-    TimeoutSeconds: 60,
+    Parameters: { FunctionName: taskPlaceholder(task), Payload: { mode: "run", input, context: { ...context, task } } },
+    ...io,
+    TimeoutSeconds: timeoutSeconds,
     Retry: [SYSTEM_RETRY],
-    Next: PHASE_FAILED,
+    Next: next,
   };
+}
+
+function recordFailureState(runbook: Runbook, analysed: AnalysedStep, comment: string): TaskState {
+  const input = { "incidentId.$": "$.incidentId", stepId: analysed.step.id, "error.$": ERROR_PATH };
+  return systemTask(SYSTEM_TASKS.recordFailure, comment, input, taskContext(runbook, analysed), { ResultPath: null }, PHASE_FAILED);
 }
 
 function openIncidentState(runbook: Runbook, comment: string, next: string): TaskState {
-  return {
-    Type: "Task",
-    Comment: comment,
-    Resource: RESOURCES.lambdaInvoke,
-    Parameters: {
-      FunctionName: taskPlaceholder(SYSTEM_TASKS.openIncident),
-      Payload: {
-        mode: "run",
-        input: { "event.$": "$", runbook: { id: runbook.id, revision: runbook.revision }, "executionId.$": "$$.Execution.Id" },
-        context: { "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "detect/open-incident", task: SYSTEM_TASKS.openIncident },
-      },
-    },
-    // The event is replaced by the incident document the task returns.
-    OutputPath: "$.Payload",
-    TimeoutSeconds: 60,
-    Retry: [SYSTEM_RETRY],
-    Next: next,
-  };
+  const input = { "event.$": "$", runbook: { id: runbook.id, revision: runbook.revision }, "executionId.$": "$$.Execution.Id" };
+  const context = { "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "detect/open-incident" };
+  // The event is replaced by the incident document the task returns.
+  return systemTask(SYSTEM_TASKS.openIncident, comment, input, context, { OutputPath: "$.Payload" }, next);
 }
 
 function closeIncidentState(runbook: Runbook, comment: string, next: string): TaskState {
-  return {
-    Type: "Task",
-    Comment: comment,
-    Resource: RESOURCES.lambdaInvoke,
-    Parameters: {
-      FunctionName: taskPlaceholder(SYSTEM_TASKS.closeIncident),
-      Payload: {
-        mode: "run",
-        input: { "incidentId.$": "$.incidentId", "document.$": "$" },
-        context: { "incidentId.$": "$.incidentId", "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "post-incident/close-incident", task: SYSTEM_TASKS.closeIncident },
-      },
-    },
-    ResultSelector: { "reportLocation.$": "$.Payload.reportLocation", "status.$": "$.Payload.status" },
-    ResultPath: "$.closure",
-    TimeoutSeconds: 120,
-    Retry: [SYSTEM_RETRY],
-    Next: next,
-  };
+  const input = { "incidentId.$": "$.incidentId", "document.$": "$" };
+  const context = { "incidentId.$": "$.incidentId", "executionId.$": "$$.Execution.Id", runbookId: runbook.id, stepId: "post-incident/close-incident" };
+  const io = { ResultSelector: { "reportLocation.$": "$.Payload.reportLocation", "status.$": "$.Payload.status" }, ResultPath: "$.closure" };
+  return systemTask(SYSTEM_TASKS.closeIncident, comment, input, context, io, next, 120);
 }
 
 /** An upper bound on a phase's duration: every task with its retries, every approval wait. */
