@@ -57,7 +57,7 @@ export async function executeTask(task: Task, payload: unknown, ports: TaskPorts
   }
   const input = parseInput(task, envelope.input);
   const ctx = contextFor(envelope, ports);
-  const key = { incidentId: ctx.incidentId, stepId: ctx.stepId, ...(ctx.item !== undefined ? { item: ctx.item } : {}) };
+  const key = { incidentId: ctx.incidentId, stepId: ctx.stepId, task: contract.name, ...(ctx.item !== undefined ? { item: ctx.item } : {}) };
   const base = { task: contract.name, at: ports.clock.now().toISOString(), executionId: ctx.executionId };
 
   if (envelope.mode === "plan") {
@@ -73,7 +73,7 @@ export async function executeTask(task: Task, payload: unknown, ports: TaskPorts
   }
 
   const previous = ctx.incidentId ? await ports.journal.find(key, "run") : undefined;
-  if (previous?.output) {
+  if (previous?.output && previous.task === contract.name) {
     ports.log.info("already done for this incident and step; returning the recorded result", { at: previous.at });
     return fillOutput(task, previous.output);
   }

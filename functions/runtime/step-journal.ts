@@ -1,9 +1,13 @@
 import type { Change, Evidence, Undo } from "../contract/changes.js";
 
-/** Which run of which step: the idempotency key of a task invocation. */
+/**
+ * Which run of which task in which step: the idempotency key of a task invocation. The task is
+ * part of it because a step's `Record failure:` state runs another task under the same step id.
+ */
 export interface StepKey {
   readonly incidentId: string;
   readonly stepId: string;
+  readonly task: string;
   /** Index of the item in a `foreach` step. */
   readonly item?: number;
 }
@@ -36,7 +40,7 @@ export interface StepJournal {
 }
 
 export function stepKeyString(key: StepKey): string {
-  return `${key.incidentId}#${key.stepId}${key.item === undefined ? "" : `#${key.item}`}`;
+  return `${key.incidentId}#${key.stepId}#${key.task}${key.item === undefined ? "" : `#${key.item}`}`;
 }
 
 /** In-process journal for tests and single-process runs. */

@@ -99,3 +99,29 @@ describe("executeTask", () => {
     expect(h.journal.all().filter((r) => r.mode === "run")).toHaveLength(1);
   });
 });
+
+describe("executeTask journal keys", () => {
+  it("keeps a step's own result apart from the failure recorded under the same step id", async () => {
+    const { task: counter } = counterTask();
+    const recorder = implementTask(
+      defineTaskContract({
+        name: "test.recorder",
+        summary: "Records",
+        risk: "read",
+        csf: ["RS.MA"],
+        input: z.object({ note: z.string() }),
+        output: z.object({ recorded: z.boolean() }),
+        iam: [],
+      }),
+      { run: async () => ({ output: { recorded: true }, changes: [], summary: "recorded" }) },
+    );
+    const step = { stepId: "contain/isolate" };
+    const h = harness(counter);
+    await h.run({ instanceId: INSTANCE }, step);
+    // The failure recorder runs under the same incident and step id, through the same journal.
+    const recorded = await executeTask(recorder, { mode: "run", input: { note: "x" }, context: { incidentId: INCIDENT_ID, executionId: "arn:x", runbookId: "test-runbook", stepId: "contain/isolate", task: "test.recorder" } }, h.ports);
+    expect(recorded).toEqual({ recorded: true });
+    await expect(h.run({ instanceId: INSTANCE }, step)).resolves.toMatchObject({ instanceId: INSTANCE, count: 1 });
+    expect(h.journal.all().filter((r) => r.mode === "run").map((r) => r.task).sort()).toEqual(["test.counter", "test.recorder"]);
+  });
+});

@@ -70,7 +70,7 @@ describe("structured logs", () => {
 
 describe("DynamoDB step journal", () => {
   const record: StepRecord = { task: "test.echo", mode: "run", at: "2026-11-24T00:00:00.000Z", executionId: "arn:x", summary: "done", changes: [], evidence: [], output: { value: "a" } };
-  const key = { incidentId: INCIDENT_ID, stepId: "contain/x", item: 2 };
+  const key = { incidentId: INCIDENT_ID, stepId: "contain/x", task: "test.echo", item: 2 };
 
   it("records a run with a conditional write keyed by incident, step and item", async () => {
     dynamo.on(PutItemCommand).resolves({});
@@ -79,7 +79,7 @@ describe("DynamoDB step journal", () => {
     const input = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe("attribute_not_exists(pk)");
     expect(input.Item?.pk).toEqual({ S: `incident#${INCIDENT_ID}` });
-    expect(input.Item?.sk).toEqual({ S: `step#${INCIDENT_ID}#contain/x#2#run` });
+    expect(input.Item?.sk).toEqual({ S: `step#${INCIDENT_ID}#contain/x#test.echo#2#run` });
   });
 
   it("returns the winner's record when another invocation recorded first", async () => {

@@ -27,7 +27,7 @@ describe("S3 tasks on a simulated account", () => {
     expect(key).toBe(`incidents/${INCIDENT_ID}/detect/record-who-can-reach-the-bucket/s3-bucket-configuration/${BUCKET}/${object.sha256}.json`);
     expect(object.contentType).toBe("application/json");
     const { journal } = r;
-    const record = await journal.find({ incidentId: INCIDENT_ID, stepId: "detect/record-who-can-reach-the-bucket" }, "run");
+    const record = await journal.find({ incidentId: INCIDENT_ID, stepId: "detect/record-who-can-reach-the-bucket", task: "s3.describe-bucket-access" }, "run");
     expect(record?.evidence[0]).toMatchObject({ sha256: object.sha256, location: `s3://irflow-evidence-123456789012/${key}` });
   });
 
@@ -52,9 +52,9 @@ describe("S3 tasks on a simulated account", () => {
     const r = runner(account);
     await r.run(enableBlockPublicAccess, { bucketName: BUCKET }, { stepId: "contain/block-public-access" });
     await r.run(makeBucketPrivate, { bucketName: BUCKET }, { stepId: "contain/remove-the-public-grants" });
-    const undoOf = async (stepId: string) => (await r.journal.find({ incidentId: INCIDENT_ID, stepId }, "run"))!.undo!;
-    const unblock = await undoOf("contain/block-public-access");
-    const reopen = await undoOf("contain/remove-the-public-grants");
+    const undoOf = async (stepId: string, task: string) => (await r.journal.find({ incidentId: INCIDENT_ID, stepId, task }, "run"))!.undo!;
+    const unblock = await undoOf("contain/block-public-access", "s3.enable-block-public-access");
+    const reopen = await undoOf("contain/remove-the-public-grants", "s3.make-bucket-private");
     // Last change first (the usual order for undos): S3 refuses a public ACL while BlockPublicAcls is on.
     expect(await failure(r.run(restoreBucketAccess, reopen.input, { stepId: "recover/reopen" }))).toMatchObject({ name: "Forbidden", detail: "AccessDenied" });
     await r.run(restoreBucketAccess, unblock.input, { stepId: "recover/unblock" });
