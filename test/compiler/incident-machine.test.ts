@@ -46,7 +46,7 @@ function simulate(machine: StateMachine, outcome: Partial<Record<Phase, "fail">>
 describe("the incident machine", () => {
   it("runs the five phases in order: Detect → Contain → Eradicate → Recover → Post-incident", () => {
     expect(incident.StartAt).toBe("Detect");
-    expect(followNext(incident)).toEqual(["Detect", "Joined an open incident?", "Contain", "Eradicate", "Recover", "Post-incident", "Did a phase fail?", "Closed"]);
+    expect(followNext(incident)).toEqual(["Detect", "Joined an open incident?", "Did detection fail?", "Contain", "Eradicate", "Recover", "Post-incident", "Did a phase fail?", "Closed"]);
     expect(simulate(incident, {})).toMatchObject({ started: [...PHASES], end: "Closed", type: "Succeed" });
   });
 
@@ -91,10 +91,21 @@ describe("the incident machine", () => {
   it("a duplicate event joins the open incident and runs nothing more", () => {
     const joined = choiceOf(incident, "Joined an open incident?");
     expect(choose(joined, { duplicate: true })).toBe("Joined open incident");
-    expect(choose(joined, { duplicate: false })).toBe("Contain");
-    expect(choose(joined, {})).toBe("Contain");
+    expect(choose(joined, { duplicate: false })).toBe("Did detection fail?");
+    expect(choose(joined, {})).toBe("Did detection fail?");
     expect(stateOf(incident, "Joined open incident").Type).toBe("Succeed");
     expect(simulate(incident, {}, { incidentId: "inc-0123456789", duplicate: true })).toMatchObject({ started: ["detect"], end: "Joined open incident", type: "Succeed" });
+  });
+
+  it("a detect step that failed after the incident opened skips the response but still runs post-incident", () => {
+    const check = choiceOf(incident, "Did detection fail?");
+    expect(choose(check, { failure: { Error: "NotFound", Cause: "x" } })).toBe("Post-incident");
+    expect(choose(check, {})).toBe("Contain");
+    expect(simulate(incident, {}, { incidentId: "inc-0123456789", duplicate: false, failure: { Error: "NotFound", Cause: "gone" } })).toMatchObject({
+      started: ["detect", "post-incident"],
+      end: "Closed after a failure",
+      type: "Fail",
+    });
   });
 
   it("Did a phase fail? fails the incident exactly when $.failure is present", () => {

@@ -59,3 +59,13 @@ describe("compiler regressions", () => {
     expect(problems.some((p) => p.includes("Leaky map") && p.includes("$$.Task.Token outside a callback task"))).toBe(true);
   });
 });
+
+describe("review findings", () => {
+  it("ends a failed detect step with the failure carried to post-incident, not a Fail state", () => {
+    const detect = compileOk(SAMPLE_RUNBOOK).machines.find((m) => m.name === "detect")!.definition;
+    const failed = detect.States["Phase failed"]!;
+    expect(failed).toMatchObject({ Type: "Pass", ResultPath: "$.failure", Next: "Detect complete", Parameters: { "Error.$": "$.step.error.Error", "Cause.$": "$.step.error.Cause" } });
+    const contain = compileOk(SAMPLE_RUNBOOK).machines.find((m) => m.name === "contain")!.definition;
+    expect(contain.States["Phase failed"]!.Type).toBe("Fail");
+  });
+});

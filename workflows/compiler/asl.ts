@@ -54,6 +54,7 @@ export interface ChoiceState {
 
 export interface PassState extends StateBase {
   Type: "Pass";
+  Parameters?: AslObject;
   Result?: AslValue;
   ResultPath?: string | null;
 }

@@ -49,6 +49,12 @@ export function buildIncidentMachine(runbook: Runbook, phaseTimeouts: ReadonlyMa
     Type: "Choice",
     Comment: comment("detect", "a duplicate event joined the open incident: nothing more to do"),
     Choices: [{ And: [{ Variable: "$.duplicate", IsPresent: true }, { Variable: "$.duplicate", BooleanEquals: true }], Next: "Joined open incident" }],
+    Default: "Did detection fail?",
+  };
+  states["Did detection fail?"] = {
+    Type: "Choice",
+    Comment: comment("detect", "a detect step failed after the incident opened: skip the response, still close it"),
+    Choices: [{ Variable: "$.failure", IsPresent: true, Next: title("post-incident") }],
     Default: title("contain"),
   };
   states["Joined open incident"] = { Type: "Succeed", Comment: comment("detect", "the occurrence is recorded on the open incident") };

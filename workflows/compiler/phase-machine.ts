@@ -60,7 +60,17 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
     add(SYSTEM_STATES.closeIncident, closeIncidentState(runbook, systemComment("write the post-incident report and close the incident"), done));
   }
   add(done, { Type: "Succeed", Comment: systemComment(`end of the ${PHASE_TITLES[phase]} phase`) });
-  if (failureUsed) {
+  if (failureUsed && phase === "detect") {
+    // The incident is open by now: a failed detect step must still reach post-incident (which
+    // closes the incident and frees its dedupe key), so it ends the phase carrying the failure.
+    add(PHASE_FAILED, {
+      Type: "Pass",
+      Comment: systemComment("a detect step failed; carry the failure to post-incident"),
+      Parameters: { "Error.$": `${ERROR_PATH}.Error`, "Cause.$": `${ERROR_PATH}.Cause` },
+      ResultPath: "$.failure",
+      Next: done,
+    });
+  } else if (failureUsed) {
     add(PHASE_FAILED, { Type: "Fail", Comment: systemComment("a step failed, was rejected or timed out; the failure is recorded"), ErrorPath: `${ERROR_PATH}.Error`, CausePath: `${ERROR_PATH}.Cause` });
   }
 

@@ -1,0 +1,295 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { IrflowConfig } from "../../../functions/contract/config.js";
+import { TaskError } from "../../../functions/contract/errors.js";
+import type { Clock, Logger } from "../../../functions/contract/task.js";
+import { MemoryIncidentStore, type IncidentStore } from "../../../functions/detect/incident-store.js";
+import { createOpenIncident } from "../../../functions/detect/open-incident.js";
+import { SYSTEM_TASKS, findTask } from "../../../functions/registry.js";
+import { executeTask, formatIssues, TaskEnvelope, type TaskPorts } from "../../../functions/runtime/execute-task.js";
+import { MemoryStepJournal, type StepJournal } from "../../../functions/runtime/step-journal.js";
+import { findImplementation } from "../../../functions/tasks.js";
+import type { StateMachine } from "../../compiler/asl.js";
+import { loadGeneratedMachines } from "../generated-machines.js";
+import { InMemoryHistory, type HistoryEvent, type HistorySink } from "../history.js";
+import { LocalEngine, type LocalTask, type Outcome } from "../local-engine.js";
+import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/index.js";
+import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDesk, type ApprovalPolicy, type TaskAnswerPort } from "./approval-desk.js";
+import { MemoryIncidentRecordStore, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
+import { renderReport, reportStatus } from "./report.js";
+import { configFromAccount } from "./scenario-config.js";
+
+export const GENERATED_DIRECTORY = resolve(import.meta.dirname, "../../generated");
+export const DEFAULT_REPORTS_DIRECTORY = ".irflow/reports";
+
+/** One history event of an incident's executions (the incident machine or one of its phases). */
+export interface IncidentProgress {
+  readonly executionArn: string;
+  readonly machineKey: string;
+  readonly event: HistoryEvent;
+}
+
+export interface LogEntry {
+  readonly level: "info" | "warn" | "error";
+  readonly task: string;
+  readonly stepId: string;
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+export interface LocalIncidentRunnerOptions {
+  /** The account the tasks act on. */
+  readonly account: SimulatedAccount;
+  /** The runbooks this process runs; their machines are loaded once. */
+  readonly runbookIds: readonly string[];
+  /** Machines to use instead of reading `generatedDirectory`. */
+  readonly definitions?: ReadonlyMap<string, StateMachine>;
+  readonly generatedDirectory?: string;
+  /** Default: derived from the account (configFromAccount). */
+  readonly config?: IrflowConfig;
+  readonly journal?: StepJournal;
+  readonly incidents?: IncidentStore;
+  readonly records?: IncidentRecordStore;
+  /** Builds the approval desk around the engine's SendTaskSuccess/Failure; default in memory. */
+  readonly approvalDesk?: (answers: TaskAnswerPort, clock: Clock) => ApprovalDesk;
+  readonly reportsDirectory?: string;
+  readonly clock?: Clock;
+  /** What tasks wait with when they poll; default instant (a local run has nothing to wait for). */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
+  readonly history?: HistorySink;
+  /** Scales Step Functions Retry waits; default 1 (tests use 0). */
+  readonly retryDelayScale?: number;
+}
+
+export interface RunIncidentRequest {
+  readonly runbookId: string;
+  /** The EventBridge event, as the runbook's rule would deliver it. */
+  readonly event: EventBridgeEvent | Record<string, unknown>;
+  readonly approvals: ApprovalPolicy;
+  /** The incident machine's execution name (default a UUID). */
+  readonly name?: string;
+  /** Every history event of this incident's executions, as it is recorded. */
+  readonly onEvent?: (progress: IncidentProgress) => void;
+}
+
+export interface IncidentRunResult {
+  readonly incidentId?: string;
+  /** How the incident machine ended. */
+  readonly outcome: Outcome;
+  /** resolved, failed (post-incident ran), joined (a duplicate event joined an open incident), or how the execution stopped. */
+  readonly status: "resolved" | "failed" | "joined" | "detection-failed" | "aborted" | "timed-out";
+  readonly executionArn: string;
+  readonly reportLocation?: string;
+}
+
+const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
+const instantSleep = (): Promise<void> => Promise.resolve();
+const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Runs whole incidents locally: one LocalEngine for the given runbooks, the library's tasks
+ * against a simulated account, and local implementations of the four system tasks (open the
+ * incident, ask for approval, record a failure, close the incident with a written report).
+ */
+export class LocalIncidentRunner {
+  readonly engine: LocalEngine;
+  readonly approvals: ApprovalDesk;
+  readonly records: IncidentRecordStore;
+  readonly config: IrflowConfig;
+  readonly logs: LogEntry[] = [];
+  readonly history: HistorySink;
+
+  private readonly account: SimulatedAccount;
+  private readonly clock: Clock;
+  private readonly sleep: (milliseconds: number) => Promise<void>;
+  private readonly journal: StepJournal;
+  private readonly incidents: IncidentStore;
+  private readonly reportsDirectory: string;
+  private readonly policies = new Map<string, ApprovalPolicy>();
+  private readonly listeners = new Map<string, (progress: IncidentProgress) => void>();
+  private readonly incidentOf = new Map<string, string>();
+  private readonly reports = new Map<string, string>();
+
+  static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
+    const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
+    return new LocalIncidentRunner(options, definitions);
+  }
+
+  private constructor(options: LocalIncidentRunnerOptions, definitions: ReadonlyMap<string, StateMachine>) {
+    const wanted = new Map([...definitions].filter(([key]) => options.runbookIds.some((id) => key.startsWith(`${id}/`))));
+    const missing = options.runbookIds.filter((id) => !wanted.has(`${id}/incident`));
+    if (missing.length > 0) throw new Error(`no generated incident machine for ${missing.join(", ")}`);
+    this.account = options.account;
+    this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? instantSleep;
+    this.config = options.config ?? configFromAccount(options.account);
+    this.records = options.records ?? new MemoryIncidentRecordStore();
+    this.journal = new RecordingJournal(options.journal ?? new MemoryStepJournal(), this.records);
+    this.incidents = options.incidents ?? new MemoryIncidentStore();
+    this.reportsDirectory = resolve(options.reportsDirectory ?? DEFAULT_REPORTS_DIRECTORY);
+    const inner = options.history ?? new InMemoryHistory();
+    this.history = inner;
+    const sink: HistorySink = {
+      append: async (executionArn, event) => {
+        await inner.append(executionArn, event);
+        this.observe(executionArn, event);
+      },
+    };
+    this.engine = new LocalEngine({ definitions: wanted, tasks: (name) => this.taskFor(name), history: sink, clock: this.clock, retryDelayScale: options.retryDelayScale ?? 1 });
+    const answers: TaskAnswerPort = {
+      sendTaskSuccess: (token, output) => this.engine.sendTaskSuccess(token, output),
+      sendTaskFailure: (token, error, cause) => this.engine.sendTaskFailure(token, error, cause),
+    };
+    this.approvals = options.approvalDesk
+      ? options.approvalDesk(answers, this.clock)
+      : new MemoryApprovalDesk({ answers, now: () => this.clock.now(), onDecision: (decision, approval) => this.records.addApproval(decision.incidentId, { approval, decision }) });
+  }
+
+  /** Starts the runbook's incident machine with the event and waits until it stops. */
+  async runIncident(request: RunIncidentRequest): Promise<IncidentRunResult> {
+    const handle = this.engine.start(`${request.runbookId}/incident`, request.event, { name: request.name ?? randomUUID() });
+    this.policies.set(handle.executionArn, request.approvals);
+    if (request.onEvent) this.listeners.set(handle.executionArn, request.onEvent);
+    try {
+      const outcome = await handle.result;
+      const output = outcome.status === "SUCCEEDED" && outcome.output !== null && typeof outcome.output === "object" && !Array.isArray(outcome.output) ? outcome.output : undefined;
+      const incidentId = this.incidentOf.get(handle.executionArn) ?? (typeof output?.incidentId === "string" ? output.incidentId : undefined);
+      const reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
+      return { ...(incidentId ? { incidentId } : {}), outcome, status: statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
+    } finally {
+      this.listeners.delete(handle.executionArn);
+    }
+  }
+
+  /** The incident execution an execution belongs to (itself for the incident machine). */
+  private rootOf(executionArn: string): string {
+    let arn = executionArn;
+    for (let depth = 0; depth < 8; depth += 1) {
+      const parent = this.engine.describeExecution(arn)?.parentExecutionId;
+      if (!parent) return arn;
+      arn = parent;
+    }
+    return arn;
+  }
+
+  private observe(executionArn: string, event: HistoryEvent): void {
+    const description = this.engine.describeExecution(executionArn);
+    const listener = this.listeners.get(this.rootOf(executionArn));
+    if (listener && description) {
+      try {
+        listener({ executionArn, machineKey: description.machineKey, event });
+      } catch {
+        // A progress display must not break the run.
+      }
+    }
+    if (event.type === "ExecutionSucceeded" && description) {
+      const phase = description.machineKey.split("/")[1] ?? "";
+      const milestone = PHASE_MILESTONES[phase];
+      const suffix = `-${phase}`;
+      if (milestone && description.name.endsWith(suffix)) this.records.addMilestone(description.name.slice(0, -suffix.length), { name: milestone, at: event.timestamp });
+    }
+  }
+
+  private portsFor(task: string, stepId: string, signal: AbortSignal): TaskPorts {
+    const log = (level: LogEntry["level"]) => (message: string, fields?: Record<string, unknown>) => void this.logs.push({ level, task, stepId, message, ...(fields ? { fields } : {}) });
+    const logger: Logger = { info: log("info"), warn: log("warn"), error: log("error") };
+    return { aws: this.account.clientProvider(), clock: this.clock, sleep: this.sleep, log: logger, config: this.config, journal: this.journal, signal };
+  }
+
+  private taskFor(name: string): LocalTask | undefined {
+    switch (name) {
+      case SYSTEM_TASKS.openIncident:
+        return (payload, signal) => this.openIncident(payload, signal);
+      case SYSTEM_TASKS.requestApproval:
+        return (payload) => this.requestApproval(payload);
+      case SYSTEM_TASKS.recordFailure:
+        return (payload) => this.recordFailure(payload);
+      case SYSTEM_TASKS.closeIncident:
+        return (payload) => this.closeIncident(payload);
+    }
+    const task = findImplementation(name);
+    if (!task) return undefined;
+    return (payload, signal) => executeTask(task, payload, this.portsFor(name, stepIdOf(payload), signal));
+  }
+
+  private readonly openIncidentTask = createOpenIncident({ openOrJoin: (request) => this.incidents.openOrJoin(request) });
+
+  private async openIncident(payload: unknown, signal: AbortSignal): Promise<unknown> {
+    const output = await executeTask(this.openIncidentTask, payload, this.portsFor(SYSTEM_TASKS.openIncident, "detect/open-incident", signal));
+    const incidentId = "incidentId" in output && typeof output.incidentId === "string" ? output.incidentId : undefined;
+    const executionId = envelopeOf(payload, SYSTEM_TASKS.openIncident).context.executionId;
+    if (incidentId) {
+      this.incidentOf.set(this.rootOf(executionId), incidentId);
+      if (!("duplicate" in output && output.duplicate === true)) this.records.addMilestone(incidentId, { name: "detected", at: this.clock.now().toISOString() });
+    }
+    return output;
+  }
+
+  private async requestApproval(payload: unknown): Promise<unknown> {
+    const request = parseApprovalRequest(payload);
+    const policy = this.policies.get(this.rootOf(request.executionId)) ?? "manual";
+    return this.approvals.request(request, policy);
+  }
+
+  private async recordFailure(payload: unknown): Promise<unknown> {
+    const input = inputOf(payload, SYSTEM_TASKS.recordFailure);
+    const error = input.error as { Error: string; Cause?: string };
+    this.records.addFailure(String(input.incidentId), { stepId: String(input.stepId), error: error.Error, ...(error.Cause !== undefined ? { cause: error.Cause } : {}), at: this.clock.now().toISOString() });
+    return { recorded: true };
+  }
+
+  private async closeIncident(payload: unknown): Promise<unknown> {
+    const input = inputOf(payload, SYSTEM_TASKS.closeIncident);
+    const incidentId = String(input.incidentId);
+    const document = input.document as Record<string, unknown>;
+    const now = this.clock.now();
+    this.records.addMilestone(incidentId, { name: "closed", at: now.toISOString() });
+    const markdown = renderReport({ incidentId, document, record: this.records.get(incidentId), writtenAt: now });
+    const reportLocation = join(this.reportsDirectory, `${incidentId}.md`);
+    try {
+      await mkdir(this.reportsDirectory, { recursive: true });
+      await writeFile(reportLocation, markdown, "utf8");
+    } catch (error) {
+      throw new TaskError("Transient", `could not write the report ${reportLocation}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.reports.set(incidentId, reportLocation);
+    return { reportLocation, status: reportStatus(document) };
+  }
+}
+
+function statusOf(outcome: Outcome, output: Record<string, unknown> | undefined): IncidentRunResult["status"] {
+  switch (outcome.status) {
+    case "SUCCEEDED":
+      return output?.duplicate === true ? "joined" : "resolved";
+    case "FAILED":
+      return outcome.error === "DetectionFailed" ? "detection-failed" : "failed";
+    case "ABORTED":
+      return "aborted";
+    case "TIMED_OUT":
+      return "timed-out";
+  }
+}
+
+function envelopeOf(payload: unknown, task: string): TaskEnvelope {
+  const envelope = TaskEnvelope.safeParse(payload);
+  if (!envelope.success) throw new TaskError("InvalidInput", `${task}: malformed payload: ${formatIssues(envelope.error.issues)}`);
+  if (envelope.data.context.task !== task) throw new TaskError("InvalidInput", `this function runs ${task}, not ${envelope.data.context.task}`);
+  return envelope.data;
+}
+
+/** The validated input of a system task that has no library implementation. */
+function inputOf(payload: unknown, task: string): Record<string, unknown> {
+  const envelope = envelopeOf(payload, task);
+  const contract = findTask(task);
+  if (!contract) throw new Error(`no contract for ${task}`);
+  const present = Object.fromEntries(Object.entries(envelope.input).filter(([, value]) => value !== null));
+  const parsed = contract.input.safeParse(present);
+  if (!parsed.success) throw new TaskError("InvalidInput", `${task}: ${formatIssues(parsed.error.issues)}`);
+  return parsed.data as Record<string, unknown>;
+}
+
+function stepIdOf(payload: unknown): string {
+  const parsed = TaskEnvelope.safeParse(payload);
+  return parsed.success ? parsed.data.context.stepId : "";
+}

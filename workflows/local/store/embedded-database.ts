@@ -1,0 +1,219 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The embedded store of the local default: one SQLite file (`.irflow/irflow.db` under the
+ * project) that every irflow process opens, so a responder in a second terminal can list and
+ * answer approvals while a run waits. WAL lets readers work beside one writer; writers queue on
+ * the file lock for up to `busyTimeoutMs` instead of failing with SQLITE_BUSY.
+ */
+
+export const DATABASE_FILE = "irflow.db";
+
+/** `<project>/.irflow` (this file is `<project>/workflows/local/store/embedded-database.ts`). */
+export const DEFAULT_DIRECTORY = fileURLToPath(new URL("../../../.irflow/", import.meta.url));
+
+export interface EmbeddedDatabaseOptions {
+  /** The folder that holds `irflow.db` (created if missing). Default `DEFAULT_DIRECTORY`. */
+  readonly dir?: string;
+  /** The database file itself; wins over `dir`. */
+  readonly path?: string;
+  /** How long a writer waits for another process's lock before SQLITE_BUSY. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, in order; a database is at the highest version it has applied. Append, never edit:
+ * a file created by an older irflow is brought forward by the versions it lacks.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "incidents, occurrences, dedupe keys, step records, executions and history, approvals, audit log",
+    sql: `
+      CREATE TABLE incidents (
+        incident_id   TEXT PRIMARY KEY,
+        dedupe_key    TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        opened_at     TEXT NOT NULL,
+        opened_by     TEXT NOT NULL,
+        closed_at     TEXT,
+        document      TEXT NOT NULL,
+        event_json    TEXT,
+        event_sha256  TEXT NOT NULL,
+        event_bytes   INTEGER NOT NULL
+      );
+      CREATE INDEX incidents_by_key ON incidents (dedupe_key);
+
+      CREATE TABLE occurrences (
+        incident_id   TEXT NOT NULL REFERENCES incidents (incident_id),
+        event_id      TEXT NOT NULL,
+        time          TEXT NOT NULL,
+        execution_id  TEXT NOT NULL,
+        recorded_at   TEXT NOT NULL,
+        PRIMARY KEY (incident_id, event_id)
+      );
+
+      CREATE TABLE dedupe_keys (
+        dedupe_key     TEXT PRIMARY KEY,
+        incident_id    TEXT NOT NULL REFERENCES incidents (incident_id),
+        status         TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        opened_at      TEXT NOT NULL,
+        expires_at_ms  INTEGER NOT NULL,
+        execution_id   TEXT NOT NULL
+      );
+
+      CREATE TABLE step_records (
+        incident_id   TEXT NOT NULL,
+        step_id       TEXT NOT NULL,
+        item          INTEGER CHECK (item IS NULL OR item >= 0),
+        mode          TEXT NOT NULL CHECK (mode IN ('plan', 'run')),
+        task          TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        execution_id  TEXT NOT NULL,
+        record        TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX step_records_key ON step_records (incident_id, step_id, coalesce(item, -1), mode);
+
+      CREATE TABLE executions (
+        execution_arn  TEXT PRIMARY KEY,
+        first_event_at TEXT NOT NULL
+      );
+      CREATE TABLE history_events (
+        execution_arn      TEXT NOT NULL REFERENCES executions (execution_arn),
+        id                 INTEGER NOT NULL,
+        previous_event_id  INTEGER NOT NULL,
+        timestamp          TEXT NOT NULL,
+        type               TEXT NOT NULL,
+        details            TEXT NOT NULL,
+        PRIMARY KEY (execution_arn, id)
+      );
+
+      CREATE TABLE approvals (
+        approval_id   TEXT PRIMARY KEY,
+        incident_id   TEXT NOT NULL,
+        step_id       TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
+        requested_at  TEXT NOT NULL,
+        deadline      TEXT NOT NULL,
+        deadline_ms   INTEGER NOT NULL,
+        decided_at    TEXT,
+        decided_by    TEXT,
+        comment       TEXT,
+        approvers     TEXT NOT NULL,
+        plan          TEXT NOT NULL,
+        digest        TEXT NOT NULL,
+        task_token    TEXT NOT NULL
+      );
+      CREATE INDEX approvals_pending ON approvals (status, incident_id);
+
+      CREATE TABLE audit_log (
+        incident_id  TEXT NOT NULL,
+        seq          INTEGER NOT NULL CHECK (seq >= 1),
+        at           TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        actor        TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        PRIMARY KEY (incident_id, seq)
+      );
+    `,
+  },
+];
+
+export class EmbeddedDatabase {
+  readonly path: string;
+  readonly db: Database.Database;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /** Opens (creating) the database file and brings its schema to the latest version. */
+  static open(options: EmbeddedDatabaseOptions = {}, migrations: readonly Migration[] = MIGRATIONS): EmbeddedDatabase {
+    const path = options.path ?? join(options.dir ?? DEFAULT_DIRECTORY, DATABASE_FILE);
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      // The busy handler first: switching a new file to WAL takes a lock another opener may hold.
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      const database = new EmbeddedDatabase(path, db);
+      database.migrate(migrations);
+      return database;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** The schema version this file is at (0 before any migration). */
+  schemaVersion(): number {
+    const row = this.db.prepare<[], { version: number | null }>("SELECT max(version) AS version FROM schema_version").get();
+    return row?.version ?? 0;
+  }
+
+  /** Applied versions, oldest first. */
+  appliedMigrations(): { version: number; appliedAt: string }[] {
+    return this.db.prepare<[], { version: number; appliedAt: string }>("SELECT version, applied_at AS appliedAt FROM schema_version ORDER BY version").all();
+  }
+
+  /**
+   * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken before the first read,
+   * so a read-modify-write in another process waits (busy_timeout) instead of both deciding on the
+   * same state. Rolls back if `work` throws. Nested calls join the outer transaction.
+   */
+  immediate<T>(work: () => T): T {
+    if (this.db.inTransaction) return work();
+    return this.db.transaction(work).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private migrate(migrations: readonly Migration[]): void {
+    const versions = migrations.map((m) => m.version);
+    if (versions.some((v, i) => !Number.isInteger(v) || v < 1 || (i > 0 && v <= versions[i - 1]!))) {
+      throw new Error(`embedded database: migration versions must be increasing positive integers, got ${versions.join(", ")}`);
+    }
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    // One immediate transaction: a second process opening at the same moment waits, then sees
+    // the versions applied and has nothing to do.
+    this.immediate(() => {
+      const current = this.schemaVersion();
+      const latest = versions.at(-1) ?? 0;
+      if (current > latest) throw new Error(`embedded database ${this.path} is at schema version ${current}, newer than this irflow knows (${latest})`);
+      const record = this.db.prepare<[number, string, string]>("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)");
+      for (const migration of migrations) {
+        if (migration.version <= current) continue;
+        this.db.exec(migration.sql);
+        record.run(migration.version, migration.description, new Date().toISOString());
+      }
+    });
+  }
+}
+
+/** JSON text for a column. */
+export function toColumn(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new Error("embedded database: value is not JSON");
+  return text;
+}
+
+/** A JSON column back as the type it was stored as (the store wrote it; nothing else does). */
+export function fromColumn<T>(text: string): T {
+  return JSON.parse(text) as T;
+}

@@ -1,0 +1,140 @@
+import type {
+  IncidentStore,
+  OpenedIncidentDocument,
+  OpenOrJoinRequest,
+  OpenOrJoinResult,
+  Occurrence,
+  SerializedEvent,
+  StoredIncident,
+} from "../../../functions/detect/incident-store.js";
+import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+
+interface ClaimRow {
+  incident_id: string;
+  status: "open" | "closed";
+  opened_at: string;
+  expires_at_ms: number;
+  execution_id: string;
+}
+
+interface IncidentRow {
+  incident_id: string;
+  dedupe_key: string;
+  status: "open" | "closed";
+  opened_at: string;
+  opened_by: string;
+  closed_at: string | null;
+  document: string;
+  event_json: string | null;
+  event_sha256: string;
+  event_bytes: number;
+}
+
+interface OccurrenceRow {
+  event_id: string;
+  time: string;
+  execution_id: string;
+  recorded_at: string;
+}
+
+/** An incident as the embedded store keeps it: the memory store's record, plus when it closed. */
+export interface SqliteStoredIncident extends StoredIncident {
+  readonly closedAt?: string;
+}
+
+/**
+ * The incident store in the embedded database, with the memory store's semantics: one open
+ * incident per dedupe key and window (the window runs from opening), each event id recorded once,
+ * a retry of the opening execution answered as the opener. Each call is one `BEGIN IMMEDIATE`
+ * transaction, so of two processes opening the same key one opens and the other joins. No lease
+ * or crash recovery is needed: a transaction that dies leaves nothing behind.
+ */
+export class SqliteIncidentStore implements IncidentStore {
+  constructor(private readonly database: EmbeddedDatabase) {}
+
+  openOrJoin(request: OpenOrJoinRequest): Promise<OpenOrJoinResult> {
+    try {
+      return Promise.resolve(this.database.immediate(() => this.openOrJoinNow(request)));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Closes an incident (as post-incident does): the next event with its key opens a new one. */
+  close(incidentId: string, at: Date = new Date()): boolean {
+    const { db } = this.database;
+    return this.database.immediate(() => {
+      const closed = db.prepare<[string, string]>("UPDATE incidents SET status = 'closed', closed_at = coalesce(closed_at, ?) WHERE incident_id = ?").run(at.toISOString(), incidentId);
+      if (closed.changes === 0) return false;
+      db.prepare<[string]>("UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?").run(incidentId);
+      return true;
+    });
+  }
+
+  incident(incidentId: string): SqliteStoredIncident | undefined {
+    const row = this.database.db.prepare<[string], IncidentRow>("SELECT * FROM incidents WHERE incident_id = ?").get(incidentId);
+    return row ? this.toStored(row) : undefined;
+  }
+
+  /** Every incident, oldest first. */
+  incidents(): SqliteStoredIncident[] {
+    return this.database.db.prepare<[], IncidentRow>("SELECT * FROM incidents ORDER BY opened_at, rowid").all().map((row) => this.toStored(row));
+  }
+
+  private openOrJoinNow(request: OpenOrJoinRequest): OpenOrJoinResult {
+    const { db } = this.database;
+    const { dedupeKey, incident, occurrence } = request;
+    const at = incident.document.openedAt;
+    const now = Date.parse(at);
+    if (Number.isNaN(now)) throw new Error(`sqlite incident store: openedAt ${at} is not a time`);
+    const claim = db.prepare<[string], ClaimRow>("SELECT incident_id, status, opened_at, expires_at_ms, execution_id FROM dedupe_keys WHERE dedupe_key = ?").get(dedupeKey);
+    const open = claim !== undefined && claim.status === "open" && !(claim.expires_at_ms < now);
+    if (open) {
+      this.recordOccurrence(claim.incident_id, occurrence, at);
+      return { incidentId: claim.incident_id, duplicate: claim.execution_id !== occurrence.executionId, openedAt: claim.opened_at, occurrences: this.countOccurrences(claim.incident_id) };
+    }
+    const { incidentId } = incident.document;
+    if (db.prepare<[string], { one: number }>("SELECT 1 AS one FROM incidents WHERE incident_id = ?").get(incidentId)) {
+      throw new Error(`sqlite incident store: incident id ${incidentId} is taken`);
+    }
+    const event = incident.event;
+    db.prepare<[string, string, string, string, string, string | null, string, number]>(
+      "INSERT INTO incidents (incident_id, dedupe_key, status, opened_at, opened_by, document, event_json, event_sha256, event_bytes) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+    ).run(incidentId, dedupeKey, at, occurrence.executionId, toColumn(incident.document), event.json ?? null, event.sha256, event.bytes);
+    db.prepare<[string, string, string, number, string]>(
+      `INSERT INTO dedupe_keys (dedupe_key, incident_id, status, opened_at, expires_at_ms, execution_id) VALUES (?, ?, 'open', ?, ?, ?)
+       ON CONFLICT (dedupe_key) DO UPDATE SET incident_id = excluded.incident_id, status = 'open', opened_at = excluded.opened_at, expires_at_ms = excluded.expires_at_ms, execution_id = excluded.execution_id`,
+    ).run(dedupeKey, incidentId, at, now + request.windowSeconds * 1000, occurrence.executionId);
+    this.recordOccurrence(incidentId, occurrence, at);
+    return { incidentId, duplicate: false, openedAt: at, occurrences: 1 };
+  }
+
+  private recordOccurrence(incidentId: string, occurrence: Occurrence, at: string): void {
+    this.database.db
+      .prepare<[string, string, string, string, string]>("INSERT INTO occurrences (incident_id, event_id, time, execution_id, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .run(incidentId, occurrence.eventId, occurrence.time, occurrence.executionId, at);
+  }
+
+  private countOccurrences(incidentId: string): number {
+    return this.database.db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM occurrences WHERE incident_id = ?").get(incidentId)?.n ?? 0;
+  }
+
+  private toStored(row: IncidentRow): SqliteStoredIncident {
+    const occurrences = this.database.db
+      .prepare<[string], OccurrenceRow>("SELECT event_id, time, execution_id, recorded_at FROM occurrences WHERE incident_id = ? ORDER BY rowid")
+      .all(row.incident_id)
+      .map((o) => ({ eventId: o.event_id, time: o.time, executionId: o.execution_id, recordedAt: o.recorded_at }));
+    const event: SerializedEvent = row.event_json === null ? { sha256: row.event_sha256, bytes: row.event_bytes } : { json: row.event_json, sha256: row.event_sha256, bytes: row.event_bytes };
+    return {
+      incidentId: row.incident_id,
+      dedupeKey: row.dedupe_key,
+      status: row.status,
+      openedAt: row.opened_at,
+      openedBy: row.opened_by,
+      ...(row.closed_at === null ? {} : { closedAt: row.closed_at }),
+      document: fromColumn<OpenedIncidentDocument>(row.document),
+      event,
+      occurrences,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import type { StepJournal, StepKey, StepRecord } from "../../../functions/runtime/step-journal.js";
+import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+
+/**
+ * The step journal in the embedded database: a `run` record is inserted only if none exists
+ * (`ON CONFLICT DO NOTHING`) and the stored one is read back, so of two processes running the
+ * same step the first to record wins and the other reports the winner's result; `plan` records
+ * overwrite.
+ */
+export class SqliteStepJournal implements StepJournal {
+  constructor(private readonly database: EmbeddedDatabase) {}
+
+  find(key: StepKey, mode: StepRecord["mode"]): Promise<StepRecord | undefined> {
+    return Promise.resolve(this.read(key, mode));
+  }
+
+  record(key: StepKey, record: StepRecord): Promise<StepRecord> {
+    const { db } = this.database;
+    const params = [key.incidentId, key.stepId, key.item ?? null, record.mode, record.task, record.at, record.executionId, toColumn(record)] as const;
+    const columns = "(incident_id, step_id, item, mode, task, at, execution_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    const conflict = "ON CONFLICT (incident_id, step_id, coalesce(item, -1), mode)";
+    return Promise.resolve(
+      this.database.immediate(() => {
+        if (record.mode === "plan") {
+          db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO UPDATE SET task = excluded.task, at = excluded.at, execution_id = excluded.execution_id, record = excluded.record`).run(...params);
+        } else {
+          db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO NOTHING`).run(...params);
+        }
+        const stored = this.read(key, record.mode);
+        if (!stored) throw new Error(`sqlite step journal: ${record.mode} record for ${key.incidentId}/${key.stepId} vanished after insert`);
+        return stored;
+      }),
+    );
+  }
+
+  /** Every record of an incident (plans and runs), in the order they were first recorded. */
+  forIncident(incidentId: string): { key: StepKey; record: StepRecord }[] {
+    const rows = this.database.db
+      .prepare<[string], { step_id: string; item: number | null; record: string }>("SELECT step_id, item, record FROM step_records WHERE incident_id = ? ORDER BY rowid")
+      .all(incidentId);
+    return rows.map((row) => ({
+      key: row.item === null ? { incidentId, stepId: row.step_id } : { incidentId, stepId: row.step_id, item: row.item },
+      record: fromColumn<StepRecord>(row.record),
+    }));
+  }
+
+  private read(key: StepKey, mode: StepRecord["mode"]): StepRecord | undefined {
+    const row = this.database.db
+      .prepare<[string, string, number | null, string], { record: string }>("SELECT record FROM step_records WHERE incident_id = ? AND step_id = ? AND item IS ? AND mode = ?")
+      .get(key.incidentId, key.stepId, key.item ?? null, mode);
+    return row ? fromColumn<StepRecord>(row.record) : undefined;
+  }
+}
