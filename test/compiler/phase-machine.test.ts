@@ -147,9 +147,9 @@ describe("a destructive step (Terminate the instance)", () => {
 });
 
 describe("steps without approval", () => {
-  const stepTitles = ["Describe the instance", "Snapshot the volumes", "Capture memory", "Tell the owner", "Archive the finding"];
+  const stepTitles = ["Describe the instance", "Snapshot the volumes", "Capture memory", "Tell the owner"];
 
-  it.each(stepTitles)("%s is the action alone: no Plan, Approve or Escalate state", (title) => {
+  it.each(stepTitles)("read-only %s is the action alone: no Plan, Approve or Escalate state", (title) => {
     const machine = PHASE_MACHINES.find((m) => m.States[title] !== undefined)!;
     expect(machine).toBeDefined();
     for (const prefix of ["Plan: ", "Approve: ", "Escalate: "]) expect(machine.States[`${prefix}${title}`]).toBeUndefined();
@@ -160,10 +160,11 @@ describe("steps without approval", () => {
     expect(related.some((s) => JSON.stringify(s).includes('"mode":"plan"'))).toBe(false);
   });
 
-  it("a reversible step with approval: none skips the approval too", () => {
+  it("a reversible step with approval: none still plans (the plan bounds its blast radius) but skips the approval", () => {
     const archive = taskOf(postIncident, "Archive the finding");
     expect(archive.Parameters.Payload).toMatchObject({ mode: "run" });
-    expect(postIncident.StartAt).toBe("Archive the finding");
+    expect(postIncident.StartAt).toBe("Plan: Archive the finding");
+    expect(taskOf(postIncident, "Plan: Archive the finding")).toMatchObject({ Parameters: { Payload: { mode: "plan" } }, Next: "Archive the finding" });
     expect(Object.values(postIncident.States).some((s) => s.Type === "Task" && s.Resource === RESOURCES.lambdaInvokeCallback)).toBe(false);
   });
 
@@ -250,7 +251,7 @@ describe("foreach", () => {
   const machine = machineOf(stale, "contain");
 
   it("becomes Map states over the list, planned, approved and run per item", () => {
-    expect(followNext(machine)).toEqual(["Plan: Deactivate stale keys", "Approve: Deactivate stale keys", "Deactivate stale keys", "Warn the owners", "Contain complete"]);
+    expect(followNext(machine)).toEqual(["Count: Deactivate stale keys", "Within limit: Deactivate stale keys", "Plan: Deactivate stale keys", "Approve: Deactivate stale keys", "Deactivate stale keys", "Warn the owners", "Contain complete"]);
     const plan = mapOf(machine, "Plan: Deactivate stale keys");
     const run = mapOf(machine, "Deactivate stale keys");
     for (const map of [plan, run]) {
@@ -261,6 +262,14 @@ describe("foreach", () => {
     }
     expect(plan.ResultPath).toBe("$.step.plans");
     expect(taskOf(machine, "Approve: Deactivate stale keys").Parameters.Payload).toMatchObject({ "plans.$": "$.step.plans", approvers: [RESPONDER] });
+  });
+
+  it("refuses more items than max-changes before planning any of them", () => {
+    expect(stateOf(machine, "Count: Deactivate stale keys")).toMatchObject({ Type: "Pass", Parameters: { "items.$": "States.ArrayLength($.stale.deactivate)" }, ResultPath: "$.step.count" });
+    const limit = choiceOf(machine, "Within limit: Deactivate stale keys");
+    expect(choose(limit, { step: { count: { items: 10 } } })).toBe("Plan: Deactivate stale keys");
+    expect(choose(limit, { step: { count: { items: 11 } } })).toBe("Too many: Deactivate stale keys");
+    expect(stateOf(machine, "Too many: Deactivate stale keys")).toMatchObject({ Type: "Pass", Result: { Error: "PreconditionFailed" }, ResultPath: "$.step.error", Next: "Record failure: Deactivate stale keys" });
   });
 
   it("reads $.item paths from $$.Map.Item.Value in the ItemSelector, and the document from $", () => {
@@ -433,7 +442,7 @@ describe("detect and post-incident", () => {
   });
 
   it("post-incident runs its steps, then closes the incident", () => {
-    expect(followNext(postIncident)).toEqual(["Archive the finding", "Close incident", "Post-incident complete"]);
+    expect(followNext(postIncident)).toEqual(["Plan: Archive the finding", "Archive the finding", "Close incident", "Post-incident complete"]);
     const close = taskOf(postIncident, "Close incident");
     expect(close.Parameters.FunctionName).toBe("${Task:audit.close-incident}");
     expect(close.ResultPath).toBe("$.closure");

@@ -91,17 +91,20 @@ describe("the generated ssh-rdp-brute-force incident machine, end to end", () =>
       output: { incidentId: INCIDENT_ID, instance: { subnetId: instance.subnetId, publicIp: null }, block: { cidr: "203.0.113.7/32" }, closure: { status: "resolved" } },
     });
     expect(enteredStates(history, run.executionArn)).toEqual(["Detect", "Contain", "Eradicate", "Recover", "Post-incident"]);
-    expect(tasks.calls.map((call) => call.task)).toEqual([
-      "detect.open-incident",
-      "ec2.describe-instance",
-      "ec2.block-ip",
-      "sns.notify",
-      "guardduty.archive-finding",
-      "guardduty.send-feedback",
-      "audit.close-incident",
+    // Steps that change something plan first, also without approval: the plan bounds them.
+    expect(tasks.calls.map((call) => `${call.mode} ${call.task}`)).toEqual([
+      "run detect.open-incident",
+      "run ec2.describe-instance",
+      "plan ec2.block-ip",
+      "run ec2.block-ip",
+      "run sns.notify",
+      "plan guardduty.archive-finding",
+      "run guardduty.archive-finding",
+      "run guardduty.send-feedback",
+      "run audit.close-incident",
     ]);
     expect(tasks.calls[0]?.input).toMatchObject({ event: finding, runbook: { id: RUNBOOK }, executionId: expect.stringMatching(new RegExp(`:execution:irflow-${RUNBOOK}-detect:`)) });
-    expect(tasks.calls[2]?.input).toEqual({ subnetId: instance.subnetId, ip: "203.0.113.7", expiresAfterHours: 24 });
+    expect(tasks.calls[3]?.input).toEqual({ subnetId: instance.subnetId, ip: "203.0.113.7", expiresAfterHours: 24 });
 
     // Each later phase is a child named after the incident, started by this execution.
     for (const phase of ["contain", "eradicate", "recover", "post-incident"]) {
@@ -122,9 +125,9 @@ describe("the generated ssh-rdp-brute-force incident machine, end to end", () =>
     expect(JSON.parse(childFailure.Cause)).toMatchObject({ errorType: "PreconditionFailed", errorMessage: expect.stringContaining("no free rule number") });
 
     expect(enteredStates(history, run.executionArn)).toEqual(["Detect", "Contain", "Post-incident"]);
-    expect(tasks.calls.map((call) => call.task)).toEqual(["detect.open-incident", "ec2.describe-instance", "ec2.block-ip", "audit.record-failure", "audit.close-incident"]);
-    expect(tasks.calls[3]?.input).toMatchObject({ incidentId: INCIDENT_ID, stepId: "contain/block-the-attacking-address", error: { Error: "PreconditionFailed" } });
-    const close = tasks.calls[4]!;
+    expect(tasks.calls.map((call) => `${call.mode} ${call.task}`)).toEqual(["run detect.open-incident", "run ec2.describe-instance", "plan ec2.block-ip", "run ec2.block-ip", "run audit.record-failure", "run audit.close-incident"]);
+    expect(tasks.calls[4]?.input).toMatchObject({ incidentId: INCIDENT_ID, stepId: "contain/block-the-attacking-address", error: { Error: "PreconditionFailed" } });
+    const close = tasks.calls[5]!;
     expect(close.input).toMatchObject({ document: { failure: { Error: "States.TaskFailed" } } });
     expect(engine.describeExecution(arnOf(`${RUNBOOK}-contain`, `${INCIDENT_ID}-contain`))).toMatchObject({ status: "FAILED", outcome: { error: "PreconditionFailed" } });
     expect(engine.describeExecution(arnOf(`${RUNBOOK}-post-incident`, `${INCIDENT_ID}-post-incident`))).toMatchObject({ status: "SUCCEEDED" });
@@ -169,7 +172,7 @@ describe("a generated approval gate (ec2-instance-compromise contain), end to en
 
     engine.sendTaskSuccess(pending.token, { approvalId: "apr-1", approvers: ["arn:aws:iam::123456789012:role/IncidentResponder"], decidedAt: "2025-06-01T12:05:00.000Z" });
     await expect(run.result).resolves.toMatchObject({ status: "SUCCEEDED", output: { isolation: { quarantineGroupId: "sg-0fedcba9876543210" }, tagging: { tags: { "irflow:incident": INCIDENT_ID } } } });
-    expect(tasks.calls.map((c) => `${c.mode} ${c.task}`).slice(3)).toEqual(["run ec2.isolate-instance", "run ec2.tag-instance"]);
+    expect(tasks.calls.map((c) => `${c.mode} ${c.task}`).slice(3)).toEqual(["run ec2.isolate-instance", "plan ec2.tag-instance", "run ec2.tag-instance"]);
   });
 
   it("records the rejection and fails the phase with Rejected", async () => {

@@ -11,6 +11,8 @@ const SYSTEM_RETRY: Retrier = { ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 
 const LAMBDA_ERRORS_ONLY: Retrier = { ...SYSTEM_RETRY, ErrorEquals: TRANSIENT_ERRORS.filter((e) => e.startsWith("Lambda.")) };
 const PHASE_FAILED = SYSTEM_STATES.phaseFailed;
 const ERROR_PATH = "$.step.error";
+/** Items a foreach step may change when the runbook sets no max-changes (the tasks' own default). */
+const DEFAULT_MAX_ITEMS = 10;
 
 /**
  * One phase's state machine: its steps in order, each as a small readable group of states
@@ -32,7 +34,7 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
 
   const firstStateOf = (step: AnalysedStep): string => {
     const names = stateNames(step.step.title);
-    return step.condition ? names.check : step.approval ? names.plan : names.act;
+    return step.condition ? names.check : afterCheck(step);
   };
   const closing = phase === "post-incident" ? SYSTEM_STATES.closeIncident : done;
   const entry = (index: number): string => (index < steps.length ? firstStateOf(steps[index]!) : closing);
@@ -83,6 +85,17 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
   };
 }
 
+/** A step that changes something always plans first: the plan is audited and bounds the blast radius. */
+function plans(analysed: AnalysedStep): boolean {
+  return analysed.contract.risk !== "read";
+}
+
+/** Where a step starts once its condition (if any) holds. */
+function afterCheck(analysed: AnalysedStep): string {
+  const names = stateNames(analysed.step.title);
+  return analysed.foreach && plans(analysed) ? names.count : plans(analysed) ? names.plan : names.act;
+}
+
 function stepStates(runbook: Runbook, analysed: AnalysedStep, next: string): [string, State][] {
   const { step, approval } = analysed;
   const names = stateNames(step.title);
@@ -91,10 +104,13 @@ function stepStates(runbook: Runbook, analysed: AnalysedStep, next: string): [st
   const out: [string, State][] = [];
 
   if (analysed.condition) {
-    out.push([names.check, { Type: "Choice", Comment: comment("run only when the condition holds"), Choices: [{ ...analysed.condition, Next: approval ? names.plan : names.act }], Default: next }]);
+    out.push([names.check, { Type: "Choice", Comment: comment("run only when the condition holds"), Choices: [{ ...analysed.condition, Next: afterCheck(analysed) }], Default: next }]);
+  }
+  if (analysed.foreach && plans(analysed)) out.push(...blastRadiusGuard(analysed, comment, names));
+  if (plans(analysed)) {
+    out.push([names.plan, invocation(runbook, analysed, "plan", comment("dry run: what would change"), approval ? names.approve : names.act, onError)]);
   }
   if (approval) {
-    out.push([names.plan, invocation(runbook, analysed, "plan", comment("dry run: what would change"), names.approve, onError)]);
     const timeoutTarget = approval.onTimeout === "escalate" ? names.escalate : approval.onTimeout === "proceed" ? names.act : names.recordFailure;
     out.push([names.approve, approvalState(runbook, analysed, approval, false, comment("wait for a human decision"), names.act, timeoutTarget, names.recordFailure)]);
     if (approval.onTimeout === "escalate") {
@@ -104,6 +120,37 @@ function stepStates(runbook: Runbook, analysed: AnalysedStep, next: string): [st
   out.push([names.act, invocation(runbook, analysed, "run", comment(), next, onError)]);
   out.push([names.recordFailure, recordFailureState(runbook, analysed, comment("record why the step stopped"))]);
   return out;
+}
+
+/**
+ * A foreach step's tasks each see one item, so the number of items is bounded here, before any
+ * item is planned: more than `max-changes` items stops the step as PreconditionFailed.
+ */
+function blastRadiusGuard(analysed: AnalysedStep, comment: (note?: string) => string, names: ReturnType<typeof stateNames>): [string, State][] {
+  const limit = analysed.step.block["max-changes"] ?? DEFAULT_MAX_ITEMS;
+  const itemsPath = analysed.foreach!.itemsPath;
+  return [
+    [names.count, { Type: "Pass", Comment: comment("count the items"), Parameters: { "items.$": `States.ArrayLength(${itemsPath})` }, ResultPath: "$.step.count", Next: names.withinLimit }],
+    [
+      names.withinLimit,
+      {
+        Type: "Choice",
+        Comment: comment(`at most ${limit} items (max-changes)`),
+        Choices: [{ Variable: "$.step.count.items", NumericGreaterThan: limit, Next: names.tooMany }],
+        Default: names.plan,
+      },
+    ],
+    [
+      names.tooMany,
+      {
+        Type: "Pass",
+        Comment: comment("refuse: more items than the step may change"),
+        Result: { Error: "PreconditionFailed", Cause: `more than ${limit} items for "${analysed.step.title}" (max-changes ${limit})` },
+        ResultPath: ERROR_PATH,
+        Next: names.recordFailure,
+      },
+    ],
+  ];
 }
 
 /** Payload context every task receives: who is running it, for which incident and step. */

@@ -17,6 +17,9 @@ const PREFIXES = {
   recordFailure: "Record failure: ",
   each: "Each: ",
   planEach: "Plan each: ",
+  count: "Count: ",
+  withinLimit: "Within limit: ",
+  tooMany: "Too many: ",
 } as const;
 
 /** State names of one step: the Choice that guards it, its plan, approvals, action and failure. */
@@ -30,6 +33,9 @@ export function stateNames(title: string) {
     recordFailure: `${PREFIXES.recordFailure}${title}`,
     each: `${PREFIXES.each}${title}`,
     planEach: `${PREFIXES.planEach}${title}`,
+    count: `${PREFIXES.count}${title}`,
+    withinLimit: `${PREFIXES.withinLimit}${title}`,
+    tooMany: `${PREFIXES.tooMany}${title}`,
   };
 }
 
