@@ -7,11 +7,15 @@ export interface Drift {
   readonly extra: readonly string[];
 }
 
+/** The files irflow writes: `<runbook>/<machine>.asl.json` and `manifest.json`; nothing else is ours. */
+const GENERATED = /^(?:manifest\.json|[a-z][a-z0-9-]*\/[a-z-]+\.asl\.json)$/;
+
 function listFiles(directory: string): string[] {
   if (!existsSync(directory)) return [];
   return readdirSync(directory, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(directory, join(entry.parentPath, entry.name)))
+    .map((entry) => relative(directory, join(entry.parentPath, entry.name)).split("\\").join("/"))
+    .filter((path) => GENERATED.test(path))
     .sort();
 }
 

@@ -1,9 +1,11 @@
+import { existsSync, statSync } from "node:fs";
 import { relative } from "node:path";
 import type { Command } from "commander";
 import { compileProject, listRunbookFiles } from "../../workflows/compile-project.js";
 import { compareGenerated, isFresh, writeGenerated, type Drift } from "../../workflows/generated-files.js";
 import { EXIT, paint, printDiagnostics, summarise } from "../output.js";
 import { DEFAULT_GENERATED_DIR, DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT, VALIDATION_CACHE } from "../project-paths.js";
+import { UsageError } from "./lint.js";
 
 export function registerCompile(program: Command): void {
   program
@@ -15,7 +17,10 @@ export function registerCompile(program: Command): void {
     .option("--no-cache", "validate every definition again, ignoring what earlier compiles validated")
     .action((options: { check?: boolean; runbooks: string; out: string; cache: boolean }) => {
       const started = performance.now();
+      if (!existsSync(options.runbooks) || !statSync(options.runbooks).isDirectory()) throw new UsageError(`no such folder: ${options.runbooks}`);
       const files = listRunbookFiles(options.runbooks);
+      // Compiling nothing would delete every generated definition: refuse instead.
+      if (files.length === 0) throw new UsageError(`no runbooks in ${options.runbooks}`);
       const result = compileProject(files, PROJECT_ROOT, options.cache ? { validationCache: VALIDATION_CACHE } : {});
       printDiagnostics(result.diagnostics);
       if (!result.files) {

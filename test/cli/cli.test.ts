@@ -136,6 +136,20 @@ describe("irflow lint", () => {
 
 describe("irflow compile", () => {
   it(
+    "refuses an empty runbooks folder instead of deleting every generated file (exit 2)",
+    async () => {
+      const runbooks = tempDir("empty-runbooks");
+      const out = tempDir("out-kept");
+      writeFileSync(join(out, "manifest.json"), "{}\n");
+      const run = await irflow("compile", "--runbooks", runbooks, "--out", out);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("no runbooks in");
+      expect(files(out)).toEqual(["manifest.json"]);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "writes the definitions and the manifest, then --check finds them fresh, then stale after an edit",
     async () => {
       const runbooks = tempDir("runbooks");

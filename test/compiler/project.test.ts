@@ -135,12 +135,15 @@ describe("generated files", () => {
     expect(compareGenerated(out, expected)).toEqual({ changed: [], missing: ["manifest.json"], extra: [] });
   });
 
-  it("reports a file no runbook produces as extra", () => {
+  it("reports a generated file no runbook produces as extra, and leaves files that are not its own alone", () => {
     const out = freshCopy();
     mkdirSync(join(out, "retired-runbook"));
     writeFileSync(join(out, "retired-runbook/contain.asl.json"), "{}\n");
     writeFileSync(join(out, "notes.txt"), "hand-written\n");
-    expect(compareGenerated(out, expected)).toEqual({ changed: [], missing: [], extra: ["notes.txt", "retired-runbook/contain.asl.json"] });
+    expect(compareGenerated(out, expected)).toEqual({ changed: [], missing: [], extra: ["retired-runbook/contain.asl.json"] });
+    writeGenerated(out, expected);
+    expect(existsSync(join(out, "notes.txt"))).toBe(true);
+    expect(existsSync(join(out, "retired-runbook"))).toBe(false);
   });
 
   it("reports a missing folder as every file missing", () => {

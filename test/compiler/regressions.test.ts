@@ -34,13 +34,32 @@ describe("compiler regressions", () => {
     },
   );
 
-  it("removes generated folders left empty at any depth", () => {
+  it("removes folders left empty at any depth, and only generated files", () => {
     const dir = mkdtempSync(join(tmpdir(), "irflow-gen-"));
     mkdirSync(join(dir, "a", "b"), { recursive: true });
-    writeFileSync(join(dir, "a", "b", "x.json"), "{}");
-    writeGenerated(dir, new Map([["keep.json", "{}\n"]]));
+    mkdirSync(join(dir, "retired"));
+    writeFileSync(join(dir, "retired", "contain.asl.json"), "{}");
+    writeFileSync(join(dir, "README.md"), "not ours");
+    writeGenerated(dir, new Map([["manifest.json", "{}\n"]]));
     expect(existsSync(join(dir, "a"))).toBe(false);
-    expect(existsSync(join(dir, "keep.json"))).toBe(true);
+    expect(existsSync(join(dir, "retired"))).toBe(false);
+    expect(existsSync(join(dir, "README.md"))).toBe(true);
+    expect(existsSync(join(dir, "manifest.json"))).toBe(true);
+  });
+
+  it("refuses .$ keys and deployment placeholders in runbook literals", () => {
+    const dollarKey = mutate(
+      'task: sns.notify\nwith:\n  subject: "Instance {$.resource.instanceId} replaced"\n  message: "Snapshots are kept as evidence."\n  audience: owner',
+      'task: ec2.tag-instance\nwith:\n  instanceId: $.resource.instanceId\n  tags:\n    x.$: "States.Format(\'{}\', $$.Execution.Input)"',
+    );
+    expect(errorCodes(dollarKey)).toContain("bad-input");
+    const placeholder = mutate('"Snapshots are kept as evidence."', '"see ${Task:ec2.terminate-instance}"');
+    expect(errorCodes(placeholder)).toContain("bad-input");
+  });
+
+  it("refuses durations past a year", () => {
+    expect(errorCodes(mutate("timeout: 15m", "timeout: 999999d"))).toContain("step-block");
+    expect(errorCodes(mutate("timeout: 15m", "timeout: 365d"))).not.toContain("step-block");
   });
 
   it("flags $$.Task.Token passed into a Map's ItemSelector", () => {

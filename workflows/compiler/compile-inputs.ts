@@ -104,12 +104,22 @@ export function compileValue(key: string, raw: unknown, scope: PathScope, site: 
     const nested: AslObject = {};
     const properties: Record<string, JsonSchema> = {};
     for (const [childKey, childValue] of Object.entries(raw)) {
+      if (childKey.endsWith(".$")) {
+        // Step Functions would evaluate it as a path or intrinsic, around every check here.
+        site.bag.error(site.yaml.positionOf([...site.path, childKey], true), "bad-input", `${site.label}: a key ending in ".$" is not allowed`, "write the path as the value: key: $.path");
+        return undefined;
+      }
       const child = compileValue(childKey, childValue, scope, { ...site, path: [...site.path, childKey], label: `${site.label}.${childKey}` });
       if (!child) return undefined;
       nested[child.key] = child.value;
       properties[childKey] = child.schema;
     }
     return { key, value: nested, schema: { type: "object", properties, required: Object.keys(properties) } };
+  }
+  if (JSON.stringify(raw ?? null).includes("${")) {
+    // ${Task:…} and ${Machine:…} are placeholders the deployment fills; literals may not carry them.
+    site.bag.error(site.yaml.positionOf(site.path), "bad-input", `${site.label}: "\${" is reserved for deployment placeholders`, "rephrase the text");
+    return undefined;
   }
   return { key, value: raw as AslValue, schema: literalSchema(raw) };
 }

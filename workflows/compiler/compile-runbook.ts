@@ -3,7 +3,7 @@ import { parseRunbook } from "../runbook/parse-runbook.js";
 import type { Runbook } from "../runbook/runbook.js";
 import { PHASES, type Phase } from "../runbook/schema.js";
 import { analyseRunbook, type AnalysedRunbook, type TaskCatalogue } from "./analyse-runbook.js";
-import { PLACEHOLDER, type StateMachine } from "./asl.js";
+import type { State, StateMachine } from "./asl.js";
 import { triggerRule, type TriggerRule } from "./event-patterns.js";
 import { buildIncidentMachine } from "./incident-machine.js";
 import { lintAsl } from "./lint-asl.js";
@@ -73,9 +73,19 @@ function buildMachines(analysed: AnalysedRunbook): CompiledRunbook {
 function describe(name: MachineName, definition: StateMachine): CompiledMachine {
   const tasks = new Set<string>();
   const starts = new Set<string>();
-  for (const match of JSON.stringify(definition).matchAll(PLACEHOLDER)) {
-    (match[1] === "Task" ? tasks : starts).add(match[2]!);
-  }
+  // Only the resource fields of Task states count: a placeholder-looking text in a runbook
+  // literal must never widen what a machine's role may invoke.
+  const visit = (states: Record<string, State>): void => {
+    for (const state of Object.values(states)) {
+      if (state.Type === "Map") visit(state.ItemProcessor.States);
+      if (state.Type !== "Task") continue;
+      for (const field of [state.Parameters.FunctionName, state.Parameters.StateMachineArn]) {
+        const match = typeof field === "string" ? /^\$\{(Task|Machine):([^}]+)\}$/.exec(field) : null;
+        if (match) (match[1] === "Task" ? tasks : starts).add(match[2]!);
+      }
+    }
+  };
+  visit(definition.States);
   return { name, definition, tasks: [...tasks].sort(), starts: [...starts].sort() };
 }
 

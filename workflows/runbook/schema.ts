@@ -14,7 +14,7 @@ export const PHASE_TITLES: Record<Phase, string> = {
 
 const Duration = z
   .string()
-  .refine((text) => parseDuration(text) !== undefined, { message: "must be a duration such as 90s, 30m, 4h or 2d" });
+  .refine((text) => parseDuration(text) !== undefined, { message: "must be a duration such as 90s, 30m, 4h or 2d, at most 365d" });
 
 /** A JSONPath reference into the incident document, as Step Functions accepts it. */
 const ReferencePath = z.string().regex(/^\$(?:\.|\[|$)/, "must be a JSONPath starting with $.");

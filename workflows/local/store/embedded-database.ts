@@ -74,14 +74,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE step_records (
         incident_id   TEXT NOT NULL,
         step_id       TEXT NOT NULL,
+        task          TEXT NOT NULL,
         item          INTEGER CHECK (item IS NULL OR item >= 0),
         mode          TEXT NOT NULL CHECK (mode IN ('plan', 'run')),
-        task          TEXT NOT NULL,
         at            TEXT NOT NULL,
         execution_id  TEXT NOT NULL,
         record        TEXT NOT NULL
       );
-      CREATE UNIQUE INDEX step_records_key ON step_records (incident_id, step_id, coalesce(item, -1), mode);
+      CREATE UNIQUE INDEX step_records_key ON step_records (incident_id, step_id, task, coalesce(item, -1), mode);
 
       CREATE TABLE executions (
         execution_arn  TEXT PRIMARY KEY,

@@ -52,12 +52,8 @@ export interface SqliteStoredIncident extends StoredIncident {
 export class SqliteIncidentStore implements IncidentStore {
   constructor(private readonly database: EmbeddedDatabase) {}
 
-  openOrJoin(request: OpenOrJoinRequest): Promise<OpenOrJoinResult> {
-    try {
-      return Promise.resolve(this.database.immediate(() => this.openOrJoinNow(request)));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+  async openOrJoin(request: OpenOrJoinRequest): Promise<OpenOrJoinResult> {
+    return this.database.immediate(() => this.openOrJoinNow(request));
   }
 
   /** Closes an incident (as post-incident does): the next event with its key opens a new one. */

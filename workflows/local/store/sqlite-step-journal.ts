@@ -1,8 +1,9 @@
-import type { StepJournal, StepKey, StepRecord } from "../../../functions/runtime/step-journal.js";
+import { stepKeyString, type StepJournal, type StepKey, type StepRecord } from "../../../functions/runtime/step-journal.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 /**
- * The step journal in the embedded database: a `run` record is inserted only if none exists
+ * The step journal in the embedded database, keyed like the memory one (incident, step, task,
+ * item, mode): a `run` record is inserted only if none exists
  * (`ON CONFLICT DO NOTHING`) and the stored one is read back, so of two processes running the
  * same step the first to record wins and the other reports the winner's result; `plan` records
  * overwrite.
@@ -10,44 +11,42 @@ import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database
 export class SqliteStepJournal implements StepJournal {
   constructor(private readonly database: EmbeddedDatabase) {}
 
-  find(key: StepKey, mode: StepRecord["mode"]): Promise<StepRecord | undefined> {
-    return Promise.resolve(this.read(key, mode));
+  async find(key: StepKey, mode: StepRecord["mode"]): Promise<StepRecord | undefined> {
+    return this.read(key, mode);
   }
 
-  record(key: StepKey, record: StepRecord): Promise<StepRecord> {
+  async record(key: StepKey, record: StepRecord): Promise<StepRecord> {
     const { db } = this.database;
-    const params = [key.incidentId, key.stepId, key.item ?? null, record.mode, record.task, record.at, record.executionId, toColumn(record)] as const;
-    const columns = "(incident_id, step_id, item, mode, task, at, execution_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    const conflict = "ON CONFLICT (incident_id, step_id, coalesce(item, -1), mode)";
-    return Promise.resolve(
-      this.database.immediate(() => {
-        if (record.mode === "plan") {
-          db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO UPDATE SET task = excluded.task, at = excluded.at, execution_id = excluded.execution_id, record = excluded.record`).run(...params);
-        } else {
-          db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO NOTHING`).run(...params);
-        }
-        const stored = this.read(key, record.mode);
-        if (!stored) throw new Error(`sqlite step journal: ${record.mode} record for ${key.incidentId}/${key.stepId} vanished after insert`);
-        return stored;
-      }),
-    );
+    const params = [key.incidentId, key.stepId, key.task, key.item ?? null, record.mode, record.at, record.executionId, toColumn(record)] as const;
+    const columns = "(incident_id, step_id, task, item, mode, at, execution_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    const conflict = "ON CONFLICT (incident_id, step_id, task, coalesce(item, -1), mode)";
+    return this.database.immediate(() => {
+      if (record.mode === "plan") {
+        db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO UPDATE SET at = excluded.at, execution_id = excluded.execution_id, record = excluded.record`).run(...params);
+      } else {
+        db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO NOTHING`).run(...params);
+      }
+      const stored = this.read(key, record.mode);
+      if (!stored) throw new Error(`sqlite step journal: ${record.mode} record for ${stepKeyString(key)} vanished after insert`);
+      return stored;
+    });
   }
 
   /** Every record of an incident (plans and runs), in the order they were first recorded. */
   forIncident(incidentId: string): { key: StepKey; record: StepRecord }[] {
     const rows = this.database.db
-      .prepare<[string], { step_id: string; item: number | null; record: string }>("SELECT step_id, item, record FROM step_records WHERE incident_id = ? ORDER BY rowid")
+      .prepare<[string], { step_id: string; task: string; item: number | null; record: string }>("SELECT step_id, task, item, record FROM step_records WHERE incident_id = ? ORDER BY rowid")
       .all(incidentId);
-    return rows.map((row) => ({
-      key: row.item === null ? { incidentId, stepId: row.step_id } : { incidentId, stepId: row.step_id, item: row.item },
-      record: fromColumn<StepRecord>(row.record),
-    }));
+    return rows.map((row) => {
+      const key: StepKey = row.item === null ? { incidentId, stepId: row.step_id, task: row.task } : { incidentId, stepId: row.step_id, task: row.task, item: row.item };
+      return { key, record: fromColumn<StepRecord>(row.record) };
+    });
   }
 
   private read(key: StepKey, mode: StepRecord["mode"]): StepRecord | undefined {
     const row = this.database.db
-      .prepare<[string, string, number | null, string], { record: string }>("SELECT record FROM step_records WHERE incident_id = ? AND step_id = ? AND item IS ? AND mode = ?")
-      .get(key.incidentId, key.stepId, key.item ?? null, mode);
+      .prepare<[string, string, string, number | null, string], { record: string }>("SELECT record FROM step_records WHERE incident_id = ? AND step_id = ? AND task = ? AND item IS ? AND mode = ?")
+      .get(key.incidentId, key.stepId, key.task, key.item ?? null, mode);
     return row ? fromColumn<StepRecord>(row.record) : undefined;
   }
 }

@@ -1,0 +1,167 @@
+import type { JsonValue } from "../json.js";
+import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
+
+/** A request for approval as the run that waits on it creates it. */
+export interface NewApproval {
+  readonly approvalId: string;
+  readonly incidentId: string;
+  readonly stepId: string;
+  /** ISO 8601. */
+  readonly requestedAt: string;
+  /** ISO 8601: an answer at or after this time is refused; `expire` marks it expired. */
+  readonly deadline: string;
+  /** Who may answer (identities or roles, as the runbook names them); checking them is the caller's. */
+  readonly approvers: readonly string[];
+  /** The plan the approvers are shown. */
+  readonly plan: JsonValue;
+  /** Digest of the plan: the answer applies to exactly this plan. */
+  readonly digest: string;
+  /** The callback token of the waiting task: stored, handed out only to the one who decides. */
+  readonly taskToken: string;
+}
+
+/** An approval as anyone may read it: never the task token. */
+export interface Approval {
+  readonly approvalId: string;
+  readonly incidentId: string;
+  readonly stepId: string;
+  readonly status: ApprovalStatus;
+  readonly requestedAt: string;
+  readonly deadline: string;
+  readonly decidedAt?: string;
+  readonly decidedBy?: string;
+  readonly comment?: string;
+  readonly approvers: readonly string[];
+  readonly plan: JsonValue;
+  readonly digest: string;
+}
+
+export interface Decision {
+  readonly outcome: "approved" | "rejected";
+  /** Who answered. */
+  readonly by: string;
+  readonly comment?: string;
+}
+
+export type DecideResult =
+  /** This answer decided the approval: the caller resumes the waiting task with the token. */
+  | { readonly decided: true; readonly approval: Approval; readonly taskToken: string }
+  /** Another answer (or expiry) came first, the deadline has passed, or there is no such approval. */
+  | { readonly decided: false; readonly reason: "not-found" | "already-decided" | "expired"; readonly approval?: Approval };
+
+export interface ExpiredApproval {
+  readonly approval: Approval;
+  /** For failing the waiting task: expiry, like a decision, hands the token out once. */
+  readonly taskToken: string;
+}
+
+interface ApprovalRow {
+  approval_id: string;
+  incident_id: string;
+  step_id: string;
+  status: ApprovalStatus;
+  requested_at: string;
+  deadline: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  approvers: string;
+  plan: string;
+  digest: string;
+}
+
+/** Every column but the token: what reads select. */
+const PUBLIC_COLUMNS = "approval_id, incident_id, step_id, status, requested_at, deadline, decided_at, decided_by, comment, approvers, plan, digest";
+
+function millis(iso: string, what: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`sqlite approvals: ${what} ${iso} is not a time`);
+  return ms;
+}
+
+function toApproval(row: ApprovalRow): Approval {
+  return {
+    approvalId: row.approval_id,
+    incidentId: row.incident_id,
+    stepId: row.step_id,
+    status: row.status,
+    requestedAt: row.requested_at,
+    deadline: row.deadline,
+    ...(row.decided_at === null ? {} : { decidedAt: row.decided_at }),
+    ...(row.decided_by === null ? {} : { decidedBy: row.decided_by }),
+    ...(row.comment === null ? {} : { comment: row.comment }),
+    approvers: fromColumn<string[]>(row.approvers),
+    plan: fromColumn<JsonValue>(row.plan),
+    digest: row.digest,
+  };
+}
+
+/**
+ * Approvals in the embedded database, shared by the run that waits and the responder who answers
+ * from another terminal. Deciding is one conditional UPDATE (`WHERE status = 'pending' AND
+ * deadline > now`), so of two racing answers exactly one changes the row and gets the token.
+ */
+export class SqliteApprovals {
+  constructor(private readonly database: EmbeddedDatabase) {}
+
+  /** Stores a pending approval; an id already used is an error. */
+  createPending(approval: NewApproval): Approval {
+    const deadlineMs = millis(approval.deadline, "deadline");
+    millis(approval.requestedAt, "requestedAt");
+    this.database.db
+      .prepare<[string, string, string, string, string, number, string, string, string, string]>(
+        `INSERT INTO approvals (approval_id, incident_id, step_id, status, requested_at, deadline, deadline_ms, approvers, plan, digest, task_token)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(approval.approvalId, approval.incidentId, approval.stepId, approval.requestedAt, approval.deadline, deadlineMs, toColumn(approval.approvers), toColumn(approval.plan), approval.digest, approval.taskToken);
+    return this.get(approval.approvalId)!;
+  }
+
+  /** Pending approvals, oldest request first; of one incident if given. No tokens. */
+  listPending(filter: { readonly incidentId?: string } = {}): Approval[] {
+    const { db } = this.database;
+    const rows =
+      filter.incidentId === undefined
+        ? db.prepare<[], ApprovalRow>(`SELECT ${PUBLIC_COLUMNS} FROM approvals WHERE status = 'pending' ORDER BY requested_at, rowid`).all()
+        : db.prepare<[string], ApprovalRow>(`SELECT ${PUBLIC_COLUMNS} FROM approvals WHERE status = 'pending' AND incident_id = ? ORDER BY requested_at, rowid`).all(filter.incidentId);
+    return rows.map(toApproval);
+  }
+
+  /** One approval, whatever its status. No token. */
+  get(approvalId: string): Approval | undefined {
+    const row = this.database.db.prepare<[string], ApprovalRow>(`SELECT ${PUBLIC_COLUMNS} FROM approvals WHERE approval_id = ?`).get(approvalId);
+    return row ? toApproval(row) : undefined;
+  }
+
+  /** Answers a pending approval before its deadline; exactly one of racing answers decides. */
+  decide(approvalId: string, decision: Decision, options: { readonly now: Date }): DecideResult {
+    const now = options.now;
+    const won = this.database.db
+      .prepare<[string, string, string, string | null, string, number], { task_token: string }>(
+        `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, comment = ?
+         WHERE approval_id = ? AND status = 'pending' AND deadline_ms > ?
+         RETURNING task_token`,
+      )
+      .get(decision.outcome, now.toISOString(), decision.by, decision.comment ?? null, approvalId, now.getTime());
+    const approval = this.get(approvalId);
+    if (won) return { decided: true, approval: approval!, taskToken: won.task_token };
+    if (!approval) return { decided: false, reason: "not-found" };
+    return { decided: false, reason: approval.status === "pending" || approval.status === "expired" ? "expired" : "already-decided", approval };
+  }
+
+  /** Marks every pending approval whose deadline has come as expired; returns those this call expired. */
+  expire(now: Date): ExpiredApproval[] {
+    return this.database.immediate(() => {
+      const rows = this.database.db
+        .prepare<[string, number], ApprovalRow & { task_token: string }>(
+          `UPDATE approvals SET status = 'expired', decided_at = ?
+           WHERE status = 'pending' AND deadline_ms <= ?
+           RETURNING ${PUBLIC_COLUMNS}, task_token`,
+        )
+        .all(now.toISOString(), now.getTime());
+      return rows.map((row) => ({ approval: toApproval(row), taskToken: row.task_token })).sort((a, b) => a.approval.requestedAt.localeCompare(b.approval.requestedAt));
+    });
+  }
+}
