@@ -130,7 +130,7 @@ describe("lintAsl", () => {
       name: "the task token in a Pass state",
       machine: () =>
         broken((m) => {
-          m.States.Act = { Type: "Pass", Comment: PROVENANCE, Parameters: { "token.$": "$$.Task.Token" }, Next: "Each" } as PassState;
+          m.States.Act = { Type: "Pass", Comment: PROVENANCE, Parameters: { "token.$": "$$.Task.Token" }, Next: "Each" };
         }),
       problem: /^state "Act": \$\$\.Task\.Token outside a callback task$/,
     },

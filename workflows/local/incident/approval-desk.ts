@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import * as z from "zod";
+import type * as z from "zod";
 import requestApprovalContract from "../../../functions/approval/request-approval.contract.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import { formatIssues } from "../../../functions/runtime/execute-task.js";

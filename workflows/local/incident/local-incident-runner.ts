@@ -286,7 +286,7 @@ function inputOf(payload: unknown, task: string): Record<string, unknown> {
   const present = Object.fromEntries(Object.entries(envelope.input).filter(([, value]) => value !== null));
   const parsed = contract.input.safeParse(present);
   if (!parsed.success) throw new TaskError("InvalidInput", `${task}: ${formatIssues(parsed.error.issues)}`);
-  return parsed.data as Record<string, unknown>;
+  return parsed.data;
 }
 
 function stepIdOf(payload: unknown): string {
