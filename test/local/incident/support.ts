@@ -1,0 +1,23 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadScenario, type Scenario, type ScenarioOptions } from "../../../workflows/local/simulated-account/index.js";
+import { LocalIncidentRunner, type LocalIncidentRunnerOptions } from "../../../workflows/local/incident/local-incident-runner.js";
+
+/** The clock the scenarios are written for (key ages in iam-hygiene, block expiries). */
+export const NOW = new Date("2026-11-24T12:00:00.000Z");
+export const SCENARIOS = new URL("../../scenarios/", import.meta.url);
+
+export async function scenarioNames(): Promise<string[]> {
+  return (await readdir(SCENARIOS)).filter((file) => file.endsWith(".yaml")).map((file) => file.slice(0, -".yaml".length)).sort();
+}
+
+export function scenario(name: string, options: ScenarioOptions = {}): Promise<Scenario> {
+  return loadScenario(new URL(`${name}.yaml`, SCENARIOS).pathname, { now: () => NOW, sleep: () => Promise.resolve(), ...options });
+}
+
+/** A runner for the scenario's runbook on its account: fixed clock, no retry waits, reports in a temporary directory. */
+export async function runnerFor(s: Scenario, options: Partial<LocalIncidentRunnerOptions> = {}): Promise<LocalIncidentRunner> {
+  const reportsDirectory = await mkdtemp(join(tmpdir(), "irflow-reports-"));
+  return LocalIncidentRunner.create({ account: s.account, runbookIds: [s.runbook!], clock: { now: () => NOW }, retryDelayScale: 0, reportsDirectory, ...options });
+}
