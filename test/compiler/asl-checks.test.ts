@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findTask } from "../../functions/registry.js";
-import { RESOURCES, type ChoiceState, type MapState, type PassState, type Retrier, type StateMachine, type TaskState } from "../../workflows/compiler/asl.js";
+import { RESOURCES, type ChoiceState, type MapState, type Retrier, type StateMachine, type TaskState } from "../../workflows/compiler/asl.js";
 import { namedMachines } from "../../workflows/compiler/compile-runbook.js";
 import { lintAsl, type LintContext } from "../../workflows/compiler/lint-asl.js";
 import { validateAsl } from "../../workflows/compiler/validate-asl.js";
