@@ -88,3 +88,28 @@ describe("review findings", () => {
     expect(contain.States["Phase failed"]!.Type).toBe("Fail");
   });
 });
+
+describe("paths that exist only when a conditional step ran", () => {
+  // "Describe the instance" saves $.instance; make it conditional, then read $.instance later.
+  const conditionalSave = mutate(
+    "task: ec2.describe-instance\nwith:\n  instanceId: $.resource.instanceId # @describe-input\nsave: $.instance",
+    "task: ec2.describe-instance\nwith:\n  instanceId: $.resource.instanceId # @describe-input\nwhen:\n  path: $.severity.score\n  gte: 7\nsave: $.instance",
+  );
+
+  it("refuses an input read from them, at the line that reads it", () => {
+    const result = compile(conditionalSave);
+    const problem = result.diagnostics.find((d) => d.code === "optional-path");
+    expect(problem?.message).toMatch(/\$\.instance exists only when step "Describe the instance" ran/);
+    expect(problem?.line).toBe(conditionalSave.split("\n").indexOf("  instanceId: $.instance.instanceId") + 1);
+  });
+
+  it("accepts them when the reading step's own condition guarantees them", () => {
+    const guarded = conditionalSave.replace(
+      "  instanceId: $.instance.instanceId\nsave: $.snapshots",
+      "  instanceId: $.instance.instanceId\nwhen:\n  path: $.instance.instanceId\n  exists: true\nsave: $.snapshots",
+    );
+    expect(errorCodes(guarded)).not.toContain("optional-path");
+    // The terminate step already reads them only under `when: $.instance.autoScalingGroupName exists`.
+    expect(compile(guarded).diagnostics.filter((d) => d.code === "optional-path").map((d) => d.line)).toEqual([]);
+  });
+});

@@ -4,7 +4,7 @@ import { IncidentDocument, RESERVED_DOCUMENT_FIELDS } from "../../functions/inci
 import { closest, DiagnosticBag, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../runbook/duration.js";
 import type { Runbook, RunbookStep } from "../runbook/runbook.js";
-import type { Phase } from "../runbook/schema.js";
+import type { Condition, Phase } from "../runbook/schema.js";
 import type { AslObject, Retrier } from "./asl.js";
 import { compileTaskInput, resolvePath, type PathScope, type ValueSite } from "./compile-inputs.js";
 import { compileCondition } from "./compile-condition.js";
@@ -111,16 +111,17 @@ function analyseStep(
     return undefined;
   }
 
+  const maybeAbsent = unguardedConditionalSaves(step, saved);
   // foreach: the list to run over, and the item schema that `$.item` refers to.
-  let scope: PathScope = { document };
+  let scope: PathScope = { document, maybeAbsent };
   let foreach: AnalysedStep["foreach"];
   if (block.foreach) {
-    const list = resolvePath(block.foreach, { document }, site(["foreach"], "foreach"));
+    const list = resolvePath(block.foreach, { document, maybeAbsent }, site(["foreach"], "foreach"));
     if (list) {
       if (!typesOf(list.schema).has("array")) {
         bag.error(at(["foreach"]), "foreach-not-list", `step "${step.title}" foreach: ${block.foreach} is not a list`, "foreach takes the path of an array, such as $.stale.deactivate");
       } else {
-        scope = { document, item: list.schema.items ?? {} };
+        scope = { document, maybeAbsent, item: list.schema.items ?? {} };
         foreach = { itemsPath: list.path, maxConcurrency: block["max-concurrency"] ?? DEFAULT_MAX_CONCURRENCY };
       }
     }
@@ -173,6 +174,31 @@ function analyseStep(
     },
     document: nextDocument,
   };
+}
+
+/** Save targets of conditional steps that this step's own condition does not guarantee. */
+function unguardedConditionalSaves(step: RunbookStep, saved: ReadonlyMap<string, RunbookStep>): Map<string, string> {
+  const guaranteed = step.block.when ? presentWhenTrue(step.block.when) : [];
+  const own = JSON.stringify(step.block.when ?? null);
+  const result = new Map<string, string>();
+  for (const [key, savedBy] of saved) {
+    if (!savedBy.block.when || JSON.stringify(savedBy.block.when) === own) continue;
+    const root = `$.${key}`;
+    if (guaranteed.some((path) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`))) continue;
+    result.set(root, savedBy.title);
+  }
+  return result;
+}
+
+/** Paths a condition proves present (and not null) whenever it holds; comparisons are guarded. */
+function presentWhenTrue(condition: Condition): string[] {
+  if ("all" in condition) return condition.all.flatMap(presentWhenTrue);
+  if ("any" in condition) {
+    const [first, ...rest] = condition.any.map(presentWhenTrue);
+    return (first ?? []).filter((path) => rest.every((paths) => paths.includes(path)));
+  }
+  if ("not" in condition) return [];
+  return condition.exists === false ? [] : [condition.path];
 }
 
 function analyseApproval(step: RunbookStep, contract: TaskContract, runbook: Runbook, bag: DiagnosticBag): ApprovalGate | undefined {

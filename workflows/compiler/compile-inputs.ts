@@ -10,6 +10,12 @@ export interface PathScope {
   readonly document: JsonSchema;
   /** In a `foreach` step, the schema of one item (`$.item`). */
   readonly item?: JsonSchema;
+  /**
+   * Fields only a conditional step saves, with that step's title, which this step's own `when`
+   * does not guarantee: reading them would fail at run time with States.Runtime, which no Catch
+   * can route.
+   */
+  readonly maybeAbsent?: ReadonlyMap<string, string>;
 }
 
 /** Where a value sits in the step's YAML, for precise diagnostics. */
@@ -49,7 +55,16 @@ export function resolvePath(text: string, scope: PathScope, site: ValueSite): { 
     site.bag.error(at, "unresolved-path", `${site.label}: $.item is only defined in a step with foreach`, "add foreach: <path to a list> to this step");
     return undefined;
   }
-  return finish(parsed, parsed.segments, scope.document, at, site, false);
+  const resolved = finish(parsed, parsed.segments, scope.document, at, site, false);
+  if (resolved) {
+    for (const [root, savedBy] of scope.maybeAbsent ?? []) {
+      if (resolved.path === root || resolved.path.startsWith(`${root}.`) || resolved.path.startsWith(`${root}[`)) {
+        site.bag.error(at, "optional-path", `${site.label}: ${root} exists only when step "${savedBy}" ran (it has a when:), so this step would fail when it did not`, `add when: { path: ${root}, exists: true } to this step, or give it the same condition`);
+        return undefined;
+      }
+    }
+  }
+  return resolved;
 }
 
 function finish(parsed: ParsedPath, segments: ParsedPath["segments"], schema: JsonSchema, at: { line: number; column: number }, site: ValueSite, item: boolean) {
