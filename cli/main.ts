@@ -2,9 +2,18 @@ import { Command, CommanderError } from "commander";
 import { registerCompile } from "./commands/compile.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLint, UsageError } from "./commands/lint.js";
+import { registerRun } from "./commands/run.js";
 import { registerRunbooks } from "./commands/runbooks.js";
 import { registerTasks } from "./commands/tasks.js";
 import { EXIT, paint } from "./output.js";
+
+// The AWS SDK warns that it will need Node 22 from 2027; Lambdas run on nodejs22.x, and the CLI's
+// local runs on Node 20 are supported until then, so this one warning is noise to a responder.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const text = typeof warning === "string" ? warning : warning.message;
+  if (!text.startsWith("NodeVersionSupportWarning")) emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
 
 const program = new Command()
   .name("irflow")
@@ -24,6 +33,7 @@ registerCompile(program);
 registerGraph(program);
 registerRunbooks(program);
 registerTasks(program);
+registerRun(program);
 
 try {
   await program.parseAsync(process.argv);

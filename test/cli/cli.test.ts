@@ -134,6 +134,34 @@ describe("irflow lint", () => {
   );
 });
 
+describe("irflow demo", () => {
+  it(
+    "runs the bundled brute-force incident unattended with --approve, from finding to a written report",
+    async () => {
+      const run = await irflow("demo", "--approve");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/contain\s+Block the attacking address/);
+      expect(run.stdout).toMatch(/post-incident\s+Close incident/);
+      expect(run.stdout).toMatch(/resolved {2}incident inc-\d{8}-[0-9a-f]{12}/);
+      const report = /report: (\S+\.md)/.exec(run.stdout)?.[1];
+      expect(report).toBeDefined();
+      expect(readFileSync(report!, "utf8")).toContain("UnauthorizedAccess:EC2/SSHBruteForce");
+      expect(run.stderr).not.toContain("NodeVersionSupportWarning");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses to wait for approvals it cannot ask for (no terminal, no --approve): exit 2",
+    async () => {
+      const run = await irflow("demo");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("pass --approve");
+    },
+    TIMEOUT,
+  );
+});
+
 describe("irflow compile", () => {
   it(
     "refuses an empty runbooks folder instead of deleting every generated file (exit 2)",

@@ -1,0 +1,127 @@
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
+import { userInfo } from "node:os";
+import { LocalIncidentRunner, type IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
+import type { ApprovalDesk, PendingApproval } from "../../workflows/local/incident/approval-desk.js";
+import { loadScenario, ScenarioError } from "../../workflows/local/simulated-account/index.js";
+import { EXIT, paint } from "../output.js";
+import { PROJECT_ROOT } from "../project-paths.js";
+import { UsageError } from "./lint.js";
+
+const DEMO_RUNBOOK = "ssh-rdp-brute-force";
+const DEMO_SCENARIO = join(PROJECT_ROOT, "test", "scenarios", `${DEMO_RUNBOOK}.yaml`);
+
+interface RunOptions {
+  scenario?: string;
+  approve?: boolean;
+  as?: string;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run a runbook's whole incident locally, on its generated state machines, against a simulated account")
+    .argument("<runbook>", "runbook id")
+    .requiredOption("--scenario <file>", "scenario file: the simulated account and the triggering event (see test/scenarios/)")
+    .option("--approve", "approve every step automatically (unattended runs)")
+    .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
+    .action(async (runbook: string, options: RunOptions) => {
+      process.exitCode = await runLocally(runbook, resolve(options.scenario!), options);
+    });
+  program
+    .command("demo")
+    .description(`run the bundled demo: an SSH brute force on a web server, from finding to report (${DEMO_RUNBOOK})`)
+    .option("--approve", "approve every step automatically (unattended runs)")
+    .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
+    .action(async (options: RunOptions) => {
+      process.exitCode = await runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, options);
+    });
+}
+
+async function runLocally(runbookId: string, scenarioPath: string, options: RunOptions): Promise<number> {
+  const interactive = !options.approve;
+  if (interactive && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run");
+  const scenario = await loadScenarioOrExplain(scenarioPath);
+  const runner = await LocalIncidentRunner.create({
+    account: scenario.account,
+    runbookIds: [runbookId],
+    reportsDirectory: join(PROJECT_ROOT, ".irflow", "reports"),
+    // Retries wait a hundredth of their real interval: the simulated account answers at once.
+    retryDelayScale: 0.01,
+  });
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
+  const prompt = interactive ? promptForApprovals(runner.approvals, options.as ?? "responder", write) : undefined;
+  try {
+    const result = await runner.runIncident({ runbookId, event: scenario.event, approvals: interactive ? "manual" : "auto", onEvent: (progress) => printProgress(progress, write) });
+    const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
+    write("");
+    write(`${colour(result.status)}  incident ${result.incidentId ?? "(not opened)"}`);
+    if (result.outcome.status === "FAILED") write(`  ${paint.red(result.outcome.error)}: ${result.outcome.cause.slice(0, 300)}`);
+    if (result.reportLocation) write(`  report: ${result.reportLocation}`);
+    return result.status === "resolved" || result.status === "joined" ? EXIT.ok : EXIT.problems;
+  } finally {
+    prompt?.stop();
+  }
+}
+
+async function loadScenarioOrExplain(path: string) {
+  try {
+    return await loadScenario(path);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") throw new UsageError(`no such scenario: ${path}`);
+    throw error;
+  }
+}
+
+/** One line per state a phase enters, so a responder sees the incident move. */
+function printProgress({ machineKey, event }: IncidentProgress, write: (line: string) => void): void {
+  const phase = machineKey.slice(machineKey.indexOf("/") + 1);
+  if (phase === "incident") return;
+  if (event.type.endsWith("StateEntered")) {
+    const { name } = event.details as { name: string };
+    write(`  ${paint.dim(phase.padEnd(13))} ${name}`);
+  } else if (event.type === "TaskFailed") {
+    const { error } = event.details as { error?: string };
+    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(`failed: ${error ?? "error"}`)}`);
+  }
+}
+
+/** Asks at the terminal for every approval that comes up, one at a time. */
+function promptForApprovals(desk: ApprovalDesk, as: string, write: (line: string) => void): { stop(): void } {
+  const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  const asked = new Set<string>();
+  let busy = false;
+  const ask = async (pending: PendingApproval): Promise<void> => {
+    write("");
+    write(`${paint.yellow("approval needed")}: ${pending.stepTitle} (${pending.task}, ${pending.risk})`);
+    for (const plan of pending.plans) write(`  plan ${plan.digest.slice(0, 12)}: ${plan.summary} (${plan.changes} changes)`);
+    const answer = (await terminal.question("  approve? [y/N] ")).trim().toLowerCase();
+    const reason = (await terminal.question("  reason: ")).trim() || "(no reason given)";
+    await (answer === "y" || answer === "yes" ? desk.approve(pending.id, { as, reason }) : desk.reject(pending.id, { as, reason }));
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void desk
+      .list()
+      .then(async (pending) => {
+        for (const item of pending) {
+          if (asked.has(item.id)) continue;
+          asked.add(item.id);
+          await ask(item);
+        }
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      terminal.close();
+    },
+  };
+}
