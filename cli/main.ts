@@ -13,7 +13,7 @@ const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) =>
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   const text = typeof warning === "string" ? warning : warning.message;
   if (!text.startsWith("NodeVersionSupportWarning")) emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+});
 
 const program = new Command()
   .name("irflow")
