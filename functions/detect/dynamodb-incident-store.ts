@@ -77,7 +77,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: incidentKey(incidentId),
-          UpdateExpression: "SET #status = :closed, closedAt = :at",
+          // The first close time stays: closing again changes nothing.
+          UpdateExpression: "SET #status = :closed, closedAt = if_not_exists(closedAt, :at)",
           ConditionExpression: "attribute_exists(pk)",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: { ":closed": { S: "closed" }, ":at": { S: at.toISOString() } },

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { preconditionFailed } from "../contract/errors.js";
 import type { IncidentDocument } from "../incident/document.js";
 
 /** The document detect.open-incident returns: the incident document before any step ran. */
@@ -51,6 +52,13 @@ export interface OpenOrJoinResult {
  */
 export interface IncidentStore {
   openOrJoin(request: OpenOrJoinRequest): Promise<OpenOrJoinResult>;
+  /**
+   * Marks the incident closed (post-incident ends) and frees its dedupe key, so the next event
+   * with that key opens a new incident. Closing again changes nothing (the first close time
+   * stays); a key another incident holds by now is left alone. Rejects with PreconditionFailed
+   * when the store has no such incident.
+   */
+  close(incidentId: string, at: Date): Promise<void>;
 }
 
 /** Events are at most 256 KiB (EventBridge); beyond this we keep only the digest (DynamoDB: 400 KB an item). */
@@ -98,6 +106,8 @@ export interface StoredIncident {
   readonly status: "open" | "closed";
   readonly openedAt: string;
   readonly openedBy: string;
+  /** When it was first closed. */
+  readonly closedAt?: string;
   readonly document: OpenedIncidentDocument;
   readonly event: SerializedEvent;
   readonly occurrences: readonly (Occurrence & { readonly recordedAt: string })[];
@@ -117,6 +127,7 @@ interface MutableIncident {
   status: "open" | "closed";
   readonly openedAt: string;
   readonly openedBy: string;
+  closedAt?: string;
   readonly document: OpenedIncidentDocument;
   readonly event: SerializedEvent;
   readonly occurrences: Map<string, Occurrence & { readonly recordedAt: string }>;
@@ -164,14 +175,15 @@ export class MemoryIncidentStore implements IncidentStore {
     return Promise.resolve({ incidentId, duplicate: false, openedAt: at, occurrences: 1 });
   }
 
-  /** Closes an incident (as post-incident does): the next event with its key opens a new one. */
-  close(incidentId: string): boolean {
+  /** Closes an incident (as post-incident does): the next event with its key opens a new one. Done before the promise is returned. */
+  close(incidentId: string, at: Date = new Date()): Promise<void> {
     const record = this.records.get(incidentId);
-    if (!record) return false;
+    if (!record) return Promise.reject(preconditionFailed(`incident ${incidentId} is not in the incident store`, incidentId));
     record.status = "closed";
+    record.closedAt ??= at.toISOString();
     const claim = this.claims.get(record.dedupeKey);
     if (claim?.incidentId === incidentId) claim.status = "closed";
-    return true;
+    return Promise.resolve();
   }
 
   incident(incidentId: string): StoredIncident | undefined {

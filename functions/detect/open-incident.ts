@@ -15,8 +15,8 @@ export interface OpenIncidentOptions {
   readonly windowHours?: number;
 }
 
-/** A store, or how to build one from the invocation (its clients exist only inside `run`). */
-export type IncidentStoreSource = IncidentStore | ((ctx: TaskContext) => IncidentStore);
+/** A store (opening is all this task does with it), or how to build one from the invocation (its clients exist only inside `run`). */
+export type IncidentStoreSource = Pick<IncidentStore, "openOrJoin"> | ((ctx: TaskContext) => Pick<IncidentStore, "openOrJoin">);
 
 const DEFAULT_WINDOW_HOURS = 24;
 const MAX_WINDOW_HOURS = 24 * 90;

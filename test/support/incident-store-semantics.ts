@@ -44,7 +44,7 @@ export function request(options: RequestOptions = {}): OpenOrJoinRequest {
 }
 
 /** The semantics every store must have; run against the memory store and a conditional DynamoDB fake. */
-export function storeSemantics(name: string, make: () => IncidentStore & { close(incidentId: string, at: Date): unknown }) {
+export function storeSemantics(name: string, make: () => IncidentStore) {
   describe(`${name}: open or join`, () => {
     it("opens an incident for the first event of a key", async () => {
       const result = await make().openOrJoin(request());
@@ -89,6 +89,23 @@ export function storeSemantics(name: string, make: () => IncidentStore & { close
       await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(60)));
       const next = await store.openOrJoin(request({ incidentId: "inc-20261124-bbbbbbbbbbbb", eventId: "evt-2", after: 120 }));
       expect(next).toMatchObject({ incidentId: "inc-20261124-bbbbbbbbbbbb", duplicate: false });
+    });
+
+    it("joins while open; a close frees the key for the next event, and closing again changes nothing", async () => {
+      const store = make();
+      await store.openOrJoin(request());
+      await expect(store.openOrJoin(request({ incidentId: "inc-20261124-bbbbbbbbbbbb", eventId: "evt-2", after: 30 }))).resolves.toMatchObject({ incidentId: "inc-20261124-aaaaaaaaaaaa", duplicate: true });
+      await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(60)));
+      await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(90)));
+      const next = await store.openOrJoin(request({ incidentId: "inc-20261124-cccccccccccc", eventId: "evt-3", after: 120 }));
+      expect(next).toEqual({ incidentId: "inc-20261124-cccccccccccc", duplicate: false, openedAt: at(120), occurrences: 1 });
+      // A late close of the old incident leaves the new one's claim alone.
+      await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(150)));
+      await expect(store.openOrJoin(request({ incidentId: "inc-20261124-dddddddddddd", eventId: "evt-4", after: 180 }))).resolves.toMatchObject({ incidentId: "inc-20261124-cccccccccccc", duplicate: true });
+    });
+
+    it("refuses to close an incident it does not have (PreconditionFailed)", async () => {
+      await expect(make().close("inc-20261124-000000000000", new Date(at(60)))).rejects.toMatchObject({ name: "PreconditionFailed" });
     });
 
     it("keeps keys apart", async () => {

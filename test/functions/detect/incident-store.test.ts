@@ -57,9 +57,8 @@ describe("MemoryIncidentStore: the record", () => {
     expect(incident).toMatchObject({ incidentId: "inc-20261124-aaaaaaaaaaaa", dedupeKey: KEY, status: "open", openedAt: T0, openedBy: execution("evt-1") });
     expect(JSON.parse(incident!.event.json!)).toEqual({ ...EVENT, id: "evt-1" });
     expect(incident!.occurrences.map((o) => [o.eventId, o.recordedAt])).toEqual([["evt-1", T0], ["evt-2", at(10)]]);
-    expect(store.close("inc-20261124-aaaaaaaaaaaa")).toBe(true);
-    expect(store.incident("inc-20261124-aaaaaaaaaaaa")!.status).toBe("closed");
-    expect(store.close("inc-20261124-000000000000")).toBe(false);
+    await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(60)));
+    expect(store.incident("inc-20261124-aaaaaaaaaaaa")).toMatchObject({ status: "closed", closedAt: at(60) });
   });
 });
 
@@ -89,7 +88,7 @@ const UPDATES: Record<string, (item: Item, values: Item) => void> = {
   "SET #status = :open": (item, v) => void (item.status = v[":open"]!),
   "SET #status = :superseded": (item, v) => void (item.status = v[":superseded"]!),
   "SET #status = :closed": (item, v) => void (item.status = v[":closed"]!),
-  "SET #status = :closed, closedAt = :at": (item, v) => void Object.assign(item, { status: v[":closed"], closedAt: v[":at"] }),
+  "SET #status = :closed, closedAt = if_not_exists(closedAt, :at)": (item, v) => void Object.assign(item, { status: v[":closed"], closedAt: item.closedAt ?? v[":at"] }),
   "ADD occurrences :one": (item, v) => void (item.occurrences = { N: String(Number(item.occurrences?.N ?? "0") + Number(v[":one"]!.N)) }),
 };
 

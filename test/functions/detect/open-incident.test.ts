@@ -162,7 +162,7 @@ describe("detect.open-incident", () => {
   it("opens a new incident once the open one is closed", async () => {
     const { store, open } = setup();
     const first = await open(finding());
-    store.close(first.incidentId as string);
+    await store.close(first.incidentId as string, new Date());
     const next = await open(finding((e) => (e.id = "after-close")), "run-2");
     expect(next).toMatchObject({ duplicate: false });
     expect(next.incidentId).not.toBe(first.incidentId);

@@ -7,6 +7,7 @@ import type {
   SerializedEvent,
   StoredIncident,
 } from "../../../functions/detect/incident-store.js";
+import { preconditionFailed } from "../../../functions/contract/errors.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 interface ClaimRow {
@@ -37,10 +38,8 @@ interface OccurrenceRow {
   recorded_at: string;
 }
 
-/** An incident as the embedded store keeps it: the memory store's record, plus when it closed. */
-export interface SqliteStoredIncident extends StoredIncident {
-  readonly closedAt?: string;
-}
+/** An incident as the embedded store keeps it (the memory store's record). */
+export type SqliteStoredIncident = StoredIncident;
 
 /**
  * The incident store in the embedded database, with the memory store's semantics: one open
@@ -57,14 +56,16 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   /** Closes an incident (as post-incident does): the next event with its key opens a new one. */
-  close(incidentId: string, at: Date = new Date()): boolean {
+  async close(incidentId: string, at: Date): Promise<void> {
     const { db } = this.database;
-    return this.database.immediate(() => {
-      const closed = db.prepare<[string, string]>("UPDATE incidents SET status = 'closed', closed_at = coalesce(closed_at, ?) WHERE incident_id = ?").run(at.toISOString(), incidentId);
-      if (closed.changes === 0) return false;
+    const closed = this.database.immediate(() => {
+      const updated = db.prepare<[string, string]>("UPDATE incidents SET status = 'closed', closed_at = coalesce(closed_at, ?) WHERE incident_id = ?").run(at.toISOString(), incidentId);
+      if (updated.changes === 0) return false;
+      // Only the claim this incident holds: a key a newer incident has taken stays open.
       db.prepare<[string]>("UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?").run(incidentId);
       return true;
     });
+    if (!closed) throw preconditionFailed(`incident ${incidentId} is not in the embedded incident store`, incidentId);
   }
 
   incident(incidentId: string): SqliteStoredIncident | undefined {
