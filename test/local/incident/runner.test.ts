@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { IncidentProgress, IncidentRunResult } from "../../../workflows/local/incident/local-incident-runner.js";
 import { runnerFor, scenario } from "./support.js";
 
+/** A responder holding the runbooks' default approver role (local identities are names with roles). */
+const responder = (name: string) => ({ actor: name, principals: [`local:${name}`, "arn:aws:iam::000000000000:role/IncidentResponder"] });
 const changes = (calls: { service: string; command: string }[]) => calls.map((c) => `${c.service}:${c.command}`);
 
 
@@ -59,19 +61,17 @@ describe("a throttled account (throttleRate 0.3)", () => {
     expect(counts).toEqual(expected);
   });
 
-  // Found here, not fixed here: an S3 step makes ~5 calls an attempt, so at 30% throttling an
-  // attempt succeeds ~17% of the time and the compiled Transient retry (4 retries) runs out. The
-  // simulated clients do no SDK-level retries (AWS's SDK would absorb most of these). Even then
-  // no change is applied twice.
-  it("public-s3-bucket (S3, ~5 calls a step) runs out of Transient retries at 0.3, and still applies no change twice", async () => {
+  // An S3 step makes ~5 calls an attempt; it used to run out of Transient retries at 0.3 when the
+  // simulated clients skipped the SDK's own retries. The account now sits below the SDK's retry
+  // middleware (standard mode, 3 attempts), as the service does, and the incident completes.
+  it("public-s3-bucket (S3, ~5 calls a step) completes at 0.3 with the SDK's retries, and applies no change twice", async () => {
     const s = await scenario("public-s3-bucket", { faults: { seed: 11, throttleRate: 0.3 } });
     const runner = await runnerFor(s);
     const result = await runner.runIncident({ runbookId: "public-s3-bucket", event: s.event, approvals: "auto" });
-    expect(result.status).toBe("failed");
-    expect(runner.records.get(result.incidentId!)?.failures).toEqual([expect.objectContaining({ stepId: "contain/remove-the-public-grants", error: "Transient" })]);
+    expect(result.status).toBe("resolved");
+    expect(s.account.calls.filter((c) => c.fault === "throttle").length).toBeGreaterThan(0);
     const s3Changes = changes(s.account.mutations()).filter((c) => c.startsWith("s3:"));
     expect(new Set(s3Changes).size).toBe(s3Changes.length);
-    expect(await readFile(result.reportLocation!, "utf8")).toContain("contain/remove-the-public-grants: Transient");
   });
 });
 
@@ -89,9 +89,9 @@ describe("manual approval", () => {
     expect(Object.keys(pending)).not.toContain("taskToken");
     expect(changes(s.account.mutations())).not.toContain("ec2:ModifyNetworkInterfaceAttribute");
 
-    const decision = await runner.approvals.reject(pending.id, { as: "alice@example.com", reason: "the instance is a honeypot" });
+    const decision = await runner.approvals.reject(pending.id, { as: responder("alice@example.com"), reason: "the instance is a honeypot" });
     expect(decision).toMatchObject({ decision: "rejected", by: ["alice@example.com"] });
-    await expect(runner.approvals.approve(pending.id, { as: "bob@example.com", reason: "too late" })).rejects.toMatchObject({ name: "NotFound" });
+    await expect(runner.approvals.approve(pending.id, { as: responder("bob@example.com"), reason: "too late", digest: pending.digest })).rejects.toMatchObject({ name: "ApprovalRefused", code: "already-decided" });
 
     const result: IncidentRunResult = await run;
     expect(result).toMatchObject({ status: "failed", outcome: { status: "FAILED", error: "IncidentFailed" } });
@@ -124,7 +124,7 @@ describe("manual approval", () => {
     const run = runner.runIncident({ runbookId: "flow-log-known-bad-traffic", event: s.event, approvals: "manual" });
     const pending = await waitFor(async () => (await runner.approvals.list())[0]);
     expect(pending.stepId).toBe("contain/isolate-the-instance");
-    await runner.approvals.approve(pending.id, { as: "alice@example.com", reason: "confirmed with team-data" });
+    await runner.approvals.approve(pending.id, { as: responder("alice@example.com"), reason: "confirmed with team-data", digest: pending.digest });
     const result = await run;
     // After isolation the memory capture fails (no SSM egress from quarantine), as in AWS.
     expect(result.status).toBe("failed");

@@ -51,14 +51,16 @@ function account(): SimulatedAccount {
   });
 }
 
-/** A client wired to the account whose credential provider and HTTP handler fail the test if used. */
+/** A client wired to the account whose HTTP handler fails the test if used; it records the credentials it signs with. */
 function guarded<T extends EC2Client | IAMClient | S3Client>(client: T, sim: SimulatedAccount): { client: T; used: string[] } {
   const used: string[] = [];
   sim.configure(client);
-  const config = client.config as unknown as { credentials: unknown; requestHandler: unknown };
-  config.credentials = () => {
-    used.push("credentials");
-    return Promise.reject(new Error("credentials were resolved"));
+  const config = client.config as unknown as { credentials: () => Promise<{ accessKeyId: string }>; requestHandler: unknown };
+  const fake = config.credentials;
+  config.credentials = async () => {
+    const credentials = await fake();
+    used.push(`credentials ${credentials.accessKeyId}`);
+    return credentials;
   };
   config.requestHandler = {
     handle: () => {
@@ -70,7 +72,7 @@ function guarded<T extends EC2Client | IAMClient | S3Client>(client: T, sim: Sim
 }
 
 describe("the simulated account's SDK plumbing", () => {
-  it("answers before credentials, endpoints or HTTP are involved", async () => {
+  it("answers where the HTTP handler would, signed with fake credentials only, never over HTTP", async () => {
     const sim = account();
     const { client, used } = guarded(new EC2Client({ region: "us-east-1" }), sim);
     const result = await client.send(new DescribeInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] }));
@@ -78,7 +80,8 @@ describe("the simulated account's SDK plumbing", () => {
     expect(result.$metadata.httpStatusCode).toBe(200);
     const error = await client.send(new TerminateInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "OperationNotPermitted", $metadata: { httpStatusCode: 400 } });
-    expect(used).toEqual([]);
+    expect(used.length).toBeGreaterThan(0);
+    expect(new Set(used)).toEqual(new Set(["credentials AKIASIMULATEDACCOUNT"]));
   });
 
   it("gives each client fake credentials, so a presigned URL never looks for real ones", async () => {

@@ -32,13 +32,14 @@ async function untilDone(attempt: () => Promise<unknown>, limit = 60): Promise<{
 }
 
 describe("fault injection", () => {
-  it("throttles every call at throttleRate 1: the task fails Transient and nothing changes", async () => {
+  it("throttles every call at throttleRate 1: the SDK retries (3 attempts), then the task fails Transient and nothing changes", async () => {
     const account = await load({ throttleRate: 1 });
     const before = account.snapshot();
     const error = await failure(runner(account).run(tagInstance, { instanceId: INSTANCE, tags: { "irflow:status": "quarantined" } }));
     expect(error).toMatchObject({ name: "Transient", detail: "RequestLimitExceeded" });
     expect(account.snapshot()).toEqual(before);
-    expect(account.calls).toEqual([expect.objectContaining({ command: "DescribeInstances", outcome: "error", error: "RequestLimitExceeded", fault: "throttle" })]);
+    const throttled = expect.objectContaining({ command: "DescribeInstances", outcome: "error", error: "RequestLimitExceeded", fault: "throttle" });
+    expect(account.calls).toEqual([throttled, throttled, throttled]);
   });
 
   it("throttles with each service's own error, which tasks classify as Transient", async () => {
@@ -84,7 +85,8 @@ describe("fault injection", () => {
   });
 
   it("refuses a throttled call before it changes anything: retried until it succeeds, the change is applied once", async () => {
-    const account = await load({ throttleRate: 0.4, seed: 7 });
+    // High enough that some call fails all three of the SDK's attempts and the task sees it.
+    const account = await load({ throttleRate: 0.8, seed: 7 });
     const r = runner(account);
     const { transientFailures } = await untilDone(() => r.run(tagInstance, { instanceId: INSTANCE, tags: { "irflow:status": "quarantined", "irflow:incident": "inc-20261124-0001abcd" } }));
     expect(transientFailures).toBeGreaterThan(0);
@@ -120,7 +122,8 @@ describe("fault injection", () => {
   });
 
   it("fails a scripted call once; the retry of a half-done isolation converges without doing anything twice", async () => {
-    const account: SimulatedAccount = await load({ errors: [{ call: "ec2:ModifyNetworkInterfaceAttribute", error: "InternalError", status: 500, after: 1 }] });
+    // Three failures in a row: the SDK retries a 500 itself (3 attempts), so only then does the task fail.
+    const account: SimulatedAccount = await load({ errors: [{ call: "ec2:ModifyNetworkInterfaceAttribute", error: "InternalError", status: 500, after: 1, times: 3 }] });
     const r = runner(account);
     // The first move (into the allow-all group) succeeds, the second (into quarantine) fails.
     const first = await failure(r.run(isolateInstance, { instanceId: INSTANCE }, { stepId: "contain/isolate-the-instance" }));

@@ -9,7 +9,7 @@ import { FaultInjector, type FaultConfigInput } from "./faults.js";
 import { GuardDutyModel } from "./guardduty.js";
 import type { CommandHandler, HandlerTable } from "./handlers.js";
 import { IamModel } from "./iam.js";
-import { attachSimulation } from "./middleware.js";
+import { attachSimulation, type SdkRetryDelay } from "./middleware.js";
 import { clonePlain, toLogged } from "./plain.js";
 import { IdGenerator, seedOf } from "./random.js";
 import { AccountResources, type AccountResourcesInput } from "./resources.js";
@@ -49,6 +49,12 @@ export interface SimulatedAccountOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** Seeds generated ids (instances launched, snapshots, messages); the account id by default. */
   readonly idSeed?: number;
+  /**
+   * How long the clients' SDK retries wait between attempts (ms, or per attempt). Default: none
+   * when `sleep` is injected (a test does not wait for injected latency either), else the SDK's own
+   * backoff. Whether and how often a call is retried is always the SDK's standard mode.
+   */
+  readonly sdkRetryDelay?: SdkRetryDelay;
 }
 
 /** SDK v3 client class names, and the service each talks to. */
@@ -68,9 +74,9 @@ const GLOBAL: ReadonlySet<ServiceName> = new Set(["iam", "s3"]);
 
 /**
  * An AWS account in memory, answering the real SDK v3 clients: a middleware attached to each client
- * at the `initialize` step (before serialization, endpoint resolution, credentials and signing)
- * dispatches the command by name to the service model and returns its output, or raises the error
- * AWS would. Nothing leaves the process.
+ * where the HTTP handler would be (below serialization, the SDK's retries and signing) dispatches
+ * the command by name to the service model and returns its output, or raises the error AWS would.
+ * Nothing leaves the process.
  */
 export class SimulatedAccount {
   readonly accountId: string;
@@ -86,6 +92,7 @@ export class SimulatedAccount {
   readonly elbv2: Elbv2Model;
   private faults: FaultInjector;
   private readonly sleep: (milliseconds: number) => Promise<void>;
+  private readonly sdkRetryDelay: SdkRetryDelay | undefined;
   private readonly tables: Readonly<Record<ServiceName, HandlerTable>>;
 
   constructor(options: SimulatedAccountOptions) {
@@ -97,6 +104,7 @@ export class SimulatedAccount {
     this.region = region.data;
     this.faults = new FaultInjector(options.faults);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sdkRetryDelay = options.sdkRetryDelay ?? (options.sleep ? 0 : undefined);
     const ctx: ModelContext = {
       accountId: this.accountId,
       region: this.region,
@@ -150,12 +158,15 @@ export class SimulatedAccount {
    * never looks for real ones.
    */
   readonly configure = (client: AwsClientLike): void => {
-    attachSimulation(client, this);
+    attachSimulation(client, this, this.sdkRetryDelay === undefined ? {} : { sdkRetryDelay: this.sdkRetryDelay });
   };
 
-  /** A ClientProvider whose clients all talk to this account (in its region, one attempt each). */
+  /**
+   * A ClientProvider whose clients all talk to this account, configured as the Lambda entry point
+   * configures its own (its region, standard retries, 3 attempts).
+   */
   clientProvider(config: ClientConfig = {}): ClientProvider {
-    return clientFactory({ region: this.region, maxAttempts: 1, ...config }, this.configure);
+    return clientFactory({ region: this.region, maxAttempts: 3, ...config }, this.configure);
   }
 
   /** Successful changes, in order: the calls "each change applied exactly once" checks count. */

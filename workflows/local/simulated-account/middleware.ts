@@ -1,12 +1,14 @@
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import type { AwsClientLike } from "../../../functions/contract/clients.js";
 import { SimulationError } from "./errors.js";
 
 /**
- * The one point where the simulation meets the SDK. The middleware sits at the front of the
- * `initialize` step: it sees the command's name and its input as the task built it, and answers
- * before serialization, endpoint resolution, credential resolution, signing and the HTTP handler
- * could run. The SDK's own retries (in the finalize step) never run either: retrying is left to the
- * task and the state machine, as with `maxAttempts: 1`.
+ * The one point where the simulation meets the SDK. The middleware sits where the service sits:
+ * at the end of the `finalizeRequest` step, below the SDK's retry middleware and request signing,
+ * in place of the HTTP handler (and the deserializer, since it answers with the output the
+ * deserializer would have built). So a call goes through the client's real serialization, endpoint
+ * resolution and retry strategy: a throttled call is retried by the SDK (standard mode) before the
+ * task, and then Step Functions' Retry, ever sees an error, as with a real client.
  */
 
 interface Dispatcher {
@@ -18,15 +20,23 @@ interface HandlerContext {
   readonly commandName?: string;
 }
 
-type InitializeHandler = (args: { input: unknown }) => Promise<{ output: unknown; response: unknown }>;
+type FinalizeHandler = (args: { input: unknown; request?: unknown }) => Promise<{ output: unknown; response: unknown }>;
 
 interface MiddlewareStackLike {
-  add(middleware: (next: InitializeHandler, context: HandlerContext) => InitializeHandler, options: { step: "initialize"; name: string; priority: "high"; override: boolean }): void;
+  add(middleware: (next: FinalizeHandler, context: HandlerContext) => FinalizeHandler, options: { step: "finalizeRequest"; name: string; priority: "low"; override: boolean }): void;
 }
 
 interface SimulatableClient {
   readonly middlewareStack: MiddlewareStackLike;
-  readonly config: { region?: unknown; credentials?: unknown };
+  readonly config: { region?: unknown; credentials?: unknown; maxAttempts?: unknown; retryStrategy?: unknown };
+}
+
+/** How long the SDK waits before retry `attempt` (2, 3, …), in milliseconds. */
+export type SdkRetryDelay = number | ((attempt: number) => number);
+
+export interface SimulationOptions {
+  /** Replaces the SDK's backoff (and only the backoff: which errors it retries and how often stay the SDK's). */
+  readonly sdkRetryDelay?: SdkRetryDelay;
 }
 
 const FAKE_CREDENTIALS = { accessKeyId: "AKIASIMULATEDACCOUNT", secretAccessKey: "simulated-account-not-a-secret" };
@@ -47,16 +57,30 @@ async function regionOf(client: SimulatableClient): Promise<string | undefined> 
   return undefined;
 }
 
-export function attachSimulation(client: AwsClientLike, account: Dispatcher): void {
+/** The client's own attempt count (its `maxAttempts`), kept when only the backoff is replaced. */
+function maxAttemptsOf(client: SimulatableClient): () => Promise<number> {
+  const configured = client.config.maxAttempts;
+  return async () => {
+    const value: unknown = typeof configured === "function" ? await (configured as () => Promise<unknown>)() : configured;
+    return typeof value === "number" && value >= 1 ? value : 3;
+  };
+}
+
+export function attachSimulation(client: AwsClientLike, account: Dispatcher, options: SimulationOptions = {}): void {
   if (!isSimulatable(client)) throw new SimulationError(`${client.constructor.name} is not an AWS SDK v3 client; the simulated account cannot answer it`);
-  // Whatever bypasses the stack (getSignedUrl signs with a client's credentials) signs with these.
+  // Requests are signed (the stack runs as in AWS), and a presigned URL signs, with these.
   client.config.credentials = () => Promise.resolve({ ...FAKE_CREDENTIALS });
+  if (options.sdkRetryDelay !== undefined) {
+    // The resolved config's provider is read on every send, so replacing it here takes effect.
+    const strategy = new ConfiguredRetryStrategy(maxAttemptsOf(client), options.sdkRetryDelay);
+    client.config.retryStrategy = () => Promise.resolve(strategy);
+  }
   const clientName = client.constructor.name;
   client.middlewareStack.add(
     (_next, context) => async (args) => {
       const output = await account.dispatch(context.clientName ?? clientName, context.commandName ?? "UnknownCommand", args.input, await regionOf(client));
       return { output: { ...output, $metadata: { httpStatusCode: 200, requestId: "simulated", attempts: 1, totalRetryDelay: 0 } }, response: {} };
     },
-    { step: "initialize", name: MIDDLEWARE_NAME, priority: "high", override: true },
+    { step: "finalizeRequest", name: MIDDLEWARE_NAME, priority: "low", override: true },
   );
 }
