@@ -1,12 +1,19 @@
 import { randomUUID } from "node:crypto";
-import type * as z from "zod";
+import { answerEntry, expiredEntry, remindedEntry, requestedEntry } from "../../../functions/approval/approval-audit.js";
+import { approvalNotice } from "../../../functions/approval/approval-message.js";
+import { approvalOutput, newApproval, reminderDue, type ApprovalRequest, type ApprovalView, type Vote } from "../../../functions/approval/approval.js";
+import { ApprovalRefused, checkAnswer, type AnswerCheck } from "../../../functions/approval/check-answer.js";
+import type { Identity } from "../../../functions/approval/identity.js";
 import requestApprovalContract from "../../../functions/approval/request-approval.contract.js";
+import { NO_AUDIT, type AuditAppender, type AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import type { Change } from "../../../functions/contract/changes.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import { formatIssues } from "../../../functions/runtime/execute-task.js";
+import { MemoryDeskStore, type DeskStore } from "./desk-store.js";
 
-/** What the generated `Approve …` states send `approval.request`: the contract's input itself (flat), token included. */
-export const ApprovalRequest = requestApprovalContract.input;
-export type ApprovalRequest = z.output<typeof ApprovalRequest>;
+export { ApprovalRefused } from "../../../functions/approval/check-answer.js";
+export type { ApprovalRequest } from "../../../functions/approval/approval.js";
+export const ApprovalRequestSchema = requestApprovalContract.input;
 
 export type ApprovalPolicy = "auto" | "manual";
 
@@ -14,139 +21,274 @@ export type ApprovalPolicy = "auto" | "manual";
 export interface TaskAnswerPort {
   sendTaskSuccess(token: string, output: unknown): void;
   sendTaskFailure(token: string, error: string, cause?: string): void;
+  /** Whether the engine still waits on this token (false once the task timed out or stopped). */
+  isWaiting?(token: string): boolean;
 }
 
 /** A pending approval as responders see it: everything but the task token. */
-export interface PendingApproval {
-  readonly id: string;
-  readonly incidentId: string;
-  readonly executionId: string;
-  readonly runbookId: string;
-  readonly stepId: string;
-  readonly stepTitle: string;
-  readonly task: string;
-  readonly risk: string;
-  readonly plans: readonly { readonly digest: string; readonly summary: string; readonly changes: number }[];
-  readonly approvers: readonly string[];
-  readonly requiredApprovals: number;
-  readonly requestedAt: string;
-  readonly deadline: string;
-}
+export type PendingApproval = ApprovalView;
 
 export interface ApprovalDecision {
   readonly id: string;
   readonly incidentId: string;
   readonly stepId: string;
-  readonly decision: "approved" | "rejected";
+  /** `recorded`: the first approval of a two-person step; the workflow waits for the second. */
+  readonly decision: "approved" | "rejected" | "recorded";
   readonly by: readonly string[];
   readonly reason: string;
   readonly decidedAt: string;
 }
 
 export interface Answer {
-  /** Who answers (an identity; locally a name). */
-  readonly as: string;
-  readonly reason: string;
+  /** Who answers: locally resolved from `--as` and the identities file. */
+  readonly as: Identity;
+  readonly reason?: string;
+  /** The plan digest (or its first 12+ hex characters) the answerer reviewed; needed to approve. */
+  readonly digest?: string;
+}
+
+/** What the requesting side knows besides the request: who asked, and the plan's changes. */
+export interface RequestContext {
+  readonly requester: string;
+  /** Per plan (in order), its changes with before/after when the journal has them. */
+  readonly details?: readonly (readonly Change[] | undefined)[];
 }
 
 /**
  * Where approval requests wait for a human (DESIGN.md §6). The token stays inside the desk:
- * `list()` never returns it, and an answer is single use.
+ * reads never return it; every answer goes through `checkAnswer` and is audited, accepted or not.
  */
 export interface ApprovalDesk {
   /** Stores a request; with `auto` it is approved at once (after the callback has been handed over). */
-  request(request: ApprovalRequest, policy: ApprovalPolicy): Promise<{ approvalId: string }>;
-  list(): Promise<PendingApproval[]>;
+  request(request: ApprovalRequest, policy: ApprovalPolicy, context?: RequestContext): Promise<{ approvalId: string }>;
+  list(filter?: { readonly incidentId?: string }): Promise<PendingApproval[]>;
+  get(id: string): Promise<ApprovalView | undefined>;
+  /** Resolves with what the answer did; rejects with ApprovalRefused (its `code` says why). */
   approve(id: string, answer: Answer): Promise<ApprovalDecision>;
   reject(id: string, answer: Answer): Promise<ApprovalDecision>;
+  /** Reminders at 80% of the wait, expiry after the deadline; the runner calls it on a timer. */
+  sweep(): Promise<void>;
+  /** Stops watching the store for answers from other processes. */
+  close(): void;
 }
 
 export const AUTO_APPROVER = "irflow-local (auto-approve)";
+const SWEEP_ACTOR = "system:approval-sweep";
+/** How often a desk that waits looks for answers written by another process. */
+export const DEFAULT_POLL_MS = 50;
 
-interface Stored {
-  readonly pending: PendingApproval;
-  readonly token: string;
-}
-
-export interface MemoryApprovalDeskOptions {
-  readonly answers: TaskAnswerPort;
+export interface LocalApprovalDeskOptions {
+  readonly store: DeskStore;
+  /** The engine of this process; absent in a responder's process, which only writes decisions. */
+  readonly answers?: TaskAnswerPort;
   readonly now?: () => Date;
-  /** Told of every decision (the incident record keeps them). */
+  readonly audit?: AuditAppender;
+  /** Told of every final decision (the incident record keeps them). */
   readonly onDecision?: (decision: ApprovalDecision, approval: PendingApproval) => void;
+  /** Told of every notice (request, reminder) with its text; locally the CLI may print it. */
+  readonly onNotice?: (approval: ApprovalView, notice: { subject: string; message: string }) => void;
+  /** Poll interval for answers from other processes; 0 turns polling off. Default 50 ms. */
+  readonly pollMs?: number;
+  readonly newId?: () => string;
 }
 
-/** The desk in process memory; a file-backed one lets a second terminal answer. */
-export class MemoryApprovalDesk implements ApprovalDesk {
-  private readonly waiting = new Map<string, Stored>();
+/**
+ * The local desk over a store: the checks of `checkAnswer`, conditional writes, and the engine
+ * resumed by whichever side holds it. An answer from another process is noticed by polling the
+ * store while this desk has approvals waiting.
+ */
+export class LocalApprovalDesk implements ApprovalDesk {
   private readonly now: () => Date;
+  private readonly audit: AuditAppender;
+  /** Approvals this desk requested and whose workflow it has not resumed (only with an engine). */
+  private readonly waiting = new Map<string, { readonly token: string; readonly approval: ApprovalView }>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private polling = false;
 
-  constructor(private readonly options: MemoryApprovalDeskOptions) {
+  constructor(private readonly options: LocalApprovalDeskOptions) {
     this.now = options.now ?? (() => new Date());
+    this.audit = options.audit ?? NO_AUDIT;
   }
 
-  request(request: ApprovalRequest, policy: ApprovalPolicy): Promise<{ approvalId: string }> {
-    const id = `apr-${randomUUID()}`;
-    const requestedAt = this.now();
-    const pending: PendingApproval = {
-      id,
-      incidentId: request.incidentId,
-      executionId: request.executionId,
-      runbookId: request.runbookId,
-      stepId: request.stepId,
-      stepTitle: request.stepTitle,
-      task: request.task,
-      risk: request.risk,
-      plans: request.plans.map((plan) => ({ digest: plan.digest, summary: plan.summary, changes: plan.changes })),
-      approvers: [...request.approvers],
-      requiredApprovals: request.requiredApprovals,
-      requestedAt: requestedAt.toISOString(),
-      deadline: new Date(requestedAt.getTime() + request.timeoutSeconds * 1000).toISOString(),
-    };
-    this.waiting.set(id, { pending, token: request.taskToken });
+  async request(request: ApprovalRequest, policy: ApprovalPolicy, context: RequestContext = { requester: "manual:unknown" }): Promise<{ approvalId: string }> {
+    const id = this.options.newId?.() ?? `apr-${randomUUID()}`;
+    const approval = newApproval(request, { id, requester: context.requester, now: this.now(), ...(context.details ? { details: context.details } : {}) });
+    this.options.store.insert(approval, request.taskToken);
+    if (this.options.answers) this.waiting.set(id, { token: request.taskToken, approval });
+    await this.append(approval.incidentId, requestedEntry(approval, `function:${requestApprovalContract.name}`));
+    this.options.onNotice?.(approval, approvalNotice(approval));
     if (policy === "auto") {
       // The engine records the hand-over (TaskSubmitted) when this returns; answer just after.
-      setImmediate(() => {
-        if (!this.waiting.has(id)) return;
-        void this.approve(id, { as: AUTO_APPROVER, reason: "approvals: auto (local run)" }).catch(() => undefined);
-      });
+      setImmediate(() => void this.autoApprove(id).catch(() => undefined));
+    } else {
+      this.startPolling();
     }
-    return Promise.resolve({ approvalId: id });
+    return { approvalId: id };
   }
 
-  list(): Promise<PendingApproval[]> {
-    return Promise.resolve([...this.waiting.values()].map(({ pending }) => structuredClone(pending)));
+  list(filter: { readonly incidentId?: string } = {}): Promise<PendingApproval[]> {
+    return Promise.resolve(this.options.store.pending(filter));
+  }
+
+  get(id: string): Promise<ApprovalView | undefined> {
+    return Promise.resolve(this.options.store.view(id));
   }
 
   approve(id: string, answer: Answer): Promise<ApprovalDecision> {
-    return this.decide(id, answer, "approved");
+    return this.answer(id, "approve", answer);
   }
 
   reject(id: string, answer: Answer): Promise<ApprovalDecision> {
-    return this.decide(id, answer, "rejected");
+    return this.answer(id, "reject", answer);
   }
 
-  private decide(id: string, answer: Answer, decision: ApprovalDecision["decision"]): Promise<ApprovalDecision> {
-    const stored = this.waiting.get(id);
-    if (!stored) return Promise.reject(new TaskError("NotFound", `no pending approval ${id} (answered, expired or never requested)`));
-    if (answer.as.trim() === "") return Promise.reject(new TaskError("InvalidInput", "an answer must say who answers"));
-    // Single use: taken before the engine is told, so a second answer finds nothing.
-    this.waiting.delete(id);
-    const decidedAt = this.now().toISOString();
-    const result: ApprovalDecision = { id, incidentId: stored.pending.incidentId, stepId: stored.pending.stepId, decision, by: [answer.as], reason: answer.reason, decidedAt };
-    try {
-      if (decision === "approved") this.options.answers.sendTaskSuccess(stored.token, { approvalId: id, approvers: [answer.as], decidedAt });
-      else this.options.answers.sendTaskFailure(stored.token, "Rejected", `rejected by ${answer.as}: ${answer.reason}`);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  async sweep(): Promise<void> {
+    const now = this.now();
+    for (const approval of this.options.store.pending()) {
+      if (now.getTime() >= Date.parse(approval.deadline)) {
+        await this.expire(approval, now);
+      } else if (approval.remindedAt === undefined && now >= reminderDue(approval) && this.options.store.markReminded(approval.id, now)) {
+        await this.append(approval.incidentId, remindedEntry(approval, now, SWEEP_ACTOR));
+        this.options.onNotice?.(approval, approvalNotice(approval, "reminder"));
+      }
     }
-    this.options.onDecision?.(result, stored.pending);
-    return Promise.resolve(result);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async answer(id: string, kind: "approve" | "reject", answer: Answer): Promise<ApprovalDecision> {
+    // A lost race is checked again against what won: a second approver of a two-person step
+    // still counts, the same person or a decided approval is refused.
+    for (let attempt = 0; ; attempt += 1) {
+      const now = this.now();
+      const approval = this.options.store.view(id);
+      const check = checkAnswer(approval, { kind, caller: answer.as, reason: answer.reason, digest: answer.digest }, now);
+      if (!check.ok || !approval) return this.refused(approval, id, kind, answer.as.actor, check, now);
+      if (this.options.store.vote(id, writeOf(check, approval), now)) {
+        await this.append(approval.incidentId, answerEntry(approval, id, kind, answer.as.actor, check, now));
+        if (!check.complete) return decisionOf(approval, "recorded", check.votes, now);
+        const final = { ...approval, status: check.decision, votes: check.decision === "approved" ? [...check.votes] : approval.votes } satisfies ApprovalView;
+        await this.resume(id, final, check.votes, now);
+        return decisionOf(approval, check.decision, check.votes, now);
+      }
+      if (attempt >= 3) return this.refused(this.options.store.view(id), id, kind, answer.as.actor, { ok: false, refusal: { code: "already-decided", message: `approval ${id} changed while answering; look again` } }, now);
+    }
+  }
+
+  private async refused(approval: ApprovalView | undefined, id: string, kind: "approve" | "reject", actor: string, check: AnswerCheck, now: Date): Promise<never> {
+    if (check.ok) throw new Error("refused() needs a refusal");
+    // An unknown id names no incident whose log could hold it.
+    if (approval) await this.append(approval.incidentId, answerEntry(approval, id, kind, actor, check, now));
+    throw ApprovalRefused.of(check.refusal);
+  }
+
+  /** Resumes the workflow if this desk holds the engine; a responder's process leaves it to the run's poll. */
+  private async resume(id: string, approval: ApprovalView, votes: readonly Vote[], now: Date): Promise<void> {
+    const { answers } = this.options;
+    if (!answers || !this.waiting.has(id)) return;
+    const token = this.options.store.claimResume(id, now);
+    this.waiting.delete(id);
+    if (token === undefined) return;
+    try {
+      if (approval.status === "approved") answers.sendTaskSuccess(token, approvalOutput(approval, votes, now.toISOString()));
+      else answers.sendTaskFailure(token, "Rejected", `rejected by ${votes.map((v) => v.by).join(", ")}: ${votes.map((v) => v.reason).join("; ")}`);
+    } catch (error) {
+      if (error instanceof Error && (error.name === "TaskTimedOut" || error.name === "TaskDoesNotExist" || /TaskTimedOut|TaskDoesNotExist/.test(error.message))) {
+        // The wait ended first (timeout): the decision came too late to count.
+        this.options.store.markExpired(id, now, true);
+        await this.append(approval.incidentId, expiredEntry(approval, now, SWEEP_ACTOR));
+        throw new ApprovalRefused("expired", `approval ${id} expired before the answer reached the workflow (it took its on-timeout path)`);
+      }
+      throw error;
+    }
+    this.options.onDecision?.(decisionOf(approval, approval.status === "approved" ? "approved" : "rejected", votes, now), approval);
+  }
+
+  private async autoApprove(id: string): Promise<void> {
+    const approval = this.options.store.view(id);
+    if (!approval || approval.status !== "pending") return;
+    const now = this.now();
+    const vote: Vote = { by: AUTO_APPROVER, reason: "approvals: auto (local run)", at: now.toISOString() };
+    if (!this.options.store.vote(id, { votes: [vote], expectedVotes: approval.votes.length, decision: { status: "approved", at: now.toISOString() } }, now)) return;
+    await this.append(approval.incidentId, { kind: "approval.approved", actor: AUTO_APPROVER, at: now.toISOString(), body: { approvalId: id, stepId: approval.stepId, digest: approval.digest, reason: vote.reason, auto: true } });
+    await this.resume(id, { ...approval, status: "approved", votes: [vote] }, [vote], now);
+  }
+
+  private async expire(approval: ApprovalView, now: Date): Promise<void> {
+    if (!this.options.store.markExpired(approval.id, now)) return;
+    this.waiting.delete(approval.id);
+    await this.append(approval.incidentId, expiredEntry(approval, now, SWEEP_ACTOR));
+  }
+
+  private startPolling(): void {
+    const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
+    if (this.timer || pollMs <= 0 || !this.options.answers) return;
+    this.timer = setInterval(() => void this.poll(), pollMs);
+    this.timer.unref();
+  }
+
+  /** Resumes what another process decided; notices a wait the engine ended (timeout). */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const now = this.now();
+      for (const id of this.options.store.decidedUnresumed([...this.waiting.keys()])) {
+        const approval = this.options.store.view(id);
+        if (!approval) continue;
+        const votes = approval.status === "rejected" && approval.rejection ? [approval.rejection] : approval.votes;
+        await this.resume(id, approval, votes, now).catch(() => undefined);
+      }
+      const { answers } = this.options;
+      for (const [id, { token, approval }] of this.waiting) {
+        if (answers?.isWaiting && !answers.isWaiting(token) && this.options.store.view(id)?.status === "pending") await this.expire(approval, now);
+      }
+      if (this.waiting.size === 0) this.close();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async append(incidentId: string, entry: AuditEntryInput): Promise<void> {
+    await this.audit.append(incidentId, entry);
+  }
+}
+
+function writeOf(check: Extract<AnswerCheck, { ok: true }>, approval: ApprovalView) {
+  const at = check.vote.at;
+  if (check.decision === "rejected") return { votes: approval.votes, expectedVotes: approval.votes.length, decision: { status: "rejected" as const, at, rejection: check.vote } };
+  return { votes: check.votes, expectedVotes: approval.votes.length, ...(check.complete ? { decision: { status: "approved" as const, at } } : {}) };
+}
+
+function decisionOf(approval: ApprovalView, decision: ApprovalDecision["decision"], votes: readonly Vote[], now: Date): ApprovalDecision {
+  return {
+    id: approval.id,
+    incidentId: approval.incidentId,
+    stepId: approval.stepId,
+    decision,
+    by: votes.map((vote) => vote.by),
+    reason: votes.map((vote) => vote.reason).join("; "),
+    decidedAt: now.toISOString(),
+  };
+}
+
+export interface MemoryApprovalDeskOptions extends Omit<LocalApprovalDeskOptions, "store"> {
+  readonly answers: TaskAnswerPort;
+}
+
+/** The desk in process memory: the same checks, for runs without the embedded database. */
+export class MemoryApprovalDesk extends LocalApprovalDesk {
+  constructor(options: MemoryApprovalDeskOptions) {
+    super({ pollMs: DEFAULT_POLL_MS, ...options, store: new MemoryDeskStore() });
   }
 }
 
 /** Parses the flat callback payload of `approval.request`. */
 export function parseApprovalRequest(payload: unknown): ApprovalRequest {
-  const parsed = ApprovalRequest.safeParse(payload);
+  const parsed = ApprovalRequestSchema.safeParse(payload);
   if (!parsed.success) throw new TaskError("InvalidInput", `approval.request: ${formatIssues(parsed.error.issues)}`);
   return parsed.data;
 }

@@ -1,3 +1,5 @@
+import type { ApprovalView, Vote } from "../../../functions/approval/approval.js";
+import type { DeskStore, VoteWrite } from "../incident/desk-store.js";
 import type { JsonValue } from "../json.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
@@ -72,6 +74,16 @@ interface ApprovalRow {
   digest: string;
 }
 
+interface ViewRow {
+  record: string | null;
+  status: ApprovalStatus;
+  decided_at: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  votes: string;
+  reminded_at: string | null;
+}
+
 /** Every column but the token: what reads select. */
 const PUBLIC_COLUMNS = "approval_id, incident_id, step_id, status, requested_at, deadline, decided_at, decided_by, comment, approvers, plan, digest";
 
@@ -103,8 +115,109 @@ function toApproval(row: ApprovalRow): Approval {
  * from another terminal. Deciding is one conditional UPDATE (`WHERE status = 'pending' AND
  * deadline > now`), so of two racing answers exactly one changes the row and gets the token.
  */
-export class SqliteApprovals {
+export class SqliteApprovals implements DeskStore {
   constructor(private readonly database: EmbeddedDatabase) {}
+
+  // The desk's view (schema version 2): the whole request in `record`, votes, reminders and
+  // whether the waiting run has been resumed, so a second process can answer and the run notice.
+
+  insert(approval: ApprovalView, taskToken: string): void {
+    this.database.db
+      .prepare<[string, string, string, string, string, number, string, string, string, string, string, string, number]>(
+        `INSERT INTO approvals (approval_id, incident_id, step_id, status, requested_at, deadline, deadline_ms, approvers, plan, digest, task_token, record, requester, required_approvals)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        approval.id,
+        approval.incidentId,
+        approval.stepId,
+        approval.requestedAt,
+        approval.deadline,
+        millis(approval.deadline, "deadline"),
+        toColumn(approval.approvers),
+        toColumn(approval.plans),
+        approval.digest,
+        taskToken,
+        toColumn({ ...approval, status: "pending", votes: [] }),
+        approval.requester,
+        approval.requiredApprovals,
+      );
+  }
+
+  view(approvalId: string): ApprovalView | undefined {
+    const row = this.database.db
+      .prepare<[string], ViewRow>("SELECT record, status, decided_at, decided_by, comment, votes, reminded_at FROM approvals WHERE approval_id = ?")
+      .get(approvalId);
+    return row ? toView(row) : undefined;
+  }
+
+  pending(filter: { readonly incidentId?: string } = {}): ApprovalView[] {
+    const { db } = this.database;
+    const columns = "record, status, decided_at, decided_by, comment, votes, reminded_at";
+    const rows =
+      filter.incidentId === undefined
+        ? db.prepare<[], ViewRow>(`SELECT ${columns} FROM approvals WHERE status = 'pending' AND record IS NOT NULL ORDER BY requested_at, rowid`).all()
+        : db.prepare<[string], ViewRow>(`SELECT ${columns} FROM approvals WHERE status = 'pending' AND record IS NOT NULL AND incident_id = ? ORDER BY requested_at, rowid`).all(filter.incidentId);
+    return rows.map(toView).filter((view): view is ApprovalView => view !== undefined);
+  }
+
+  vote(approvalId: string, write: VoteWrite, now: Date): boolean {
+    const { decision } = write;
+    const decidedBy = decision?.rejection ? decision.rejection.by : write.votes.map((vote) => vote.by).join(", ");
+    const comment = decision?.rejection ? decision.rejection.reason : write.votes.map((vote) => vote.reason).join(" | ");
+    const result = this.database.db
+      .prepare<[string, number, string | null, string | null, string | null, string | null, string, number, number]>(
+        `UPDATE approvals SET votes = ?, vote_count = ?, status = coalesce(?, status), decided_at = coalesce(?, decided_at), decided_by = coalesce(?, decided_by), comment = coalesce(?, comment)
+         WHERE approval_id = ? AND status = 'pending' AND vote_count = ? AND deadline_ms > ?`,
+      )
+      .run(
+        toColumn(write.votes),
+        write.votes.length,
+        decision?.status ?? null,
+        decision?.at ?? null,
+        decision ? decidedBy : null,
+        decision ? comment : null,
+        approvalId,
+        write.expectedVotes,
+        now.getTime(),
+      );
+    return result.changes === 1;
+  }
+
+  decidedUnresumed(approvalIds: readonly string[]): string[] {
+    if (approvalIds.length === 0) return [];
+    const marks = approvalIds.map(() => "?").join(", ");
+    return this.database.db
+      .prepare<string[], { approval_id: string }>(`SELECT approval_id FROM approvals WHERE resumed_at IS NULL AND status IN ('approved', 'rejected') AND approval_id IN (${marks})`)
+      .all(...approvalIds)
+      .map((row) => row.approval_id);
+  }
+
+  claimResume(approvalId: string, at: Date): string | undefined {
+    const row = this.database.db
+      .prepare<[string, string], { task_token: string }>(
+        "UPDATE approvals SET resumed_at = ? WHERE approval_id = ? AND resumed_at IS NULL AND status IN ('approved', 'rejected') RETURNING task_token",
+      )
+      .get(at.toISOString(), approvalId);
+    return row?.task_token;
+  }
+
+  markReminded(approvalId: string, at: Date): boolean {
+    return (
+      this.database.db
+        .prepare<[string, string]>("UPDATE approvals SET reminded_at = ? WHERE approval_id = ? AND status = 'pending' AND reminded_at IS NULL")
+        .run(at.toISOString(), approvalId).changes === 1
+    );
+  }
+
+  markExpired(approvalId: string, at: Date, force = false): boolean {
+    const condition = force ? "status <> 'expired'" : "status = 'pending'";
+    return (
+      this.database.db
+        .prepare<[string, string, string]>(`UPDATE approvals SET status = 'expired', decided_at = ?, resumed_at = coalesce(resumed_at, ?) WHERE approval_id = ? AND ${condition}`)
+        .run(at.toISOString(), at.toISOString(), approvalId).changes === 1
+    );
+  }
 
   /** Stores a pending approval; an id already used is an error. */
   createPending(approval: NewApproval): Approval {
@@ -164,4 +277,20 @@ export class SqliteApprovals {
       return rows.map((row) => ({ approval: toApproval(row), taskToken: row.task_token })).sort((a, b) => a.approval.requestedAt.localeCompare(b.approval.requestedAt));
     });
   }
+}
+
+/** The desk's view of a row; rows written by `createPending` alone (no request) have none. */
+function toView(row: ViewRow): ApprovalView | undefined {
+  if (row.record === null) return undefined;
+  const base = fromColumn<ApprovalView>(row.record);
+  const votes = fromColumn<Vote[]>(row.votes);
+  const rejection = row.status === "rejected" && row.decided_by !== null && row.decided_at !== null ? { by: row.decided_by, reason: row.comment ?? "", at: row.decided_at } : undefined;
+  return {
+    ...base,
+    status: row.status,
+    votes,
+    ...(row.decided_at === null ? {} : { decidedAt: row.decided_at }),
+    ...(rejection ? { rejection } : {}),
+    ...(row.reminded_at === null ? {} : { remindedAt: row.reminded_at }),
+  };
 }

@@ -1,0 +1,178 @@
+import { join } from "node:path";
+import { userInfo } from "node:os";
+import { Option, type Command } from "commander";
+import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
+import { planLines } from "../../functions/approval/approval-message.js";
+import { ApprovalRefused } from "../../functions/approval/check-answer.js";
+import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.js";
+import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
+import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
+import { DEFAULT_DIRECTORY, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { EXIT, paint } from "../output.js";
+import { UsageError } from "./lint.js";
+
+interface StoreOptions {
+  dir?: string;
+}
+interface ListOptions extends StoreOptions {
+  incident?: string;
+  json?: boolean;
+}
+interface AnswerOptions extends StoreOptions {
+  reason?: string;
+  digest?: string;
+  as?: string;
+  role?: string[];
+  json?: boolean;
+}
+
+/** Where the audit entries of CLI answers go; the embedded audit log plugs in here. */
+export type AuditFactory = (database: EmbeddedDatabase) => AuditAppender;
+let auditFor: AuditFactory = () => NO_AUDIT;
+export function useAudit(factory: AuditFactory): void {
+  auditFor = factory;
+}
+
+const dirOption = () => new Option("--dir <folder>", "the local state folder (irflow.db, identities.yaml)").default(DEFAULT_DIRECTORY, "<project>/.irflow");
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerApprovals(program: Command): void {
+  const approvals = program
+    .command("approvals")
+    .description("list the approvals waiting for an answer (local runs; answer with irflow approve / reject)")
+    .option("--incident <id>", "only this incident's")
+    .option("--json", "print JSON")
+    .addOption(dirOption())
+    .action(async (options: ListOptions) => {
+      process.exitCode = await withDesk(options, (desk) => listApprovals(desk, options));
+    });
+  approvals
+    .command("show")
+    .description("one approval in full: the plan with every change before and after, its digest, who may answer")
+    .argument("<id>", "approval id (apr-…)")
+    .option("--json", "print JSON")
+    .action(async (id: string, _options: ListOptions, command: Command) => {
+      // --dir belongs to `approvals`; commander hands it to the parent wherever it is written.
+      const options = command.optsWithGlobals<ListOptions>();
+      process.exitCode = await withDesk(options, (desk) => showApproval(desk, id, options));
+    });
+  program
+    .command("approve")
+    .description("approve a waiting step: confirm the plan's digest and say why (exit 1 with the reason when refused)")
+    .argument("<id>", "approval id (apr-…)")
+    .requiredOption("--reason <text>", "why (audit log and report)")
+    .requiredOption("--digest <hex>", `the plan digest you reviewed (its first ${DIGEST_PREFIX_LENGTH} or more hex characters)`)
+    .option("--as <name>", "who answers", userInfo().username)
+    .option("--role <role>", `a role you act as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`, collect)
+    .option("--json", "print JSON")
+    .addOption(dirOption())
+    .action(async (id: string, options: AnswerOptions) => {
+      process.exitCode = await answer("approve", id, options);
+    });
+  program
+    .command("reject")
+    .description("reject a waiting step: the workflow records the rejection and goes on to post-incident")
+    .argument("<id>", "approval id (apr-…)")
+    .requiredOption("--reason <text>", "why (audit log and report)")
+    .option("--as <name>", "who answers", userInfo().username)
+    .option("--role <role>", `a role you act as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`, collect)
+    .option("--json", "print JSON")
+    .addOption(dirOption())
+    .action(async (id: string, options: AnswerOptions) => {
+      process.exitCode = await answer("reject", id, options);
+    });
+}
+
+function openDesk(options: StoreOptions): { desk: SqliteApprovalDesk; database: EmbeddedDatabase } {
+  const database = EmbeddedDatabase.open({ dir: options.dir ?? DEFAULT_DIRECTORY });
+  // No engine here: a decision is written to the store and the waiting run resumes itself.
+  return { desk: new SqliteApprovalDesk(database, { audit: auditFor(database), pollMs: 0 }), database };
+}
+
+async function withDesk(options: StoreOptions, work: (desk: SqliteApprovalDesk) => Promise<number>): Promise<number> {
+  const { desk, database } = openDesk(options);
+  try {
+    return await work(desk);
+  } finally {
+    database.close();
+  }
+}
+
+const write = (line = "") => process.stdout.write(`${line}\n`);
+
+async function listApprovals(desk: SqliteApprovalDesk, options: ListOptions): Promise<number> {
+  return printList(await desk.list(options.incident ? { incidentId: options.incident } : {}), options);
+}
+
+function printList(pending: readonly ApprovalView[], options: ListOptions): number {
+  if (options.json) {
+    write(JSON.stringify(pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) })), null, 2));
+    return EXIT.ok;
+  }
+  if (pending.length === 0) {
+    write(`no approvals waiting${options.incident ? ` for ${options.incident}` : ""}`);
+    return EXIT.ok;
+  }
+  for (const a of pending) {
+    const votes = a.requiredApprovals > 1 ? `  ${a.votes.length}/${a.requiredApprovals} approvals` : "";
+    write(`${paint.bold(a.id)}  ${a.incidentId}  ${a.stepId}${votes}`);
+    write(`  ${a.stepTitle} (${a.task}, ${a.risk}); requested by ${a.requester}`);
+    for (const plan of a.plans) write(`  plan: ${plan.summary} (${plan.changes} change${plan.changes === 1 ? "" : "s"})`);
+    write(`  digest ${a.digest.slice(0, DIGEST_PREFIX_LENGTH)}  deadline ${a.deadline}`);
+  }
+  write("");
+  write(paint.dim("irflow approvals show <id> for the full plan; irflow approve <id> --digest <digest> --reason <why>"));
+  return EXIT.ok;
+}
+
+async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListOptions): Promise<number> {
+  const approval = await desk.get(id);
+  if (!approval) {
+    process.stderr.write(`${paint.red("refused:")} no such approval ${id}\n`);
+    return EXIT.problems;
+  }
+  if (options.json) {
+    write(JSON.stringify(approval, null, 2));
+    return EXIT.ok;
+  }
+  const a = approval;
+  write(`${paint.bold(a.id)}  ${a.status}`);
+  write(`  ${a.stepTitle} (${a.stepId}, ${a.task}, ${a.risk})`);
+  write(`  incident ${a.incidentId}, runbook ${a.runbookId}`);
+  write(`  requested by ${a.requester} at ${a.requestedAt}; deadline ${a.deadline} (then ${a.onTimeout})`);
+  write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${a.approvers.join(", ")}${a.escalation ? " (escalated)" : ""}`);
+  for (const vote of a.votes) write(`  approved by ${vote.by} at ${vote.at}: ${vote.reason}`);
+  if (a.rejection) write(`  rejected by ${a.rejection.by} at ${a.rejection.at}: ${a.rejection.reason}`);
+  write("");
+  for (const line of planLines(a)) write(`  ${line}`);
+  write("");
+  write(`  digest ${a.digest}`);
+  return EXIT.ok;
+}
+
+async function answer(kind: "approve" | "reject", id: string, options: AnswerOptions): Promise<number> {
+  const dir = options.dir ?? DEFAULT_DIRECTORY;
+  let identity;
+  try {
+    identity = localIdentity(options.as ?? userInfo().username, options.role ?? [], await loadIdentities(join(dir, IDENTITIES_FILE)));
+  } catch (error) {
+    if (error instanceof IdentityError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { desk, database } = openDesk(options);
+  try {
+    const request = { as: identity, ...(options.reason !== undefined ? { reason: options.reason } : {}), ...(options.digest !== undefined ? { digest: options.digest } : {}) };
+    const decision = kind === "approve" ? await desk.approve(id, request) : await desk.reject(id, request);
+    if (options.json) write(JSON.stringify(decision));
+    else if (decision.decision === "recorded") write(`${paint.green("recorded")}: ${identity.actor} approved ${id}; it needs one more approver`);
+    else write(`${decision.decision === "approved" ? paint.green("approved") : paint.yellow("rejected")}: ${id} by ${decision.by.join(", ")}; the waiting run resumes`);
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof ApprovalRefused)) throw error;
+    if (options.json) write(JSON.stringify({ refused: error.code, message: error.message }));
+    process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${error.message}\n`);
+    return EXIT.problems;
+  } finally {
+    database.close();
+  }
+}

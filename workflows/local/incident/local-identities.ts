@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import * as z from "zod";
+import type { Identity } from "../../../functions/approval/identity.js";
+
+/** `.irflow/identities.yaml` under the project: who answers approvals locally, as which roles. */
+export const IDENTITIES_FILE = "identities.yaml";
+/** The account local role names stand for when the file names none (runbooks match any with `*`). */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+
+const RoleRef = z.string().regex(/^(?:[\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512})$/, "must be a role name (IncidentLead) or a role ARN");
+
+export const IdentitiesFile = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit account id").optional(),
+  /** name → the roles that person holds: role names or role ARNs. */
+  identities: z.record(z.string().min(1), z.array(RoleRef).min(1)).default({}),
+});
+export type IdentitiesFile = z.infer<typeof IdentitiesFile>;
+
+export class IdentityError extends Error {
+  override readonly name = "IdentityError";
+}
+
+/** Reads the identities file; a missing file is an empty one (roles then come from `--role`). */
+export async function loadIdentities(path: string): Promise<IdentitiesFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return { identities: {} };
+    throw error;
+  }
+  const parsed = IdentitiesFile.safeParse(parse(text) ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new IdentityError(`${path}: ${issue.path.join(".") || "(file)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * A local answerer's identity. Locally nobody signs requests, so who you are is what you say
+ * (`--as`, default the OS user); the identities file is what pins a name to roles: a listed name
+ * holds exactly its roles (`--role` may only narrow them), an unlisted one the roles it claims.
+ */
+export function localIdentity(name: string, claimedRoles: readonly string[], file: IdentitiesFile): Identity {
+  const actor = name.trim();
+  if (actor === "") throw new IdentityError("an answer needs a name (--as)");
+  for (const role of claimedRoles) {
+    const checked = RoleRef.safeParse(role);
+    if (!checked.success) throw new IdentityError(`--role ${role}: ${checked.error.issues[0]!.message}`);
+  }
+  const listed = file.identities[actor];
+  const account = file.accountId ?? LOCAL_ACCOUNT_ID;
+  const asArn = (role: string) => (role.startsWith("arn:") ? role : `arn:aws:iam::${account}:role/${role}`);
+  if (listed) {
+    const held = new Set(listed.map(asArn));
+    const outside = claimedRoles.filter((role) => !held.has(asArn(role)));
+    if (outside.length > 0) throw new IdentityError(`${actor} does not hold ${outside.join(", ")} (${IDENTITIES_FILE} gives ${listed.join(", ")})`);
+  }
+  const roles = claimedRoles.length > 0 ? claimedRoles : (listed ?? []);
+  return { actor, principals: [`local:${actor}`, ...new Set(roles.map(asArn))] };
+}
