@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerApprovals } from "./commands/approvals.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLint, UsageError } from "./commands/lint.js";
@@ -34,6 +35,7 @@ registerGraph(program);
 registerRunbooks(program);
 registerTasks(program);
 registerRun(program);
+registerApprovals(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,9 +3,14 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { userInfo } from "node:os";
 import { LocalIncidentRunner, type IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
-import type { ApprovalDesk, PendingApproval } from "../../workflows/local/incident/approval-desk.js";
+import { ApprovalRefused, type ApprovalDesk, type PendingApproval } from "../../workflows/local/incident/approval-desk.js";
+import type { Identity } from "../../functions/approval/identity.js";
+import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
+import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
 import { loadScenario, ScenarioError } from "../../workflows/local/simulated-account/index.js";
 import { EXIT, paint } from "../output.js";
+import { DIGEST_PREFIX_LENGTH } from "../../functions/approval/approval.js";
+import { planLines } from "../../functions/approval/approval-message.js";
 import { PROJECT_ROOT } from "../project-paths.js";
 import { UsageError } from "./lint.js";
 
@@ -16,7 +21,11 @@ interface RunOptions {
   scenario?: string;
   approve?: boolean;
   as?: string;
+  role?: string[];
 }
+
+const collectRoles = (value: string, previous: string[] = []) => [...previous, value];
+const ROLE_HELP = `a role you answer approvals as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`;
 
 export function registerRun(program: Command): void {
   program
@@ -25,7 +34,8 @@ export function registerRun(program: Command): void {
     .argument("<runbook>", "runbook id")
     .requiredOption("--scenario <file>", "scenario file: the simulated account and the triggering event (see test/scenarios/)")
     .option("--approve", "approve every step automatically (unattended runs)")
-    .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
+    .option("--as <name>", "who starts the run and answers approvals at the prompt", userInfo().username)
+    .option("--role <role>", ROLE_HELP, collectRoles)
     .action(async (runbook: string, options: RunOptions) => {
       process.exitCode = await runLocally(runbook, resolve(options.scenario!), options);
     });
@@ -34,8 +44,9 @@ export function registerRun(program: Command): void {
     .description(`run the bundled demo: an SSH brute force on a web server, from finding to report (${DEMO_RUNBOOK})`)
     .option("--approve", "approve every step automatically (unattended runs)")
     .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
+    .option("--role <role>", `${ROLE_HELP} (default IncidentResponder, the demo runbook's approvers)`, collectRoles)
     .action(async (options: RunOptions) => {
-      process.exitCode = await runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, options);
+      process.exitCode = await runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, { ...options, role: options.role ?? ["IncidentResponder"] });
     });
 }
 
@@ -52,9 +63,10 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
   });
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
-  const prompt = interactive ? promptForApprovals(runner.approvals, options.as ?? "responder", write) : undefined;
+  const answerer = interactive ? await identityOf(options) : undefined;
+  const prompt = answerer ? promptForApprovals(runner.approvals, answerer, write) : undefined;
   try {
-    const result = await runner.runIncident({ runbookId, event: scenario.event, approvals: interactive ? "manual" : "auto", onEvent: (progress) => printProgress(progress, write) });
+    const result = await runner.runIncident({ runbookId, event: scenario.event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
     write("");
     write(`${colour(result.status)}  incident ${result.incidentId ?? "(not opened)"}`);
@@ -89,18 +101,41 @@ function printProgress({ machineKey, event }: IncidentProgress, write: (line: st
   }
 }
 
+async function identityOf(options: RunOptions): Promise<Identity> {
+  try {
+    return localIdentity(options.as ?? userInfo().username, options.role ?? [], await loadIdentities(join(DEFAULT_DIRECTORY, IDENTITIES_FILE)));
+  } catch (error) {
+    if (error instanceof IdentityError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Asks at the terminal for every approval that comes up, one at a time. */
-function promptForApprovals(desk: ApprovalDesk, as: string, write: (line: string) => void): { stop(): void } {
+function promptForApprovals(desk: ApprovalDesk, as: Identity, write: (line: string) => void): { stop(): void } {
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
   const asked = new Set<string>();
   let busy = false;
   const ask = async (pending: PendingApproval): Promise<void> => {
     write("");
     write(`${paint.yellow("approval needed")}: ${pending.stepTitle} (${pending.task}, ${pending.risk})`);
-    for (const plan of pending.plans) write(`  plan ${plan.digest.slice(0, 12)}: ${plan.summary} (${plan.changes} changes)`);
-    const answer = (await terminal.question("  approve? [y/N] ")).trim().toLowerCase();
-    const reason = (await terminal.question("  reason: ")).trim() || "(no reason given)";
-    await (answer === "y" || answer === "yes" ? desk.approve(pending.id, { as, reason }) : desk.reject(pending.id, { as, reason }));
+    write(`  requested by ${pending.requester}; answer before ${pending.deadline}; ${pending.id}`);
+    for (const line of planLines(pending)) write(`  ${line}`);
+    write(`  digest ${pending.digest.slice(0, DIGEST_PREFIX_LENGTH)}`);
+    for (;;) {
+      const answer = (await terminal.question("  approve? [y/N] ")).trim().toLowerCase();
+      const approve = answer === "y" || answer === "yes";
+      // Approving confirms the digest shown above; the same checks apply as for `irflow approve`.
+      const reason = (await terminal.question("  reason: ")).trim();
+      try {
+        const decision = approve ? await desk.approve(pending.id, { as, reason, digest: pending.digest }) : await desk.reject(pending.id, { as, reason });
+        if (decision.decision === "recorded") write(`  ${paint.green("recorded")}: it needs another approver (irflow approve ${pending.id} in another terminal)`);
+        return;
+      } catch (error) {
+        if (!(error instanceof ApprovalRefused)) throw error;
+        write(`  ${paint.red(`refused (${error.code})`)}: ${error.message}`);
+        if (error.code !== "reason-required") return;
+      }
+    }
   };
   const timer = setInterval(() => {
     if (busy) return;

@@ -15,7 +15,11 @@ import { loadGeneratedMachines } from "../generated-machines.js";
 import { InMemoryHistory, type HistoryEvent, type HistorySink } from "../history.js";
 import { LocalEngine, type LocalTask, type Outcome } from "../local-engine.js";
 import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/index.js";
-import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDesk, type ApprovalPolicy, type TaskAnswerPort } from "./approval-desk.js";
+import { requesterOf } from "../../../functions/approval/approval.js";
+import type { AuditAppender } from "../../../functions/audit/audit-port.js";
+import type { EmbeddedDatabase } from "../store/embedded-database.js";
+import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
+import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
 import { MemoryIncidentRecordStore, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
 import { renderReport, reportStatus } from "./report.js";
 import { configFromAccount } from "./scenario-config.js";
@@ -51,8 +55,14 @@ export interface LocalIncidentRunnerOptions {
   readonly journal?: StepJournal;
   readonly incidents?: IncidentStore;
   readonly records?: IncidentRecordStore;
-  /** Builds the approval desk around the engine's SendTaskSuccess/Failure; default in memory. */
+  /** Builds the approval desk around the engine's SendTaskSuccess/Failure; default in memory (SqliteApprovalDesk on the embedded database). */
   readonly approvalDesk?: (answers: TaskAnswerPort, clock: Clock) => ApprovalDesk;
+  /** The embedded database: approvals wait there, so `irflow approve` in another terminal can answer. */
+  readonly database?: EmbeddedDatabase;
+  /** Where approval requests, answers (accepted or refused), reminders and expiries are audited. */
+  readonly audit?: AuditAppender;
+  /** How often the approval desk's sweep (reminders, expiry) runs while an incident runs; default 1000 ms, 0 never. */
+  readonly approvalSweepMs?: number;
   readonly reportsDirectory?: string;
   readonly clock?: Clock;
   /** What tasks wait with when they poll; default instant (a local run has nothing to wait for). */
@@ -71,6 +81,8 @@ export interface RunIncidentRequest {
   readonly name?: string;
   /** Every history event of this incident's executions, as it is recorded. */
   readonly onEvent?: (progress: IncidentProgress) => void;
+  /** Who started the run (`irflow run --as`): the requester of a manual incident's approvals. */
+  readonly requestedBy?: string;
 }
 
 export interface IncidentRunResult {
@@ -110,6 +122,8 @@ export class LocalIncidentRunner {
   private readonly listeners = new Map<string, (progress: IncidentProgress) => void>();
   private readonly incidentOf = new Map<string, string>();
   private readonly reports = new Map<string, string>();
+  private readonly requesters = new Map<string, string>();
+  private readonly approvalSweepMs: number;
 
   static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
     const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
@@ -128,6 +142,7 @@ export class LocalIncidentRunner {
     this.journal = new RecordingJournal(options.journal ?? new MemoryStepJournal(), this.records);
     this.incidents = options.incidents ?? new MemoryIncidentStore();
     this.reportsDirectory = resolve(options.reportsDirectory ?? DEFAULT_REPORTS_DIRECTORY);
+    this.approvalSweepMs = options.approvalSweepMs ?? 1000;
     const inner = options.history ?? new InMemoryHistory();
     this.history = inner;
     const sink: HistorySink = {
@@ -140,17 +155,29 @@ export class LocalIncidentRunner {
     const answers: TaskAnswerPort = {
       sendTaskSuccess: (token, output) => this.engine.sendTaskSuccess(token, output),
       sendTaskFailure: (token, error, cause) => this.engine.sendTaskFailure(token, error, cause),
+      isWaiting: (token) => this.engine.pendingTokens().some((pending) => pending.token === token),
+    };
+    const deskOptions = {
+      answers,
+      now: () => this.clock.now(),
+      ...(options.audit ? { audit: options.audit } : {}),
+      onDecision: (decision: ApprovalDecision, approval: PendingApproval) => this.records.addApproval(decision.incidentId, { approval, decision }),
     };
     this.approvals = options.approvalDesk
       ? options.approvalDesk(answers, this.clock)
-      : new MemoryApprovalDesk({ answers, now: () => this.clock.now(), onDecision: (decision, approval) => this.records.addApproval(decision.incidentId, { approval, decision }) });
+      : options.database
+        ? new SqliteApprovalDesk(options.database, deskOptions)
+        : new MemoryApprovalDesk(deskOptions);
   }
 
   /** Starts the runbook's incident machine with the event and waits until it stops. */
   async runIncident(request: RunIncidentRequest): Promise<IncidentRunResult> {
     const handle = this.engine.start(`${request.runbookId}/incident`, request.event, { name: request.name ?? randomUUID() });
     this.policies.set(handle.executionArn, request.approvals);
+    this.requesters.set(handle.executionArn, requesterOf(request.event, request.requestedBy));
     if (request.onEvent) this.listeners.set(handle.executionArn, request.onEvent);
+    const sweep = this.approvalSweepMs > 0 ? setInterval(() => void this.approvals.sweep().catch(() => undefined), this.approvalSweepMs) : undefined;
+    sweep?.unref();
     try {
       const outcome = await handle.result;
       const output = outcome.status === "SUCCEEDED" && outcome.output !== null && typeof outcome.output === "object" && !Array.isArray(outcome.output) ? outcome.output : undefined;
@@ -158,6 +185,8 @@ export class LocalIncidentRunner {
       const reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
       return { ...(incidentId ? { incidentId } : {}), outcome, status: statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
     } finally {
+      if (sweep) clearInterval(sweep);
+      this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
     }
   }
@@ -228,8 +257,18 @@ export class LocalIncidentRunner {
 
   private async requestApproval(payload: unknown): Promise<unknown> {
     const request = parseApprovalRequest(payload);
-    const policy = this.policies.get(this.rootOf(request.executionId)) ?? "manual";
-    return this.approvals.request(request, policy);
+    const root = this.rootOf(request.executionId);
+    const policy = this.policies.get(root) ?? "manual";
+    // The full plan (every change with before/after) is in the journal the Plan state wrote.
+    const details = await Promise.all(
+      request.plans.map(async (plan, item) => {
+        const key = { incidentId: request.incidentId, stepId: request.stepId, task: request.task };
+        // A foreach step's plans are journalled per item; a plain step's without one.
+        const record = (await this.journal.find({ ...key, item }, "plan")) ?? (request.plans.length === 1 ? await this.journal.find(key, "plan") : undefined);
+        return record?.digest === plan.digest ? record.changes : undefined;
+      }),
+    );
+    return this.approvals.request(request, policy, { requester: this.requesters.get(root) ?? "manual:unknown", details });
   }
 
   private async recordFailure(payload: unknown): Promise<unknown> {

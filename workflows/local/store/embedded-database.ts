@@ -128,6 +128,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "approvals: the full request, requester, votes of two-person steps, reminders, resumption by the waiting run",
+    sql: `
+      ALTER TABLE approvals ADD COLUMN record TEXT;
+      ALTER TABLE approvals ADD COLUMN requester TEXT;
+      ALTER TABLE approvals ADD COLUMN required_approvals INTEGER NOT NULL DEFAULT 1 CHECK (required_approvals IN (1, 2));
+      ALTER TABLE approvals ADD COLUMN votes TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE approvals ADD COLUMN vote_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE approvals ADD COLUMN reminded_at TEXT;
+      ALTER TABLE approvals ADD COLUMN resumed_at TEXT;
+      CREATE INDEX approvals_unresumed ON approvals (resumed_at, status);
+    `,
+  },
 ];
 
 export class EmbeddedDatabase {
