@@ -58,7 +58,7 @@ describe("toMermaid", () => {
 
   it("draws a foreach step as a subgraph holding its item states", () => {
     const machine = machineOf(compileOk(STALE_KEYS_RUNBOOK, "runbooks/stale.md"), "contain");
-    const innerName = (machine.States["Deactivate stale keys"] as MapState).ItemProcessor.StartAt;
+    const innerName = Object.keys((machine.States["Deactivate stale keys"] as MapState).ItemProcessor.States).find((name) => name.startsWith("Each: ") && !name.endsWith(")"))!;
     const contain = toMermaid(machine);
     const ids = nodes(contain);
     const map = ids.get("Deactivate stale keys")!;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { findTask } from "../../functions/registry.js";
-import { RESOURCES, type State, type TaskState } from "../../workflows/compiler/asl.js";
+import { RESOURCES, type PassState, type State, type TaskState } from "../../workflows/compiler/asl.js";
 import { lineOf, SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
 import { allStates, choiceOf, choose, compile, compileOk, errorCodes, followNext, machineOf, mapOf, mutate, SAMPLE_FILE, STALE_KEYS_RUNBOOK, stateOf, taskOf } from "./helpers.js";
 
@@ -276,18 +276,39 @@ describe("foreach", () => {
     const run = mapOf(machine, "Deactivate stale keys");
     expect(run.ItemSelector.input).toEqual({ "accessKeyId.$": "$$.Map.Item.Value.accessKeyId", "userName.$": "$$.Map.Item.Value.userName" });
     expect(run.ItemSelector.context).toMatchObject({ "incidentId.$": "$.incidentId", "item.$": "$$.Map.Item.Index", stepId: "contain/deactivate-stale-keys", task: "iam.deactivate-access-key" });
-    const inner = Object.values(run.ItemProcessor.States);
-    expect(inner).toHaveLength(1);
-    const task = inner[0] as TaskState;
+    expect(run.ItemSelector["item.$"]).toBe("$$.Map.Item.Value");
+    const task = run.ItemProcessor.States["Each: Deactivate stale keys"] as TaskState;
     expect(task.Type).toBe("Task");
     expect(task.Parameters).toEqual({ FunctionName: "${Task:iam.deactivate-access-key}", Payload: { mode: "run", "input.$": "$.input", "context.$": "$.context" } });
-    expect(run.ItemProcessor.States[run.ItemProcessor.StartAt]).toBe(task);
     expect(task.End).toBe(true);
+  });
+
+  it("skips an item the task refuses (PreconditionFailed), recording it; other errors still fail the step", () => {
+    const run = mapOf(machine, "Deactivate stale keys");
+    const states = run.ItemProcessor.States;
+    const task = states["Each: Deactivate stale keys"] as TaskState;
+    expect(task.Catch).toEqual([{ ErrorEquals: ["PreconditionFailed"], ResultPath: "$.refusal", Next: "Each: Deactivate stale keys (record skip)" }]);
+    const record = states["Each: Deactivate stale keys (record skip)"] as TaskState;
+    expect(record.Parameters).toMatchObject({ FunctionName: "${Task:audit.record-failure}", Payload: { mode: "run", input: { stepId: "contain/deactivate-stale-keys", error: { "Cause.$": "$.refusal.Cause" } } } });
+    expect(record.Next).toBe("Each: Deactivate stale keys (refused)");
+    const fields = Object.keys(findTask("iam.deactivate-access-key")!.output.shape);
+    const refused = states["Each: Deactivate stale keys (refused)"] as PassState;
+    expect(refused.Parameters).toEqual({ ...Object.fromEntries(fields.map((f) => [f, null])), skipped: true, reason: "PreconditionFailed", "cause.$": "$.refusal.Cause", "item.$": "$.context.item" });
+    // An item an earlier foreach step skipped is passed over without calling the task.
+    const earlier = choiceOf({ ...machine, States: states }, run.ItemProcessor.StartAt);
+    expect(choose(earlier, { item: { skipped: true } })).toBe("Each: Deactivate stale keys (skipped)");
+    expect(choose(earlier, { item: { accessKeyId: "AKIA" } })).toBe("Each: Deactivate stale keys");
+    // A refused plan is a plan of no change that says why, so the approver sees it.
+    const plan = mapOf(machine, "Plan: Deactivate stale keys");
+    const planTask = plan.ItemProcessor.States["Plan each: Deactivate stale keys"] as TaskState;
+    expect(planTask.Catch).toEqual([{ ErrorEquals: ["PreconditionFailed"], ResultPath: "$.refusal", Next: "Plan each: Deactivate stale keys (refused)" }]);
+    expect((plan.ItemProcessor.States["Plan each: Deactivate stale keys (refused)"] as PassState).Parameters).toMatchObject({ changes: 0, "summary.$": "States.Format('skipped: {}', $.refusal.Cause)" });
+    expect(run.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.step.error", Next: "Record failure: Deactivate stale keys" }]);
   });
 
   it("saves each item's output fields, and the list of them at the save path", () => {
     const run = mapOf(machine, "Deactivate stale keys");
-    const task = run.ItemProcessor.States[run.ItemProcessor.StartAt] as TaskState;
+    const task = run.ItemProcessor.States["Each: Deactivate stale keys"] as TaskState;
     const fields = Object.keys(findTask("iam.deactivate-access-key")!.output.shape);
     expect(task.ResultSelector).toEqual(Object.fromEntries(fields.map((f) => [`${f}.$`, `$.Payload.${f}`])));
     expect(run.ResultPath).toBe("$.deactivated");
@@ -308,8 +329,8 @@ describe("foreach", () => {
     );
     const both = machineOf(compileOk(text), "contain");
     const inner = ["Deactivate stale keys", "Warn the owners"].map((name) => Object.keys(mapOf(both, name).ItemProcessor.States));
-    expect(inner[0]).toHaveLength(1);
-    expect(inner[0]).not.toEqual(inner[1]);
+    expect(inner[0]).toHaveLength(5);
+    expect(inner[1]!.filter((name) => inner[0]!.includes(name))).toEqual([]);
     expect(Object.keys(both.States)).not.toContain(inner[0]![0]);
   });
 

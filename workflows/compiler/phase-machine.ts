@@ -4,6 +4,7 @@ import { PHASE_TITLES, type Phase } from "../runbook/schema.js";
 import type { AnalysedStep, ApprovalGate } from "./analyse-runbook.js";
 import { TRANSIENT_ERRORS } from "./analyse-runbook.js";
 import { RESOURCES, taskPlaceholder, type AslObject, type Catcher, type MapState, type Retrier, type State, type StateMachine, type TaskState } from "./asl.js";
+import { planDigest } from "../../functions/contract/digest.js";
 import { provenance } from "./provenance.js";
 import { stateNames, SYSTEM_STATES } from "./state-names.js";
 
@@ -200,28 +201,77 @@ function invocation(runbook: Runbook, analysed: AnalysedStep, mode: "plan" | "ru
     Type: "Map",
     Comment: comment,
     ItemsPath: analysed.foreach.itemsPath,
-    ItemSelector: { input: analysed.input, context: { ...taskContext(runbook, analysed), "item.$": "$$.Map.Item.Index" } },
+    ItemSelector: { input: analysed.input, context: { ...taskContext(runbook, analysed), "item.$": "$$.Map.Item.Index" }, "item.$": "$$.Map.Item.Value" },
     ItemProcessor: {
       ProcessorConfig: { Mode: "INLINE" },
-      StartAt: inner,
-      States: {
-        [inner]: {
-          Type: "Task",
-          Comment: comment,
-          Resource: RESOURCES.lambdaInvoke,
-          Parameters: { FunctionName: taskPlaceholder(contract.name), Payload: { mode, "input.$": "$.input", "context.$": "$.context" } },
-          ...(resultSelector ? { ResultSelector: resultSelector } : { ResultSelector: { "ok.$": "$.StatusCode" } }),
-          TimeoutSeconds: analysed.timeoutSeconds,
-          Retry: [analysed.retry],
-          End: true,
-        },
-      },
+      StartAt: `${inner} ${ITEM_SUFFIX.earlier}`,
+      States: itemStates(runbook, analysed, mode, inner, comment, resultSelector ?? { "ok.$": "$.StatusCode" }),
     },
     MaxConcurrency: analysed.foreach.maxConcurrency,
     ResultPath: resultPath,
     Catch: onError,
     Next: next,
   };
+}
+
+const ITEM_SUFFIX = { earlier: "(skipped before?)", refused: "(refused)", record: "(record skip)", skipped: "(skipped)" } as const;
+const REFUSAL_PATH = "$.refusal";
+/** The plan of an item that is skipped: no change, so the digest of an empty plan. */
+const EMPTY_PLAN_DIGEST = planDigest([]);
+
+/**
+ * One item of a foreach step. A task that refuses an item (`PreconditionFailed`: tagged exempt,
+ * over its own blast radius) skips that item only: the refusal is recorded in the incident and
+ * the item's result says `skipped` with the reason, while the other items proceed. Any other
+ * error still fails the item, and so the Map and the step. An item that an earlier foreach step
+ * skipped (its saved marker) is passed over, so "notify each deactivated key" never sees it.
+ */
+function itemStates(runbook: Runbook, analysed: AnalysedStep, mode: "plan" | "run", inner: string, comment: string, resultSelector: AslObject): Record<string, State> {
+  const { contract } = analysed;
+  const planning = mode === "plan";
+  const name = (suffix: keyof typeof ITEM_SUFFIX): string => `${inner} ${ITEM_SUFFIX[suffix]}`;
+  const savedFields = planning ? [] : (analysed.save?.fields ?? []);
+  // A skipped item keeps every saved field (null), so later foreach steps can still select them.
+  const marker = (reason: string, cause: string): AslObject =>
+    planning
+      ? { digest: EMPTY_PLAN_DIGEST, "summary.$": `States.Format('skipped: {}', ${cause})`, changes: 0 }
+      : { ...Object.fromEntries(savedFields.map((f) => [f, null])), skipped: true, reason, "cause.$": cause, "item.$": "$.context.item" };
+  const states: Record<string, State> = {
+    [name("earlier")]: {
+      Type: "Choice",
+      Comment: comment,
+      Choices: [{ And: [{ Variable: "$.item.skipped", IsPresent: true }, { Variable: "$.item.skipped", BooleanEquals: true }], Next: name("skipped") }],
+      Default: inner,
+    },
+    [inner]: {
+      Type: "Task",
+      Comment: comment,
+      Resource: RESOURCES.lambdaInvoke,
+      Parameters: { FunctionName: taskPlaceholder(contract.name), Payload: { mode, "input.$": "$.input", "context.$": "$.context" } },
+      ResultSelector: resultSelector,
+      TimeoutSeconds: analysed.timeoutSeconds,
+      Retry: [analysed.retry],
+      Catch: [{ ErrorEquals: ["PreconditionFailed"], ResultPath: REFUSAL_PATH, Next: planning ? name("refused") : name("record") }],
+      End: true,
+    },
+    [name("skipped")]: { Type: "Pass", Comment: comment, Parameters: marker("skipped by an earlier step", "$.item.cause"), End: true },
+  };
+  if (!planning) {
+    const context = { "incidentId.$": "$.context.incidentId", "executionId.$": "$.context.executionId", runbookId: runbook.id, stepId: analysed.step.id, "item.$": "$.context.item", task: SYSTEM_TASKS.recordFailure };
+    const input = { "incidentId.$": "$.context.incidentId", stepId: analysed.step.id, error: { "Error.$": "States.Format('PreconditionFailed (item {} skipped)', $.context.item)", "Cause.$": `${REFUSAL_PATH}.Cause` } };
+    states[name("record")] = {
+      Type: "Task",
+      Comment: comment,
+      Resource: RESOURCES.lambdaInvoke,
+      Parameters: { FunctionName: taskPlaceholder(SYSTEM_TASKS.recordFailure), Payload: { mode: "run", input, context } },
+      ResultPath: null,
+      TimeoutSeconds: 60,
+      Retry: [SYSTEM_RETRY],
+      Next: name("refused"),
+    };
+  }
+  states[name("refused")] = { Type: "Pass", Comment: comment, Parameters: marker("PreconditionFailed", `${REFUSAL_PATH}.Cause`), End: true };
+  return states;
 }
 
 function approvalState(runbook: Runbook, analysed: AnalysedStep, gate: ApprovalGate, escalation: boolean, comment: string, next: string, onTimeout: string, onFailure: string): TaskState {

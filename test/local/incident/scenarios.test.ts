@@ -81,20 +81,22 @@ const checks: Record<string, (run: Run) => void> = {
 
   "iam-hygiene": (run) => {
     const { result, state, report } = run;
-    // The runbook: "a single item that fails (an exempt user …) fails its batch". break-glass is
-    // tagged irflow:exempt, so the plan of the key batch fails before any approval: no key is
-    // deactivated (the scenario's notes expect alice's key off), Eradicate (carol's password) never
-    // runs, and post-incident hands over the stopped run.
-    expect(result.status).toBe("failed");
-    expect(result.outcome).toMatchObject({ status: "FAILED", error: "IncidentFailed" });
-    expect(failedStep(run)).toEqual(["contain/deactivate-keys-past-90-days PreconditionFailed"]);
-    expect(state.iam.users.alice?.accessKeys.find((k) => k.accessKeyId === "AKIAQ3EGALICE0000001")?.status).toBe("Active");
+    // break-glass is tagged irflow:exempt: its key is refused (PreconditionFailed) and skipped,
+    // recorded with the reason, while alice's key is deactivated and Eradicate still runs.
+    expect(result.status).toBe("resolved");
+    expect(failedStep(run)).toEqual(["contain/deactivate-keys-past-90-days PreconditionFailed (item 0 skipped)"]);
+    expect(state.iam.users.alice?.accessKeys.find((k) => k.accessKeyId === "AKIAQ3EGALICE0000001")?.status).toBe("Inactive");
     expect(state.iam.users["break-glass"]?.accessKeys.every((k) => k.status === "Active")).toBe(true);
-    expect(state.iam.users.carol?.loginProfile).not.toBeNull();
+    expect(state.iam.users.carol?.loginProfile).toBeNull();
+    expect(state.iam.users.dave?.loginProfile).not.toBeNull();
+    const owner = messages(state, "owner").map((m) => (m as { subject?: string }).subject);
+    // Only the key that was deactivated gets the "deactivated" notice; the skipped one does not.
+    expect(owner).toContain("Access key AKIAQ3EGALICE0000001 deactivated at 90 days");
+    expect(owner.filter((subject) => subject?.includes("AKIAQ3EGBREAKGLASS01"))).toEqual([]);
+    expect(owner).toContain("Console password removed: carol");
     expect(messages(state, "security-lead").map((m) => (m as { subject?: string }).subject)).toContain("Root user of 123456789012 has no MFA");
-    expect(messages(state, "responders").map((m) => (m as { subject?: string }).subject)).toEqual(["IAM hygiene stopped in 123456789012"]);
-    expect(report).toContain("Outcome: **FAILED**");
-    expect(report).toContain("irflow:exempt");
+    expect(report).toContain("Outcome: **RESOLVED**");
+    expect(report).toMatch(/contain\/deactivate-keys-past-90-days: PreconditionFailed \(item 0 skipped\): [^\n]*irflow:exempt/);
   },
 
   "ec2-instance-compromise": (run) => {
