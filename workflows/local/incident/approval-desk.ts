@@ -226,7 +226,8 @@ export class LocalApprovalDesk implements ApprovalDesk {
   private startPolling(): void {
     const pollMs = this.options.pollMs ?? DEFAULT_POLL_MS;
     if (this.timer || pollMs <= 0 || !this.options.answers) return;
-    this.timer = setInterval(() => void this.poll(), pollMs);
+    // A store that fails (closed, removed) ends the watch rather than failing every tick.
+    this.timer = setInterval(() => void this.poll().catch(() => this.close()), pollMs);
     this.timer.unref();
   }
 

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import type { StateMachine } from "../../../workflows/compiler/asl.js";
+import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
+import { GENERATED_DIRECTORY } from "../../../workflows/local/incident/local-incident-runner.js";
+import { SqliteApprovalDesk } from "../../../workflows/local/incident/sqlite-approval-desk.js";
+import type { ApprovalView } from "../../../functions/approval/approval.js";
+import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import { NOW, runnerFor, scenario } from "../incident/support.js";
+import { useTempDatabases } from "../store/support.js";
+
+const temp = useTempDatabases();
+const RUNBOOK = "flow-log-known-bad-traffic";
+const responder = (name: string) => ({ actor: name, principals: [`local:${name}`, "arn:aws:iam::000000000000:role/IncidentResponder"] });
+
+async function pendingOn(desk: SqliteApprovalDesk, timeoutMs = 5000): Promise<ApprovalView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [first] = await desk.list();
+    if (first) return first;
+    if (Date.now() > deadline) throw new Error("no approval came up");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The generated machines with every approval wait cut to one second (the runbook says 15 minutes). */
+async function withShortWaits(): Promise<ReadonlyMap<string, StateMachine>> {
+  const machines = await loadGeneratedMachines(GENERATED_DIRECTORY, [RUNBOOK]);
+  const shorten = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(shorten);
+    if (node === null || typeof node !== "object") return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.Resource === "string" && record.Resource.includes("waitForTaskToken")) {
+      record.TimeoutSeconds = 1;
+      const payload = (record.Parameters as { Payload: Record<string, unknown> }).Payload;
+      payload.timeoutSeconds = 1;
+    }
+    Object.values(record).forEach(shorten);
+  };
+  const copy = new Map([...machines].map(([key, machine]) => [key, structuredClone(machine)]));
+  copy.forEach((machine) => shorten(machine));
+  return copy;
+}
+
+async function setup(definitions?: ReadonlyMap<string, StateMachine>) {
+  const dir = temp.dir();
+  const entries: (AuditEntryInput & { incidentId: string })[] = [];
+  const audit = { append: (incidentId: string, entry: AuditEntryInput) => (entries.push({ incidentId, ...entry }), Promise.resolve()) };
+  const s = await scenario(RUNBOOK);
+  const runner = await runnerFor(s, { database: temp.open(dir), audit, ...(definitions ? { definitions } : {}) });
+  // "Another process": its own connection to the same file, no engine.
+  const other = new SqliteApprovalDesk(temp.open(dir), { now: () => NOW, audit, pollMs: 0 });
+  return { s, runner, other, entries };
+}
+
+describe("the local runner on the embedded database", () => {
+  it("resumes a waiting run when another connection approves, with the full plan shown and the approver recorded", async () => {
+    const { s, runner, other, entries } = await setup();
+    const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual" });
+    const pending = await pendingOn(other);
+    expect(pending).toMatchObject({ stepId: "contain/isolate-the-instance", requester: "event:irflow.flowlogs", plans: [{ details: expect.arrayContaining([expect.objectContaining({ before: expect.anything(), after: expect.anything() })]) }] });
+    await other.approve(pending.id, { as: responder("alice"), reason: "confirmed with team-data", digest: pending.digest.slice(0, 12) });
+    const result = await run;
+    expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).toContain("ec2:ModifyNetworkInterfaceAttribute");
+    expect(runner.records.get(result.incidentId!)?.approvals[0]?.decision).toMatchObject({ decision: "approved", by: ["alice"] });
+    expect(entries.filter((e) => e.kind.startsWith("approval.")).map((e) => e.kind)).toEqual(["approval.requested", "approval.approved"]);
+  });
+
+  it("routes a rejection from another connection to Rejected: the step records it and post-incident runs", async () => {
+    const { s, runner, other } = await setup();
+    const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual" });
+    const pending = await pendingOn(other);
+    await other.reject(pending.id, { as: responder("bob"), reason: "the traffic is our scanner" });
+    const result = await run;
+    expect(result.status).toBe("failed");
+    expect(runner.records.get(result.incidentId!)?.failures).toEqual([expect.objectContaining({ stepId: "contain/isolate-the-instance", error: "Rejected", cause: expect.stringContaining("our scanner") })]);
+    expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).not.toContain("ec2:ModifyNetworkInterfaceAttribute");
+  });
+
+  it("on timeout asks the escalation approvers, then takes the runbook's on-timeout outcome; a late answer is refused", { timeout: 15_000 }, async () => {
+    const { s, runner, other, entries } = await setup(await withShortWaits());
+    const entered: string[] = [];
+    const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual", onEvent: (p) => p.event.type.endsWith("StateEntered") && entered.push((p.event.details as { name: string }).name) });
+    const first = await pendingOn(other);
+    expect(first).toMatchObject({ escalation: false, approvers: ["arn:aws:iam::*:role/IncidentResponder"] });
+    const result = await run;
+    expect(entered).toEqual(expect.arrayContaining(["Approve: Isolate the instance", "Escalate: Isolate the instance", "Record failure: Isolate the instance"]));
+    expect(entered).not.toContain("Isolate the instance");
+    expect(result.status).toBe("failed");
+    expect(runner.records.get(result.incidentId!)?.failures).toEqual([expect.objectContaining({ stepId: "contain/isolate-the-instance", error: "States.Timeout" })]);
+    const requested = entries.filter((e) => e.kind === "approval.requested");
+    expect(requested.map((e) => e.body.approvers)).toEqual([["arn:aws:iam::*:role/IncidentResponder"], ["arn:aws:iam::*:role/SecurityOnCall"]]);
+    expect(entries.filter((e) => e.kind === "approval.expired")).toHaveLength(2);
+    await expect(other.approve(first.id, { as: responder("alice"), reason: "late", digest: first.digest })).rejects.toMatchObject({ code: "expired" });
+    expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).not.toContain("ec2:ModifyNetworkInterfaceAttribute");
+  });
+});
