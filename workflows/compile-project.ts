@@ -3,7 +3,8 @@ import { join, relative } from "node:path";
 import { findTask } from "../functions/registry.js";
 import { type Diagnostic } from "./diagnostics.js";
 import { compileRunbookSource, namedMachines, type CompiledRunbook } from "./compiler/compile-runbook.js";
-import { ASL_VALIDATOR_VERSION, validateAsl } from "./compiler/validate-asl.js";
+import { ASL_VALIDATOR_VERSION } from "./compiler/validate-asl.js";
+import { ParallelValidation } from "./compiler/parallel-validation.js";
 import { ValidationCache } from "./compiler/validation-cache.js";
 import { buildManifest, definitionPath, type Manifest } from "./compiler/manifest.js";
 import { registryCatalogue } from "./compiler/task-catalogue.js";
@@ -31,6 +32,10 @@ export function listRunbookFiles(directory: string): string[] {
 export interface CompileProjectOptions {
   /** Where to remember definitions asl-validator accepted; no cache when absent. */
   readonly validationCache?: string;
+  /** Extra threads for asl-validator; by default one per spare core for larger projects. */
+  readonly validatorThreads?: number;
+  /** The module those threads load as asl-validator; only tests change it. */
+  readonly validatorModule?: string;
 }
 
 export function compileProject(files: readonly string[], root: string, options: CompileProjectOptions = {}): ProjectCompilation {
@@ -50,24 +55,34 @@ export function compileSources(sources: readonly RunbookSource[], options: Compi
   const compiled: CompiledRunbook[] = [];
   const diagnostics: Diagnostic[] = [];
   const ids = new Map<string, string>();
-  for (const { file, text } of sources) {
-    const result = compileRunbookSource(file, text, { tasks: registryCatalogue, skipAslValidator: true });
-    diagnostics.push(...result.diagnostics);
-    if (!result.compiled) continue;
-    const { runbook } = result.compiled;
-    const other = ids.get(runbook.id);
-    if (other) {
-      diagnostics.push({ file, line: runbook.frontMatterYaml.positionOf(["id"]).line, column: 1, severity: "error", code: "duplicate-runbook-id", message: `runbook id "${runbook.id}" is already used by ${other}`, hint: "runbook ids name state machines and must be unique" });
-      continue;
-    }
-    ids.set(runbook.id, file);
-    compiled.push(result.compiled);
-  }
-  // One asl-validator pass over every machine (its cost is mostly per call), skipping the ones
-  // an earlier compile already validated.
+  // asl-validator dominates a cold compile: it runs on the other cores while runbooks still
+  // compile, skipping the machines an earlier compile already validated.
   const cache = options.validationCache ? new ValidationCache(options.validationCache, ASL_VALIDATOR_VERSION) : undefined;
-  const problems = validateAsl(namedMachines(compiled), cache);
+  const validation = new ParallelValidation({ expectedRunbooks: sources.length, cache, threads: options.validatorThreads, validatorModule: options.validatorModule });
+  try {
+    for (const { file, text } of sources) {
+      const result = compileRunbookSource(file, text, { tasks: registryCatalogue, skipAslValidator: true });
+      diagnostics.push(...result.diagnostics);
+      if (!result.compiled) continue;
+      const { runbook } = result.compiled;
+      const other = ids.get(runbook.id);
+      if (other) {
+        diagnostics.push({ file, line: runbook.frontMatterYaml.positionOf(["id"]).line, column: 1, severity: "error", code: "duplicate-runbook-id", message: `runbook id "${runbook.id}" is already used by ${other}`, hint: "runbook ids name state machines and must be unique" });
+        continue;
+      }
+      ids.set(runbook.id, file);
+      compiled.push(result.compiled);
+      validation.add(namedMachines([result.compiled]));
+    }
+  } catch (error) {
+    validation.close();
+    throw error;
+  }
+  const { problems, failures } = validation.finish();
   cache?.save();
+  for (const failure of failures) {
+    diagnostics.push({ file: "workflows/generated", line: 1, column: 1, severity: "error", code: "asl-validator-failed", message: `asl-validator: ${failure}`, hint: "the generated definitions could not be checked; run again, and report it if it persists" });
+  }
   for (const problem of problems) {
     const owner = compiled.find(({ runbook }) => problem.includes(`${runbook.id}/`));
     diagnostics.push({ file: owner?.runbook.file ?? "workflows/generated", line: 1, column: 1, severity: "error", code: "generated-asl", message: `asl-validator: ${problem}`, hint: "this is a bug in irflow's compiler; please report it with the runbook" });

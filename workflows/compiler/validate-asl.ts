@@ -2,15 +2,25 @@ import { createRequire } from "node:module";
 import type { StateMachine } from "./asl.js";
 import type { ValidationCache } from "./validation-cache.js";
 
+/** One problem as asl-validator reports it. */
+export interface AslValidatorError {
+  readonly "Error code": string;
+  readonly Message: string;
+}
 interface AslValidatorResult {
   isValid: boolean;
-  errors: { "Error code": string; Message: string }[];
+  errors: AslValidatorError[];
 }
-type AslValidator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => AslValidatorResult;
+type AslValidator = (definition: unknown, options?: typeof ASL_VALIDATOR_OPTIONS) => AslValidatorResult;
+
+/** Every check asl-validator has: JSONPath syntax included, ARNs included. */
+export const ASL_VALIDATOR_OPTIONS = { checkPaths: true, checkArn: true } as const;
 
 // asl-validator ships CommonJS without type declarations.
 const require = createRequire(import.meta.url);
-const validate = require("asl-validator") as AslValidator;
+/** Where asl-validator lives, for threads that load their own copy. */
+export const ASL_VALIDATOR_MODULE = require.resolve("asl-validator");
+const validate = require(ASL_VALIDATOR_MODULE) as AslValidator;
 export const ASL_VALIDATOR_VERSION = (require("asl-validator/package.json") as { version: string }).version;
 
 export interface NamedMachine {
@@ -28,9 +38,35 @@ export interface NamedMachine {
 export function validateAsl(all: readonly NamedMachine[], cache?: ValidationCache): string[] {
   const machines = cache ? all.filter((m) => !cache.has(m.definition)) : all;
   if (machines.length === 0) return [];
+  const batch = combineMachines(machines, { copy: true });
+  const problems = explainErrors(batch, runAslValidator(batch.definition));
+  if (problems.length === 0) cache?.remember(machines.map((m) => m.definition));
+  return problems;
+}
+
+/** asl-validator's verdict on one definition: its errors, none when it is valid. */
+export function runAslValidator(definition: unknown): AslValidatorError[] {
+  const result = validate(definition, ASL_VALIDATOR_OPTIONS);
+  return result.isValid ? [] : result.errors.map((error) => ({ "Error code": error["Error code"], Message: error.Message }));
+}
+
+/** Many machines as one definition for asl-validator, and what it takes to name them again. */
+export interface AslBatch {
+  readonly machines: readonly NamedMachine[];
+  readonly definition: { readonly QueryLanguage: "JSONPath"; readonly StartAt: string; readonly States: Record<string, unknown> };
+  /** Synthetic state name to "machine: state". */
+  readonly names: ReadonlyMap<string, string>;
+}
+
+/**
+ * The machines as the branches of one Parallel state. asl-validator writes into the definition
+ * it checks, so `copy` deep-copies the machines first; without it the batch shares their values
+ * and must only be serialised (sent to another thread), never validated in place.
+ */
+export function combineMachines(machines: readonly NamedMachine[], { copy }: { readonly copy: boolean }): AslBatch {
   const names = new Map<string, string>();
   const branches = machines.map(({ name, definition }, index) => {
-    const { TimeoutSeconds: _timeout, QueryLanguage: _language, ...branch } = structuredClone(definition);
+    const { TimeoutSeconds: _timeout, QueryLanguage: _language, ...branch } = copy ? structuredClone(definition) : definition;
     const renamed = new Map<string, string>();
     return renameStates(branch as unknown as StatesScope, (state) => {
       let short = renamed.get(state);
@@ -42,13 +78,13 @@ export function validateAsl(all: readonly NamedMachine[], cache?: ValidationCach
       return short;
     });
   });
-  const combined = { QueryLanguage: "JSONPath", StartAt: "All", States: { All: { Type: "Parallel", Branches: branches, End: true } } };
-  const result = validate(combined, { checkPaths: true, checkArn: true });
-  if (result.isValid) {
-    cache?.remember(machines.map((m) => m.definition));
-    return [];
-  }
-  return result.errors.map((error) => `${error["Error code"]}: ${locate(error.Message, machines, names)}`);
+  const definition = { QueryLanguage: "JSONPath", StartAt: "All", States: { All: { Type: "Parallel", Branches: branches, End: true } } } as const;
+  return { machines, definition, names };
+}
+
+/** asl-validator's errors about a batch, each naming the machine and the state it is about. */
+export function explainErrors(batch: AslBatch, errors: readonly AslValidatorError[]): string[] {
+  return errors.map((error) => `${error["Error code"]}: ${locate(error.Message, batch.machines, batch.names)}`);
 }
 
 interface StatesScope {
