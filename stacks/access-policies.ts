@@ -1,0 +1,54 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackContext } from "./context.js";
+import { policyDocument } from "./iam.js";
+import { deployedName } from "./names.js";
+import type { DeployedMachine } from "./state-machines.js";
+import type { Storage } from "./storage.js";
+
+export interface AccessPolicies {
+  readonly responders: aws.iam.Policy;
+  readonly auditors: aws.iam.Policy;
+}
+
+const roleName = (arn: string): string => arn.slice(arn.lastIndexOf("/") + 1);
+
+/**
+ * What people need: responders call the approval API (SigV4, `execute-api:Invoke` on its routes);
+ * auditors read the audit bucket and the machines' execution history. Attached to the roles the
+ * stage config names (approvers of any runbook; auditors), which must be in the deployment account.
+ */
+export function createAccessPolicies(ctx: StackContext, storage: Storage, machines: readonly DeployedMachine[], routeArns: pulumi.Output<string[]>): AccessPolicies {
+  const responders = new aws.iam.Policy("responders-policy", {
+    name: deployedName(ctx.stage, "responders", 128),
+    description: "irflow: answer approvals through the approval API",
+    policy: routeArns.apply((arns) => JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["execute-api:Invoke"], Resource: arns }]))),
+    tags: ctx.tags,
+  });
+  const executions = pulumi
+    .all([ctx.partition, ctx.region, ctx.account])
+    .apply(([partition, region, account]) => machines.map((machine) => `arn:${partition}:states:${region}:${account}:execution:${machine.name}:*`));
+  const auditors = new aws.iam.Policy("auditors-policy", {
+    name: deployedName(ctx.stage, "auditors", 128),
+    description: "irflow: read the audit trail and execution history",
+    policy: pulumi.all([storage.auditBucket.arn, executions, pulumi.all(machines.map((machine) => machine.machine.arn))]).apply(([bucket, executionArns, machineArns]) =>
+      JSON.stringify(
+        policyDocument([
+          { Effect: "Allow", Action: ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketVersioning"], Resource: [bucket] },
+          { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention", "s3:GetObjectLegalHold"], Resource: [`${bucket}/*`] },
+          { Effect: "Allow", Action: ["states:GetExecutionHistory", "states:DescribeExecution"], Resource: executionArns },
+          { Effect: "Allow", Action: ["states:ListExecutions", "states:DescribeStateMachine"], Resource: machineArns },
+        ]),
+      ),
+    ),
+    tags: ctx.tags,
+  });
+  const approverRoles = new Set(Object.values(ctx.config.approvers).flatMap((groups) => [...(groups.default ?? []), ...(groups.destructive ?? []), ...(groups.escalation ?? [])]));
+  for (const arn of [...approverRoles].sort()) {
+    new aws.iam.RolePolicyAttachment(`responders-${roleName(arn)}`, { role: roleName(arn), policyArn: responders.arn });
+  }
+  for (const arn of [...new Set(ctx.config.auditors)].sort()) {
+    new aws.iam.RolePolicyAttachment(`auditors-${roleName(arn)}`, { role: roleName(arn), policyArn: auditors.arn });
+  }
+  return { responders, auditors };
+}
