@@ -121,11 +121,12 @@ export class DynamoDbIncidentStore implements IncidentStore {
             executionId: { S: fresh.executionId },
             eventId: { S: request.occurrence.eventId },
           },
-          // Free when there is none, its window has passed, its incident is closed, or its opener
-          // died before finishing (lease passed while still opening).
-          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #status = :closed OR (#status = :opening AND leaseExpiresAt < :now)",
+          // Free when there is none, its window has passed, its incident is closed (unless this is
+          // the event that opened it, delivered again: that joins the closed incident), or its
+          // opener died before finishing (lease passed while still opening).
+          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR (#status = :closed AND eventId <> :eventId) OR (#status = :opening AND leaseExpiresAt < :now)",
           ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":now": { N: String(now) }, ":closed": { S: "closed" }, ":opening": { S: "opening" } },
+          ExpressionAttributeValues: { ":now": { N: String(now) }, ":closed": { S: "closed" }, ":opening": { S: "opening" }, ":eventId": { S: request.occurrence.eventId } },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       ),
@@ -134,7 +135,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     if (written.item !== undefined) return parseClaim(written.item, key);
     // Without ALL_OLD (older DynamoDB emulators), read the claim; it may have changed since.
     const item = await this.get(claimKey(key), `GetItem ${this.table} dedupe#${key}`);
-    if (item === undefined || !isLive(item, now)) throw transient(`the claim on ${key} changed while being read; a retry claims it`, "ConditionalCheckFailedException");
+    if (item === undefined || !isLive(item, now, request.occurrence.eventId)) throw transient(`the claim on ${key} changed while being read; a retry claims it`, "ConditionalCheckFailedException");
     return parseClaim(item, key);
   }
 
@@ -300,11 +301,11 @@ function count(item: Item): number {
 }
 
 /** The claim still holds its key: the condition of `claim`, read back. */
-function isLive(item: Item, now: number): boolean {
+function isLive(item: Item, now: number, eventId: string): boolean {
   const expiresAt = Number(item.expiresAt?.N ?? "0");
   const leaseExpiresAt = Number(item.leaseExpiresAt?.N ?? "0");
   const status = item.status?.S;
-  return !(expiresAt < now) && status !== "closed" && !(status === "opening" && leaseExpiresAt < now);
+  return !(expiresAt < now) && !(status === "closed" && item.eventId?.S !== eventId) && !(status === "opening" && leaseExpiresAt < now);
 }
 
 const CLAIM_STATUSES = new Set<string>(["opening", "open", "closed"]);

@@ -147,7 +147,9 @@ export class MemoryIncidentStore implements IncidentStore {
     const at = incident.document.openedAt;
     const now = Date.parse(at);
     const claim = this.claims.get(dedupeKey);
-    const open = claim !== undefined && claim.status === "open" && !(claim.expiresAtMs < now);
+    const inWindow = claim !== undefined && !(claim.expiresAtMs < now);
+    // A closed incident still answers for the events it recorded (EventBridge delivers at least once).
+    const open = inWindow && (claim.status === "open" || this.records.get(claim.incidentId)?.occurrences.has(occurrence.eventId) === true);
     if (open) {
       const record = this.records.get(claim.incidentId);
       if (!record) return Promise.reject(new Error(`memory incident store: claim ${dedupeKey} names missing incident ${claim.incidentId}`));

@@ -104,6 +104,16 @@ export function storeSemantics(name: string, make: () => IncidentStore) {
       await expect(store.openOrJoin(request({ incidentId: "inc-20261124-dddddddddddd", eventId: "evt-4", after: 180 }))).resolves.toMatchObject({ incidentId: "inc-20261124-cccccccccccc", duplicate: true });
     });
 
+    it("answers the opening event delivered again after the close with the closed incident, as a duplicate", async () => {
+      const store = make();
+      await store.openOrJoin(request());
+      await store.close("inc-20261124-aaaaaaaaaaaa", new Date(at(60)));
+      const again = await store.openOrJoin(request({ incidentId: "inc-20261124-bbbbbbbbbbbb", execution: "redelivery", after: 120 }));
+      expect(again).toEqual({ incidentId: "inc-20261124-aaaaaaaaaaaa", duplicate: true, openedAt: T0, occurrences: 1 });
+      const fresh = await store.openOrJoin(request({ incidentId: "inc-20261124-cccccccccccc", eventId: "evt-2", after: 180 }));
+      expect(fresh).toMatchObject({ incidentId: "inc-20261124-cccccccccccc", duplicate: false });
+    });
+
     it("refuses to close an incident it does not have (PreconditionFailed)", async () => {
       await expect(make().close("inc-20261124-000000000000", new Date(at(60)))).rejects.toMatchObject({ name: "PreconditionFailed" });
     });

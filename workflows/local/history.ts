@@ -67,6 +67,8 @@ export type HistoryEvent = HistoryDraft & {
 /** Where the events of every execution go, in order, once each. */
 export interface HistorySink {
   append(executionArn: string, event: HistoryEvent): void | Promise<void>;
+  /** Optional: the execution (and the executions it starts) belong to this incident, for listing by incident. */
+  linkIncident?(executionArn: string, incidentId: string): void | Promise<void>;
 }
 
 /** A sink that keeps everything in memory: for tests and short-lived runs. */

@@ -74,10 +74,10 @@ type Hook = (command: "PutItem" | "UpdateItem" | "GetItem", input: PutItemComman
 const CONDITIONS: Record<string, (item: Item | undefined, values: Item) => boolean> = {
   "attribute_not_exists(pk)": (item) => item === undefined,
   "attribute_exists(pk)": (item) => item !== undefined,
-  "attribute_not_exists(pk) OR expiresAt < :now OR #status = :closed OR (#status = :opening AND leaseExpiresAt < :now)": (item, v) =>
+  "attribute_not_exists(pk) OR expiresAt < :now OR (#status = :closed AND eventId <> :eventId) OR (#status = :opening AND leaseExpiresAt < :now)": (item, v) =>
     item === undefined ||
     Number(item.expiresAt!.N) < Number(v[":now"]!.N) ||
-    item.status!.S === "closed" ||
+    (item.status!.S === "closed" && item.eventId?.S !== v[":eventId"]!.S) ||
     (item.status!.S === "opening" && Number(item.leaseExpiresAt!.N) < Number(v[":now"]!.N)),
   "incidentId = :id AND #status IN (:opening, :open)": (item, v) => item !== undefined && item.incidentId?.S === v[":id"]!.S && ["opening", "open"].includes(item.status!.S!),
   "incidentId = :id": (item, v) => item?.incidentId?.S === v[":id"]!.S,
@@ -206,9 +206,9 @@ describe("DynamoDbIncidentStore", () => {
         executionId: { S: execution("evt-1") },
         eventId: { S: "evt-1" },
       },
-      ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #status = :closed OR (#status = :opening AND leaseExpiresAt < :now)",
+      ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR (#status = :closed AND eventId <> :eventId) OR (#status = :opening AND leaseExpiresAt < :now)",
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":now": { N: String(now) }, ":closed": { S: "closed" }, ":opening": { S: "opening" } },
+      ExpressionAttributeValues: { ":now": { N: String(now) }, ":closed": { S: "closed" }, ":opening": { S: "opening" }, ":eventId": { S: "evt-1" } },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     });
     expect(puts[1]).toMatchObject({

@@ -20,8 +20,13 @@ import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
 import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
-import { MemoryIncidentRecordStore, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
-import { renderReport, reportStatus } from "./report.js";
+import { auditEntry, KIND, phaseExecutionName } from "../../../functions/audit/audit-kinds.js";
+import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
+import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
+import { sha256Hex } from "../../../functions/contract/digest.js";
+import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
+import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
+import { renderReport } from "./report.js";
 import { configFromAccount } from "./scenario-config.js";
 
 export const GENERATED_DIRECTORY = resolve(import.meta.dirname, "../../generated");
@@ -138,7 +143,8 @@ export class LocalIncidentRunner {
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? instantSleep;
     this.config = options.config ?? configFromAccount(options.account);
-    this.records = options.records ?? new MemoryIncidentRecordStore();
+    // The record is a projection of the audit log: durable in the embedded database when there is one.
+    this.records = options.records ?? new AuditedIncidentRecords(isLocalAuditLog(options.audit) ? options.audit : options.database ? new SqliteAuditLog(options.database) : new MemoryAuditLog());
     this.journal = new RecordingJournal(options.journal ?? new MemoryStepJournal(), this.records);
     this.incidents = options.incidents ?? new MemoryIncidentStore();
     this.reportsDirectory = resolve(options.reportsDirectory ?? DEFAULT_REPORTS_DIRECTORY);
@@ -149,6 +155,7 @@ export class LocalIncidentRunner {
       append: async (executionArn, event) => {
         await inner.append(executionArn, event);
         this.observe(executionArn, event);
+        await this.auditPhase(executionArn, event);
       },
     };
     this.engine = new LocalEngine({ definitions: wanted, tasks: (name) => this.taskFor(name), history: sink, clock: this.clock, retryDelayScale: options.retryDelayScale ?? 1 });
@@ -160,8 +167,9 @@ export class LocalIncidentRunner {
     const deskOptions = {
       answers,
       now: () => this.clock.now(),
-      ...(options.audit ? { audit: options.audit } : {}),
-      onDecision: (decision: ApprovalDecision, approval: PendingApproval) => this.records.addApproval(decision.incidentId, { approval, decision }),
+      audit: options.audit ?? this.records.log,
+      onDecision: (decision: ApprovalDecision, approval: PendingApproval) =>
+        void this.records.addApproval(decision.incidentId, { approval, decision }).catch((error: unknown) => this.logs.push({ level: "error", task: SYSTEM_TASKS.requestApproval, stepId: decision.stepId, message: `could not audit the decision: ${String(error)}` })),
     };
     this.approvals = options.approvalDesk
       ? options.approvalDesk(answers, this.clock)
@@ -212,11 +220,23 @@ export class LocalIncidentRunner {
         // A progress display must not break the run.
       }
     }
-    if (event.type === "ExecutionSucceeded" && description) {
-      const phase = description.machineKey.split("/")[1] ?? "";
+  }
+
+  /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
+  private async auditPhase(executionArn: string, event: HistoryEvent): Promise<void> {
+    const description = this.engine.describeExecution(executionArn);
+    const named = description ? phaseExecutionName(description.name) : undefined;
+    if (!description || !named || named.phase !== description.machineKey.split("/")[1]) return;
+    const { incidentId, phase } = named;
+    const facts = { phase, machineKey: description.machineKey, executionArn, name: description.name };
+    if (event.type === "ExecutionStarted") await this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", event.timestamp, facts));
+    if (event.type === "ExecutionSucceeded" || event.type === "ExecutionFailed" || event.type === "ExecutionAborted" || event.type === "ExecutionTimedOut") {
+      const status = { ExecutionSucceeded: "SUCCEEDED", ExecutionFailed: "FAILED", ExecutionAborted: "ABORTED", ExecutionTimedOut: "TIMED_OUT" }[event.type];
+      const details = event.details as { error?: unknown; cause?: unknown };
+      const failure = { ...(typeof details.error === "string" ? { error: details.error } : {}), ...(typeof details.cause === "string" ? { cause: details.cause } : {}) };
+      await this.records.append(incidentId, auditEntry(KIND.phaseEnded, "system:step-functions", event.timestamp, { ...facts, status, ...failure }));
       const milestone = PHASE_MILESTONES[phase];
-      const suffix = `-${phase}`;
-      if (milestone && description.name.endsWith(suffix)) this.records.addMilestone(description.name.slice(0, -suffix.length), { name: milestone, at: event.timestamp });
+      if (milestone && event.type === "ExecutionSucceeded") await this.records.addMilestone(incidentId, { name: milestone, at: event.timestamp });
     }
   }
 
@@ -250,7 +270,8 @@ export class LocalIncidentRunner {
     const executionId = envelopeOf(payload, SYSTEM_TASKS.openIncident).context.executionId;
     if (incidentId) {
       this.incidentOf.set(this.rootOf(executionId), incidentId);
-      if (!("duplicate" in output && output.duplicate === true)) this.records.addMilestone(incidentId, { name: "detected", at: this.clock.now().toISOString() });
+      await this.history.linkIncident?.(this.rootOf(executionId), incidentId);
+      await this.auditOpened(incidentId, payload, output, this.rootOf(executionId));
     }
     return output;
   }
@@ -274,7 +295,7 @@ export class LocalIncidentRunner {
   private async recordFailure(payload: unknown): Promise<unknown> {
     const input = inputOf(payload, SYSTEM_TASKS.recordFailure);
     const error = input.error as { Error: string; Cause?: string };
-    this.records.addFailure(String(input.incidentId), { stepId: String(input.stepId), error: error.Error, ...(error.Cause !== undefined ? { cause: error.Cause } : {}), at: this.clock.now().toISOString() });
+    await this.records.addFailure(String(input.incidentId), { stepId: String(input.stepId), error: error.Error, ...(error.Cause !== undefined ? { cause: error.Cause } : {}), at: this.clock.now().toISOString() });
     return { recorded: true };
   }
 
@@ -283,18 +304,55 @@ export class LocalIncidentRunner {
     const incidentId = String(input.incidentId);
     const document = input.document as Record<string, unknown>;
     const now = this.clock.now();
-    this.records.addMilestone(incidentId, { name: "closed", at: now.toISOString() });
-    const markdown = renderReport({ incidentId, document, record: this.records.get(incidentId), writtenAt: now });
+    const status = reportStatus(document);
+    // Closed first, then rendered: the report is the projection of the log up to and including the close.
+    const closed = this.records.get(incidentId)?.closed;
+    if (!closed) await this.records.append(incidentId, auditEntry(KIND.incidentClosed, LOCAL_ACTOR, now.toISOString(), { status, document }));
+    await this.records.addMilestone(incidentId, { name: "closed", at: now.toISOString() });
+    const record = this.records.get(incidentId)!;
     const reportLocation = join(this.reportsDirectory, `${incidentId}.md`);
-    try {
-      await mkdir(this.reportsDirectory, { recursive: true });
-      await writeFile(reportLocation, markdown, "utf8");
-    } catch (error) {
-      throw new TaskError("Transient", `could not write the report ${reportLocation}: ${error instanceof Error ? error.message : String(error)}`);
+    for (const format of ["md", "html"] as const) {
+      const location = join(this.reportsDirectory, `${incidentId}.${format}`);
+      const text = renderReport(record, format, now);
+      try {
+        await mkdir(this.reportsDirectory, { recursive: true });
+        await writeFile(location, text, "utf8");
+      } catch (error) {
+        throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const report = { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
+      await this.records.append(incidentId, auditEntry(KIND.reportWritten, LOCAL_ACTOR, now.toISOString(), report));
     }
     this.reports.set(incidentId, reportLocation);
-    return { reportLocation, status: reportStatus(document) };
+    // Last, once the report is written: from now on the next event with this key opens a new incident.
+    await this.incidents.close(incidentId, now);
+    return { reportLocation, status };
   }
+
+  /** The incident's first entry: runbook revision, trigger event and the opened document; a duplicate event joins. */
+  private async auditOpened(incidentId: string, payload: unknown, output: object, executionArn: string): Promise<void> {
+    const envelope = envelopeOf(payload, SYSTEM_TASKS.openIncident);
+    const at = this.clock.now().toISOString();
+    const document = { ...output } as Record<string, unknown>;
+    if (document.duplicate === true) {
+      const trigger = document.trigger as { eventId?: unknown } | undefined;
+      await this.records.append(incidentId, auditEntry(KIND.incidentJoined, "function:detect.open-incident", at, { executionArn, event: envelope.input.event, ...(typeof trigger?.eventId === "string" ? { eventId: trigger.eventId } : {}) }));
+      return;
+    }
+    const runbook = document.runbook as { id: string; revision: string };
+    await this.records.append(incidentId, auditEntry(KIND.incidentOpened, "function:detect.open-incident", at, { runbook: { id: runbook.id, revision: runbook.revision }, executionArn, event: envelope.input.event, document }));
+    await this.records.addMilestone(incidentId, { name: "detected", at });
+  }
+}
+
+/** resolved, or failed when the document carries an earlier phase's failure. */
+function reportStatus(document: Record<string, unknown>): "resolved" | "failed" {
+  const failure = document.failure;
+  return failure !== null && failure !== undefined ? "failed" : "resolved";
+}
+
+function isLocalAuditLog(audit: unknown): audit is LocalAuditLog {
+  return typeof audit === "object" && audit !== null && typeof (audit as { entriesNow?: unknown }).entriesNow === "function";
 }
 
 function statusOf(outcome: Outcome, output: Record<string, unknown> | undefined): IncidentRunResult["status"] {

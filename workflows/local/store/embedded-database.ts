@@ -142,6 +142,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX approvals_unresumed ON approvals (resumed_at, status);
     `,
   },
+  // Version 3 is reserved (audit log) and goes above this one, in order.
+  {
+    version: 4,
+    description: "execution status: machine, parent, incident, status, start and stop on executions",
+    sql: `
+      ALTER TABLE executions ADD COLUMN state_machine_arn TEXT;
+      ALTER TABLE executions ADD COLUMN parent_execution_arn TEXT;
+      ALTER TABLE executions ADD COLUMN incident_id TEXT;
+      ALTER TABLE executions ADD COLUMN status TEXT NOT NULL DEFAULT 'RUNNING' CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'));
+      ALTER TABLE executions ADD COLUMN started_at TEXT;
+      ALTER TABLE executions ADD COLUMN stopped_at TEXT;
+      CREATE INDEX executions_by_incident ON executions (incident_id);
+      CREATE INDEX executions_by_status ON executions (status, first_event_at);
+
+      -- Executions recorded before this version: what their history already says.
+      UPDATE executions SET
+        started_at = first_event_at,
+        state_machine_arn = (SELECT json_extract(details, '$.stateMachineArn') FROM history_events h WHERE h.execution_arn = executions.execution_arn AND h.type = 'ExecutionStarted'),
+        parent_execution_arn = (SELECT json_extract(details, '$.parentExecutionArn') FROM history_events h WHERE h.execution_arn = executions.execution_arn AND h.type = 'ExecutionStarted');
+      UPDATE executions SET
+        status = coalesce((SELECT CASE h.type WHEN 'ExecutionSucceeded' THEN 'SUCCEEDED' WHEN 'ExecutionFailed' THEN 'FAILED' WHEN 'ExecutionAborted' THEN 'ABORTED' ELSE 'TIMED_OUT' END
+                           FROM history_events h WHERE h.execution_arn = executions.execution_arn AND h.type IN ('ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut')), 'RUNNING'),
+        stopped_at = (SELECT h.timestamp FROM history_events h WHERE h.execution_arn = executions.execution_arn AND h.type IN ('ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut'));
+    `,
+  },
 ];
 
 export class EmbeddedDatabase {
@@ -211,8 +236,10 @@ export class EmbeddedDatabase {
       const latest = versions.at(-1) ?? 0;
       if (current > latest) throw new Error(`embedded database ${this.path} is at schema version ${current}, newer than this irflow knows (${latest})`);
       const record = this.db.prepare<[number, string, string]>("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)");
+      // By version applied, not by the highest: a file that has 1 and 4 still gets 2 and 3 once they exist.
+      const applied = new Set(this.appliedMigrations().map((m) => m.version));
       for (const migration of migrations) {
-        if (migration.version <= current) continue;
+        if (applied.has(migration.version)) continue;
         this.db.exec(migration.sql);
         record.run(migration.version, migration.description, new Date().toISOString());
       }

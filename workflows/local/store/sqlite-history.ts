@@ -1,4 +1,6 @@
+import type { Statement } from "better-sqlite3";
 import type { HistoryDraft, HistoryEvent, HistorySink } from "../history.js";
+import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 interface EventRow {
@@ -9,23 +11,99 @@ interface EventRow {
   details: string;
 }
 
+interface ExecutionRow {
+  execution_arn: string;
+  state_machine_arn: string | null;
+  parent_execution_arn: string | null;
+  incident_id: string | null;
+  status: ExecutionStatus;
+  started_at: string | null;
+  first_event_at: string;
+  stopped_at: string | null;
+}
+
+/** One execution as `irflow executions` lists it (AWS ListExecutions, plus the incident it belongs to). */
+export interface ExecutionSummary {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly stateMachineArn?: string;
+  /** The deployed machine name, e.g. `irflow-ssh-rdp-brute-force-contain`. */
+  readonly machine?: string;
+  readonly status: ExecutionStatus;
+  readonly startedAt: string;
+  readonly stoppedAt?: string;
+  readonly parentExecutionArn?: string;
+  readonly incidentId?: string;
+}
+
+export interface ExecutionFilter {
+  readonly incidentId?: string;
+  readonly status?: ExecutionStatus;
+}
+
+const TERMINAL: Partial<Record<HistoryEvent["type"], ExecutionStatus>> = {
+  ExecutionSucceeded: "SUCCEEDED",
+  ExecutionFailed: "FAILED",
+  ExecutionAborted: "ABORTED",
+  ExecutionTimedOut: "TIMED_OUT",
+};
+
 /**
- * Execution history in the embedded database, with `InMemoryHistory`'s reading API. Events are
- * stored once each: appending an id the execution already has is an error, not a duplicate row.
+ * Execution history in the embedded database, with `InMemoryHistory`'s reading API, and each
+ * execution's status kept beside it so another process can list executions without replaying
+ * events. Events are stored once each: appending an id the execution already has is an error.
  */
 export class SqliteHistory implements HistorySink {
-  constructor(private readonly database: EmbeddedDatabase) {}
+  // Prepared once: preparing is most of the cost of a small statement.
+  private readonly statements: {
+    readonly touch: Statement<[{ arn: string; at: string }]>;
+    readonly started: Statement<[{ machine: string; parent: string | null; at: string; arn: string }]>;
+    readonly insert: Statement<[string, number, number, string, string, string]>;
+    readonly stopped: Statement<[ExecutionStatus, string, string]>;
+    readonly link: Statement<[{ arn: string; incident: string }]>;
+  };
+
+  constructor(private readonly database: EmbeddedDatabase) {
+    const { db } = database;
+    this.statements = {
+      touch: db.prepare("INSERT INTO executions (execution_arn, first_event_at, started_at) VALUES (@arn, @at, @at) ON CONFLICT DO NOTHING"),
+      // A child belongs to its parent's incident (the parent may have been linked before the child started).
+      started: db.prepare(
+        `UPDATE executions SET state_machine_arn = @machine, parent_execution_arn = @parent, started_at = @at,
+           incident_id = coalesce(incident_id, (SELECT p.incident_id FROM executions p WHERE p.execution_arn = @parent))
+         WHERE execution_arn = @arn`,
+      ),
+      insert: db.prepare("INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      stopped: db.prepare("UPDATE executions SET status = ?, stopped_at = ? WHERE execution_arn = ?"),
+      link: db.prepare(
+        `WITH RECURSIVE family (arn) AS (
+           SELECT @arn UNION SELECT e.execution_arn FROM executions e JOIN family f ON e.parent_execution_arn = f.arn
+         )
+         UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn FROM family) AND incident_id IS NULL`,
+      ),
+    };
+  }
 
   append(executionArn: string, event: HistoryEvent): void {
-    const { db } = this.database;
+    const { touch, started, insert, stopped } = this.statements;
     this.database.immediate(() => {
-      db.prepare<[string, string]>("INSERT INTO executions (execution_arn, first_event_at) VALUES (?, ?) ON CONFLICT DO NOTHING").run(executionArn, event.timestamp);
-      const inserted = db
-        .prepare<[string, number, number, string, string, string]>(
-          "INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, toColumn(event.details));
+      touch.run({ arn: executionArn, at: event.timestamp });
+      if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
+      const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, toColumn(event.details));
       if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
+      const status = TERMINAL[event.type];
+      if (status) stopped.run(status, event.timestamp, executionArn);
+    });
+  }
+
+  /**
+   * Marks an execution and every execution it started (so far) as belonging to the incident;
+   * children started later inherit it. An execution already linked keeps its incident.
+   */
+  linkIncident(executionArn: string, incidentId: string): void {
+    this.database.immediate(() => {
+      this.statements.touch.run({ arn: executionArn, at: new Date().toISOString() });
+      this.statements.link.run({ arn: executionArn, incident: incidentId });
     });
   }
 
@@ -44,4 +122,29 @@ export class SqliteHistory implements HistorySink {
       .all()
       .map((row) => row.execution_arn);
   }
+
+  /** Executions with their status, oldest first, optionally of one incident and/or one status. */
+  list(filter: ExecutionFilter = {}): ExecutionSummary[] {
+    const rows = this.database.db
+      .prepare<[{ incident: string | null; status: string | null }], ExecutionRow>(
+        `SELECT execution_arn, state_machine_arn, parent_execution_arn, incident_id, status, started_at, first_event_at, stopped_at FROM executions
+         WHERE (@incident IS NULL OR incident_id = @incident) AND (@status IS NULL OR status = @status) ORDER BY coalesce(started_at, first_event_at), rowid`,
+      )
+      .all({ incident: filter.incidentId ?? null, status: filter.status ?? null });
+    return rows.map(toSummary);
+  }
+}
+
+function toSummary(row: ExecutionRow): ExecutionSummary {
+  const machine = row.state_machine_arn?.slice(row.state_machine_arn.lastIndexOf(":") + 1);
+  return {
+    executionArn: row.execution_arn,
+    name: row.execution_arn.slice(row.execution_arn.lastIndexOf(":") + 1),
+    ...(row.state_machine_arn !== null ? { stateMachineArn: row.state_machine_arn, machine } : {}),
+    status: row.status,
+    startedAt: row.started_at ?? row.first_event_at,
+    ...(row.stopped_at !== null ? { stoppedAt: row.stopped_at } : {}),
+    ...(row.parent_execution_arn !== null ? { parentExecutionArn: row.parent_execution_arn } : {}),
+    ...(row.incident_id !== null ? { incidentId: row.incident_id } : {}),
+  };
 }

@@ -85,7 +85,9 @@ export class SqliteIncidentStore implements IncidentStore {
     const now = Date.parse(at);
     if (Number.isNaN(now)) throw new Error(`sqlite incident store: openedAt ${at} is not a time`);
     const claim = db.prepare<[string], ClaimRow>("SELECT incident_id, status, opened_at, expires_at_ms, execution_id FROM dedupe_keys WHERE dedupe_key = ?").get(dedupeKey);
-    const open = claim !== undefined && claim.status === "open" && !(claim.expires_at_ms < now);
+    const inWindow = claim !== undefined && !(claim.expires_at_ms < now);
+    // A closed incident still answers for the events it recorded (EventBridge delivers at least once).
+    const open = inWindow && (claim.status === "open" || this.hasOccurrence(claim.incident_id, occurrence.eventId));
     if (open) {
       this.recordOccurrence(claim.incident_id, occurrence, at);
       return { incidentId: claim.incident_id, duplicate: claim.execution_id !== occurrence.executionId, openedAt: claim.opened_at, occurrences: this.countOccurrences(claim.incident_id) };
@@ -110,6 +112,10 @@ export class SqliteIncidentStore implements IncidentStore {
     this.database.db
       .prepare<[string, string, string, string, string]>("INSERT INTO occurrences (incident_id, event_id, time, execution_id, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
       .run(incidentId, occurrence.eventId, occurrence.time, occurrence.executionId, at);
+  }
+
+  private hasOccurrence(incidentId: string, eventId: string): boolean {
+    return this.database.db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM occurrences WHERE incident_id = ? AND event_id = ?").get(incidentId, eventId) !== undefined;
   }
 
   private countOccurrences(incidentId: string): number {
