@@ -1,100 +1,90 @@
+import { auditEntry, KIND, stepEntry, type MilestoneName } from "../../../functions/audit/audit-kinds.js";
+import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
+import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import { projectRecord, type IncidentRecord } from "../../../functions/audit/incident-record.js";
+import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import type { StepJournal, StepKey, StepRecord } from "../../../functions/runtime/step-journal.js";
 import type { ApprovalDecision, PendingApproval } from "./approval-desk.js";
 
-export type MilestoneName = "detected" | "contained" | "eradicated" | "recovered" | "closed";
+export type { IncidentRecord, Milestone, RecordedApproval, RecordedFailure, RecordedStep } from "../../../functions/audit/incident-record.js";
+export type { MilestoneName } from "../../../functions/audit/audit-kinds.js";
 
-export interface Milestone {
-  readonly name: MilestoneName;
-  readonly at: string;
-}
+/** Who the local runner's own entries are by. */
+export const LOCAL_ACTOR = "system:irflow-local";
 
-export interface RecordedFailure {
-  readonly stepId: string;
-  readonly error: string;
-  readonly cause?: string;
-  readonly at: string;
-}
-
-export interface RecordedStep {
-  readonly stepId: string;
-  readonly item?: number;
-  readonly record: StepRecord;
-}
-
-export interface RecordedApproval {
-  readonly approval: PendingApproval;
-  readonly decision: ApprovalDecision;
-}
-
-/** What is known of one incident beyond its workflow document (DESIGN.md §7, the local part). */
-export interface IncidentRecord {
-  readonly incidentId: string;
-  readonly milestones: readonly Milestone[];
-  /** Every plan and run the step journal recorded for the incident, in order. */
-  readonly steps: readonly RecordedStep[];
-  readonly failures: readonly RecordedFailure[];
-  readonly approvals: readonly RecordedApproval[];
-}
-
-/** Where incident records are kept; in memory for now (an embedded database later). */
+/**
+ * The incident record of local runs: every fact is appended to the incident's hash-chained audit
+ * log, and `get` projects the record back from the log (DESIGN.md §7), so the record, the report
+ * and `irflow verify` all rest on the same entries.
+ */
 export interface IncidentRecordStore {
-  addMilestone(incidentId: string, milestone: Milestone): void;
-  addStep(incidentId: string, step: RecordedStep): void;
-  addFailure(incidentId: string, failure: RecordedFailure): void;
-  addApproval(incidentId: string, approval: RecordedApproval): void;
+  readonly log: LocalAuditLog;
+  append(incidentId: string, entry: AuditEntryInput): Promise<void>;
+  addMilestone(incidentId: string, milestone: { readonly name: MilestoneName; readonly at: string }): Promise<void>;
+  addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void>;
+  addFailure(incidentId: string, failure: { readonly stepId: string; readonly error: string; readonly cause?: string; readonly at: string }): Promise<void>;
+  /** An approval decided without the desk auditing it; a decision the log already holds is not added twice. */
+  addApproval(incidentId: string, approval: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void>;
   get(incidentId: string): IncidentRecord | undefined;
 }
 
-interface Mutable {
-  incidentId: string;
-  milestones: Milestone[];
-  steps: RecordedStep[];
-  failures: RecordedFailure[];
-  approvals: RecordedApproval[];
-}
+export class AuditedIncidentRecords implements IncidentRecordStore {
+  constructor(readonly log: LocalAuditLog = new MemoryAuditLog()) {}
 
-export class MemoryIncidentRecordStore implements IncidentRecordStore {
-  private readonly records = new Map<string, Mutable>();
-
-  private of(incidentId: string): Mutable {
-    let record = this.records.get(incidentId);
-    if (!record) {
-      record = { incidentId, milestones: [], steps: [], failures: [], approvals: [] };
-      this.records.set(incidentId, record);
-    }
-    return record;
+  append(incidentId: string, entry: AuditEntryInput): Promise<void> {
+    return this.log.append(incidentId, entry);
   }
 
-  addMilestone(incidentId: string, milestone: Milestone): void {
-    const record = this.of(incidentId);
+  async addMilestone(incidentId: string, milestone: { readonly name: MilestoneName; readonly at: string }): Promise<void> {
     // A milestone is reached once (a retried phase does not reach it twice).
-    if (!record.milestones.some((m) => m.name === milestone.name)) record.milestones.push(milestone);
+    if (this.get(incidentId)?.milestones.some((m) => m.name === milestone.name)) return;
+    await this.append(incidentId, auditEntry(KIND.milestone, LOCAL_ACTOR, milestone.at, { name: milestone.name }));
   }
 
-  addStep(incidentId: string, step: RecordedStep): void {
-    const record = this.of(incidentId);
-    const same = (s: RecordedStep) => s.stepId === step.stepId && s.item === step.item && s.record.mode === step.record.mode;
-    const index = record.steps.findIndex(same);
-    // The journal keeps the first run and the latest plan; so does the record.
-    if (index === -1) record.steps.push(step);
-    else if (step.record.mode === "plan") record.steps[index] = step;
+  addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void> {
+    return this.append(incidentId, stepEntry(step.stepId, step.item, step.record));
   }
 
-  addFailure(incidentId: string, failure: RecordedFailure): void {
-    this.of(incidentId).failures.push(failure);
+  addFailure(incidentId: string, failure: { readonly stepId: string; readonly error: string; readonly cause?: string; readonly at: string }): Promise<void> {
+    const body = { stepId: failure.stepId, error: failure.error, ...(failure.cause !== undefined ? { cause: failure.cause } : {}) };
+    return this.append(incidentId, auditEntry(KIND.stepFailed, "function:audit.record-failure", failure.at, body));
   }
 
-  addApproval(incidentId: string, approval: RecordedApproval): void {
-    this.of(incidentId).approvals.push(approval);
+  async addApproval(incidentId: string, { approval, decision }: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void> {
+    if (this.get(incidentId)?.approvals.some((a) => a.approval.id === decision.id && a.decision)) return;
+    await this.append(incidentId, {
+      kind: decision.decision === "approved" ? KIND.approvalApproved : KIND.approvalRejected,
+      actor: decision.by[0] ?? LOCAL_ACTOR,
+      at: decision.decidedAt,
+      body: {
+        approvalId: decision.id,
+        stepId: decision.stepId,
+        task: approval.task,
+        stepTitle: approval.stepTitle,
+        by: [...decision.by],
+        reason: decision.reason,
+        requestedAt: approval.requestedAt,
+        decidedAt: decision.decidedAt,
+        deadline: approval.deadline,
+        planDigests: approval.plans.map((p) => p.digest),
+      },
+    });
   }
 
   get(incidentId: string): IncidentRecord | undefined {
-    const record = this.records.get(incidentId);
-    return record ? structuredClone(record) : undefined;
+    const entries = this.log.entriesNow(incidentId);
+    return entries.length > 0 ? projectRecord(incidentId, entries) : undefined;
   }
 }
 
-/** A step journal that also copies what it keeps into the incident record. */
+/** Records in memory (tests, runs without a database); the log is the same chained log. */
+export class MemoryIncidentRecordStore extends AuditedIncidentRecords {
+  constructor() {
+    super(new MemoryAuditLog());
+  }
+}
+
+/** A step journal that also appends what it keeps to the incident's audit log. */
 export class RecordingJournal implements StepJournal {
   constructor(
     private readonly inner: StepJournal,
@@ -107,7 +97,9 @@ export class RecordingJournal implements StepJournal {
 
   async record(key: StepKey, record: StepRecord): Promise<StepRecord> {
     const kept = await this.inner.record(key, record);
-    if (key.incidentId !== "") this.records.addStep(key.incidentId, { stepId: key.stepId, ...(key.item !== undefined ? { item: key.item } : {}), record: kept });
+    // A run another invocation recorded first is already in the log; a plan is re-recorded when re-planned.
+    const ours = kept.mode === "plan" || (kept.at === record.at && kept.executionId === record.executionId && kept.summary === record.summary);
+    if (key.incidentId !== "" && ours) await this.records.addStep(key.incidentId, { stepId: key.stepId, ...(key.item !== undefined ? { item: key.item } : {}), record: kept });
     return kept;
   }
 }

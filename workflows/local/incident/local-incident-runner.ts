@@ -18,8 +18,13 @@ import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/in
 import { requesterOf } from "../../../functions/approval/approval.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
+import { SqliteHistory } from "../store/sqlite-history.js";
+import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
+import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
 import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
+import { MemoryRefusedEventLog, refusalOf, type RefusedEventLog } from "./refused-events.js";
+import { SqliteRefusedEventLog } from "../store/sqlite-refused-events.js";
 import { auditEntry, KIND, phaseExecutionName } from "../../../functions/audit/audit-kinds.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
@@ -66,6 +71,8 @@ export interface LocalIncidentRunnerOptions {
   readonly database?: EmbeddedDatabase;
   /** Where approval requests, answers (accepted or refused), reminders and expiries are audited. */
   readonly audit?: AuditAppender;
+  /** Where events that did not become an incident are recorded; default the database's, else memory. */
+  readonly refusals?: RefusedEventLog;
   /** How often the approval desk's sweep (reminders, expiry) runs while an incident runs; default 1000 ms, 0 never. */
   readonly approvalSweepMs?: number;
   readonly reportsDirectory?: string;
@@ -113,6 +120,8 @@ export class LocalIncidentRunner {
   readonly engine: LocalEngine;
   readonly approvals: ApprovalDesk;
   readonly records: IncidentRecordStore;
+  /** Every event the detect phase refused (DetectionFailed before an incident opened), with the reason. */
+  readonly refusals: RefusedEventLog;
   readonly config: IrflowConfig;
   readonly logs: LogEntry[] = [];
   readonly history: HistorySink;
@@ -145,11 +154,14 @@ export class LocalIncidentRunner {
     this.config = options.config ?? configFromAccount(options.account);
     // The record is a projection of the audit log: durable in the embedded database when there is one.
     this.records = options.records ?? new AuditedIncidentRecords(isLocalAuditLog(options.audit) ? options.audit : options.database ? new SqliteAuditLog(options.database) : new MemoryAuditLog());
-    this.journal = new RecordingJournal(options.journal ?? new MemoryStepJournal(), this.records);
-    this.incidents = options.incidents ?? new MemoryIncidentStore();
+    // Step records, incidents and history in the embedded database when there is one, so another process sees them.
+    const { database } = options;
+    this.journal = new RecordingJournal(options.journal ?? (database ? new SqliteStepJournal(database) : new MemoryStepJournal()), this.records);
+    this.incidents = options.incidents ?? (database ? new SqliteIncidentStore(database) : new MemoryIncidentStore());
+    this.refusals = options.refusals ?? (database ? new SqliteRefusedEventLog(database) : new MemoryRefusedEventLog());
     this.reportsDirectory = resolve(options.reportsDirectory ?? DEFAULT_REPORTS_DIRECTORY);
     this.approvalSweepMs = options.approvalSweepMs ?? 1000;
-    const inner = options.history ?? new InMemoryHistory();
+    const inner = options.history ?? (database ? new SqliteHistory(database) : new InMemoryHistory());
     this.history = inner;
     const sink: HistorySink = {
       append: async (executionArn, event) => {
@@ -191,6 +203,9 @@ export class LocalIncidentRunner {
       const output = outcome.status === "SUCCEEDED" && outcome.output !== null && typeof outcome.output === "object" && !Array.isArray(outcome.output) ? outcome.output : undefined;
       const incidentId = this.incidentOf.get(handle.executionArn) ?? (typeof output?.incidentId === "string" ? output.incidentId : undefined);
       const reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
+      if (outcome.status === "FAILED" && outcome.error === "DetectionFailed" && !incidentId) {
+        await this.refusals.record(refusalOf({ event: request.event, runbookId: request.runbookId, executionArn: handle.executionArn, error: outcome.error, cause: outcome.cause, at: this.clock.now() }));
+      }
       return { ...(incidentId ? { incidentId } : {}), outcome, status: statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
     } finally {
       if (sweep) clearInterval(sweep);

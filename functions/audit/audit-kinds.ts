@@ -1,0 +1,90 @@
+import * as z from "zod";
+import { Change, Evidence, Undo } from "../contract/changes.js";
+import type { StepRecord } from "../runtime/step-journal.js";
+import type { AuditEntryInput } from "./audit-port.js";
+
+/**
+ * The entry kinds the incident record is projected from, and their bodies. Approval kinds are
+ * written by the approval desk; the projection reads them leniently (see incident-record.ts).
+ */
+export const KIND = {
+  incidentOpened: "incident.opened",
+  incidentJoined: "incident.joined",
+  phaseStarted: "phase.started",
+  phaseEnded: "phase.ended",
+  milestone: "milestone.reached",
+  stepPlanned: "step.planned",
+  stepRan: "step.ran",
+  stepFailed: "step.failed",
+  approvalRequested: "approval.requested",
+  approvalApproved: "approval.approved",
+  approvalRejected: "approval.rejected",
+  approvalRefused: "approval.refused",
+  approvalExpired: "approval.expired",
+  approvalReminded: "approval.reminded",
+  incidentClosed: "incident.closed",
+  reportWritten: "report.written",
+  executionArchived: "execution.archived",
+} as const;
+
+export const PHASES = ["detect", "contain", "eradicate", "recover", "post-incident"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const MilestoneName = z.enum(["detected", "contained", "eradicated", "recovered", "closed"]);
+export type MilestoneName = z.infer<typeof MilestoneName>;
+
+export const StepRecordBody = z.object({
+  task: z.string(),
+  mode: z.enum(["plan", "run"]),
+  at: z.string(),
+  executionId: z.string(),
+  summary: z.string(),
+  changes: z.array(Change),
+  evidence: z.array(Evidence),
+  undo: Undo.optional(),
+  digest: z.string().optional(),
+  output: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const Bodies = {
+  [KIND.incidentOpened]: z.object({
+    runbook: z.object({ id: z.string(), revision: z.string(), file: z.string().optional() }),
+    executionArn: z.string().optional(),
+    /** The triggering event as delivered. */
+    event: z.unknown().optional(),
+    /** The incident document as detect opened it (trigger, resource, severity, …). */
+    document: z.record(z.string(), z.unknown()),
+  }),
+  [KIND.incidentJoined]: z.object({ executionArn: z.string().optional(), eventId: z.string().optional(), event: z.unknown().optional() }),
+  [KIND.phaseStarted]: z.object({ phase: z.string(), machineKey: z.string(), executionArn: z.string(), name: z.string() }),
+  [KIND.phaseEnded]: z.object({ phase: z.string(), machineKey: z.string(), executionArn: z.string(), name: z.string(), status: z.string(), error: z.string().optional(), cause: z.string().optional() }),
+  [KIND.milestone]: z.object({ name: MilestoneName }),
+  [KIND.stepPlanned]: z.object({ stepId: z.string(), item: z.number().int().optional(), record: StepRecordBody }),
+  [KIND.stepRan]: z.object({ stepId: z.string(), item: z.number().int().optional(), record: StepRecordBody }),
+  [KIND.stepFailed]: z.object({ stepId: z.string(), error: z.string(), cause: z.string().optional() }),
+  [KIND.incidentClosed]: z.object({ status: z.enum(["resolved", "failed"]), document: z.record(z.string(), z.unknown()) }),
+  [KIND.reportWritten]: z.object({ location: z.string(), format: z.string(), sha256: z.string(), sizeBytes: z.number().int(), coversSeq: z.number().int() }),
+  [KIND.executionArchived]: z.object({ executionArn: z.string(), status: z.string(), location: z.string(), events: z.number().int(), sha256: z.string(), sizeBytes: z.number().int() }),
+} as const;
+
+type BodyOf<K extends keyof typeof Bodies> = z.input<(typeof Bodies)[K]>;
+
+/** An entry of one of the kinds above, typed by its body. */
+export function auditEntry<K extends keyof typeof Bodies>(kind: K, actor: string, at: string, body: BodyOf<K>): AuditEntryInput {
+  return { kind, actor, at, body: body };
+}
+
+/** The step journal's record as an entry (plans and runs, with changes, evidence and undo). */
+export function stepEntry(stepId: string, item: number | undefined, record: StepRecord): AuditEntryInput {
+  const body = { stepId, ...(item !== undefined ? { item } : {}), record: JSON.parse(JSON.stringify(record)) as z.input<typeof StepRecordBody> };
+  return auditEntry(record.mode === "plan" ? KIND.stepPlanned : KIND.stepRan, `function:${record.task}`, record.at, body);
+}
+
+/** `<incidentId>-<phase>`, the name every phase execution gets, back into its parts. */
+export function phaseExecutionName(name: string): { incidentId: string; phase: Phase } | undefined {
+  for (const phase of PHASES) {
+    const suffix = `-${phase}`;
+    if (name.endsWith(suffix) && name.length > suffix.length) return { incidentId: name.slice(0, -suffix.length), phase };
+  }
+  return undefined;
+}

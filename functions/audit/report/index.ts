@@ -1,0 +1,29 @@
+import type { IncidentRecord } from "../incident-record.js";
+import { renderHtml } from "./render-html.js";
+import { renderMarkdown } from "./render-markdown.js";
+import { buildReport, type ReportModel } from "./report-model.js";
+
+export { buildReport, type ReportModel, type ReportStatus } from "./report-model.js";
+export { escapeHtml } from "./render-html.js";
+
+export const REPORT_FORMATS = ["md", "html", "json"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const CONTENT_TYPES: Readonly<Record<ReportFormat, string>> = {
+  md: "text/markdown; charset=utf-8",
+  html: "text/html; charset=utf-8",
+  json: "application/json",
+};
+
+/** The one report renderer: the local runner, the CLI and the AWS close-incident handler all call this. */
+export function renderReport(record: IncidentRecord, format: ReportFormat, writtenAt: Date): string {
+  const model: ReportModel = buildReport(record, writtenAt);
+  switch (format) {
+    case "md":
+      return renderMarkdown(model);
+    case "html":
+      return renderHtml(model);
+    case "json":
+      return `${JSON.stringify(model, null, 2)}\n`;
+  }
+}

@@ -1,0 +1,206 @@
+import { AuditEntry, entryHash, GENESIS_HASH } from "./audit-entry.js";
+import { EvidenceMissing, type EvidenceReader } from "./evidence-reader.js";
+
+/**
+ * How an incident's log was tampered with. `edited`: an entry's content no longer matches its
+ * hash, or an entry was changed and re-hashed (its successor still names the old hash).
+ * `removed`: entries are missing (whether or not later ones were renumbered). `reordered`: an
+ * entry is stored at another position than the one it was written at. `inserted`: an entry that
+ * chains into the log but is not part of it. `foreign`: an entry of another incident.
+ * `evidence`: a recorded evidence hash no longer matches the evidence.
+ */
+export type ChainProblemKind = "edited" | "removed" | "reordered" | "inserted" | "foreign" | "evidence";
+
+export interface ChainProblem {
+  /** The seq the problem is at, as stored (for `removed`: the first missing seq). */
+  readonly seq: number;
+  readonly kind: ChainProblemKind;
+  readonly message: string;
+}
+
+export interface EvidenceCheck {
+  readonly seq: number;
+  readonly location: string;
+  readonly status: "intact" | "changed" | "missing" | "unreachable";
+}
+
+export interface ChainVerdict {
+  readonly incidentId: string;
+  readonly ok: boolean;
+  readonly entries: number;
+  /** The hash of the last entry of the intact chain. */
+  readonly headHash: string;
+  /** Problems in log order; the first is where the tampering starts. */
+  readonly problems: readonly ChainProblem[];
+  readonly evidence: readonly EvidenceCheck[];
+}
+
+export interface VerifyOptions {
+  /** Re-hash recorded evidence where it is reachable; without it evidence is not checked. */
+  readonly evidence?: EvidenceReader;
+}
+
+interface Linked {
+  readonly entry: AuditEntry;
+  /** The seq it was written at (proved by its hash). */
+  readonly writtenAs: number;
+}
+
+const validAs = (entry: AuditEntry, seq: number): boolean => entryHash({ ...entry, seq }) === entry.hash;
+
+/**
+ * Re-walks the chain from the genesis hash: each step takes the entry that names the current
+ * hash as its `prevHash` and proves, by its own hash, the seq it was written at. What the walk
+ * cannot reach, or reaches in another order than storage holds, is tampering, located by seq.
+ * Pure and synchronous; `verifyChain` adds the evidence checks.
+ */
+export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omit<ChainVerdict, "evidence"> & { readonly chain: readonly AuditEntry[] } {
+  const problems: ChainProblem[] = [];
+  const entries: AuditEntry[] = [];
+  stored.forEach((raw, index) => {
+    const parsed = AuditEntry.safeParse(raw);
+    if (parsed.success) entries.push(parsed.data);
+    else {
+      const seq = typeof (raw as { seq?: unknown })?.seq === "number" ? (raw as { seq: number }).seq : index + 1;
+      const issue = parsed.error.issues[0]!;
+      problems.push({ seq, kind: "edited", message: `entry ${seq} is malformed: ${issue.path.join(".")} ${issue.message}` });
+    }
+  });
+  const own = entries.filter((entry) => {
+    if (entry.incidentId === incidentId) return true;
+    problems.push({ seq: entry.seq, kind: "foreign", message: `entry ${entry.seq} belongs to incident ${entry.incidentId}, not ${incidentId}` });
+    return false;
+  });
+
+  const byPrev = new Map<string, AuditEntry[]>();
+  for (const entry of own) byPrev.set(entry.prevHash, [...(byPrev.get(entry.prevHash) ?? []), entry]);
+  const visited = new Set<AuditEntry>();
+  const chain: Linked[] = [];
+
+  /** Follows the links from `hash`, expecting `seq` next. */
+  const walk = (hash: string, seq: number): void => {
+    for (;;) {
+      const candidates = (byPrev.get(hash) ?? []).filter((entry) => !visited.has(entry));
+      if (candidates.length === 0) return;
+      const valid = candidates.filter((entry) => validAs(entry, seq));
+      // Two entries proving the same place: the one the log continues from is the original.
+      const next = valid.find((entry) => (byPrev.get(entry.hash) ?? []).length > 0) ?? valid[0];
+      if (next) {
+        visited.add(next);
+        chain.push({ entry: next, writtenAs: seq });
+      } else {
+        // It names the right predecessor, but its own content no longer matches its hash.
+        const edited = candidates.reduce((best, entry) => (Math.abs(entry.seq - seq) < Math.abs(best.seq - seq) ? entry : best));
+        visited.add(edited);
+        chain.push({ entry: edited, writtenAs: seq });
+        problems.push({ seq: edited.seq, kind: "edited", message: `entry ${edited.seq} (${edited.kind}) does not match its hash: its content was changed after it was written` });
+      }
+      hash = chain.at(-1)!.entry.hash;
+      seq += 1;
+    }
+  };
+
+  walk(GENESIS_HASH, 1);
+  const onChain = new Set(chain.map((link) => link.entry.hash));
+  for (;;) {
+    const left = own.filter((entry) => !visited.has(entry)).sort((a, b) => a.seq - b.seq);
+    if (left.length === 0) break;
+    const leftHashes = new Set(left.map((entry) => entry.hash));
+    // Entries that chain validly into the walked log but were passed over: inserted beside the original.
+    const forks = left.filter((entry) => onChain.has(entry.prevHash));
+    if (forks.length > 0) {
+      for (const entry of forks) {
+        visited.add(entry);
+        const before = chain.find((link) => link.entry.hash === entry.prevHash)!;
+        problems.push({ seq: entry.seq, kind: "inserted", message: `entry ${entry.seq} (${entry.kind}) was inserted: it claims to follow entry ${before.entry.seq}, whose real successor is elsewhere in the log` });
+      }
+      continue;
+    }
+    // The walk broke: resume from the first entry whose predecessor is not among the leftovers.
+    const start = left.find((entry) => !leftHashes.has(entry.prevHash)) ?? left[0]!;
+    const last = chain.at(-1);
+    const lastSeq = last?.writtenAs ?? 0;
+    const writtenAs = [start.seq, lastSeq + 1, ...Array.from({ length: Math.min(own.length + 64, 4096) }, (_, i) => lastSeq + 2 + i)].find((seq) => validAs(start, seq));
+    if (writtenAs === undefined) {
+      visited.add(start);
+      problems.push({ seq: start.seq, kind: "edited", message: `entry ${start.seq} (${start.kind}) does not match its hash and does not chain to entry ${lastSeq}` });
+      continue;
+    }
+    if (writtenAs === lastSeq + 1 && last) {
+      problems.push({ seq: last.entry.seq, kind: "edited", message: `entry ${last.entry.seq} (${last.entry.kind}) was changed and re-hashed: entry ${start.seq} still names its original hash` });
+    } else if (writtenAs > lastSeq + 1) {
+      const first = lastSeq + 1;
+      const missing = writtenAs - first;
+      const renumbered = start.seq !== writtenAs ? `; later entries were renumbered (entry ${start.seq} was written as ${writtenAs})` : "";
+      problems.push({ seq: first, kind: "removed", message: `${missing === 1 ? `entry ${first} was` : `entries ${first}–${writtenAs - 1} were`} removed${renumbered}` });
+    } else {
+      problems.push({ seq: start.seq, kind: "edited", message: `entry ${start.seq} (${start.kind}) does not chain to the entries before it` });
+    }
+    visited.add(start);
+    chain.push({ entry: start, writtenAs });
+    onChain.add(start.hash);
+    walk(start.hash, writtenAs + 1);
+    for (const link of chain) onChain.add(link.entry.hash);
+  }
+
+  // Renumbering after a removal keeps the stored order; only a move changes it.
+  let previous: Linked | undefined;
+  for (const link of chain) {
+    if (previous && link.entry.seq < previous.entry.seq) {
+      problems.push({ seq: link.entry.seq, kind: "reordered", message: `entry ${link.entry.seq} (${link.entry.kind}) was written as seq ${link.writtenAs}, after entry ${previous.writtenAs}, but is stored before it (at seq ${link.entry.seq})` });
+    }
+    previous = link;
+  }
+  // Same place, stored out of its order yet not behind its predecessor (the other half of a swap).
+  for (const link of chain) {
+    if (link.entry.seq !== link.writtenAs && !problems.some((p) => p.kind === "reordered" || p.kind === "removed" || p.kind === "inserted")) {
+      problems.push({ seq: link.entry.seq, kind: "reordered", message: `entry ${link.entry.seq} (${link.entry.kind}) was written as seq ${link.writtenAs}` });
+    }
+  }
+  problems.sort((a, b) => a.seq - b.seq);
+  return { incidentId, ok: problems.length === 0, entries: stored.length, headHash: chain.at(-1)?.entry.hash ?? GENESIS_HASH, problems, chain: chain.map((link) => link.entry) };
+}
+
+/** Evidence items an entry records: `{ location, sha256?, sizeBytes? }` under `evidence` or `record.evidence`. */
+export function evidenceOf(entry: AuditEntry): { location: string; sha256?: string; sizeBytes?: number }[] {
+  const lists = [entry.body.evidence, (entry.body.record as { evidence?: unknown } | undefined)?.evidence];
+  return lists.flatMap((list) =>
+    Array.isArray(list)
+      ? list.flatMap((item: unknown) => {
+          if (!item || typeof item !== "object") return [];
+          const { location, sha256, sizeBytes } = item as Record<string, unknown>;
+          if (typeof location !== "string") return [];
+          return [{ location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) }];
+        })
+      : [],
+  );
+}
+
+/** The chain, then every recorded evidence hash the reader can reach. */
+export async function verifyChain(incidentId: string, stored: readonly unknown[], options: VerifyOptions = {}): Promise<ChainVerdict> {
+  const { chain, ...links } = verifyLinks(incidentId, stored);
+  const problems = [...links.problems];
+  const evidence: EvidenceCheck[] = [];
+  for (const entry of chain) {
+    for (const item of evidenceOf(entry)) {
+      if (!item.sha256) continue;
+      if (!options.evidence) {
+        evidence.push({ seq: entry.seq, location: item.location, status: "unreachable" });
+        continue;
+      }
+      let status: EvidenceCheck["status"];
+      try {
+        const found = await options.evidence.read(item.location);
+        status = !found ? "unreachable" : found.sha256 === item.sha256 && (item.sizeBytes === undefined || item.sizeBytes === found.sizeBytes) ? "intact" : "changed";
+        if (status === "changed") problems.push({ seq: entry.seq, kind: "evidence", message: `evidence ${item.location} recorded in entry ${entry.seq} has changed: sha256 ${found!.sha256} (${found!.sizeBytes} bytes), recorded ${item.sha256}${item.sizeBytes !== undefined ? ` (${item.sizeBytes} bytes)` : ""}` });
+      } catch (error) {
+        if (!(error instanceof EvidenceMissing)) throw error;
+        status = "missing";
+        problems.push({ seq: entry.seq, kind: "evidence", message: `evidence ${item.location} recorded in entry ${entry.seq} is missing: ${error.message}` });
+      }
+      evidence.push({ seq: entry.seq, location: item.location, status });
+    }
+  }
+  problems.sort((a, b) => a.seq - b.seq);
+  return { ...links, ok: problems.length === 0, problems, evidence };
+}

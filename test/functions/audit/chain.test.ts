@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { chainEntry, entryHash, GENESIS_HASH, type AuditEntry } from "../../../functions/audit/audit-entry.js";
+import { canonicalJson } from "../../../functions/audit/canonical-json.js";
+import { EvidenceMissing, type EvidenceReader } from "../../../functions/audit/evidence-reader.js";
+import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
+import { verifyChain, verifyLinks } from "../../../functions/audit/verify-chain.js";
+
+const ID = "inc-20261124-0123456789ab";
+const at = (n: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, n)).toISOString();
+
+async function log(n: number): Promise<AuditEntry[]> {
+  const memory = new MemoryAuditLog();
+  for (let i = 1; i <= n; i++) await memory.append(ID, { kind: "step.ran", actor: `function:task-${i}`, at: at(i), body: { stepId: `contain/step-${i}`, n: i } });
+  return [...(await memory.entries(ID))];
+}
+
+/** Re-seals an entry the way an attacker with write access to the store would. */
+const reseal = (entry: AuditEntry): AuditEntry => ({ ...entry, hash: entryHash(entry) });
+
+describe("canonical JSON", () => {
+  it("sorts keys at every depth and drops nothing silently", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: "x" }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":"x","z":1}]},"b":1}');
+    expect(canonicalJson({ a: undefined, b: 2 })).toBe('{"b":2}');
+  });
+
+  it("refuses what JSON cannot hold, naming where", () => {
+    expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow("$.a[1]");
+    expect(() => canonicalJson({ f: () => 1 })).toThrow("$.f is a function");
+  });
+});
+
+describe("chainEntry", () => {
+  it("chains each entry to the previous one's hash, starting from the genesis hash", async () => {
+    const entries = await log(3);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
+    expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
+    expect(entries[2]!.hash).toBe(entryHash(entries[2]!));
+  });
+
+  it("hashes the same whatever order the body's keys were built in", () => {
+    const a = chainEntry(ID, undefined, { kind: "x.y", actor: "a", at: at(1), body: { p: 1, q: { r: 2, s: 3 } } });
+    const b = chainEntry(ID, undefined, { kind: "x.y", actor: "a", at: at(1), body: { q: { s: 3, r: 2 }, p: 1 } });
+    expect(a.hash).toBe(b.hash);
+  });
+
+  it.each([
+    [{ kind: "Nope", actor: "a", at: at(1), body: {} }, "kind"],
+    [{ kind: "x.y", actor: "", at: at(1), body: {} }, "actor"],
+    [{ kind: "x.y", actor: "a", at: "yesterday", body: {} }, "at"],
+  ])("refuses a malformed entry and names the field (%#)", (input, field) => {
+    expect(() => chainEntry(ID, undefined, input)).toThrow(new RegExp(`${ID}: ${field} `));
+  });
+});
+
+describe("verifyLinks: tampering is detected and located", () => {
+  it("an intact log verifies", async () => {
+    const verdict = verifyLinks(ID, await log(6));
+    expect(verdict).toMatchObject({ ok: true, problems: [], entries: 6 });
+  });
+
+  it("edited: a changed body no longer matches its hash", async () => {
+    const entries = await log(6);
+    entries[2] = { ...entries[2]!, body: { ...entries[2]!.body, n: 99 } };
+    expect(verifyLinks(ID, entries).problems).toEqual([expect.objectContaining({ seq: 3, kind: "edited", message: expect.stringContaining("entry 3") })]);
+  });
+
+  it("edited: a changed and re-hashed entry is named by the successor that still holds its old hash", async () => {
+    const entries = await log(6);
+    entries[2] = reseal({ ...entries[2]!, actor: "someone-else" });
+    expect(verifyLinks(ID, entries).problems).toEqual([expect.objectContaining({ seq: 3, kind: "edited", message: expect.stringContaining("re-hashed") })]);
+  });
+
+  it("removed: a missing entry, with or without renumbering the rest", async () => {
+    const entries = await log(6);
+    const gap = entries.filter((e) => e.seq !== 4);
+    expect(verifyLinks(ID, gap).problems).toEqual([expect.objectContaining({ seq: 4, kind: "removed", message: "entry 4 was removed" })]);
+    const renumbered = gap.map((e) => (e.seq > 4 ? { ...e, seq: e.seq - 1 } : e));
+    expect(verifyLinks(ID, renumbered).problems).toEqual([expect.objectContaining({ seq: 4, kind: "removed", message: expect.stringContaining("renumbered") })]);
+    const two = entries.filter((e) => e.seq !== 2 && e.seq !== 3);
+    expect(verifyLinks(ID, two).problems).toEqual([expect.objectContaining({ seq: 2, kind: "removed", message: "entries 2–3 were removed" })]);
+  });
+
+  it("reordered: two entries swapped in storage", async () => {
+    const entries = await log(6);
+    const swapped = [entries[0]!, entries[1]!, { ...entries[3]!, seq: 3 }, { ...entries[2]!, seq: 4 }, entries[4]!, entries[5]!];
+    const { problems } = verifyLinks(ID, swapped);
+    expect(problems).toEqual([expect.objectContaining({ seq: 3, kind: "reordered", message: expect.stringContaining("written as seq 4") })]);
+  });
+
+  it("inserted: a forged entry chained into the middle, later entries renumbered", async () => {
+    const entries = await log(6);
+    const forged = chainEntry(ID, entries[2], { kind: "approval.approved", actor: "mallory", at: at(3), body: { approvalId: "apr-x", stepId: "contain/step-4" } });
+    const tampered = [...entries.slice(0, 3), forged, ...entries.slice(3).map((e) => ({ ...e, seq: e.seq + 1 }))];
+    expect(verifyLinks(ID, tampered).problems).toEqual([expect.objectContaining({ seq: 4, kind: "inserted", message: expect.stringContaining("entry 4 (approval.approved) was inserted") })]);
+  });
+
+  it("a malformed or foreign entry is named, not a crash", async () => {
+    const entries: unknown[] = await log(3);
+    entries[1] = { ...(entries[1] as AuditEntry), hash: "not-a-hash" };
+    expect(verifyLinks(ID, entries).problems[0]).toMatchObject({ seq: 2, kind: "edited", message: expect.stringContaining("malformed: hash") });
+    const other = (await log(3)).map((e) => ({ ...e, incidentId: "inc-20261124-ffffffffffff" }));
+    expect(verifyLinks(ID, other).problems.map((p) => p.kind)).toEqual(["foreign", "foreign", "foreign"]);
+  });
+});
+
+describe("verifyChain: recorded evidence is re-hashed where it can be reached", () => {
+  const evidenceLog = async () => {
+    const memory = new MemoryAuditLog();
+    const record = (location: string, sha256: string) => ({ task: "ec2.capture-memory", mode: "run", at: at(1), executionId: "x", summary: "s", changes: [], evidence: [{ kind: "ec2-instance-memory", location, sha256, sizeBytes: 4, description: "memory" }] });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.capture-memory", at: at(1), body: { stepId: "eradicate/capture-memory", record: record("s3://evidence-bucket/a.lime", "a".repeat(64)) } });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.capture-memory", at: at(2), body: { stepId: "eradicate/capture-memory-2", record: record("s3://evidence-bucket/b.lime", "b".repeat(64)) } });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.capture-memory", at: at(3), body: { stepId: "eradicate/capture-memory-3", record: record("s3://evidence-bucket/c.lime", "c".repeat(64)) } });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.snapshot-volumes", at: at(4), body: { stepId: "contain/snapshot", evidence: [{ location: "snap-0123", sha256: "d".repeat(64) }] } });
+    return memory.entries(ID);
+  };
+  const reader: EvidenceReader = {
+    read: (location) => {
+      if (location.endsWith("a.lime")) return Promise.resolve({ sha256: "a".repeat(64), sizeBytes: 4 });
+      if (location.endsWith("b.lime")) return Promise.resolve({ sha256: "e".repeat(64), sizeBytes: 4 });
+      if (location.endsWith("c.lime")) return Promise.reject(new EvidenceMissing("NoSuchKey"));
+      return Promise.resolve(undefined);
+    },
+  };
+
+  it("intact, changed, missing and unreachable evidence, each located by entry", async () => {
+    const verdict = await verifyChain(ID, await evidenceLog(), { evidence: reader });
+    expect(verdict.evidence.map((e) => [e.seq, e.status])).toEqual([[1, "intact"], [2, "changed"], [3, "missing"], [4, "unreachable"]]);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.problems).toEqual([expect.objectContaining({ seq: 2, kind: "evidence", message: expect.stringContaining("has changed") }), expect.objectContaining({ seq: 3, kind: "evidence", message: expect.stringContaining("is missing") })]);
+  });
+
+  it("without a reader nothing is claimed intact", async () => {
+    const verdict = await verifyChain(ID, await evidenceLog());
+    expect(verdict.ok).toBe(true);
+    expect(new Set(verdict.evidence.map((e) => e.status))).toEqual(new Set(["unreachable"]));
+  });
+});
