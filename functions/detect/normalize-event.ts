@@ -673,6 +673,45 @@ const NormalizedEventSchema = z.object({
   severity: z.object({ label: SeverityLabel, score: z.number().min(0).max(10) }),
 });
 
+/** EventBridge refuses events over 256 KiB: anything larger did not come through it. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+const MAX_DEPTH = 64;
+// Keys that mean prototype pollution to any consumer that merges the event into an object.
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Refuses, before any schema looks at it, an event no AWS source sends: larger than EventBridge
+ * allows, nested deeper than any AWS event, or carrying prototype keys at any depth. One walk
+ * without recursion, so a hostile depth cannot overflow the stack; sizes are UTF-16 units, an
+ * underestimate of UTF-8 bytes only for non-ASCII text.
+ */
+function screenEvent(event: unknown): void {
+  if (event === null || typeof event !== "object" || Array.isArray(event)) throw refuse("(root)", "must be an EventBridge event (a JSON object)");
+  let size = 0;
+  const stack: [unknown, number, string][] = [[event, 1, ""]];
+  while (stack.length > 0) {
+    const [node, depth, path] = stack.pop()!;
+    if (typeof node === "string") size += node.length + 2;
+    else if (node === null || typeof node !== "object") size += 8;
+    else {
+      if (depth > MAX_DEPTH) throw refuse(printablePath(path) || "(root)", `nests deeper than ${MAX_DEPTH} levels; no AWS event does`);
+      for (const key of Object.keys(node)) {
+        const at = path === "" ? key : `${path}.${key}`;
+        if (FORBIDDEN_KEYS.has(key)) throw refuse(printablePath(at), `has the key ${quoted(key)}, which no AWS event carries`);
+        size += key.length + 4;
+        stack.push([(node as Record<string, unknown>)[key], depth + 1, at]);
+      }
+    }
+    if (size > MAX_EVENT_BYTES) throw refuse("(root)", `is larger than ${MAX_EVENT_BYTES} bytes, EventBridge's limit`);
+  }
+}
+
+/** A field path built from attacker-chosen keys, cut and without control characters, for an error message. */
+function printablePath(path: string): string {
+  const cleaned = path.replace(/[\p{Cc}\p{Cf}]/gu, "?");
+  return cleaned.length > 128 ? `${cleaned.slice(0, 128)}…` : cleaned;
+}
+
 export const MANUAL_SOURCE = "irflow.manual";
 export const FLOW_LOG_SOURCE = "irflow.flowlogs";
 
@@ -681,6 +720,7 @@ export const FLOW_LOG_SOURCE = "irflow.flowlogs";
  * clock (a manual start sent without a time). Throws InvalidInput naming the field it refused.
  */
 export function normalizeEvent(event: unknown, now: Date, options: NormalizeOptions = {}): NormalizedEvent {
+  screenEvent(event);
   const envelope = parse(EventEnvelope, event, "");
   const kind = `${envelope.source} ${envelope["detail-type"]}`;
   let facts: NormalizedEvent;
