@@ -26,10 +26,11 @@ const executionsOf = (arns: ResourceArns, machines: readonly string[]): string[]
 export function createServiceFunctions(ctx: StackContext, storage: Storage, arns: pulumi.Output<ResourceArns>, machines: readonly DeployedMachine[]): ServiceFunctions {
   const machineArns = pulumi.all(machines.map((machine) => machine.machine.arn));
   const names = machines.map((machine) => machine.name);
-  const approvalsTable = (resolved: ResourceArns): string[] => [resolved.tables.approvals!, `${resolved.tables.approvals!}/index/*`];
+  // functions/approval/dynamodb-approvals.ts: one partition, read with Query; no index.
+  const approvalsTable = (resolved: ResourceArns): string[] => [resolved.tables.approvals!];
 
   const respondStatements = pulumi.all([arns, machineArns]).apply(([resolved, stateMachines]): PolicyStatement[] => [
-    { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"], Resource: approvalsTable(resolved) },
+    { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"], Resource: approvalsTable(resolved) },
     { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [resolved.tables.incidents!] },
     { Effect: "Allow", Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Resource: stateMachines },
     { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
@@ -54,7 +55,7 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     description: "irflow reminder sweep: remind approvers of approvals still pending",
     entry: SERVICE_HANDLERS.remind,
     statements: arns.apply((resolved): PolicyStatement[] => [
-      { Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"], Resource: approvalsTable(resolved) },
+      { Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:UpdateItem"], Resource: approvalsTable(resolved) },
       { Effect: "Allow", Action: ["sns:Publish"], Resource: [resolved.topics.approvals!] },
     ]),
     environment: {
