@@ -48,7 +48,7 @@ function twoProcesses(now: () => Date = () => at(60)) {
   return { dir, audit, run, runDesk, responderDesk };
 }
 
-const refusal = (code: string) => expect.objectContaining({ name: "ApprovalRefused", code });
+const refusal = (code: string): unknown => expect.objectContaining({ name: "ApprovalRefused", code });
 
 describe("SqliteApprovalDesk across two connections", () => {
   it("an approval written by another process resumes the waiting run with the approvers and reasons; the token never leaves the store", async () => {

@@ -1,0 +1,144 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import * as z from "zod";
+import type { AuditAppender } from "../audit/audit-port.js";
+import { awsErrorCode } from "../contract/aws-errors.js";
+import type { Clock } from "../contract/task.js";
+import { formatIssues } from "../runtime/execute-task.js";
+import { answerEntry, expiredEntry } from "./approval-audit.js";
+import { approvalOutput, DIGEST_PREFIX_LENGTH, type ApprovalView } from "./approval.js";
+import { checkAnswer, REFUSAL_STATUS, type AnswerCheck, type RefusalCode } from "./check-answer.js";
+import type { DynamoDbApprovals } from "./dynamodb-approvals.js";
+import { identityFromArn } from "./identity.js";
+
+/** The routes of the approvals HTTP API (IAM authorization on every one). */
+export const APPROVAL_ROUTES = ["GET /approvals", "GET /approvals/{id}", "POST /approvals/{id}/approve", "POST /approvals/{id}/reject"] as const;
+
+/** The parts of an API Gateway HTTP API (payload 2.0) event this handler reads. */
+export interface HttpApiEvent {
+  readonly routeKey?: string;
+  readonly pathParameters?: Readonly<Record<string, string | undefined>>;
+  readonly queryStringParameters?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  readonly requestContext?: { readonly authorizer?: { readonly iam?: { readonly userArn?: string } } };
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Only what the answerer says; who answers comes from the signature, so an identity field is refused. */
+const ApproveBody = z.strictObject({ reason: z.string().max(2000), digest: z.string().max(64) });
+const RejectBody = z.strictObject({ reason: z.string().max(2000) });
+
+/** States errors that mean the task no longer waits: the answer came after its timeout. */
+const GONE = new Set(["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"]);
+
+export interface RespondPorts {
+  readonly approvals: DynamoDbApprovals;
+  readonly sfn: SFNClient;
+  readonly clock: Clock;
+  readonly audit: AuditAppender;
+}
+
+const json = (statusCode: number, body: unknown): HttpResponse => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const failure = (statusCode: number, error: string, message: string) => json(statusCode, { error, message });
+const refusal = (code: RefusalCode, message: string) => failure(REFUSAL_STATUS[code], code, message);
+
+/**
+ * The approvals API behind IAM (SigV4) authorization: read pending approvals, approve or reject
+ * one. Every answer is checked by `checkAnswer`, landed with a conditional write, then handed to
+ * Step Functions; every answer, accepted or refused, is audited.
+ */
+export function createRespond(ports: RespondPorts) {
+  return async (event: HttpApiEvent): Promise<HttpResponse> => {
+    const callerArn = event.requestContext?.authorizer?.iam?.userArn;
+    if (!callerArn) return failure(403, "unsigned", "the request carries no IAM identity (the route must use IAM authorization)");
+    const id = event.pathParameters?.id;
+    switch (event.routeKey) {
+      case "GET /approvals": {
+        const incidentId = event.queryStringParameters?.incidentId;
+        const pending = await ports.approvals.pending(incidentId ? { incidentId } : {});
+        return json(200, { approvals: pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) })) });
+      }
+      case "GET /approvals/{id}": {
+        const approval = id ? await ports.approvals.get(id) : undefined;
+        return approval ? json(200, approval) : refusal("not-found", `no approval ${id ?? ""}`);
+      }
+      case "POST /approvals/{id}/approve":
+      case "POST /approvals/{id}/reject": {
+        if (!id) return failure(400, "bad-request", "the path names no approval");
+        const kind = event.routeKey.endsWith("/approve") ? "approve" : "reject";
+        const body = parseBody(event, kind);
+        if ("error" in body) return failure(400, "bad-request", body.error);
+        return answer(ports, id, kind, callerArn, body.value);
+      }
+      default:
+        return failure(404, "no-route", `no route ${event.routeKey ?? "(none)"}`);
+    }
+  };
+}
+
+function parseBody(event: HttpApiEvent, kind: "approve" | "reject"): { value: { reason: string; digest?: string } } | { error: string } {
+  let raw: unknown;
+  try {
+    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+    raw = JSON.parse(text === "" ? "{}" : text);
+  } catch {
+    return { error: "the body is not JSON" };
+  }
+  const parsed = (kind === "approve" ? ApproveBody : RejectBody).safeParse(raw);
+  if (!parsed.success) return { error: `body: ${formatIssues(parsed.error.issues)}` };
+  return { value: parsed.data };
+}
+
+async function answer(ports: RespondPorts, id: string, kind: "approve" | "reject", callerArn: string, body: { reason: string; digest?: string }): Promise<HttpResponse> {
+  const caller = identityFromArn(callerArn);
+  // A lost conditional write is checked again against what won (a second approver still counts).
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const now = ports.clock.now();
+    const approval = await ports.approvals.get(id);
+    const check = checkAnswer(approval, { kind, caller, reason: body.reason, digest: body.digest }, now);
+    if (!check.ok || !approval) return refused(ports, approval, id, kind, caller.actor, check, now);
+    const write = check.decision === "rejected"
+      ? { votes: approval.votes, expectedVotes: approval.votes.length, decision: { status: "rejected" as const, at: check.vote.at, rejection: check.vote } }
+      : { votes: check.votes, expectedVotes: approval.votes.length, ...(check.complete ? { decision: { status: "approved" as const, at: check.vote.at } } : {}) };
+    const landed = await ports.approvals.vote(id, write, now);
+    if (!landed.landed) continue;
+    await ports.audit.append(approval.incidentId, answerEntry(approval, id, kind, caller.actor, check, now));
+    if (!check.complete) return json(202, { approvalId: id, status: "pending", approvals: check.votes.length, required: approval.requiredApprovals });
+    if (landed.taskToken === undefined) throw new Error(`approval ${id} was decided but its item returned no task token`);
+    const resumed = await resume(ports, approval, check, landed.taskToken, now);
+    if (resumed) return resumed;
+    return json(200, { approvalId: id, status: check.decision, approvers: check.votes.map((vote) => vote.by), decidedAt: now.toISOString() });
+  }
+  return refused(ports, await ports.approvals.get(id), id, kind, caller.actor, { ok: false, refusal: { code: "already-decided", message: `approval ${id} kept changing while answering; look again` } }, ports.clock.now());
+}
+
+/** Hands the decision to Step Functions; a task that no longer waits (timed out) turns it into a refusal. */
+async function resume(ports: RespondPorts, approval: ApprovalView, check: Extract<AnswerCheck, { ok: true }>, token: string, now: Date): Promise<HttpResponse | undefined> {
+  try {
+    if (check.decision === "approved") {
+      await ports.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(approvalOutput(approval, check.votes, now.toISOString())) }));
+    } else {
+      await ports.sfn.send(new SendTaskFailureCommand({ taskToken: token, error: "Rejected", cause: `rejected by ${check.vote.by}: ${check.vote.reason}`.slice(0, 32_000) }));
+    }
+    return undefined;
+  } catch (error) {
+    const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : "");
+    if (!GONE.has(code)) throw error;
+    await ports.approvals.markExpired(approval.id, now, true);
+    await ports.audit.append(approval.incidentId, expiredEntry(approval, now, "system:approval-respond"));
+    return refusal("expired", `approval ${approval.id} expired before the answer reached the workflow (${code}); it took its on-timeout path`);
+  }
+}
+
+async function refused(ports: RespondPorts, approval: ApprovalView | undefined, id: string, kind: "approve" | "reject", actor: string, check: AnswerCheck, now: Date): Promise<HttpResponse> {
+  if (check.ok) throw new Error("refused() needs a refusal");
+  // An unknown id names no incident whose log could hold it; the structured log does.
+  if (approval) await ports.audit.append(approval.incidentId, answerEntry(approval, id, kind, actor, check, now));
+  else process.stdout.write(`${JSON.stringify({ level: "warn", message: "answer to an unknown approval", approvalId: id, actor, refusal: check.refusal.code })}\n`);
+  return refusal(check.refusal.code, check.refusal.message);
+}
