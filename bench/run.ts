@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import pc from "picocolors";
+import { benchApproval } from "./approval.bench.js";
 import { benchBundles } from "./bundle.bench.js";
 import { benchCompile } from "./compile.bench.js";
 import type { Figure } from "./measure.js";
@@ -11,6 +12,7 @@ import type { Figure } from "./measure.js";
 const SUITES: Record<string, () => Figure[] | Promise<Figure[]>> = {
   compile: benchCompile,
   bundle: benchBundles,
+  approval: benchApproval,
 };
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results.json");
