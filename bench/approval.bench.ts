@@ -59,18 +59,18 @@ export async function benchApproval(): Promise<Figure[]> {
   const runSide = EmbeddedDatabase.open({ dir });
   const responderSide = EmbeddedDatabase.open({ dir });
   try {
-    let engine: LocalEngine | undefined;
-    const desk = new SqliteApprovalDesk(runSide, {
-      answers: {
-        sendTaskSuccess: (token, output) => engine!.sendTaskSuccess(token, output),
-        sendTaskFailure: (token, error, cause) => engine!.sendTaskFailure(token, error, cause),
-        isWaiting: (token) => engine!.pendingTokens().some((pending) => pending.token === token),
-      },
-    });
-    engine = new LocalEngine({
+    // The engine's task reaches the desk lazily; the desk answers through the engine.
+    const engine: LocalEngine = new LocalEngine({
       definitions: new Map([["bench/approval", MACHINE]]),
       tasks: (name) => (name === "approval.request" ? (payload) => desk.request(parseApprovalRequest(payload), "manual", { requester: "event:aws.guardduty" }) : undefined),
       history: new InMemoryHistory(),
+    });
+    const desk = new SqliteApprovalDesk(runSide, {
+      answers: {
+        sendTaskSuccess: (token, output) => engine.sendTaskSuccess(token, output),
+        sendTaskFailure: (token, error, cause) => engine.sendTaskFailure(token, error, cause),
+        isWaiting: (token) => engine.pendingTokens().some((pending) => pending.token === token),
+      },
     });
     const responder = new SqliteApprovalDesk(responderSide, { pollMs: 0 });
     const alice = { actor: "alice", principals: ["local:alice", "arn:aws:iam::000000000000:role/IncidentResponder"] };
