@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerApprovals } from "./commands/approvals.js";
 import { registerCompile } from "./commands/compile.js";
+import { registerExecutions } from "./commands/executions.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLint, UsageError } from "./commands/lint.js";
 import { registerRun } from "./commands/run.js";
@@ -36,6 +37,7 @@ registerRunbooks(program);
 registerTasks(program);
 registerRun(program);
 registerApprovals(program);
+registerExecutions(program);
 
 try {
   await program.parseAsync(process.argv);

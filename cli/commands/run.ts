@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { userInfo } from "node:os";
-import { LocalIncidentRunner, type IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
+import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
+import { openLocalRuntime } from "../../workflows/local/local-runtime.js";
+import { storeOptions, type StoreOptions } from "./store-options.js";
 import { ApprovalRefused, type ApprovalDesk, type PendingApproval } from "../../workflows/local/incident/approval-desk.js";
 import type { Identity } from "../../functions/approval/identity.js";
 import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
@@ -17,7 +20,7 @@ import { UsageError } from "./lint.js";
 const DEMO_RUNBOOK = "ssh-rdp-brute-force";
 const DEMO_SCENARIO = join(PROJECT_ROOT, "test", "scenarios", `${DEMO_RUNBOOK}.yaml`);
 
-interface RunOptions {
+interface RunOptions extends StoreOptions {
   scenario?: string;
   approve?: boolean;
   as?: string;
@@ -36,6 +39,8 @@ export function registerRun(program: Command): void {
     .option("--approve", "approve every step automatically (unattended runs)")
     .option("--as <name>", "who starts the run and answers approvals at the prompt", userInfo().username)
     .option("--role <role>", ROLE_HELP, collectRoles)
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
     .action(async (runbook: string, options: RunOptions) => {
       process.exitCode = await runLocally(runbook, resolve(options.scenario!), options);
     });
@@ -45,6 +50,8 @@ export function registerRun(program: Command): void {
     .option("--approve", "approve every step automatically (unattended runs)")
     .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
     .option("--role <role>", `${ROLE_HELP} (default IncidentResponder, the demo runbook's approvers)`, collectRoles)
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
     .action(async (options: RunOptions) => {
       process.exitCode = await runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, { ...options, role: options.role ?? ["IncidentResponder"] });
     });
@@ -54,19 +61,25 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
   const interactive = !options.approve;
   if (interactive && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run");
   const scenario = await loadScenarioOrExplain(scenarioPath);
-  const runner = await LocalIncidentRunner.create({
+  // Incidents, step records, history, approvals and the audit log in the embedded database, so a second terminal sees them.
+  const runtime = await openLocalRuntime({
+    ...storeOptions.location(options),
     account: scenario.account,
     runbookIds: [runbookId],
     reportsDirectory: join(PROJECT_ROOT, ".irflow", "reports"),
     // Retries wait a hundredth of their real interval: the simulated account answers at once.
     retryDelayScale: 0.01,
   });
+  const { runner } = runtime;
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
   const answerer = interactive ? await identityOf(options) : undefined;
   const prompt = answerer ? promptForApprovals(runner.approvals, answerer, write) : undefined;
   try {
-    const result = await runner.runIncident({ runbookId, event: scenario.event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
+    // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
+    // id again would be a redelivery, which joins the incident it opened instead of responding again.
+    const event = { ...scenario.event, id: randomUUID() };
+    const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
     write("");
     write(`${colour(result.status)}  incident ${result.incidentId ?? "(not opened)"}`);
@@ -75,6 +88,7 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
     return result.status === "resolved" || result.status === "joined" ? EXIT.ok : EXIT.problems;
   } finally {
     prompt?.stop();
+    runtime.close();
   }
 }
 

@@ -138,7 +138,7 @@ describe("irflow demo", () => {
   it(
     "runs the bundled brute-force incident unattended with --approve, from finding to a written report",
     async () => {
-      const run = await irflow("demo", "--approve");
+      const run = await irflow("demo", "--approve", "--dir", tempDir("demo-state"));
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/contain\s+Block the attacking address/);
       expect(run.stdout).toMatch(/post-incident\s+Close incident/);

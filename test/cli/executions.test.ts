@@ -1,0 +1,78 @@
+/** `irflow demo --db` and `irflow executions` as a responder runs them: two processes on one database file. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatDuration } from "../../cli/commands/executions.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TIMEOUT = 60_000;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+
+function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env, timeout: TIMEOUT }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "irflow-cli-executions-"));
+const db = join(dir, "irflow.db");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("irflow executions", () => {
+  it(
+    "lists what another process ran on the database, filtered by incident and status, as a table or JSON",
+    async () => {
+      const empty = await irflow("executions", "--db", db);
+      expect(empty).toMatchObject({ code: 0, stdout: "no executions\n" });
+
+      const demo = await irflow("demo", "--approve", "--db", db);
+      expect(demo.code).toBe(0);
+      const incidentId = /resolved {2}incident (inc-\S+)/.exec(demo.stdout)?.[1];
+      expect(incidentId).toBeDefined();
+
+      const table = await irflow("executions", "--db", db);
+      expect(table.code).toBe(0);
+      expect(table.stdout).not.toMatch(ANSI);
+      const lines = table.stdout.trimEnd().split("\n");
+      expect(lines[0]).toMatch(/^NAME\s+MACHINE\s+STATUS\s+STARTED\s+STOPPED\s+DURATION\s+INCIDENT$/);
+      expect(lines).toHaveLength(7);
+      expect(lines[3]).toMatch(new RegExp(`^${incidentId}-contain\\s+irflow-ssh-rdp-brute-force-contain\\s+SUCCEEDED\\s+\\S+Z\\s+\\S+Z\\s+\\d+(\\.\\d)? m?s\\s+${incidentId}$`));
+
+      const json = await irflow("executions", "--db", db, "--incident", incidentId!, "--status", "succeeded", "--json");
+      const rows = JSON.parse(json.stdout) as { machine: string; status: string; durationMs: number; incidentId: string }[];
+      expect(rows.map((r) => r.machine.replace("irflow-ssh-rdp-brute-force-", ""))).toEqual(["incident", "detect", "contain", "eradicate", "recover", "post-incident"]);
+      expect(rows.every((r) => r.status === "SUCCEEDED" && r.durationMs >= 0 && r.incidentId === incidentId)).toBe(true);
+
+      expect((await irflow("executions", "--db", db, "--status", "failed")).stdout).toBe("no executions\n");
+      expect((await irflow("executions", "--db", db, "--incident", "inc-20991231-000000000000", "--json")).stdout).toBe("[]\n");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses an unknown status or a malformed incident id (exit 2)",
+    async () => {
+      const status = await irflow("executions", "--db", db, "--status", "done");
+      expect(status.code).toBe(2);
+      expect(status.stderr).toContain("Allowed choices are running, succeeded, failed, aborted, timed-out");
+      const incident = await irflow("executions", "--db", db, "--incident", "INC-1");
+      expect(incident.code).toBe(2);
+      expect(incident.stderr).toContain("--incident INC-1: must be an irflow incident id");
+    },
+    TIMEOUT,
+  );
+});
+
+describe("formatDuration", () => {
+  it("reads like a person would say it", () => {
+    expect([0, 850, 4210, 185_000, 7_440_000].map(formatDuration)).toEqual(["0 ms", "850 ms", "4.2 s", "3 min 5 s", "2 h 4 min"]);
+  });
+});
