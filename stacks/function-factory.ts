@@ -30,7 +30,7 @@ export interface DeployedFunction {
  */
 export type FunctionFactory = (spec: FunctionSpec) => DeployedFunction;
 
-export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_RUNTIME = "nodejs22.x" as const;
 
 /**
  * Plain `aws.lambda.Function` plus its log group. The code is a stub naming the entry file: this
