@@ -22,6 +22,8 @@ export default defineTaskContract({
   }),
   iam: [
     { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: ["{table:incidents}"] },
-    { actions: ["s3:GetObject", "s3:PutObject"], resources: ["{bucket:audit}/*"] },
+    // The audit log (list, read, append) and the reports, all in the audit bucket.
+    { actions: ["s3:ListBucket"], resources: ["{bucket:audit}"] },
+    { actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"], resources: ["{bucket:audit}/*"] },
   ],
 });

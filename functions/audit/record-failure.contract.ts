@@ -14,5 +14,10 @@ export default defineTaskContract({
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
   output: z.object({ recorded: z.boolean() }),
-  iam: [{ actions: ["s3:PutObject"], resources: ["{bucket:audit}/*"] }, { actions: ["dynamodb:UpdateItem"], resources: ["{table:incidents}"] }],
+  // Appending lists the incident's entries for the head, reads it, and writes the next entry once (IfNoneMatch);
+  // PutObjectRetention because an entry may carry its own Object Lock retention.
+  iam: [
+    { actions: ["s3:ListBucket"], resources: ["{bucket:audit}"] },
+    { actions: ["s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"], resources: ["{bucket:audit}/*"] },
+  ],
 });
