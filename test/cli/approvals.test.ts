@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ["bin/irflow.mjs", ...args, "--dir", dir], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(error);
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")} did not exit normally: ${error.message}`));
       else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
     });
   });
