@@ -4,12 +4,16 @@ import { InstanceId, SecurityGroupId, VpcId } from "../contract/aws-ids.js";
 
 export default defineTaskContract({
   name: "ec2.isolate-instance",
-  summary: "Move an instance into a no-rule quarantine security group, cutting tracked connections",
+  summary: "Move an instance into a quarantine security group (nothing in; HTTPS out to the VPC's SSM and S3 endpoints only), cutting tracked connections",
   risk: "reversible",
   csf: ["RS.MI-01"],
   input: z.object({
     instanceId: InstanceId,
-    /** The VPC's quarantine group; created (and tagged) in the instance's VPC when absent. */
+    /**
+     * The VPC's quarantine group; created (and tagged) in the instance's VPC when absent. A named
+     * group (here or in the deployment's quarantineGroups) is refused when it allows anything in,
+     * or anything out beyond HTTPS to the VPC's ssm, ssmmessages, ec2messages and S3 endpoints.
+     */
     quarantineGroupId: SecurityGroupId.optional(),
   }),
   output: z.object({
@@ -25,8 +29,12 @@ export default defineTaskContract({
   // An instance with several interfaces cannot change groups through ModifyInstanceAttribute, so
   // each interface is moved (ModifyNetworkInterfaceAttribute). The instance's own tags record the
   // original groups (irflow:isolated-from), so a second isolation keeps the true originals.
+  // The quarantine group keeps egress HTTPS to the VPC endpoints of ssm, ssmmessages and
+  // ec2messages (by their security groups) and S3's gateway endpoint (its prefix list), found with
+  // DescribeVpcEndpoints and DescribePrefixLists: memory capture after isolation needs the SSM agent
+  // online and the upload to reach S3; nothing else leaves the instance.
   iam: [
-    { actions: ["ec2:DescribeInstances", "ec2:DescribeSecurityGroups"], resources: ["*"] },
+    { actions: ["ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists"], resources: ["*"] },
     {
       actions: [
         "ec2:CreateSecurityGroup",
@@ -48,6 +56,6 @@ export default defineTaskContract({
     },
     { actions: ["ec2:CreateTags", "ec2:DeleteTags"], resources: ["arn:{partition}:ec2:{region}:{account}:instance/*"] },
   ],
-  plan: "DescribeInstances, DescribeSecurityGroups and DescribeInstanceAttribute, then DryRun of CreateSecurityGroup (when the quarantine group is missing), ModifyNetworkInterfaceAttribute and ModifyInstanceAttribute; lists group creation, the per-interface moves with their original groups, the isolation tags and the protection changes",
+  plan: "DescribeInstances, DescribeVpcEndpoints, DescribeSecurityGroups (a named quarantine group must allow only HTTPS to the VPC endpoints) and DescribeInstanceAttribute, then DryRun of CreateSecurityGroup (when the quarantine group is missing), ModifyNetworkInterfaceAttribute and ModifyInstanceAttribute; lists group creation, the per-interface moves with their original groups, the isolation tags and the protection changes",
   undo: { by: "ec2.restore-security-groups" },
 });

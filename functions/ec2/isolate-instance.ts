@@ -9,7 +9,7 @@ import { assertLive, describeInstance, ebsVolumes, ec2, networkInterfaces, sameG
 import { keepVolumes, keepVolumesChange, protectionChange, setTerminationProtection, terminationProtection } from "./instance-protection.js";
 import contract from "./isolate-instance.contract.js";
 import { decodeIsolatedFrom, encodeIsolatedFrom, ISOLATED_BY, isolationTagKeys, type GroupsByInterface } from "./isolation-tag.js";
-import { convergeGroup, describeGroups, plannedGroupChanges, QUARANTINE_GROUP, UNTRACK_GROUP } from "./quarantine-groups.js";
+import { assertQuarantineGroup, convergeGroup, describeGroups, forensicDestinations, plannedGroupChanges, QUARANTINE_GROUP, UNTRACK_GROUP, type ForensicDestination } from "./quarantine-groups.js";
 
 type Input = z.output<typeof contract.input>;
 const UNDO = undoTask(contract);
@@ -30,15 +30,14 @@ async function prepare(input: Input, ctx: TaskContext) {
 }
 
 /** A group named by the step or the deployment: it must exist, in the instance's VPC. */
-async function namedQuarantineGroup(input: Input, vpcId: string, ctx: TaskContext): Promise<string | undefined> {
+async function namedQuarantineGroup(input: Input, vpcId: string, forensic: readonly ForensicDestination[], ctx: TaskContext): Promise<string | undefined> {
   const fromInput = input.quarantineGroupId;
   const named = fromInput ?? ctx.config.quarantineGroups[vpcId];
   if (!named) return undefined;
   const [group] = await describeGroups([named], ctx);
-  if (group?.VpcId !== vpcId) {
-    const message = `quarantine group ${named} is in ${group?.VpcId ?? "another VPC"}, not in ${vpcId} with the instance`;
-    throw fromInput ? invalidInput(message, "quarantineGroupId") : preconditionFailed(message, "config.quarantineGroups");
-  }
+  const fail = (message: string) => (fromInput ? invalidInput(message, "quarantineGroupId") : preconditionFailed(message, "config.quarantineGroups"));
+  if (group?.VpcId !== vpcId) throw fail(`quarantine group ${named} is in ${group?.VpcId ?? "another VPC"}, not in ${vpcId} with the instance`);
+  assertQuarantineGroup(group, forensic, fail);
   return named;
 }
 
@@ -106,8 +105,9 @@ function primaryOriginals(plans: readonly InterfacePlan[]): string[] {
 export default implementTask(contract, {
   async plan(input, ctx) {
     const { instance, vpcId, interfaces } = await prepare(input, ctx);
-    const named = await namedQuarantineGroup(input, vpcId, ctx);
-    const quarantine = named ? { groupId: named, changes: [] } : await plannedGroupChanges(QUARANTINE_GROUP, vpcId, ctx).then((r) => ({ groupId: r.group?.GroupId, changes: r.changes }));
+    const forensic = await forensicDestinations(vpcId, ctx);
+    const named = await namedQuarantineGroup(input, vpcId, forensic, ctx);
+    const quarantine = named ? { groupId: named, changes: [] } : await plannedGroupChanges(QUARANTINE_GROUP, vpcId, ctx, forensic).then((r) => ({ groupId: r.group?.GroupId, changes: r.changes }));
     const pending = interfaces.filter((eni) => quarantine.groupId === undefined || !sameGroups(eni.groupIds, [quarantine.groupId]));
     const untrack = pending.length > 0 ? await plannedGroupChanges(UNTRACK_GROUP, vpcId, ctx) : undefined;
     const isolationGroups = new Set([quarantine.groupId, untrack?.group?.GroupId, ctx.config.quarantineGroups[vpcId]].filter((g): g is string => g !== undefined));
@@ -151,8 +151,9 @@ export default implementTask(contract, {
   async run(input, ctx) {
     const { instanceId } = input;
     const { instance, vpcId, interfaces } = await prepare(input, ctx);
-    const named = await namedQuarantineGroup(input, vpcId, ctx);
-    const quarantine = named ? { groupId: named, changes: [] } : await convergeGroup(QUARANTINE_GROUP, vpcId, ctx);
+    const forensic = await forensicDestinations(vpcId, ctx);
+    const named = await namedQuarantineGroup(input, vpcId, forensic, ctx);
+    const quarantine = named ? { groupId: named, changes: [] } : await convergeGroup(QUARANTINE_GROUP, vpcId, ctx, forensic);
     const pending = interfaces.filter((eni) => !sameGroups(eni.groupIds, [quarantine.groupId]));
     const untrack = pending.length > 0 ? await convergeGroup(UNTRACK_GROUP, vpcId, ctx) : undefined;
     const isolationGroups = new Set([quarantine.groupId, untrack?.groupId, ctx.config.quarantineGroups[vpcId]].filter((g): g is string => g !== undefined));

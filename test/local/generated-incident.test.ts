@@ -151,6 +151,7 @@ describe("a generated approval gate (ec2-instance-compromise contain), end to en
       "ec2.snapshot-volumes": () => ({ instanceId: INSTANCE_ID, snapshots: [{ volumeId: "vol-0123456789abcdef0", snapshotId: "snap-0123456789abcdef0", deviceName: "/dev/xvda" }], startedAt: "2025-06-01T12:01:00.000Z" }),
       "ec2.isolate-instance": () => ({ instanceId: INSTANCE_ID, vpcId: instance.vpcId, originalGroupIds: instance.securityGroupIds, quarantineGroupId: "sg-0fedcba9876543210", terminationProtection: true, volumesKeptOnTermination: 1 }),
       "ec2.tag-instance": (input) => ({ instanceId: INSTANCE_ID, tags: input.tags, previousValues: {} }),
+      "ec2.capture-memory": () => ({ instanceId: INSTANCE_ID, commandId: "0b7c1a2e-3f4d-4e5a-8b6c-7d8e9f0a1b2c", bucket: "irflow-evidence-123456789012", key: `memory/${INSTANCE_ID}.lime`, sha256: "0".repeat(64), sizeBytes: 1024, completedAt: "2025-06-01T12:05:00.000Z" }),
       "approval.request": () => ({}),
       "audit.record-failure": () => ({ recorded: true }),
       // Bound (every Task needs a handler) but skipped: the instance has no Auto Scaling group and no role.
@@ -172,7 +173,7 @@ describe("a generated approval gate (ec2-instance-compromise contain), end to en
 
     engine.sendTaskSuccess(pending.token, { approvalId: "apr-1", approvers: ["arn:aws:iam::123456789012:role/IncidentResponder"], decidedAt: "2025-06-01T12:05:00.000Z" });
     await expect(run.result).resolves.toMatchObject({ status: "SUCCEEDED", output: { isolation: { quarantineGroupId: "sg-0fedcba9876543210" }, tagging: { tags: { "irflow:incident": INCIDENT_ID } } } });
-    expect(tasks.calls.map((c) => `${c.mode} ${c.task}`).slice(3)).toEqual(["run ec2.isolate-instance", "plan ec2.tag-instance", "run ec2.tag-instance"]);
+    expect(tasks.calls.map((c) => `${c.mode} ${c.task}`).slice(3)).toEqual(["run ec2.isolate-instance", "plan ec2.tag-instance", "run ec2.tag-instance", "run ec2.capture-memory"]);
   });
 
   it("records the rejection and fails the phase with Rejected", async () => {

@@ -6,7 +6,9 @@ import {
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribePrefixListsCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -317,5 +319,82 @@ describe("ec2.isolate-instance", () => {
     await expect(harness(task).run({ instanceId: INSTANCE })).rejects.toMatchObject({ name: "PreconditionFailed", detail: "exempt" });
     expect(mutations()).toHaveLength(0);
     await expect(harness(task).run({ instanceId: INSTANCE }, { allowExempt: true })).resolves.toMatchObject({ quarantineGroupId: SG_QUARANTINE });
+  });
+  describe("keeps HTTPS to the VPC endpoints so memory can still be captured", () => {
+    const SG_ENDPOINTS = "sg-0e0e0e0e0e0e0e0e0";
+    const PL_S3 = "pl-6ea54007";
+    const HTTPS_OUT = { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: SG_ENDPOINTS }], PrefixListIds: [{ PrefixListId: PL_S3 }] };
+    function endpoints() {
+      const iface = (service: string) => ({ VpcEndpointId: `vpce-0${service.length}`, VpcId: VPC, VpcEndpointType: "Interface" as const, ServiceName: `com.amazonaws.us-east-1.${service}`, State: "available" as const, Groups: [{ GroupId: SG_ENDPOINTS }] });
+      ec2.on(DescribeVpcEndpointsCommand).resolves({
+        VpcEndpoints: [iface("ssm"), iface("ssmmessages"), iface("ec2messages"), iface("kms"), { VpcEndpointId: "vpce-0s3", VpcId: VPC, VpcEndpointType: "Gateway", ServiceName: "com.amazonaws.us-east-1.s3", State: "available" as const }],
+      });
+      ec2.on(DescribePrefixListsCommand).resolves({ PrefixLists: [{ PrefixListId: PL_S3, PrefixListName: "com.amazonaws.us-east-1.s3" }] });
+    }
+
+    it("creates the quarantine group with egress HTTPS to the SSM endpoints' group and the S3 prefix list, nothing else", async () => {
+      world();
+      endpoints();
+      const h = harness(task);
+      await h.run({ instanceId: INSTANCE });
+      const egress = ec2.commandCalls(AuthorizeSecurityGroupEgressCommand).map((c) => c.args[0].input);
+      expect(egress).toContainEqual({
+        GroupId: SG_QUARANTINE,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 443,
+            ToPort: 443,
+            UserIdGroupPairs: [{ GroupId: SG_ENDPOINTS, Description: "irflow forensics: ssm endpoint" }],
+            PrefixListIds: [{ PrefixListId: PL_S3, Description: "irflow forensics: s3 gateway endpoint" }],
+          },
+        ],
+      });
+      expect(ec2.commandCalls(DescribePrefixListsCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: "prefix-list-name", Values: ["com.amazonaws.us-east-1.s3"] }] }]);
+      expect(h.journal.all()[0]!.changes[0]).toMatchObject({ action: "CreateSecurityGroup irflow-quarantine", after: { allowAll: [], httpsTo: [`ssm ${SG_ENDPOINTS}`, `s3 ${PL_S3}`] } });
+      // The swap through allow-all still happens, so tracked connections drop.
+      expect(eniMoves()).toEqual([
+        [ENI, [SG_UNTRACK]],
+        [ENI, [SG_QUARANTINE]],
+      ]);
+    });
+
+    it("repairs an existing quarantine group: adds the missing endpoint rule, removes anything else, and plans it first", async () => {
+      const stray = { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "10.0.0.0/8" }] };
+      world({ groups: [{ ...quarantineGroup, IpPermissions: [stray], IpPermissionsEgress: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: SG_ENDPOINTS }] }] }, untrackGroup] });
+      endpoints();
+      const plan = await harness(task).plan({ instanceId: INSTANCE });
+      expect(mutations()).toHaveLength(0);
+      expect(plan.changes).toBeGreaterThanOrEqual(2);
+      await harness(task).run({ instanceId: INSTANCE });
+      expect(ec2.commandCalls(AuthorizeSecurityGroupEgressCommand).map((c) => c.args[0].input)).toEqual([
+        { GroupId: SG_QUARANTINE, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: PL_S3, Description: "irflow forensics: s3 gateway endpoint" }] }] },
+      ]);
+      expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input)).toEqual([{ GroupId: SG_QUARANTINE, IpPermissions: [stray] }]);
+      expect(ec2.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(0);
+    });
+
+    it("refuses a named quarantine group that allows more than HTTPS to the endpoints, before any change", async () => {
+      world({ groups: [untrackGroup] });
+      endpoints();
+      namedGroups[SG_ADMIN] = { GroupId: SG_ADMIN, GroupName: "admin", VpcId: VPC, IpPermissions: [], IpPermissionsEgress: [ALL_V4] };
+      try {
+        await expect(harness(task).plan({ instanceId: INSTANCE, quarantineGroupId: SG_ADMIN })).rejects.toMatchObject({ name: "InvalidInput", detail: "quarantineGroupId", message: expect.stringContaining("outbound all traffic to 0.0.0.0/0") });
+        await expect(harness(task, { quarantineGroups: { [VPC]: SG_ADMIN } }).run({ instanceId: INSTANCE })).rejects.toMatchObject({ name: "PreconditionFailed", detail: "config.quarantineGroups" });
+        expect(mutations()).toHaveLength(0);
+        // Exactly the endpoint HTTPS is fine.
+        namedGroups[SG_ADMIN] = { GroupId: SG_ADMIN, GroupName: "admin", VpcId: VPC, IpPermissions: [], IpPermissionsEgress: [HTTPS_OUT] };
+        await expect(harness(task).run({ instanceId: INSTANCE, quarantineGroupId: SG_ADMIN })).resolves.toMatchObject({ quarantineGroupId: SG_ADMIN });
+      } finally {
+        namedGroups[SG_ADMIN] = { GroupId: SG_ADMIN, GroupName: "admin", VpcId: VPC };
+      }
+    });
+
+    it("maps a throttled DescribeVpcEndpoints to Transient", async () => {
+      world();
+      ec2.on(DescribeVpcEndpointsCommand).rejects(awsError("RequestLimitExceeded", 503));
+      await expect(harness(task).run({ instanceId: INSTANCE })).rejects.toMatchObject({ name: "Transient" });
+      expect(mutations()).toHaveLength(0);
+    });
   });
 });

@@ -125,9 +125,15 @@ describe("manual approval", () => {
     const pending = await waitFor(async () => (await runner.approvals.list())[0]);
     expect(pending.stepId).toBe("contain/isolate-the-instance");
     await runner.approvals.approve(pending.id, { as: responder("alice@example.com"), reason: "confirmed with team-data", digest: pending.digest });
+    // The capture after isolation works (the quarantine group keeps HTTPS to the SSM endpoints);
+    // the next approval is the termination's, which is refused here.
+    const next = await waitFor(async () => (await runner.approvals.list()).find((a) => a.id !== pending.id));
+    expect(next.stepId).toBe("eradicate/terminate-the-instance");
+    await runner.approvals.reject(next.id, { as: { actor: "bob@example.com", principals: ["arn:aws:iam::000000000000:role/IncidentLead"] }, reason: "keep it for the forensics team" });
     const result = await run;
-    // After isolation the memory capture fails (no SSM egress from quarantine), as in AWS.
     expect(result.status).toBe("failed");
+    expect(changes(s.account.mutations())).toContain("ssm:SendCommand");
+    expect(changes(s.account.mutations())).not.toContain("ec2:TerminateInstances");
     expect(changes(s.account.mutations())).toContain("ec2:ModifyNetworkInterfaceAttribute");
     expect(runner.records.get(result.incidentId!)?.approvals[0]?.decision).toMatchObject({ decision: "approved", by: ["alice@example.com"] });
     expect(await readFile(result.reportLocation!, "utf8")).toContain("| contain/isolate-the-instance | approved | alice@example.com |");

@@ -23,6 +23,18 @@ const messages = (state: State, audience: string) => Object.entries(state.sns.to
 const failedStep = (run: Run) => run.runner.records.get(run.result.incidentId!)?.failures.map((f) => `${f.stepId} ${f.error}`);
 const mutationNames = (s: Scenario) => s.account.mutations().map((c) => `${c.service}:${c.command}`);
 
+/** The memory image is in the evidence bucket and the incident record holds its SHA-256, the same S3 keeps. */
+function expectMemoryCaptured(run: Run, instanceId: string, sizeBytes: number): void {
+  const runs = run.runner.records.get(run.result.incidentId!)?.steps.filter((st) => st.record.mode === "run" && st.record.task === "ec2.capture-memory") ?? [];
+  expect(runs).toHaveLength(1);
+  const evidence = runs[0]!.record.evidence[0]!;
+  expect(evidence).toMatchObject({ kind: "ec2-instance-memory", sizeBytes, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(evidence.location).toMatch(new RegExp(`^s3://irflow-evidence-123456789012/.*${instanceId}`));
+  // The recorded SHA-256 is that of the bytes S3 holds.
+  const objects = Object.values(run.state.s3.buckets["irflow-evidence-123456789012"]!.objects);
+  expect(objects).toContainEqual(expect.objectContaining({ size: sizeBytes, sha256: evidence.sha256 }));
+}
+
 const checks: Record<string, (run: Run) => void> = {
   "ssh-rdp-brute-force": ({ result, state, s, report }) => {
     expect(result.status).toBe("resolved");
@@ -102,45 +114,52 @@ const checks: Record<string, (run: Run) => void> = {
   "ec2-instance-compromise": (run) => {
     const { result, state, s, report } = run;
     const instanceId = "i-0a1b2c3d4e5f67890";
-    // Capture memory runs after isolation; the quarantine group has no egress, so the SSM agent
-    // is ConnectionLost and ec2.capture-memory fails PreconditionFailed (ssm-offline), as in AWS.
-    expect(result.status).toBe("failed");
-    expect(failedStep(run)).toEqual(["eradicate/capture-memory PreconditionFailed"]);
-    expect(JSON.parse(result.outcome.status === "FAILED" ? result.outcome.cause : "{}")).toMatchObject({ Name: `${result.incidentId!}-eradicate`, Error: "PreconditionFailed" });
+    // Isolation keeps only HTTPS to the VPC endpoints, so the capture right after it succeeds and
+    // all five phases complete: the group replaced the instance, which is terminated.
+    expect(result.status).toBe("resolved");
+    expect(failedStep(run)).toEqual([]);
     const snapshots = Object.values(state.ec2.snapshots);
     expect(snapshots.map((x) => x.volumeId).sort()).toEqual(["vol-0aa0bb0cc0dd0ee01", "vol-0aa0bb0cc0dd0ee02"]);
     expect(snapshots.every((x) => x.tags["irflow:incident"] === result.incidentId)).toBe(true);
     const instance = state.ec2.instances[instanceId]!;
-    expect(instance.state).toBe("running"); // never terminated: Eradicate stopped at the capture
-    expect(instance.disableApiTermination).toBe(true);
-    const groups = instance.networkInterfaces.flatMap((n) => n.groups);
-    expect(groups.map((g) => state.ec2.securityGroups[g]?.name)).toEqual(["irflow-quarantine"]);
+    expect(["shutting-down", "terminated"]).toContain(instance.state);
+    expect(instance.volumes.every((v) => !v.deleteOnTermination)).toBe(true);
     expect(instance.tags).toMatchObject({ "irflow:incident": result.incidentId, "irflow:isolated-by": result.incidentId });
+    const quarantine = Object.values(state.ec2.securityGroups).find((g) => g.name === "irflow-quarantine")!;
+    expect(quarantine.ingress).toEqual([]);
+    expect(quarantine.egress.map((r) => [r.protocol, r.fromPort, r.toPort, r.groupId ?? r.prefixListId])).toEqual([
+      ["tcp", 443, 443, "sg-0e0d0c0b0a0908070"],
+      ["tcp", 443, 443, "pl-6ea54007"],
+    ]);
+    expectMemoryCaptured(run, instanceId, 524288);
     expect(state.autoscaling.groups["web-asg"]?.instances).not.toContain(instanceId);
     expect(state.iam.roles["web-app-role"]?.inlinePolicies).toHaveProperty("AWSRevokeOlderSessions");
-    // Post-incident ran (its finding steps are for resolved incidents only): the hand-over and the summary.
-    expect(messages(state, "responders").map((m) => (m as { subject?: string }).subject)).toContain(`Response for ${instanceId} stopped early`);
-    expect(Object.values(state.guardduty.detectors)[0]?.findings["6ec5b8a4e2b1c0f3a9d7e6c5b4a39281"]).toMatchObject({ archived: false });
-    expect(mutationNames(s)).not.toContain("ec2:TerminateInstances");
-    expect(report).toContain("Outcome: **FAILED**");
-    expect(report).toContain("eradicate/capture-memory: PreconditionFailed");
+    expect(Object.values(state.guardduty.detectors)[0]?.findings["6ec5b8a4e2b1c0f3a9d7e6c5b4a39281"]).toMatchObject({ archived: true, feedback: "USEFUL" });
+    const order = mutationNames(s);
+    // Memory is captured after isolation and before the role's sessions are revoked (the agent signs with the role).
+    expect(order.indexOf("ssm:SendCommand")).toBeGreaterThan(order.lastIndexOf("ec2:ModifyNetworkInterfaceAttribute"));
+    expect(order.indexOf("ssm:SendCommand")).toBeLessThan(order.indexOf("iam:PutRolePolicy"));
+    expect(order.indexOf("ssm:SendCommand")).toBeLessThan(order.indexOf("ec2:TerminateInstances"));
+    expect(report).toContain("Outcome: **RESOLVED**");
     expect(report).toContain("ModifyNetworkInterfaceAttribute");
-    expect(report).toMatch(/snapshot[^\n]*snap-/);
+    expect(report).toMatch(/ec2-instance-memory: `s3:\/\/irflow-evidence-123456789012\/[^`]+` sha256 [0-9a-f]{64}/);
   },
 
   "flow-log-known-bad-traffic": (run) => {
     const { result, state, s, report } = run;
     const instanceId = "i-0b2c3d4e5f6a7b8c9";
-    expect(result.status).toBe("failed");
-    expect(failedStep(run)).toEqual(["eradicate/capture-memory PreconditionFailed"]);
+    expect(result.status).toBe("resolved");
+    expect(failedStep(run)).toEqual([]);
     expect(Object.values(state.ec2.snapshots).map((x) => x.volumeId).sort()).toEqual(["vol-0b2c3d4e5f6a7b8c1", "vol-0b2c3d4e5f6a7b8c2"]);
     const instance = state.ec2.instances[instanceId]!;
-    expect(instance.state).toBe("running");
-    expect(instance.networkInterfaces.flatMap((n) => n.groups).map((g) => state.ec2.securityGroups[g]?.name)).toEqual(["irflow-quarantine"]);
-    expect(instance.disableApiTermination).toBe(true);
-    expect(messages(state, "owner")).toHaveLength(1);
-    expect(mutationNames(s)).not.toContain("ec2:TerminateInstances");
-    expect(report).toContain("Outcome: **FAILED**");
+    expect(["shutting-down", "terminated"]).toContain(instance.state);
+    expect(instance.volumes.every((v) => !v.deleteOnTermination)).toBe(true);
+    expect(instance.tags).toHaveProperty("irflow:isolated-by", result.incidentId);
+    expectMemoryCaptured(run, instanceId, 1048576);
+    const order = mutationNames(s);
+    expect(order.indexOf("ssm:SendCommand")).toBeGreaterThan(order.lastIndexOf("ec2:ModifyNetworkInterfaceAttribute"));
+    expect(order.indexOf("ssm:SendCommand")).toBeLessThan(order.indexOf("ec2:TerminateInstances"));
+    expect(report).toContain("Outcome: **RESOLVED**");
   },
 
   "network-acl-block-expiry": ({ result, state, report }) => {

@@ -79,7 +79,7 @@ describe("EC2 tasks on a simulated account", () => {
     });
   });
 
-  it("ec2.isolate-instance swaps through allow-all to a rule-less quarantine group, protects the instance, and is undone exactly", async () => {
+  it("ec2.isolate-instance swaps through allow-all to a quarantine group (HTTPS to the VPC endpoints only), protects the instance, and is undone exactly", async () => {
     const { account } = await scenario("ec2-instance-compromise");
     const r = runner(account);
     const plan = await r.plan(isolateInstance, { instanceId: COMPROMISED });
@@ -91,7 +91,8 @@ describe("EC2 tasks on a simulated account", () => {
     const quarantine = groupNamed(state, "irflow-quarantine")!;
     const untrack = groupNamed(state, "irflow-untrack")!;
     expect(output).toMatchObject({ instanceId: COMPROMISED, originalGroupIds: ["sg-0a1b2c3d4e5f60718"], quarantineGroupId: quarantine, terminationProtection: true });
-    expect(state.ec2.securityGroups[quarantine]).toMatchObject({ vpcId: "vpc-0fedcba9876543210", ingress: [], egress: [], tags: { "irflow:managed": "true", "irflow:purpose": "quarantine" } });
+    expect(state.ec2.securityGroups[quarantine]).toMatchObject({ vpcId: "vpc-0fedcba9876543210", ingress: [], tags: { "irflow:managed": "true", "irflow:purpose": "quarantine" } });
+    expect(state.ec2.securityGroups[quarantine]!.egress.map((r) => `${r.protocol} ${r.fromPort ?? ""}-${r.toPort ?? ""} ${r.groupId ?? r.prefixListId ?? r.cidr ?? ""}`)).toEqual(["tcp 443-443 sg-0e0d0c0b0a0908070", "tcp 443-443 pl-6ea54007"]);
     const allowAll = (rules: readonly { protocol: string; cidr?: string }[]) => rules.map((rule) => `${rule.protocol} ${rule.cidr ?? ""}`).sort();
     expect(allowAll(state.ec2.securityGroups[untrack]!.ingress)).toEqual(["-1 0.0.0.0/0", "-1 ::/0"]);
     expect(allowAll(state.ec2.securityGroups[untrack]!.egress)).toEqual(["-1 0.0.0.0/0", "-1 ::/0"]);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { DescribePrefixListsCommand, DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import attachInstance from "../../../functions/autoscaling/attach-instance.js";
 import detachInstance from "../../../functions/autoscaling/detach-instance.js";
 import captureMemory from "../../../functions/ec2/capture-memory.js";
@@ -49,12 +50,57 @@ describe("ec2.capture-memory over the simulated Systems Manager", () => {
     expect(account.callsTo("ssm", "SendCommand")).toHaveLength(1);
   });
 
-  it("cannot capture once the instance is isolated: its agent has no way out to Systems Manager", async () => {
+  it("captures after isolation: the quarantine group keeps HTTPS to the SSM endpoints and the S3 prefix list", async () => {
     const { account } = await scenario("ec2-instance-compromise");
     const r = runner(account);
     await r.run(isolateInstance, { instanceId: COMPROMISED }, { stepId: "contain/isolate-the-instance" });
-    expect(account.snapshot().ssm.managedInstances[COMPROMISED]?.pingStatus).toBe("ConnectionLost");
-    expect(await failure(r.run(captureMemory, { instanceId: COMPROMISED }, { stepId: "eradicate/capture-memory" }))).toMatchObject({ name: "PreconditionFailed", detail: "ssm-offline" });
+    expect(account.snapshot().ssm.managedInstances[COMPROMISED]?.pingStatus).toBe("Online");
+    await expect(r.run(captureMemory, { instanceId: COMPROMISED }, { stepId: "contain/capture-memory" })).resolves.toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), sizeBytes: 524288 });
+  });
+
+  it("the agent is offline when nothing reaches an endpoint: no egress, or the endpoint's group not letting the instance in", async () => {
+    const { account } = await scenario("ec2-instance-compromise");
+    const ec2 = account.ec2.state;
+    const web = ec2.groups.get("sg-0a1b2c3d4e5f60718")!;
+    const endpoints = ec2.groups.get("sg-0e0d0c0b0a0908070")!;
+    expect(account.ssm.pingStatus(COMPROMISED)).toBe("Online");
+    const egress = web.rules.filter((rule) => rule.egress);
+    // Egress HTTPS to the endpoints' group only: still online.
+    web.rules = [...web.rules.filter((rule) => !rule.egress), { ...egress[0]!, protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: undefined, cidrIpv6: undefined, referencedGroupId: endpoints.groupId }];
+    expect(account.ssm.pingStatus(COMPROMISED)).toBe("Online");
+    // The endpoints' group no longer lets the VPC in: offline.
+    const ingress = endpoints.rules;
+    endpoints.rules = [];
+    expect(account.ssm.pingStatus(COMPROMISED)).toBe("ConnectionLost");
+    endpoints.rules = ingress;
+    // No egress at all: offline.
+    web.rules = web.rules.filter((rule) => !rule.egress);
+    expect(account.ssm.pingStatus(COMPROMISED)).toBe("ConnectionLost");
+  });
+
+  it("the upload fails when the instance cannot reach S3, though the agent is online", async () => {
+    const { account } = await scenario("ec2-instance-compromise");
+    const web = account.ec2.state.groups.get("sg-0a1b2c3d4e5f60718")!;
+    const template = web.rules.find((rule) => rule.egress)!;
+    web.rules = [...web.rules.filter((rule) => !rule.egress), { ...template, protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: undefined, cidrIpv6: undefined, referencedGroupId: "sg-0e0d0c0b0a0908070" }];
+    expect(account.ssm.pingStatus(COMPROMISED)).toBe("Online");
+    expect(await failure(runner(account).run(captureMemory, { instanceId: COMPROMISED }, { stepId: "contain/capture-memory" }))).toMatchObject({ name: "PreconditionFailed" });
+    const invocation = Object.values(account.snapshot().ssm.commands)[0]!.invocations[COMPROMISED]!;
+    expect(invocation).toMatchObject({ status: "Failed", stderr: expect.stringContaining("Connection timed out") });
+  });
+
+  it("answers DescribeVpcEndpoints and DescribePrefixLists from the scenario", async () => {
+    const { account } = await scenario("ec2-instance-compromise");
+    const client = account.clientProvider()(EC2Client);
+    const endpoints = await client.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: "vpc-id", Values: ["vpc-0fedcba9876543210"] }] }));
+    expect(endpoints.VpcEndpoints?.map((e) => [e.ServiceName, e.VpcEndpointType])).toEqual([
+      ["com.amazonaws.eu-west-1.ssm", "Interface"],
+      ["com.amazonaws.eu-west-1.ssmmessages", "Interface"],
+      ["com.amazonaws.eu-west-1.ec2messages", "Interface"],
+      ["com.amazonaws.eu-west-1.s3", "Gateway"],
+    ]);
+    const lists = await client.send(new DescribePrefixListsCommand({ Filters: [{ Name: "prefix-list-name", Values: ["com.amazonaws.eu-west-1.s3"] }] }));
+    expect(lists.PrefixLists).toEqual([{ PrefixListId: "pl-6ea54007", PrefixListName: "com.amazonaws.eu-west-1.s3", Cidrs: [] }]);
   });
 
   it("reports a capture that fails on the instance, and an instance Systems Manager does not manage", async () => {

@@ -24,6 +24,25 @@ export const SecurityGroupRuleSeed = z
   .refine((r) => [r.cidr, r.groupId, r.prefixListId].filter((v) => v !== undefined).length === 1, "give exactly one of cidr, groupId, prefixListId")
   .refine((r) => !["tcp", "udp", "6", "17"].includes(r.protocol) || (r.fromPort !== undefined && r.toPort !== undefined), "a tcp or udp rule needs fromPort and toPort");
 
+export const VpcEndpointSeed = z
+  .strictObject({
+    vpcEndpointId: z.string().regex(/^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, "must be a VPC endpoint id (vpce-…)"),
+    vpcId: VpcId,
+    /** The service's short name: `ssm` stands for com.amazonaws.<region>.ssm. */
+    service: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,60}$/),
+    type: z.enum(["Interface", "Gateway"]).optional(),
+    /** Interface endpoints: one address per subnet, behind these groups. */
+    subnets: z.array(SubnetId).default([]),
+    securityGroups: z.array(SecurityGroupId).max(5).default([]),
+    /** Gateway endpoints: the service's prefix list (pl-…), the destination of egress rules. */
+    prefixListId: z.string().regex(/^pl-[0-9a-f]{8,17}$/).optional(),
+    tags: Tags,
+  })
+  .transform((e) => ({ ...e, type: e.type ?? (e.service === "s3" || e.service === "dynamodb" ? "Gateway" : "Interface") }))
+  .refine((e) => e.type === "Interface" || e.prefixListId !== undefined, "a gateway endpoint needs prefixListId")
+  .refine((e) => e.type === "Gateway" || (e.subnets.length > 0 && e.securityGroups.length > 0), "an interface endpoint needs subnets and securityGroups");
+export type VpcEndpointSeed = z.output<typeof VpcEndpointSeed>;
+
 export const Ec2Resources = z.strictObject({
   /** DescribeInstances calls an instance stays in a transitional state (pending, stopping, shutting-down). */
   transitionPolls: z.number().int().min(1).max(50).default(1),
@@ -161,6 +180,7 @@ export const Ec2Resources = z.strictObject({
       }),
     )
     .default([]),
+  vpcEndpoints: z.array(VpcEndpointSeed).default([]),
   snapshots: z
     .array(
       z.strictObject({

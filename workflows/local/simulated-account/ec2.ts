@@ -6,6 +6,7 @@ import { securityGroupHandlers } from "./ec2-security-groups.js";
 import { dryRunOperation, Ec2State, filterBy, type RuleState, tagsMatchingFilter } from "./ec2-state.js";
 import { storageHandlers } from "./ec2-storage.js";
 import { tagHandlers } from "./ec2-tags.js";
+import { VpcEndpoints } from "./ec2-vpc-endpoints.js";
 import { read, type CommandHandler, type HandlerTable, type Output } from "./handlers.js";
 import { tagListOrAbsent } from "./plain.js";
 import type { ModelContext } from "./services.js";
@@ -13,12 +14,15 @@ import type { ModelContext } from "./services.js";
 /** The EC2 service of the simulated account: state in Ec2State, handlers by resource kind. */
 export class Ec2Model {
   readonly state: Ec2State;
+  readonly endpoints: VpcEndpoints;
   readonly handlers: HandlerTable;
 
   constructor(ctx: ModelContext) {
     this.state = new Ec2State(ctx);
     const ec2 = this.state;
+    this.endpoints = new VpcEndpoints(ec2);
     const all: Record<string, CommandHandler> = {
+      ...this.endpoints.handlers,
       ...instanceHandlers(ec2),
       ...securityGroupHandlers(ec2),
       ...networkAclHandlers(ec2),
@@ -76,6 +80,7 @@ export class Ec2Model {
 
   seed(resources: Ec2Resources, path: readonly (string | number)[]): void {
     this.state.seed(resources, path);
+    this.endpoints.seed(resources.vpcEndpoints, path);
   }
 
   snapshot() {
@@ -153,6 +158,7 @@ export class Ec2Model {
         [...ec2.snapshots.values()].map((s) => [s.snapshotId, { volumeId: s.volumeId, state: s.state, sizeGib: s.volumeSize, startTime: s.startTime.toISOString(), description: s.description, tags: { ...s.tags } }]),
       ),
       images: Object.fromEntries([...ec2.images.values()].map((m) => [m.imageId, { name: m.name, state: m.state }])),
+      vpcEndpoints: this.endpoints.snapshot(),
     };
   }
 }

@@ -55,8 +55,10 @@ export const SsmResources = z.strictObject({
         platformName: z.string().default("Amazon Linux"),
         agentVersion: z.string().default("3.3.1142.0"),
         /**
-         * The agent reaches the SSM endpoints over HTTPS through the instance's security groups: with
-         * no egress rule allowing TCP 443 (a quarantine group has none) it goes ConnectionLost.
+         * The agent reaches ssm, ssmmessages and ec2messages over HTTPS through the instance's security
+         * groups: their interface endpoints when the VPC has them (egress 443 to the endpoint, whose
+         * own groups must let the instance in), else the internet. Without a path it is ConnectionLost;
+         * the capture's upload likewise needs a path to S3 (gateway endpoint prefix list, or the internet).
          */
         needsEgress443: z.boolean().default(true),
         capture: CaptureBehaviour.default(CaptureBehaviour.parse({})),
@@ -101,6 +103,8 @@ interface CommandState {
 }
 
 const ssmError = (name: string, message: string) => serviceError("ssm", name, message);
+/** What the agent talks to for Run Command, each over HTTPS (through a VPC endpoint when there is one). */
+const AGENT_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
 const CAPTURE_PARAMETERS = new Set(["uploadUrl", "evidenceLocation", "executionTimeout"]);
 
 export class SsmModel {
@@ -135,11 +139,7 @@ export class SsmModel {
     const ec2 = this.ctx.services().ec2.state;
     const instance = ec2.instances.get(instanceId);
     if (!instance || instance.state !== "running") return "ConnectionLost";
-    if (managed.needsEgress443) {
-      const rules = ec2.instanceGroups(instance).flatMap((id) => ec2.groups.get(id)?.rules ?? []);
-      const https = rules.some((r) => r.egress && (r.protocol === "-1" || (r.protocol === "tcp" && r.fromPort <= 443 && r.toPort >= 443)));
-      if (!https) return "ConnectionLost";
-    }
+    if (managed.needsEgress443 && !AGENT_SERVICES.every((service) => this.ctx.services().ec2.endpoints.reaches(instance, service))) return "ConnectionLost";
     return managed.pingStatus;
   }
 
@@ -290,6 +290,11 @@ export class SsmModel {
     }
     if (this.documents.get(command.documentName) !== "memory-capture") {
       Object.assign(invocation, { status: "Success", responseCode: 0 });
+      return;
+    }
+    const instance = this.ctx.services().ec2.state.instances.get(invocation.instanceId);
+    if (this.managed.get(invocation.instanceId)?.needsEgress443 && instance && !this.ctx.services().ec2.endpoints.reaches(instance, "s3")) {
+      Object.assign(invocation, { status: "Failed", responseCode: 28, stderr: "upload to S3 failed: curl: (28) Failed to connect to S3 port 443: Connection timed out" });
       return;
     }
     const result = this.upload(command, invocation.instanceId, behaviour);
