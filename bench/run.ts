@@ -6,6 +6,7 @@ import pc from "picocolors";
 import { benchApproval } from "./approval.bench.js";
 import { benchBundles } from "./bundle.bench.js";
 import { benchCompile } from "./compile.bench.js";
+import { benchIncidents } from "./incidents.bench.js";
 import type { Figure } from "./measure.js";
 
 /** Every benchmark, by the name `npm run bench -- <name>` selects. */
@@ -13,6 +14,7 @@ const SUITES: Record<string, () => Figure[] | Promise<Figure[]>> = {
   compile: benchCompile,
   bundle: benchBundles,
   approval: benchApproval,
+  incidents: benchIncidents,
 };
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results.json");

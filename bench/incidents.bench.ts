@@ -1,0 +1,233 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import type { Clock, Logger } from "../functions/contract/task.js";
+import { executeTask } from "../functions/runtime/execute-task.js";
+import { MemoryStepJournal } from "../functions/runtime/step-journal.js";
+import { findImplementation } from "../functions/tasks.js";
+import { PROJECT_ROOT } from "../cli/project-paths.js";
+import { loadGeneratedMachines } from "../workflows/local/generated-machines.js";
+import { InMemoryHistory } from "../workflows/local/history.js";
+import { GENERATED_DIRECTORY, LocalIncidentRunner, type IncidentRunResult } from "../workflows/local/incident/local-incident-runner.js";
+import { configFromAccount } from "../workflows/local/incident/scenario-config.js";
+import { isJsonObject, type JsonValue } from "../workflows/local/json.js";
+import { libraryDefinition } from "../workflows/local/local-definition.js";
+import { LocalEngine, type LocalTask } from "../workflows/local/local-engine.js";
+import { openLocalRuntime } from "../workflows/local/local-runtime.js";
+import { parseScenario, type Scenario } from "../workflows/local/simulated-account/index.js";
+import { LibraryStateMachine, type LibraryTaskHandler } from "../workflows/local/step-functions-library.js";
+import { figure, percentile, type Figure } from "./measure.js";
+
+const COMMAND = "npm run bench -- incidents";
+const RUNBOOK = "ssh-rdp-brute-force";
+const INCIDENTS = Number(process.env.IRFLOW_BENCH_INCIDENTS ?? 1000);
+const CONCURRENCY = Number(process.env.IRFLOW_BENCH_CONCURRENCY ?? 50);
+const NOW = new Date("2026-11-24T12:00:00.000Z");
+const clock: Clock = { now: () => NOW };
+
+type Yaml = Record<string, unknown> & { resources: Record<string, unknown> & { ec2: Record<string, unknown[]> & { instances: Record<string, unknown>[] } } };
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+
+/**
+ * The demo scenario with `count` web servers, each alone in its own subnet behind its own network
+ * ACL, and one brute-force finding per server: every incident has its own dedupe key (the
+ * instance) and its own ACL (which holds 20 entries), so none joins another or runs out of room.
+ */
+export function bruteForceFleet(count: number): { scenario: Scenario; events: Record<string, unknown>[] } {
+  const file = join(PROJECT_ROOT, "test", "scenarios", `${RUNBOOK}.yaml`);
+  const base = parse(readFileSync(file, "utf8")) as Yaml;
+  const ec2 = base.resources.ec2;
+  const [instance] = ec2.instances as [Record<string, unknown>];
+  const publicAcl = (ec2.networkAcls as Record<string, unknown>[]).find((acl) => !acl.isDefault)!;
+  const event = base.event as Record<string, unknown> & { detail: Record<string, unknown> };
+  const subnets: unknown[] = [ec2.subnets![1]];
+  const acls: unknown[] = [(ec2.networkAcls as unknown[])[0]];
+  const instances: unknown[] = [];
+  const findings: unknown[] = [];
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    // /28 subnets from 10.20.128.0 up: clear of the private subnet.
+    const offset = 128 * 256 + i * 16;
+    const prefix = `10.20.${Math.floor(offset / 256)}.${offset % 256}`;
+    const ip = `10.20.${Math.floor(offset / 256)}.${(offset % 256) + 5}`;
+    const subnetId = `subnet-1${hex(i, 16)}`;
+    const instanceId = `i-1${hex(i, 16)}`;
+    const eni = `eni-1${hex(i, 16)}`;
+    subnets.push({ subnetId, vpcId: "vpc-0a1b2c3d4e5f60718", cidr: `${prefix}/28`, availabilityZone: "us-east-1a", public: true });
+    acls.push({ ...publicAcl, networkAclId: `acl-1${hex(i, 16)}`, subnets: [subnetId], tags: { Name: `web-${i}` } });
+    instances.push({ ...instance, instanceId, subnetId, privateIp: ip, publicIp: `54.${Math.floor(i / 250)}.${i % 250}.44`, networkInterfaceId: eni, volumes: [{ volumeId: `vol-1${hex(i, 16)}`, deviceName: "/dev/xvda", sizeGib: 16 }], tags: { Name: `web-${i}`, Owner: "team-web", Environment: "production" } });
+    const findingId = hex(i, 32);
+    const detail = structuredClone(event.detail) as Record<string, unknown> & { resource: { instanceDetails: Record<string, unknown> & { networkInterfaces: Record<string, unknown>[] } } };
+    detail.id = findingId;
+    detail.arn = `arn:aws:guardduty:us-east-1:123456789012:detector/3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b/finding/${findingId}`;
+    detail.resource.instanceDetails.instanceId = instanceId;
+    detail.resource.instanceDetails.networkInterfaces = [{ ...detail.resource.instanceDetails.networkInterfaces[0]!, networkInterfaceId: eni, subnetId, privateIpAddress: ip, privateIpAddresses: [{ privateIpAddress: ip }] }];
+    findings.push({ ...detail, archived: false });
+    events.push({ ...event, id: `00000000-0000-4000-8000-${hex(i, 12)}`, detail });
+  }
+  const ssm = base.resources.ssm as { managedInstances: unknown[] };
+  const guardduty = base.resources.guardduty as { detectors: [{ findings: unknown[] }] };
+  ec2.subnets = subnets;
+  ec2.networkAcls = acls;
+  ec2.instances = instances as Record<string, unknown>[];
+  ssm.managedInstances = [];
+  guardduty.detectors[0].findings = findings;
+  const scenario = parseScenario(stringify(base, { aliasDuplicateObjects: false }), file, { now: () => NOW, sleep: () => Promise.resolve() });
+  return { scenario, events };
+}
+
+interface Measured {
+  readonly perSecond: number;
+  readonly containP50: number;
+  readonly containP95: number;
+  readonly resolved: number;
+  readonly containInputs: JsonValue[];
+}
+
+/** Runs every event as an incident, `CONCURRENCY` at a time; containment is finding → contain phase ExecutionSucceeded. */
+async function runFleet(runner: LocalIncidentRunner, events: readonly Record<string, unknown>[]): Promise<Measured> {
+  const containMs: number[] = [];
+  const containInputs: JsonValue[] = [];
+  const results: IncidentRunResult[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < events.length) {
+      const event = events[next++]!;
+      const begun = performance.now();
+      results.push(
+        await runner.runIncident({
+          runbookId: RUNBOOK,
+          event,
+          approvals: "auto",
+          onEvent: ({ machineKey, event: e }) => {
+            if (machineKey !== `${RUNBOOK}/contain`) return;
+            if (e.type === "ExecutionStarted") containInputs.push(e.details.input);
+            if (e.type === "ExecutionSucceeded") containMs.push(performance.now() - begun);
+          },
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  containMs.sort((a, b) => a - b);
+  return { perSecond: events.length / seconds, containP50: percentile(containMs, 50), containP95: percentile(containMs, 95), resolved: results.filter((r) => r.status === "resolved").length, containInputs };
+}
+
+async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory"): Promise<Measured> {
+  const { scenario, events } = bruteForceFleet(INCIDENTS);
+  const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
+  const common = { account: scenario.account, runbookIds: [RUNBOOK], clock, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0 } as const;
+  const stateDir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
+  const runtime = store === "memory" ? undefined : await openLocalRuntime({ ...common, ...(store === "sqlite-file" ? { dir: stateDir } : { path: ":memory:" }) });
+  try {
+    const runner = runtime?.runner ?? (await LocalIncidentRunner.create(common));
+    const measured = await runFleet(runner, events);
+    if (measured.resolved !== events.length) throw new Error(`${store}: ${events.length - measured.resolved} of ${events.length} incidents did not resolve`);
+    return measured;
+  } finally {
+    runtime?.close();
+    rmSync(reportsDirectory, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The contain machine on the same inputs and the same task functions, once through LocalEngine
+ * and once through the bare library (`taskResourceLocalHandlers`, no history, tokens or checks).
+ * Each input is a different incident on a fresh account, so both do the same real work.
+ */
+async function engineOverhead(inputs: readonly JsonValue[]): Promise<{ engineMs: number; bareMs: number }> {
+  const definitions = await loadGeneratedMachines(GENERATED_DIRECTORY, [RUNBOOK]);
+  const key = `${RUNBOOK}/contain`;
+  const definition = definitions.get(key)!;
+  const timeOne = async (run: (input: JsonValue, n: number) => Promise<unknown>, batch: readonly JsonValue[]) => {
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < batch.length) {
+          const n = next++;
+          await run(batch[n]!, n);
+        }
+      }),
+    );
+    return performance.now() - started;
+  };
+
+  const taskFunctions = (scenario: Scenario) => {
+    const logger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const ports = { aws: scenario.account.clientProvider(), clock, sleep: () => Promise.resolve(), log: logger, config: configFromAccount(scenario.account), journal: new MemoryStepJournal() };
+    return (name: string): LocalTask | undefined => {
+      // Recording a failure never happens on these inputs; it only has to exist.
+      if (name === "audit.record-failure") return () => Promise.resolve({ recorded: true });
+      const task = findImplementation(name);
+      return task ? (payload, signal) => executeTask(task, payload, { ...ports, signal }) : undefined;
+    };
+  };
+
+  // Alternating halves, twice: neither side always runs first (JIT warm-up, GC).
+  const half = Math.floor(inputs.length / 4);
+  let engineMs = 0;
+  let bareMs = 0;
+  for (let round = 0; round < 2; round++) {
+    const engineBatch = inputs.slice(round * 2 * half, round * 2 * half + half);
+    const bareBatch = inputs.slice(round * 2 * half + half, (round + 1) * 2 * half);
+
+    const engineTasks = taskFunctions(bruteForceFleet(INCIDENTS).scenario);
+    const engine = new LocalEngine({ definitions: new Map([[key, definition]]), tasks: engineTasks, history: new InMemoryHistory(), clock, retryDelayScale: 0 });
+    const engineRun = () =>
+      timeOne(async (input) => {
+        const outcome = await engine.start(key, input).result;
+        if (outcome.status !== "SUCCEEDED") throw new Error(`engine: contain ${outcome.status}`);
+      }, engineBatch);
+
+    const bareTasks = taskFunctions(bruteForceFleet(INCIDENTS).scenario);
+    const library = new LibraryStateMachine(libraryDefinition(definition, 0), { validationOptions: { noValidate: true } });
+    const handlers: Record<string, LibraryTaskHandler> = {};
+    for (const [state, raw] of Object.entries(definition.States)) {
+      const name = /\$\{Task:([^}]+)\}/.exec(JSON.stringify((raw as { Parameters?: unknown }).Parameters ?? ""))?.[1];
+      const task = name ? bareTasks(name) : undefined;
+      if (task) handlers[state] = async (input: JsonValue) => ({ Payload: (await task(isJsonObject(input) ? input.Payload : {}, new AbortController().signal)) as JsonValue, StatusCode: 200 });
+    }
+    const bareRun = () =>
+      timeOne(async (input, n) => {
+        const name = `bare-${round}-${n}`;
+        const execution = library.run(input, {
+          overrides: { taskResourceLocalHandlers: handlers },
+          context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:contain:${name}`, Name: name, StartTime: NOW.toISOString() }, StateMachine: { Id: "contain", Name: "contain" } },
+        });
+        await execution.result;
+      }, bareBatch);
+
+    if (round === 0) {
+      engineMs += await engineRun();
+      bareMs += await bareRun();
+    } else {
+      bareMs += await bareRun();
+      engineMs += await engineRun();
+    }
+  }
+  return { engineMs, bareMs };
+}
+
+export async function benchIncidents(): Promise<Figure[]> {
+  const stores = (process.env.IRFLOW_BENCH_STORES ?? "memory,sqlite-file,sqlite-memory").split(",");
+  const memory = await throughput("memory");
+  const file = stores.includes("sqlite-file") ? await throughput("sqlite-file") : memory;
+  const inMemoryDb = stores.includes("sqlite-memory") ? await throughput("sqlite-memory") : memory;
+  const { engineMs, bareMs } = await engineOverhead(memory.containInputs);
+  const note = (store: string) => `${INCIDENTS} ${RUNBOOK} incidents, auto-approval, ${CONCURRENCY} at a time, ${store}`;
+  return [
+    figure("local incidents per second, embedded store (SQLite file, WAL)", file.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("incidents, step records, history, approvals and audit log in a temporary irflow.db")),
+    figure("local incidents per second, SQLite in memory", inMemoryDb.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("the same stores on a :memory: database")),
+    figure("local incidents per second, memory stores", memory.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("in-process stores, no database")),
+    figure("finding to containment, p50 (embedded store)", file.containP50, "ms", COMMAND, undefined, "from runIncident to the contain phase's ExecutionSucceeded, under the concurrent load above"),
+    figure("finding to containment, p95 (embedded store)", file.containP95, "ms", COMMAND, { value: 50, comparison: "<=" }, "under the concurrent load above"),
+    figure("finding to containment, p95 (memory stores)", memory.containP95, "ms", COMMAND, { value: 50, comparison: "<=" }),
+    figure("runner overhead: contain machine on LocalEngine / on bare aws-local-stepfunctions", engineMs / bareMs, "x", COMMAND, { value: 1.5, comparison: "<=" }, `same definition, same task functions, ${Math.floor(memory.containInputs.length / 4) * 2} inputs each, ${CONCURRENCY} at a time (${Math.round(engineMs)} ms vs ${Math.round(bareMs)} ms)`),
+  ];
+}
