@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { REMIND_SCHEDULE } from "../functions/approval/service-iam.js";
 import type { StackContext } from "./context.js";
 import { allowRuleToInvoke, type Rules } from "./event-rules.js";
 import type { Lambda } from "./lambda.js";
@@ -29,10 +30,8 @@ export function createArchiveRules(ctx: StackContext, machines: readonly Deploye
   }
 }
 
-/** Every five minutes, remind approvers of what still waits for them. */
-export const REMINDER_SCHEDULE = "rate(5 minutes)";
-
+/** The reminder sweep on its schedule (every five minutes). */
 export function createReminderSchedule(remind: Lambda, rules: Rules): void {
-  const rule = rules.add({ slug: "approval-remind", description: "irflow: remind approvers of pending approvals", scheduleExpression: REMINDER_SCHEDULE, targetArn: remind.fn.arn });
+  const rule = rules.add({ slug: "approval-remind", description: "irflow: remind approvers of pending approvals", scheduleExpression: REMIND_SCHEDULE, targetArn: remind.fn.arn });
   allowRuleToInvoke("approval-remind", remind.fn.name, rule);
 }

@@ -1,4 +1,4 @@
-import type { IamGrant } from "./manifest.js";
+import type { IamGrant } from "../functions/contract/task-contract.js";
 
 export interface PolicyStatement {
   readonly Effect: "Allow" | "Deny";

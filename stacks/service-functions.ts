@@ -1,7 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { StackContext } from "./context.js";
 import { SERVICE_HANDLERS } from "./handlers.js";
-import type { PolicyStatement, ResourceArns } from "./iam.js";
+import { RESPOND_IAM, REMIND_IAM } from "../functions/approval/service-iam.js";
+import { grantStatements, type PolicyStatement, type ResourceArns } from "./iam.js";
 import { lambdaWithRole, type Lambda } from "./lambda.js";
 import type { DeployedMachine } from "./state-machines.js";
 import type { Storage } from "./storage.js";
@@ -17,34 +18,23 @@ const executionsOf = (arns: ResourceArns, machines: readonly string[]): string[]
   machines.map((name) => `arn:${arns.partition}:states:${arns.region}:${arns.account}:execution:${name}:*`);
 
 /**
- * The functions that are not workflow tasks, with the IAM each needs (they have no contract, so
- * their permissions are declared here, in one place):
- * - respond (the approval API): read and answer approvals, answer the waiting task, audit the answer;
- * - remind (every 5 minutes): find approvals still pending and remind their approvers;
+ * The functions that are not workflow tasks. They have no contract; respond and remind declare
+ * their IAM beside their code (functions/approval/service-iam.ts), the archiver's is here:
+ * - respond (the approval API): read and answer approvals, answer the waiting task;
+ * - remind (REMIND_SCHEDULE): find approvals still pending, remind their approvers, expire them;
  * - archiver: copy an ended execution's full history into the audit bucket.
  */
 export function createServiceFunctions(ctx: StackContext, storage: Storage, arns: pulumi.Output<ResourceArns>, machines: readonly DeployedMachine[]): ServiceFunctions {
-  const machineArns = pulumi.all(machines.map((machine) => machine.machine.arn));
   const names = machines.map((machine) => machine.name);
-  // functions/approval/dynamodb-approvals.ts: one partition, read with Query; no index.
-  const approvalsTable = (resolved: ResourceArns): string[] => [resolved.tables.approvals!];
-
-  const respondStatements = pulumi.all([arns, machineArns]).apply(([resolved, stateMachines]): PolicyStatement[] => [
-    { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"], Resource: approvalsTable(resolved) },
-    { Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [resolved.tables.incidents!] },
-    { Effect: "Allow", Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Resource: stateMachines },
-    { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
-  ]);
   const respond = lambdaWithRole(ctx, {
     slug: "approval-respond",
     description: "irflow approval API: list, approve and reject pending approvals",
     entry: SERVICE_HANDLERS.respond,
-    statements: respondStatements,
+    statements: arns.apply((resolved) => grantStatements(RESPOND_IAM, resolved)),
     environment: {
       [ENV.config]: irflowConfigJson(ctx, storage),
       [ENV.incidentsTable]: storage.incidents.name,
       [ENV.approvalsTable]: storage.approvals.name,
-      [ENV.auditBucket]: storage.auditBucket.bucket,
       [ENV.approvers]: JSON.stringify(ctx.config.approvers),
     },
     timeoutSeconds: 29,
@@ -54,10 +44,7 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     slug: "approval-remind",
     description: "irflow reminder sweep: remind approvers of approvals still pending",
     entry: SERVICE_HANDLERS.remind,
-    statements: arns.apply((resolved): PolicyStatement[] => [
-      { Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:UpdateItem"], Resource: approvalsTable(resolved) },
-      { Effect: "Allow", Action: ["sns:Publish"], Resource: [resolved.topics.approvals!] },
-    ]),
+    statements: arns.apply((resolved) => grantStatements(REMIND_IAM, resolved)),
     environment: {
       [ENV.config]: irflowConfigJson(ctx, storage),
       [ENV.incidentsTable]: storage.incidents.name,
@@ -72,8 +59,10 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     description: "irflow archiver: copy each ended execution's history to the audit bucket",
     entry: SERVICE_HANDLERS.archiver,
     statements: arns.apply((resolved): PolicyStatement[] => [
-      { Effect: "Allow", Action: ["states:DescribeExecution", "states:GetExecutionHistory"], Resource: executionsOf(resolved, names) },
-      { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
+      // functions/audit/archive-execution.ts pages the history; the audit log (s3-audit-log.ts) finds its head by listing.
+      { Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: executionsOf(resolved, names) },
+      { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [resolved.buckets.audit!] },
+      { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
     ]),
     environment: {
       [ENV.config]: irflowConfigJson(ctx, storage),

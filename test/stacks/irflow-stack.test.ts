@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { IrflowConfig } from "../../functions/contract/config.js";
+import { APPROVAL_ROUTES as RESPOND_ROUTES } from "../../functions/approval/respond.js";
+import { REMIND_IAM, RESPOND_IAM } from "../../functions/approval/service-iam.js";
 import { APPROVAL_ROUTES, routeKey } from "../../stacks/approval-routes.js";
 import { RULE_RETRY_POLICY } from "../../stacks/event-rules.js";
 import { STEP_JOURNAL_GRANT, type PolicyDocument } from "../../stacks/iam.js";
@@ -113,6 +115,16 @@ describe("IAM", () => {
     }
   });
 
+  it("respond and remind hold exactly the IAM declared beside their code, the archiver reads only this stage's executions", () => {
+    const logs = ["logs:CreateLogStream", "logs:PutLogEvents"];
+    expect(new Set(actionsOf(policyOfRole(deployedName(STAGE, "approval-respond"))))).toEqual(new Set([...RESPOND_IAM.flatMap((grant) => grant.actions), ...logs]));
+    expect(new Set(actionsOf(policyOfRole(deployedName(STAGE, "approval-remind"))))).toEqual(new Set([...REMIND_IAM.flatMap((grant) => grant.actions), ...logs]));
+    const archiver = policyOfRole(deployedName(STAGE, "audit-archive-execution"));
+    const history = archiver.Statement.find((statement) => statement.Action.includes("states:GetExecutionHistory"))!;
+    expect(history.Resource).toHaveLength(stack.manifest.machines.length);
+    for (const arn of history.Resource) expect(arn).toMatch(/^arn:aws:states:eu-west-1:123456789012:execution:irflow-test-[a-z0-9-]+:\*$/);
+  });
+
   it("fills contracts' resource placeholders with the deployed resources", () => {
     const request = policyOfRole(deployedName(STAGE, "approval-request"));
     expect(request.Statement).toContainEqual({ Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [`arn:aws:dynamodb:eu-west-1:123456789012:table/${deployedName(STAGE, "approvals", 255)}`] });
@@ -159,11 +171,11 @@ describe("functions", () => {
 });
 
 describe("approval API", () => {
-  it("serves exactly the exported routes, every one with IAM authorization", () => {
+  it("serves exactly the exported routes (the ones the respond handler serves), every one with IAM authorization", () => {
     const routes = ofType(stack.created, "aws:apigatewayv2/route:Route");
     expect(routes.map((route) => route.inputs.routeKey).sort()).toEqual(APPROVAL_ROUTES.map(routeKey).sort());
     for (const route of routes) expect(route.inputs.authorizationType, route.inputs.routeKey as string).toBe("AWS_IAM");
-    expect(routeKey(APPROVAL_ROUTES[2])).toBe("POST /approvals/{id}/approve");
+    expect(APPROVAL_ROUTES.map(routeKey)).toEqual([...RESPOND_ROUTES]);
   });
 
   it("responders may invoke the routes and nothing else; the configured approver roles get that policy", async () => {
