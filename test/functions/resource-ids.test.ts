@@ -46,7 +46,7 @@ describe("resource ids in task inputs", () => {
   });
 
   it("is a format, not just a type: no id field of a changing task is a bare string", () => {
-    const bare = fields.filter((f) => f.risk !== "read" && f.schema instanceof z.ZodString && (f.schema as z.ZodString).def.checks === undefined);
+    const bare = fields.filter((f) => f.risk !== "read" && f.schema instanceof z.ZodString && (f.schema).def.checks === undefined);
     expect(bare.map((f) => `${f.task}.${f.name}`)).toEqual([]);
   });
 });
