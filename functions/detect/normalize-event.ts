@@ -120,7 +120,8 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, at: string): z.ou
 
 /** Echoes an untrusted string into a message only shortened and JSON-quoted. */
 function quoted(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  // JSON escapes control characters; format characters (bidi overrides, zero-width) are escaped too.
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value).replace(/\p{Cf}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 // Attacker-chosen text (a user agent) is cleaned and cut rather than refused: refusing it would let
@@ -695,6 +696,11 @@ function screenEvent(event: unknown): void {
     else if (node === null || typeof node !== "object") size += 8;
     else {
       if (depth > MAX_DEPTH) throw refuse(printablePath(path) || "(root)", `nests deeper than ${MAX_DEPTH} levels; no AWS event does`);
+      // A "__proto__" key that a parser on the way (zod's record, an assignment) turned into the prototype.
+      const prototype: unknown = Object.getPrototypeOf(node);
+      if (!Array.isArray(node) && prototype !== Object.prototype && prototype !== null) {
+        throw refuse(printablePath(path === "" ? "__proto__" : `${path}.__proto__`), `has the key "__proto__", which no AWS event carries`);
+      }
       for (const key of Object.keys(node)) {
         const at = path === "" ? key : `${path}.${key}`;
         if (FORBIDDEN_KEYS.has(key)) throw refuse(printablePath(at), `has the key ${quoted(key)}, which no AWS event carries`);

@@ -203,10 +203,13 @@ export class LocalIncidentRunner {
       const output = outcome.status === "SUCCEEDED" && outcome.output !== null && typeof outcome.output === "object" && !Array.isArray(outcome.output) ? outcome.output : undefined;
       const incidentId = this.incidentOf.get(handle.executionArn) ?? (typeof output?.incidentId === "string" ? output.incidentId : undefined);
       const reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
-      if (outcome.status === "FAILED" && outcome.error === "DetectionFailed" && !incidentId) {
+      // Failed before any incident opened: the event was refused (DetectionFailed, or an input the
+      // machine could not even carry, such as a string, whose Catch fails States.ResultPathMatchFailure).
+      const refused = outcome.status === "FAILED" && !incidentId;
+      if (refused) {
         await this.refusals.record(refusalOf({ event: request.event, runbookId: request.runbookId, executionArn: handle.executionArn, error: outcome.error, cause: outcome.cause, at: this.clock.now() }));
       }
-      return { ...(incidentId ? { incidentId } : {}), outcome, status: statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
+      return { ...(incidentId ? { incidentId } : {}), outcome, status: refused ? "detection-failed" : statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
     } finally {
       if (sweep) clearInterval(sweep);
       this.requesters.delete(handle.executionArn);
