@@ -32,7 +32,7 @@ export function listRunbookFiles(directory: string): string[] {
 export interface CompileProjectOptions {
   /** Where to remember definitions asl-validator accepted; no cache when absent. */
   readonly validationCache?: string;
-  /** Extra threads for asl-validator; by default one per spare core for larger projects. */
+  /** Threads for asl-validator: by default one per core from 16 runbooks up; 0 validates on this thread. */
   readonly validatorThreads?: number;
   /** The module those threads load as asl-validator; only tests change it. */
   readonly validatorModule?: string;
@@ -55,8 +55,8 @@ export function compileSources(sources: readonly RunbookSource[], options: Compi
   const compiled: CompiledRunbook[] = [];
   const diagnostics: Diagnostic[] = [];
   const ids = new Map<string, string>();
-  // asl-validator dominates a cold compile: it runs on the other cores while runbooks still
-  // compile, skipping the machines an earlier compile already validated.
+  // asl-validator dominates a cold compile: it runs in threads while runbooks still compile,
+  // skipping the machines an earlier compile already validated.
   const cache = options.validationCache ? new ValidationCache(options.validationCache, ASL_VALIDATOR_VERSION) : undefined;
   const validation = new ParallelValidation({ expectedRunbooks: sources.length, cache, threads: options.validatorThreads, validatorModule: options.validatorModule });
   try {

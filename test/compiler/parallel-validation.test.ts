@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSources, type RunbookSource } from "../../workflows/compile-project.js";
 import type { StateMachine, TaskState } from "../../workflows/compiler/asl.js";
 import { compileRunbookSource, namedMachines } from "../../workflows/compiler/compile-runbook.js";
-import { ParallelValidation } from "../../workflows/compiler/parallel-validation.js";
+import { ParallelValidation, shareBoundaries } from "../../workflows/compiler/parallel-validation.js";
 import { registryCatalogue } from "../../workflows/compiler/task-catalogue.js";
 import { ASL_VALIDATOR_VERSION, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
 import { ValidationCache } from "../../workflows/compiler/validation-cache.js";
@@ -45,7 +45,7 @@ function withMissingTarget(machine: NamedMachine): NamedMachine {
 }
 
 function validateInThreads(runbooks: readonly (readonly NamedMachine[])[], options: Partial<ConstructorParameters<typeof ParallelValidation>[0]> = {}) {
-  const validation = new ParallelValidation({ expectedRunbooks: runbooks.length, threads: 1, ...options });
+  const validation = new ParallelValidation({ expectedRunbooks: runbooks.length, threads: 2, ...options });
   for (const machines of runbooks) validation.add(machines);
   return validation.finish();
 }
@@ -56,7 +56,7 @@ const cachePath = () => join(tempDir(), "asl-validator.json");
 describe("ParallelValidation", { timeout: 30_000 }, () => {
   const runbooks = machinesByRunbook(4);
 
-  it("accepts valid machines split between a thread and the main thread, and caches each of them", () => {
+  it("accepts valid machines split between two threads, and caches each of them", () => {
     const cache = new ValidationCache(cachePath(), ASL_VALIDATOR_VERSION);
     expect(validateInThreads(runbooks, { cache })).toEqual({ problems: [], failures: [] });
     for (const { definition } of runbooks.flat()) expect(cache.has(definition)).toBe(true);
@@ -72,12 +72,28 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     }
   });
 
+  it("reports a bad JSONPath as single-threaded validation does (the threads remember path verdicts)", () => {
+    const withBadPath = (machine: NamedMachine): NamedMachine => {
+      const definition = structuredClone<StateMachine>(machine.definition);
+      (Object.values(definition.States).find((s) => s.Type === "Task") as TaskState).ResultPath = "$.step[";
+      return { name: machine.name, definition };
+    };
+    // Validate the good machines first, so their paths are remembered before the bad one is met.
+    expect(validateInThreads(runbooks, { threads: 1 }).problems).toEqual([]);
+    const broken = runbooks.map((machines, r) => (r === 1 ? machines.map((m, i) => (i === 1 ? withBadPath(m) : m)) : machines));
+    const threaded = validateInThreads(broken, { threads: 1 });
+    expect(threaded.problems.length).toBeGreaterThan(0);
+    expect(threaded.problems).toEqual(validateAsl(broken.flat()));
+    expect(threaded.problems.every((p) => p.includes("sample-1/contain"))).toBe(true);
+  });
+
   it("checks each share as validateAsl checks it, so each broken machine is named on its own", () => {
-    // One broken machine in the thread's share (runbooks 0-1), one in the main thread's (2-3).
+    // One broken machine in the first thread's share (runbooks 0-2), one in the second's (3).
+    expect(shareBoundaries(4, 2)).toEqual([3, 4]);
     const broken = runbooks.map((machines, r) => machines.map((m, i) => ((r === 0 || r === 3) && i === 1 ? withMissingTarget(m) : m)));
     const threaded = validateInThreads(broken);
     expect(threaded.failures).toEqual([]);
-    expect([...threaded.problems].sort()).toEqual([...validateAsl(broken.slice(0, 2).flat()), ...validateAsl(broken.slice(2).flat())].sort());
+    expect([...threaded.problems].sort()).toEqual([...validateAsl(broken.slice(0, 3).flat()), ...validateAsl(broken.slice(3).flat())].sort());
     expect(threaded.problems.some((p) => p.includes("sample-0/contain") && p.includes("Nowhere"))).toBe(true);
     expect(threaded.problems.some((p) => p.includes("sample-3/contain") && p.includes("Nowhere"))).toBe(true);
     expect(threaded.problems.some((p) => /sample-[12]\//.test(p))).toBe(false);
@@ -94,19 +110,22 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
   it("reports a validator that cannot load as a failure of the machines it had", () => {
     const result = validateInThreads(runbooks, { validatorModule: validatorModule(`throw new Error("no such validator");`) });
     expect(result.problems).toEqual([]);
-    expect(result.failures).toEqual([expect.stringMatching(/^could not validate 12 machines \(sample-0\/detect … sample-1\/incident\): could not load asl-validator: no such validator$/)]);
+    expect(result.failures).toEqual([
+      expect.stringMatching(/^could not validate 18 machines \(sample-0\/detect … sample-2\/incident\): could not load asl-validator: no such validator$/),
+      expect.stringMatching(/^could not validate 6 machines \(sample-3\/detect … sample-3\/incident\): could not load asl-validator: no such validator$/),
+    ]);
   });
 
   it("reports a validator that throws, or ends its thread, as a failure", () => {
     const throws = validatorModule(`let calls = 0; module.exports = () => { if (++calls > 1) throw new Error("boom"); return { isValid: true, errors: [] }; };`);
-    expect(validateInThreads(runbooks, { validatorModule: throws }).failures).toEqual([expect.stringMatching(/asl-validator threw: boom$/)]);
+    expect(validateInThreads(runbooks, { validatorModule: throws, threads: 1 }).failures).toEqual([expect.stringMatching(/asl-validator threw: boom$/)]);
     const exits = validatorModule(`let calls = 0; module.exports = () => { if (++calls > 1) process.exit(3); return { isValid: true, errors: [] }; };`);
-    expect(validateInThreads(runbooks, { validatorModule: exits }).failures).toEqual([expect.stringContaining("exited (code 3) before answering")]);
+    expect(validateInThreads(runbooks, { validatorModule: exits, threads: 1 }).failures).toEqual([expect.stringContaining("exited (code 3) before answering")]);
   });
 
   it("gives up on a thread that never answers", () => {
     const hangs = validatorModule(`module.exports = () => { for (;;) {} };`);
-    const result = validateInThreads(runbooks, { validatorModule: hangs, timeoutMs: 300 });
+    const result = validateInThreads(runbooks, { validatorModule: hangs, timeoutMs: 300, threads: 1 });
     expect(result.failures).toEqual([expect.stringContaining("did not answer within 300 ms")]);
   });
 
@@ -122,6 +141,23 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     expect(validateInThreads(runbooks, { threads: 0, validatorModule: broken })).toEqual({ problems: [], failures: [] });
   });
 
+  it("reuses a thread that answered for the next validation in the same process", () => {
+    // A validator that counts its calls per thread: the second validation sees the same count go on.
+    const counting = validatorModule(`let calls = 0; module.exports = () => ({ isValid: false, errors: [{ "Error code": "CALLS", Message: String(++calls) }] });`);
+    const first = validateInThreads(runbooks, { validatorModule: counting, threads: 1 });
+    const second = validateInThreads(runbooks, { validatorModule: counting, threads: 1 });
+    // Call 1 is the warm-up, 2 the first validation, 3 the second.
+    expect(first.problems).toEqual(["CALLS: 2"]);
+    expect(second.problems).toEqual(["CALLS: 3"]);
+  });
+
+  it("splits runbooks into contiguous shares, the earlier ones larger", () => {
+    expect(shareBoundaries(100, 1)).toEqual([100]);
+    expect(shareBoundaries(100, 2)).toEqual([57, 100]);
+    expect(shareBoundaries(100, 4)).toEqual([29, 55, 79, 100]);
+    expect(shareBoundaries(1, 2)).toEqual([1, 1]);
+  });
+
   it("refuses machines after it finished", () => {
     const validation = new ParallelValidation({ expectedRunbooks: 1, threads: 0 });
     validation.finish();
@@ -131,7 +167,7 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
 
 describe("compileSources with validator threads", { timeout: 30_000 }, () => {
   it("writes the same files as a single-threaded compile", () => {
-    const threaded = compileSources(sources(4), { validatorThreads: 1 });
+    const threaded = compileSources(sources(4), { validatorThreads: 2 });
     const single = compileSources(sources(4), { validatorThreads: 0 });
     expect(threaded.diagnostics).toEqual(single.diagnostics);
     expect(threaded.files).toBeDefined();

@@ -1,49 +1,76 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { ASL_VALIDATOR_OPTIONS, type AslValidatorError } from "./validate-asl.js";
 
-/** What a validator thread answers, exactly once: asl-validator's errors, or why it could not run. */
+/** What a validator thread answers to one definition: asl-validator's errors, or why it could not run. */
 export type ThreadAnswer = { readonly errors: readonly AslValidatorError[] } | { readonly failure: string };
 
 /**
  * The thread's whole program, as source: it needs nothing but asl-validator, so it runs without
  * a TypeScript loader (under tsx, vitest or a bundle alike). It loads the validator and checks a
- * small machine while the main thread is still parsing runbooks, so the real batch meets a warm
- * JIT; then it validates the one definition it is sent (JSON text, parsed here, off the main
- * thread) and answers once. Anything that stops it is answered as a failure, never left silent.
+ * small machine while the main thread is still parsing runbooks, so real work meets a warmer
+ * JIT; then it validates each definition it is sent (JSON text, parsed here, off the main thread)
+ * and answers it, counting answers in shared memory so a blocked main thread wakes up. Anything
+ * that stops it answers the pending request as a failure rather than leaving it unanswered.
  */
 const THREAD_SOURCE = `
 "use strict";
 const { workerData } = require("node:worker_threads");
 const { port, signal, validatorModule, options, warmUp } = workerData;
-let answered = false;
+let pending = 0;
 function answer(message) {
-  if (answered) return;
-  answered = true;
+  pending--;
   port.postMessage(message);
-  Atomics.store(signal, 0, 1);
+  Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
 }
 function describe(error) {
   return error instanceof Error ? error.message : String(error);
 }
-process.on("exit", (code) => answer({ failure: "the validator thread exited (code " + code + ") before answering" }));
+process.on("exit", (code) => {
+  while (pending > 0) answer({ failure: "the validator thread exited (code " + code + ") before answering" });
+});
+// asl-validator parses every path with a PEG parser, and the same few hundred paths recur in
+// every machine: remembering the verdict per (path, kind) saves a third of its time. The verdict
+// is a pure function of those two, so nothing is checked less.
+function rememberPathVerdicts() {
+  const paths = require(require.resolve("asl-path-validator", { paths: [require("node:path").dirname(validatorModule)] }));
+  const check = paths.validatePath;
+  if (typeof check !== "function") return;
+  const verdicts = new Map();
+  paths.validatePath = (path, kind) => {
+    const key = kind + "\u0000" + path;
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      if (verdicts.size > 100000) verdicts.clear();
+      verdict = check(path, kind);
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+}
 let validate;
+let broken;
 try {
+  try {
+    rememberPathVerdicts();
+  } catch {
+    // Another asl-validator layout: validate without the shortcut.
+  }
   validate = require(validatorModule);
   if (typeof validate !== "function") throw new TypeError(validatorModule + " does not export a function");
   validate(JSON.parse(warmUp), options);
 } catch (error) {
-  answer({ failure: "could not load asl-validator: " + describe(error) });
+  broken = "could not load asl-validator: " + describe(error);
 }
 port.on("message", (json) => {
-  if (answered) return port.close();
+  pending++;
+  if (broken) return answer({ failure: broken });
   try {
     const result = validate(JSON.parse(json), options);
     answer({ errors: result.isValid ? [] : result.errors.map((e) => ({ "Error code": String(e["Error code"]), Message: String(e.Message) })) });
   } catch (error) {
     answer({ failure: "asl-validator threw: " + describe(error) });
   }
-  port.close();
 });
 `;
 
@@ -77,14 +104,20 @@ const WARM_UP_MACHINE = JSON.stringify({
   },
 });
 
-/** A validator thread the main thread can wait for without an event loop (compiles are synchronous). */
+/**
+ * A validator thread the main thread can wait for without an event loop (compiles are
+ * synchronous). One request at a time: send, then wait for its answer.
+ */
 export class AslValidatorThread {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
-  private sent = false;
+  private answered = 0;
+  private waiting = false;
+  /** False once it failed, timed out or was closed: such a thread is never reused. */
+  healthy = true;
 
-  constructor(validatorModule: string) {
+  constructor(readonly validatorModule: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(THREAD_SOURCE, {
@@ -101,27 +134,64 @@ export class AslValidatorThread {
     this.worker.on("error", () => undefined);
   }
 
-  /** Sends the definition, as JSON text, for the thread's single validation. */
+  /** Sends a definition, as JSON text, to be validated. */
   send(definitionJson: string): void {
-    if (this.sent) throw new Error("a validator thread validates one definition");
-    this.sent = true;
+    if (this.waiting) throw new Error("the validator thread has not answered its last definition yet");
+    this.waiting = true;
     this.port.postMessage(definitionJson);
   }
 
   /** Blocks until the thread answers, or reports a failure when it has not within `timeoutMs`. */
   wait(timeoutMs: number): ThreadAnswer {
+    if (!this.waiting) throw new Error("nothing was sent to the validator thread");
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const received = receiveMessageOnPort(this.port);
-      if (received) return received.message as ThreadAnswer;
+      const count = Atomics.load(this.signal, 0);
+      if (count > this.answered) {
+        const received = receiveMessageOnPort(this.port);
+        if (!received) continue; // counted but not yet visible on the port: look again
+        this.answered++;
+        this.waiting = false;
+        const answer = received.message as ThreadAnswer;
+        if ("failure" in answer) this.healthy = false;
+        return answer;
+      }
       const left = deadline - Date.now();
-      if (left <= 0) return { failure: `the validator thread did not answer within ${timeoutMs} ms` };
-      Atomics.wait(this.signal, 0, 0, left);
+      if (left <= 0) {
+        this.healthy = false;
+        return { failure: `the validator thread did not answer within ${timeoutMs} ms` };
+      }
+      Atomics.wait(this.signal, 0, count, left);
     }
   }
 
+  /** Whether a definition was sent and its answer not yet taken. */
+  get busy(): boolean {
+    return this.waiting;
+  }
+
   close(): void {
+    this.healthy = false;
     this.port.close();
     void this.worker.terminate();
   }
+}
+
+/**
+ * Idle threads, kept for the next compile in the same process (a watch, a test run, a benchmark):
+ * starting one and warming asl-validator's JIT costs more than a third of what it then saves.
+ * They are unref'd, so they never keep a process alive.
+ */
+const idle: AslValidatorThread[] = [];
+
+export function borrowThread(validatorModule: string): AslValidatorThread {
+  const index = idle.findIndex((thread) => thread.validatorModule === validatorModule);
+  return index === -1 ? new AslValidatorThread(validatorModule) : idle.splice(index, 1)[0]!;
+}
+
+/** Keeps a thread that answered for the next compile, up to `keep` of its kind; closes any other. */
+export function returnThread(thread: AslValidatorThread, keep: number): void {
+  const kept = idle.filter((other) => other.validatorModule === thread.validatorModule).length;
+  if (thread.healthy && !thread.busy && kept < keep) idle.push(thread);
+  else thread.close();
 }
