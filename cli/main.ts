@@ -1,8 +1,13 @@
 import { Command, CommanderError } from "commander";
-import { registerApprovals } from "./commands/approvals.js";
+import { registerApprovals, useAudit } from "./commands/approvals.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerExecutions } from "./commands/executions.js";
 import { registerGraph } from "./commands/graph.js";
+import { registerHistory } from "./commands/history.js";
+import { registerIncidents } from "./commands/incidents.js";
+import { registerReport } from "./commands/report.js";
+import { registerVerify } from "./commands/verify.js";
+import { SqliteAuditLog } from "../workflows/local/store/sqlite-audit-log.js";
 import { registerLint, UsageError } from "./commands/lint.js";
 import { registerRun } from "./commands/run.js";
 import { registerRunbooks } from "./commands/runbooks.js";
@@ -38,6 +43,12 @@ registerTasks(program);
 registerRun(program);
 registerApprovals(program);
 registerExecutions(program);
+registerIncidents(program);
+registerHistory(program);
+registerVerify(program);
+registerReport(program);
+// Answers given from the CLI go into the same hash-chained log the run writes.
+useAudit((database) => new SqliteAuditLog(database));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import { projectRecord } from "../../functions/audit/incident-record.js";
+import type { HistoryEvent } from "../../workflows/local/history.js";
+import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { EXIT, paint } from "../output.js";
+import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { storeOptions, type StoreOptions } from "./store-options.js";
+
+interface HistoryOptions extends StoreOptions {
+  json?: boolean;
+  allEvents?: boolean;
+}
+
+export interface HistoryLine {
+  readonly at: string;
+  readonly phase: string;
+  readonly what: string;
+  /** A human identity, `function:<task>` or `system:<part>`. */
+  readonly actor: string;
+  readonly source: "audit" | "execution";
+  readonly seq?: number;
+}
+
+/** The execution events worth a line by default; --all-events shows every one. */
+const NOTABLE = new Set<HistoryEvent["type"]>(["ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "TaskStateEntered", "TaskFailed", "TaskTimedOut", "MapStateStarted", "ChoiceStateEntered"]);
+const PHASES = ["post-incident", "detect", "contain", "eradicate", "recover", "incident"];
+
+export function registerHistory(program: Command): void {
+  program
+    .command("history")
+    .description("one timeline of an incident across all phases: its audit log and the stored execution history, with who did what")
+    .argument("<incident>", "incident id (inc-…)")
+    .option("--all-events", "every execution history event, not only executions, task states and failures")
+    .option("--json", "machine-readable output")
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
+    .action((incident: string, options: HistoryOptions) => {
+      const id = incidentArgument(incident);
+      const { database, log } = openAuditStore(options);
+      try {
+        const entries = log.entriesNow(id);
+        if (entries.length === 0) {
+          process.stderr.write(`${paint.red("error:")} no audit log for ${id} in this database (irflow incidents lists those it has)\n`);
+          process.exitCode = EXIT.problems;
+          return;
+        }
+        const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);
+        if (options.json) process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
+        else printTimeline(lines);
+      } finally {
+        database.close();
+      }
+    });
+}
+
+/** The audit log's timeline and the executions' history events, merged by time (audit first on ties). */
+export function timeline(incidentId: string, entries: Parameters<typeof projectRecord>[1], history: SqliteHistory, allEvents: boolean): HistoryLine[] {
+  const record = projectRecord(incidentId, entries);
+  const audit: HistoryLine[] = record.timeline.map((t) => ({ at: t.at, phase: t.phase ?? "", what: t.what, actor: t.actor, source: "audit", seq: t.seq }));
+  const arns = new Set([...history.list({ incidentId }).map((e) => e.executionArn), ...record.executions.map((e) => e.executionArn), ...(record.opened?.executionArn ? [record.opened.executionArn] : [])]);
+  const executions: HistoryLine[] = [...arns].flatMap((arn) => {
+    const machine = arn.split(":").at(-2) ?? "";
+    const phase = PHASES.find((p) => machine.endsWith(`-${p}`)) ?? "";
+    return history
+      .events(arn)
+      .filter((event) => allEvents || NOTABLE.has(event.type))
+      .map((event) => ({ at: event.timestamp, phase, what: describe(event, machine), actor: "system:step-functions", source: "execution" as const }));
+  });
+  return [...audit, ...executions].map((line, index) => ({ line, index })).sort((a, b) => a.line.at.localeCompare(b.line.at) || (a.line.source === b.line.source ? a.index - b.index : a.line.source === "audit" ? -1 : 1)).map(({ line }) => line);
+}
+
+function describe(event: HistoryEvent, machine: string): string {
+  const details = event.details as { name?: unknown; error?: unknown; cause?: unknown };
+  const name = typeof details.name === "string" ? ` ${details.name}` : "";
+  const error = typeof details.error === "string" ? `: ${details.error}` : "";
+  if (event.type.startsWith("Execution")) return `${machine} ${event.type.slice("Execution".length).toLowerCase()}${error}`;
+  return `${event.type}${name}${error}`;
+}
+
+function printTimeline(lines: readonly HistoryLine[]): void {
+  const phaseWidth = Math.max(5, ...lines.map((l) => l.phase.length));
+  const actorWidth = Math.min(36, Math.max(5, ...lines.map((l) => l.actor.length)));
+  process.stdout.write(`${paint.dim(`${"time".padEnd(24)}  ${"phase".padEnd(phaseWidth)}  ${"actor".padEnd(actorWidth)}  what`)}\n`);
+  for (const l of lines) {
+    const actor = l.actor.startsWith("function:") || l.actor.startsWith("system:") ? paint.dim(l.actor.padEnd(actorWidth)) : paint.bold(l.actor.padEnd(actorWidth));
+    const what = l.source === "execution" ? paint.dim(l.what) : l.what;
+    process.stdout.write(`${l.at.padEnd(24)}  ${l.phase.padEnd(phaseWidth)}  ${actor}  ${what}\n`);
+  }
+}

@@ -1,0 +1,83 @@
+import { Option, type Command } from "commander";
+import { projectRecord } from "../../functions/audit/incident-record.js";
+import { paint } from "../output.js";
+import { openAuditStore } from "./audit-store.js";
+import { UsageError } from "./lint.js";
+import { storeOptions, type StoreOptions } from "./store-options.js";
+
+interface IncidentsOptions extends StoreOptions {
+  since?: string;
+  runbook?: string;
+  status?: "open" | "closed";
+  json?: boolean;
+}
+
+export interface IncidentRow {
+  readonly incidentId: string;
+  readonly runbook: string;
+  readonly openedAt: string;
+  readonly status: "open" | "closed";
+  readonly outcome: "resolved" | "failed" | "open";
+  readonly closedAt?: string;
+  readonly entries: number;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `24h`, `7d`, `30m`, `2w` (before `now`) or a date; a clear usage error otherwise. */
+export function parseSince(text: string, now: Date): Date {
+  const duration = /^(\d+)([mhdw])$/.exec(text.trim());
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!]!);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) throw new UsageError(`--since ${text}: give a duration (30m, 24h, 7d, 2w) or a date (2026-11-24, 2026-11-24T12:00:00Z)`);
+  return new Date(date);
+}
+
+export function registerIncidents(program: Command): void {
+  program
+    .command("incidents")
+    .description("list the incidents in the embedded database's audit log, oldest first")
+    .option("--since <when>", "opened within a duration (30m, 24h, 7d, 2w) or since a date")
+    .option("--runbook <id>", "only this runbook's incidents")
+    .addOption(new Option("--status <status>", "only open or only closed incidents").choices(["open", "closed"]))
+    .option("--json", "machine-readable output")
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
+    .action((options: IncidentsOptions) => {
+      const since = options.since !== undefined ? parseSince(options.since, new Date()) : undefined;
+      const { database, log } = openAuditStore(options);
+      try {
+        const rows = log
+          .incidentIds()
+          .map((id): IncidentRow => {
+            const record = projectRecord(id, log.entriesNow(id));
+            return {
+              incidentId: id,
+              runbook: record.opened?.runbook.id ?? "unknown",
+              openedAt: record.opened?.at ?? record.timeline[0]?.at ?? "",
+              status: record.closed ? "closed" : "open",
+              outcome: record.closed?.status ?? "open",
+              ...(record.closed ? { closedAt: record.closed.at } : {}),
+              entries: record.entries,
+            };
+          })
+          .filter((row) => (!since || Date.parse(row.openedAt) >= since.getTime()) && (!options.runbook || row.runbook === options.runbook) && (!options.status || row.status === options.status));
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        if (rows.length === 0) {
+          process.stdout.write(`${paint.dim("no incidents")}\n`);
+          return;
+        }
+        const runbookWidth = Math.max(7, ...rows.map((r) => r.runbook.length));
+        process.stdout.write(`${paint.dim(`${"incident".padEnd(28)}  ${"runbook".padEnd(runbookWidth)}  ${"opened".padEnd(24)}  ${"status".padEnd(8)}  outcome`)}\n`);
+        for (const r of rows) {
+          const outcome = r.outcome === "resolved" ? paint.green(r.outcome) : r.outcome === "failed" ? paint.red(r.outcome) : paint.yellow(r.outcome);
+          process.stdout.write(`${r.incidentId.padEnd(28)}  ${r.runbook.padEnd(runbookWidth)}  ${r.openedAt.padEnd(24)}  ${r.status.padEnd(8)}  ${outcome}\n`);
+        }
+      } finally {
+        database.close();
+      }
+    });
+}

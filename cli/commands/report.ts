@@ -1,0 +1,53 @@
+import { writeFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
+import { projectRecord } from "../../functions/audit/incident-record.js";
+import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions/audit/report/index.js";
+import { verifyLinks } from "../../functions/audit/verify-chain.js";
+import { EXIT, paint } from "../output.js";
+import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { storeOptions, type StoreOptions } from "./store-options.js";
+
+interface ReportOptions extends StoreOptions {
+  format: ReportFormat;
+  output?: string;
+  force?: boolean;
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command("report")
+    .description("render an incident's post-incident report from its audit log (the same report the run wrote)")
+    .argument("<incident>", "incident id (inc-…)")
+    .addOption(new Option("--format <format>", "md, self-contained html, or json").choices(REPORT_FORMATS).default("md"))
+    .option("--output <file>", "write to a file instead of standard output")
+    .option("--force", "render even when the log fails verification (the report then says so at the top)")
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
+    .action(async (incident: string, options: ReportOptions) => {
+      const id = incidentArgument(incident);
+      const { database, log } = openAuditStore(options);
+      try {
+        const entries = log.entriesNow(id);
+        if (entries.length === 0) {
+          process.stderr.write(`${paint.red("error:")} no audit log for ${id} in this database (irflow incidents lists those it has)\n`);
+          process.exitCode = EXIT.problems;
+          return;
+        }
+        const links = verifyLinks(id, entries);
+        if (!links.ok) {
+          const where = links.problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+          process.stderr.write(`${paint.red("error:")} the audit log of ${id} fails verification (${where}); a report from it would not be evidence. Run irflow verify ${id}${options.force ? "" : ", or pass --force"}\n`);
+          process.exitCode = EXIT.problems;
+          if (!options.force) return;
+        }
+        const text = renderReport(projectRecord(id, entries), options.format, new Date());
+        const flagged = links.ok ? text : `${options.format === "md" ? "> **WARNING: this incident's audit log failed verification.**\n\n" : ""}${text}`;
+        if (options.output) {
+          await writeFile(options.output, flagged, "utf8");
+          process.stderr.write(`written ${options.output}\n`);
+        } else process.stdout.write(flagged);
+      } finally {
+        database.close();
+      }
+    });
+}

@@ -1,0 +1,139 @@
+/**
+ * The auditors' commands (incidents, history, verify, report) as a separate process reads them:
+ * an incident is run in this process into a temporary embedded database, then the CLI is started
+ * against that file with --db.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { runnerFor, scenario } from "../local/incident/support.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TIMEOUT = 120_000;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function irflow(...args: string[]): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env, timeout: TIMEOUT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")} did not exit normally: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir = "";
+let db = "";
+let incidentId = "";
+let second = "";
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "irflow-cli-audit-"));
+  db = join(dir, DATABASE_FILE);
+  const database = EmbeddedDatabase.open({ path: db });
+  try {
+    for (const name of ["ec2-instance-compromise", "public-s3-bucket"]) {
+      const s = await scenario(name);
+      const runner = await runnerFor(s, { database, reportsDirectory: join(dir, "reports") });
+      const result = await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" });
+      if (name === "ec2-instance-compromise") incidentId = result.incidentId!;
+      else second = result.incidentId!;
+    }
+  } finally {
+    database.close();
+  }
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("irflow incidents", () => {
+  it("lists the incidents with runbook, status and outcome, filtered", async () => {
+    const all = await irflow("incidents", "--db", db, "--json");
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ incidentId, runbook: "ec2-instance-compromise", status: "closed", outcome: expect.stringMatching(/^(resolved|failed)$/) }),
+        expect.objectContaining({ incidentId: second, runbook: "public-s3-bucket", status: "closed", outcome: "resolved" }),
+      ]),
+    );
+    const filtered = await irflow("incidents", "--db", db, "--runbook", "public-s3-bucket", "--status", "closed", "--since", "2026-11-01");
+    expect(filtered.stdout).toContain(second);
+    expect(filtered.stdout).not.toContain(incidentId);
+    const bad = await irflow("incidents", "--db", db, "--since", "last tuesday");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--since last tuesday: give a duration");
+  }, TIMEOUT);
+});
+
+describe("irflow history", () => {
+  it("prints one timeline across phases: time, phase, actor (function or human), what", async () => {
+    const run = await irflow("history", incidentId, "--db", db, "--json");
+    expect(run.code).toBe(0);
+    const lines = JSON.parse(run.stdout) as { at: string; phase: string; what: string; actor: string; source: string }[];
+    expect(lines.map((l) => l.at)).toEqual([...lines.map((l) => l.at)].sort());
+    for (const phase of ["detect", "contain", "eradicate", "post-incident"]) expect(lines.some((l) => l.phase === phase)).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ source: "audit", actor: "irflow-local (auto-approve)", what: expect.stringContaining("contain/isolate-the-instance approved") }));
+    expect(lines).toContainEqual(expect.objectContaining({ source: "audit", actor: "function:ec2.isolate-instance" }));
+    expect(lines).toContainEqual(expect.objectContaining({ source: "execution", what: expect.stringContaining("TaskStateEntered") }));
+  }, TIMEOUT);
+
+  it("an unknown incident exits 1; a malformed id or a missing database exits 2", async () => {
+    const unknown = await irflow("history", "inc-20991231-000000000000", "--db", db);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no audit log for inc-20991231-000000000000");
+    expect((await irflow("history", "i-123; rm -rf /", "--db", db)).code).toBe(2);
+    const missing = await irflow("history", incidentId, "--db", join(dir, "nope.db"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no embedded database");
+  }, TIMEOUT);
+});
+
+describe("irflow report", () => {
+  it("renders md (default), html and json from the audit log, to stdout or a file", async () => {
+    const md = await irflow("report", incidentId, "--db", db);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain(`# Post-incident report: ${incidentId}`);
+    expect(md.stdout).toContain("| contain/isolate-the-instance | ec2.isolate-instance | done | RS.MI-01");
+    const file = join(dir, "report.html");
+    expect((await irflow("report", incidentId, "--db", db, "--format", "html", "--output", file)).code).toBe(0);
+    expect(readFileSync(file, "utf8")).toMatch(/^<!doctype html>/);
+    expect((await irflow("report", incidentId, "--db", db, "--format", "pdf")).code).toBe(2);
+  }, TIMEOUT);
+});
+
+describe("irflow verify", () => {
+  it("exits 0 for intact logs, then 1 naming the entry once a row is edited", async () => {
+    const ok = await irflow("verify", "--all", "--db", db);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}`, "m"));
+    expect(ok.stdout).toContain("2 of 2 incident logs intact");
+    expect((await irflow("verify", "--db", db)).code).toBe(2);
+
+    const database = EmbeddedDatabase.open({ path: db });
+    database.db.prepare("UPDATE audit_log SET body = json_set(body, '$.reason', 'nothing to see') WHERE incident_id = ? AND kind = 'approval.approved' AND seq = (SELECT min(seq) FROM audit_log WHERE incident_id = ? AND kind = 'approval.approved')").run(incidentId, incidentId);
+    const seq = database.db.prepare<[string], { seq: number }>("SELECT min(seq) AS seq FROM audit_log WHERE incident_id = ? AND kind = 'approval.approved'").get(incidentId)!.seq;
+    database.close();
+
+    const tampered = await irflow("verify", incidentId, "--db", db);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toContain(`TAMPERED  ${incidentId}`);
+    expect(tampered.stdout).toContain(`entry ${seq}: edited: entry ${seq} (approval.approved) does not match its hash`);
+    const all = await irflow("verify", "--all", "--db", db, "--json");
+    expect(all.code).toBe(1);
+    expect((JSON.parse(all.stdout) as { incidentId: string; ok: boolean }[]).map((v) => [v.incidentId, v.ok]).sort()).toEqual([[incidentId, false], [second, true]].sort());
+    const report = await irflow("report", incidentId, "--db", db);
+    expect(report.code).toBe(1);
+    expect(report.stderr).toContain("fails verification");
+    expect(report.stdout).toBe("");
+  }, TIMEOUT);
+});
