@@ -50,7 +50,7 @@ afterAll(() => {
   expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
 });
 
-describe("bad input: generated malformed and hostile events (fast-check, fixed seed)", () => {
+describe("bad input: generated malformed and hostile events (fast-check, fixed seed)", { timeout: 120_000 }, () => {
   it("normalising never throws anything but a named InvalidInput, and its message is bounded and printable", () => {
     let refused = 0;
     for (const { event } of generated) {
@@ -110,7 +110,7 @@ describe("bad input: generated malformed and hostile events (fast-check, fixed s
   });
 });
 
-describe("bad input: hostile strings in every field irflow does not read", () => {
+describe("bad input: hostile strings in every field irflow does not read", { timeout: 120_000 }, () => {
   it.each(names)("%s: the incident still runs, and every id any AWS call carries is in AWS's format", async (name) => {
     const base = baseEvents[names.indexOf(name)]!;
     // Each leaf that normalising ignores or cleans gets a hostile string; the validated ones keep theirs.

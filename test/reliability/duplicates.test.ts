@@ -22,7 +22,7 @@ function occurrence(event: Record<string, unknown>, n: number): Record<string, u
 
 const opened = (results: readonly IncidentRunResult[]) => results.filter((r) => r.status !== "joined");
 
-describe("duplicates: every trigger event delivered twice", () => {
+describe("duplicates: every trigger event delivered twice", { timeout: 120_000 }, () => {
   it.each(names)("%s: two concurrent deliveries are one incident and one set of changes", async (name) => {
     const once = await scenario(name);
     const single = await (await runnerFor(once)).runIncident({ runbookId: once.runbook!, event: once.event, approvals: "auto" });
@@ -42,7 +42,7 @@ describe("duplicates: every trigger event delivered twice", () => {
   });
 });
 
-describe(`storms: ${STORM} findings about one instance`, () => {
+describe(`storms: ${STORM} findings about one instance`, { timeout: 120_000 }, () => {
   it("delivered concurrently: one incident, one change, every occurrence recorded", async () => {
     const s = await scenario("ssh-rdp-brute-force");
     const incidents = new MemoryIncidentStore();

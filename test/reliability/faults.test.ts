@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { verifyChain } from "../../functions/audit/verify-chain.js";
 import { changeCounts, changeKeys, comparableState, faultedScenario, runnerFor, scenario, scenarioNames } from "./support.js";
 
 /**
@@ -16,7 +17,7 @@ async function run(name: string, faulted: boolean) {
   return { s, runner, result };
 }
 
-describe("faults: 30% throttling and 0–2 ms latency on every call", () => {
+describe("faults: 30% throttling and 0–2 ms latency on every call", { timeout: 120_000 }, () => {
   it.each(names)("%s completes as on a healthy account, each change applied exactly once", async (name) => {
     const healthy = await run(name, false);
     const faulted = await run(name, true);
@@ -36,6 +37,14 @@ describe("faults: 30% throttling and 0–2 ms latency on every call", () => {
     const keys = changeKeys(calls);
     expect(new Set(keys).size).toBe(keys.length);
     expect(comparableState(faulted.s, [faulted.result.incidentId!])).toEqual(comparableState(healthy.s, [healthy.result.incidentId!]));
+
+    // The audit trail survived the faults: the hash chain verifies, and it has what a healthy run has.
+    const entries = faulted.runner.records.log.entriesNow(faulted.result.incidentId!);
+    const verdict = await verifyChain(faulted.result.incidentId!, entries);
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.ok).toBe(true);
+    const kinds = (r: typeof healthy) => r.runner.records.log.entriesNow(r.result.incidentId!).map((e) => e.kind).sort();
+    expect(kinds(faulted)).toEqual(kinds(healthy));
   });
 
   it("asserts the field's invariants on the end state: one revoke per rule, one snapshot per volume, no duplicate NACL entry", async () => {
