@@ -30,11 +30,11 @@ export interface BuiltStack {
 }
 
 /** Builds the whole stage under Pulumi's mocks, once, and waits until every resource is registered. */
-export async function buildStack(): Promise<BuiltStack> {
+export async function buildStack({ stage = "test", production = true, raw = TEST_CONFIG as unknown }: { stage?: string; production?: boolean; raw?: unknown } = {}): Promise<BuiltStack> {
   const created = installMocks();
   const manifest = loadManifest(ROOT);
-  const config = stageConfig(TEST_CONFIG, "test", manifest);
-  const outputs = deployIrflow({ stage: "test", production: true, config, manifest, root: ROOT, functions: plainFunctionFactory });
+  const config = stageConfig(raw, stage, manifest);
+  const outputs = deployIrflow({ stage, production, config, manifest, root: ROOT, functions: plainFunctionFactory });
   await settled(created);
   return { manifest, config, created, outputs };
 }
