@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { defineTaskContract } from "../contract/task-contract.js";
-import { BucketName, S3CanonicalUserId } from "../contract/aws-ids.js";
+import { AccountId, BucketName, S3CanonicalUserId } from "../contract/aws-ids.js";
 
 export const AclGrant = z.object({
   granteeType: z.enum(["CanonicalUser", "Group", "AmazonCustomerByEmail"]),
@@ -29,6 +29,8 @@ export default defineTaskContract({
   csf: ["DE.AE", "RS.AN"],
   input: z.object({
     bucketName: BucketName,
+    /** The bucket's account, whose account-level Block Public Access is read too; without it only the bucket's own block counts. */
+    accountId: AccountId.optional(),
   }),
   output: z.object({
     bucketName: BucketName,
@@ -41,7 +43,9 @@ export default defineTaskContract({
     policyPublic: z.boolean(),
     /** Absent when the bucket has no public-access block configured. */
     publicAccessBlock: PublicAccessBlock.optional(),
-    /** Public after the bucket's own block is applied; the account-level block is not read. */
+    /** The account-level block (S3 Control); null when the account has none, absent when no account id was given. */
+    accountPublicAccessBlock: PublicAccessBlock.nullable().optional(),
+    /** Public after the bucket's and the account's blocks are applied. */
     isPublic: z.boolean(),
   }),
   // policyPublic is S3's own evaluation (GetBucketPolicyStatus), not a parse of the policy, which
@@ -58,6 +62,8 @@ export default defineTaskContract({
       ],
       resources: ["arn:{partition}:s3:::*"],
     },
+    // S3 Control's GetPublicAccessBlock needs s3:GetAccountPublicAccessBlock; account-level, no resource type.
+    { actions: ["s3:GetAccountPublicAccessBlock"], resources: ["*"] },
     // The configuration it read, written to the evidence bucket so that its sha256 can be checked.
     { actions: ["s3:PutObject"], resources: ["{bucket:evidence}/*"] },
   ],

@@ -4,6 +4,7 @@ import type { Evidence } from "../contract/changes.js";
 import { canonicalJson, sha256Hex } from "../contract/digest.js";
 import { implementTask, type TaskContext } from "../contract/task.js";
 import { aclIsPublic, bucketAcl, bucketPolicy, bucketPublicAccessBlock, objectOwnership, policyIsPublic } from "./bucket-access.js";
+import { accountPublicAccessBlock, effectivelyPublic } from "./account-public-access-block.js";
 import contract from "./describe-bucket-access.contract.js";
 
 function parsedPolicy(policy: string | undefined): unknown {
@@ -38,7 +39,7 @@ async function recordEvidence(bucketName: string, configuration: unknown, ctx: T
 }
 
 export default implementTask(contract, {
-  async run({ bucketName }, ctx) {
+  async run({ bucketName, accountId }, ctx) {
     const ownership = await objectOwnership(bucketName, ctx);
     const acl = await bucketAcl(bucketName, ctx);
     const policy = await bucketPolicy(bucketName, ctx);
@@ -46,10 +47,10 @@ export default implementTask(contract, {
     const block = await bucketPublicAccessBlock(bucketName, ctx);
     // Grants left in an ACL stop applying once ownership is BucketOwnerEnforced.
     const aclPublic = ownership !== "BucketOwnerEnforced" && aclIsPublic(acl);
-    // The account-level block is not read (no S3 Control client in this project), so this may say
-    // public where an account block neutralises the bucket: the safe side to err on.
-    const isPublic = (aclPublic && !block?.ignorePublicAcls) || (policyPublic && !block?.restrictPublicBuckets);
-    const evidence = await recordEvidence(bucketName, { bucketName, objectOwnership: ownership ?? null, acl, policy: parsedPolicy(policy), policyPublic, publicAccessBlock: block }, ctx);
+    const account = accountId === undefined ? undefined : await accountPublicAccessBlock(accountId, ctx);
+    if (accountId === undefined) ctx.log.warn("no account id: the account-level Block Public Access is not read", { bucketName });
+    const isPublic = effectivelyPublic({ aclPublic, policyPublic }, block, account);
+    const evidence = await recordEvidence(bucketName, { bucketName, objectOwnership: ownership ?? null, acl, policy: parsedPolicy(policy), policyPublic, publicAccessBlock: block, ...(account !== undefined ? { accountPublicAccessBlock: account } : {}) }, ctx);
     const exposure = [aclPublic ? "public ACL" : undefined, policyPublic ? "public policy" : undefined].filter(Boolean).join(" and ");
     return {
       output: {
@@ -60,11 +61,16 @@ export default implementTask(contract, {
         policyPresent: policy !== undefined,
         policyPublic,
         ...(block ? { publicAccessBlock: block } : {}),
+        ...(account !== undefined ? { accountPublicAccessBlock: account } : {}),
         isPublic,
       },
       changes: [],
       evidence: [evidence],
-      summary: isPublic ? `${bucketName} is public (${exposure})` : exposure ? `${bucketName} has a ${exposure} but the public-access block neutralises it` : `${bucketName} is not public`,
+      summary: isPublic
+        ? `${bucketName} is public (${exposure})${account === undefined ? "; account-level block not read" : account === null ? "; the account has no public-access block" : ""}`
+        : exposure
+          ? `${bucketName} has a ${exposure} but the ${effectivelyPublic({ aclPublic, policyPublic }, block, null) ? "account's" : "bucket's"} public-access block neutralises it`
+          : `${bucketName} is not public`,
     };
   },
 });

@@ -6,6 +6,7 @@ const SERVICE: Record<string, string> = {
   EC2Client: "ec2",
   IAMClient: "iam",
   S3Client: "s3",
+  S3ControlClient: "s3control",
   SNSClient: "sns",
   SSMClient: "ssm",
   GuardDutyClient: "guardduty",
@@ -25,6 +26,9 @@ const SPECIAL: Record<string, string> = {
   "s3:ListObjectsV2": "s3:ListBucket",
   "s3:GetBucketPolicyStatus": "s3:GetBucketPolicyStatus",
   "s3:GetBucketOwnershipControls": "s3:GetBucketOwnershipControls",
+  // S3 Control's account-level block is granted with s3: actions.
+  "s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
+  "s3control:PutPublicAccessBlock": "s3:PutAccountPublicAccessBlock",
 };
 
 /** The IAM action an SDK command needs. */

@@ -325,9 +325,9 @@ describe("ec2.isolate-instance", () => {
     const PL_S3 = "pl-6ea54007";
     const HTTPS_OUT = { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: SG_ENDPOINTS }], PrefixListIds: [{ PrefixListId: PL_S3 }] };
     function endpoints() {
-      const iface = (service: string) => ({ VpcEndpointId: `vpce-0${service.length}`, VpcId: VPC, VpcEndpointType: "Interface" as const, ServiceName: `com.amazonaws.us-east-1.${service}`, State: "available" as const, Groups: [{ GroupId: SG_ENDPOINTS }] });
+      const iface = (service: string) => ({ VpcEndpointId: `vpce-0${service.length}`, VpcId: VPC, VpcEndpointType: "Interface" as const, ServiceName: `com.amazonaws.us-east-1.${service}`, State: "Available" as const, Groups: [{ GroupId: SG_ENDPOINTS }] });
       ec2.on(DescribeVpcEndpointsCommand).resolves({
-        VpcEndpoints: [iface("ssm"), iface("ssmmessages"), iface("ec2messages"), iface("kms"), { VpcEndpointId: "vpce-0s3", VpcId: VPC, VpcEndpointType: "Gateway", ServiceName: "com.amazonaws.us-east-1.s3", State: "available" as const }],
+        VpcEndpoints: [iface("ssm"), iface("ssmmessages"), iface("ec2messages"), iface("kms"), { VpcEndpointId: "vpce-0s3", VpcId: VPC, VpcEndpointType: "Gateway", ServiceName: "com.amazonaws.us-east-1.s3", State: "Available" as const }],
       });
       ec2.on(DescribePrefixListsCommand).resolves({ PrefixLists: [{ PrefixListId: PL_S3, PrefixListName: "com.amazonaws.us-east-1.s3" }] });
     }

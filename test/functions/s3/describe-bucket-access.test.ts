@@ -7,6 +7,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { canonicalJson, sha256Hex } from "../../../functions/contract/digest.js";
@@ -17,6 +18,7 @@ import { awsError, harness, INCIDENT_ID } from "../../support/task-harness.js";
 import { aclResponse, ALL_USERS, BUCKET, groupGrant, OWNER_ID, ownerGrant, policyOf, PUBLIC_READ_STATEMENT } from "./s3-fixtures.js";
 
 const s3 = mockClient(S3Client);
+const control = mockClient(S3ControlClient);
 const EVIDENCE_BUCKET = "irflow-evidence-123456789012";
 
 function bucket(options: { grants?: Parameters<typeof aclResponse>; policy?: string; policyPublic?: boolean; block?: object; ownership?: string }) {
@@ -34,8 +36,11 @@ function bucket(options: { grants?: Parameters<typeof aclResponse>; policy?: str
 const PUBLIC_ACL = { ownerId: OWNER_ID, grants: [{ granteeType: "CanonicalUser", grantee: OWNER_ID, permission: "FULL_CONTROL" }, { granteeType: "Group", grantee: ALL_USERS, permission: "READ" }] };
 
 describe("s3.describe-bucket-access", () => {
-  beforeEach(() => s3.reset());
-  afterEach(() => expectCallsDeclared(contract, { S3Client: s3 }));
+  beforeEach(() => {
+    s3.reset();
+    control.reset();
+  });
+  afterEach(() => expectCallsDeclared(contract, { S3Client: s3, S3ControlClient: control }));
 
   it("reports a bucket with a public ACL and policy and no block as public", async () => {
     bucket({ grants: [ownerGrant, groupGrant(ALL_USERS, "READ")], policy: policyOf(PUBLIC_READ_STATEMENT), policyPublic: true, ownership: "ObjectWriter" });
@@ -48,9 +53,53 @@ describe("s3.describe-bucket-access", () => {
       policyPresent: true,
       policyPublic: true,
       publicAccessBlock: null,
+      accountPublicAccessBlock: null,
       isPublic: true,
     });
     expect(s3.commandCalls(GetBucketPolicyStatusCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET });
+    expect(control.calls()).toHaveLength(0);
+  });
+
+  describe("the account-level Block Public Access", () => {
+    const ACCOUNT = "123456789012";
+    const blocks = (acls: boolean, policy: boolean) => ({ PublicAccessBlockConfiguration: { BlockPublicAcls: acls, IgnorePublicAcls: acls, BlockPublicPolicy: policy, RestrictPublicBuckets: policy } });
+
+    it("reads it with the account id and counts it: a bucket is public only if neither block neutralises it", async () => {
+      bucket({ grants: [ownerGrant, groupGrant(ALL_USERS, "READ")], policy: policyOf(PUBLIC_READ_STATEMENT), policyPublic: true, ownership: "ObjectWriter" });
+      control.on(GetAccountPublicAccessBlockCommand).resolves(blocks(true, true));
+      const h = harness(task);
+      const output = await h.run({ bucketName: BUCKET, accountId: ACCOUNT });
+      expect(control.commandCalls(GetAccountPublicAccessBlockCommand).map((c) => c.args[0].input)).toEqual([{ AccountId: ACCOUNT }]);
+      expect(output).toMatchObject({ aclPublic: true, policyPublic: true, accountPublicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true }, isPublic: false });
+      expect(h.journal.all()[0]!.summary).toContain("account's public-access block neutralises it");
+    });
+
+    it("an account block that covers only ACLs leaves a public policy public", async () => {
+      bucket({ grants: [ownerGrant, groupGrant(ALL_USERS, "READ")], policy: policyOf(PUBLIC_READ_STATEMENT), policyPublic: true, ownership: "ObjectWriter" });
+      control.on(GetAccountPublicAccessBlockCommand).resolves(blocks(true, false));
+      await expect(harness(task).run({ bucketName: BUCKET, accountId: ACCOUNT })).resolves.toMatchObject({ isPublic: true });
+    });
+
+    it("an account without a block answers NoSuchPublicAccessBlockConfiguration: reported as null", async () => {
+      bucket({ grants: [ownerGrant, groupGrant(ALL_USERS, "READ")], policy: policyOf(PUBLIC_READ_STATEMENT), policyPublic: true });
+      control.on(GetAccountPublicAccessBlockCommand).rejects(awsError("NoSuchPublicAccessBlockConfiguration", 404));
+      await expect(harness(task).run({ bucketName: BUCKET, accountId: ACCOUNT })).resolves.toMatchObject({ accountPublicAccessBlock: null, isPublic: true });
+    });
+
+    it("maps throttling to Transient and a denied call to Forbidden", async () => {
+      bucket({ grants: [ownerGrant], policyPublic: false });
+      control.on(GetAccountPublicAccessBlockCommand).rejects(awsError("SlowDown", 503));
+      await expect(harness(task).run({ bucketName: BUCKET, accountId: ACCOUNT })).rejects.toMatchObject({ name: "Transient" });
+      control.reset();
+      control.on(GetAccountPublicAccessBlockCommand).rejects(awsError("AccessDenied", 403));
+      await expect(harness(task).run({ bucketName: BUCKET, accountId: ACCOUNT }, { stepId: "detect/denied" })).rejects.toMatchObject({ name: "Forbidden" });
+    });
+
+    it("refuses a malformed account id before any call", async () => {
+      await expect(harness(task).run({ bucketName: BUCKET, accountId: "12345; rm -rf /" })).rejects.toMatchObject({ name: "InvalidInput" });
+      expect(control.calls()).toHaveLength(0);
+      expect(s3.calls()).toHaveLength(0);
+    });
   });
 
   it("stores the configuration it read as evidence, content-addressed and hashed", async () => {

@@ -63,7 +63,7 @@ const checks: Record<string, (run: Run) => void> = {
     expect(report).toContain("sgr-0aa11bb22cc33dd44");
   },
 
-  "public-s3-bucket": ({ result, state, report }) => {
+  "public-s3-bucket": ({ result, state, s, report }) => {
     expect(result.status).toBe("resolved");
     const bucket = state.s3.buckets["acme-marketing-assets"]!;
     expect(bucket.public).toEqual({ acl: false, policy: false });
@@ -75,6 +75,9 @@ const checks: Record<string, (run: Run) => void> = {
     expect(Object.keys(state.s3.buckets["irflow-evidence-123456789012"]!.objects)).toHaveLength(1);
     expect(report).toMatch(/## Evidence\n\n- [a-z0-9-]+: `s3:\/\/irflow-evidence-123456789012\//);
     expect(report).toContain("PutPublicAccessBlock");
+    // The account-level block was read (the account has none), for this account.
+    expect(s.account.callsTo("s3control", "GetPublicAccessBlock").map((c) => c.input)).toEqual([{ AccountId: "123456789012" }]);
+    expect(state.s3control.publicAccessBlock).toBeNull();
   },
 
   "iam-access-key-compromise": ({ result, state, report }) => {

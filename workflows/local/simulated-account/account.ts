@@ -14,6 +14,7 @@ import { clonePlain, toLogged } from "./plain.js";
 import { IdGenerator, seedOf } from "./random.js";
 import { AccountResources, type AccountResourcesInput } from "./resources.js";
 import { S3Model } from "./s3.js";
+import { S3ControlModel } from "./s3-control.js";
 import type { ModelContext } from "./services.js";
 import { SnsModel } from "./sns.js";
 import { SsmModel } from "./ssm.js";
@@ -62,6 +63,7 @@ const CLIENTS: Readonly<Record<string, ServiceName>> = {
   EC2Client: "ec2",
   IAMClient: "iam",
   S3Client: "s3",
+  S3ControlClient: "s3control",
   SNSClient: "sns",
   SSMClient: "ssm",
   GuardDutyClient: "guardduty",
@@ -70,7 +72,7 @@ const CLIENTS: Readonly<Record<string, ServiceName>> = {
 };
 
 /** Services whose resources are global or addressed across regions: a client of any region reaches them. */
-const GLOBAL: ReadonlySet<ServiceName> = new Set(["iam", "s3"]);
+const GLOBAL: ReadonlySet<ServiceName> = new Set(["iam", "s3", "s3control"]);
 
 /**
  * An AWS account in memory, answering the real SDK v3 clients: a middleware attached to each client
@@ -85,6 +87,7 @@ export class SimulatedAccount {
   readonly ec2: Ec2Model;
   readonly iam: IamModel;
   readonly s3: S3Model;
+  readonly s3control: S3ControlModel;
   readonly sns: SnsModel;
   readonly ssm: SsmModel;
   readonly guardduty: GuardDutyModel;
@@ -115,6 +118,7 @@ export class SimulatedAccount {
     this.ec2 = new Ec2Model(ctx);
     this.iam = new IamModel(ctx);
     this.s3 = new S3Model(ctx);
+    this.s3control = new S3ControlModel(ctx);
     this.sns = new SnsModel(ctx);
     this.ssm = new SsmModel(ctx);
     this.guardduty = new GuardDutyModel(ctx);
@@ -124,6 +128,7 @@ export class SimulatedAccount {
       ec2: this.ec2.handlers,
       iam: this.iam.handlers,
       s3: this.s3.handlers,
+      s3control: this.s3control.handlers,
       sns: this.sns.handlers,
       ssm: this.ssm.handlers,
       guardduty: this.guardduty.handlers,
@@ -142,6 +147,7 @@ export class SimulatedAccount {
     if (r.elbv2) this.elbv2.seed(r.elbv2, ["resources", "elbv2"]);
     if (r.autoscaling) this.autoscaling.seed(r.autoscaling, ["resources", "autoscaling"]);
     if (r.s3) this.s3.seed(r.s3, ["resources", "s3"]);
+    if (r.s3control) this.s3control.seed(r.s3control);
     if (r.sns) this.sns.seed(r.sns, ["resources", "sns"]);
     if (r.ssm) this.ssm.seed(r.ssm, ["resources", "ssm"]);
     if (r.guardduty) this.guardduty.seed(r.guardduty, ["resources", "guardduty"], options.event);
@@ -185,6 +191,7 @@ export class SimulatedAccount {
       ec2: this.ec2.snapshot(),
       iam: this.iam.snapshot(),
       s3: this.s3.snapshot(),
+      s3control: this.s3control.snapshot(),
       sns: this.sns.snapshot(),
       ssm: this.ssm.snapshot(),
       guardduty: this.guardduty.snapshot(),

@@ -4,11 +4,12 @@ import * as elbv2Sdk from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as guarddutySdk from "@aws-sdk/client-guardduty";
 import * as iamSdk from "@aws-sdk/client-iam";
 import * as s3Sdk from "@aws-sdk/client-s3";
+import * as s3ControlSdk from "@aws-sdk/client-s3-control";
 import * as snsSdk from "@aws-sdk/client-sns";
 import * as ssmSdk from "@aws-sdk/client-ssm";
 
 /** The services the simulated account models, by the short names the call log and fault rules use. */
-export const SERVICES = ["ec2", "iam", "s3", "sns", "ssm", "guardduty", "autoscaling", "elbv2"] as const;
+export const SERVICES = ["ec2", "iam", "s3", "s3control", "sns", "ssm", "guardduty", "autoscaling", "elbv2"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -72,6 +73,13 @@ const ERRORS: Readonly<Record<ServiceName, ServiceErrors>> = {
       ServiceFailureException: 500,
     },
     throttling: "Throttling",
+    denied: "AccessDenied",
+  },
+  s3control: {
+    module: s3ControlSdk,
+    base: s3ControlSdk.S3ControlServiceException,
+    status: { NoSuchPublicAccessBlockConfiguration: 404, AccessDenied: 403, SlowDown: 503, InternalError: 500 },
+    throttling: "SlowDown",
     denied: "AccessDenied",
   },
   s3: {

@@ -5,6 +5,7 @@ import { Elbv2Resources } from "./elbv2.js";
 import { GuardDutyResources } from "./guardduty.js";
 import { IamResources } from "./iam.js";
 import { S3Resources } from "./s3.js";
+import { S3ControlResources } from "./s3-control.js";
 import { SnsResources } from "./sns.js";
 import { SsmResources } from "./ssm.js";
 
@@ -13,6 +14,8 @@ export const AccountResources = z.strictObject({
   ec2: Ec2Resources.optional(),
   iam: IamResources.optional(),
   s3: S3Resources.optional(),
+  /** The account-level S3 settings (Block Public Access). */
+  s3control: S3ControlResources.optional(),
   sns: SnsResources.optional(),
   ssm: SsmResources.optional(),
   guardduty: GuardDutyResources.optional(),
