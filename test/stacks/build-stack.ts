@@ -30,7 +30,7 @@ export interface BuiltStack {
 }
 
 /** Builds the whole stage under Pulumi's mocks, once, and waits until every resource is registered. */
-export async function buildStack({ stage = "test", production = true, raw = TEST_CONFIG as unknown }: { stage?: string; production?: boolean; raw?: unknown } = {}): Promise<BuiltStack> {
+export async function buildStack({ stage = "test", production = true, raw = TEST_CONFIG }: { stage?: string; production?: boolean; raw?: unknown } = {}): Promise<BuiltStack> {
   const created = installMocks();
   const manifest = loadManifest(ROOT);
   const config = stageConfig(raw, stage, manifest);
