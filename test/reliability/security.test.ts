@@ -2,9 +2,8 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { TASK_CONTRACTS } from "../../functions/registry.js";
-import type { HistoryEvent } from "../../workflows/local/history.js";
 import { InMemoryHistory } from "../../workflows/local/history.js";
-import { approveUntilSettled, runnerFor, scenario, stringsIn } from "./support.js";
+import { approveUntilSettled, runnerFor, scenario } from "./support.js";
 
 /** The security properties of the whole library and a whole incident, as tests. */
 
