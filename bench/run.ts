@@ -6,6 +6,7 @@ import pc from "picocolors";
 import { benchApproval } from "./approval.bench.js";
 import { benchBundles } from "./bundle.bench.js";
 import { benchCompile } from "./compile.bench.js";
+import { benchVerify } from "./verify.bench.js";
 import { benchIncidents } from "./incidents.bench.js";
 import type { Figure } from "./measure.js";
 
@@ -13,6 +14,7 @@ import type { Figure } from "./measure.js";
 const SUITES: Record<string, () => Figure[] | Promise<Figure[]>> = {
   compile: benchCompile,
   bundle: benchBundles,
+  verify: benchVerify,
   approval: benchApproval,
   incidents: benchIncidents,
 };

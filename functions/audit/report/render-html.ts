@@ -9,6 +9,17 @@ const e = escapeHtml;
 const json = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value));
 const short = (hash: string): string => (hash.length > 16 ? `${hash.slice(0, 12)}…` : hash);
 const none = (colspan: number, text = "None recorded."): string => `<tr><td colspan="${colspan}" class="muted">${e(text)}</td></tr>`;
+/** 20 GiB, 512 KiB, 4 B: sizes as people read them (the exact byte count is in the title). */
+const bytes = (n: number): string => {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `<span title="${n} bytes">${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}</span>`;
+};
 const time = (iso: string | undefined): string => (iso ? `<time datetime="${e(iso)}">${e(iso.replace("T", " ").replace(/\.\d{3}Z$/, "Z"))}</time>` : `<span class="muted">—</span>`);
 
 function table(id: string, headings: readonly string[], rows: readonly string[], empty?: string): string {
@@ -48,10 +59,14 @@ p.summary{font-size:15px;margin:16px 0 0;padding:12px 16px;border-left:4px solid
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
 .facts dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
 .facts dt{color:var(--muted)}
-.facts dd{margin:0;word-break:break-word}
+.facts dd{margin:0;overflow-wrap:anywhere}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th{text-align:left;font-weight:600;color:var(--muted);background:var(--soft);border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
-td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;word-break:break-word}
+td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;overflow-wrap:break-word}
+td.mono{overflow-wrap:anywhere}
+td.nowrap,td time{white-space:nowrap}
+td.actor{min-width:12em}
+code{overflow-wrap:anywhere}
 tr{break-inside:avoid}
 code,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 code{background:var(--soft);padding:1px 4px;border-radius:4px}
@@ -90,16 +105,16 @@ export function renderHtml(model: ReportModel): string {
       <h3>Phases</h3>
       ${table("phases", ["Phase", "Status", "Started", "Ended", "Duration"], model.phases.map((p) => `<tr><td>${e(p.phase)}</td><td>${badge(p.status)}</td><td>${time(p.startedAt)}</td><td>${time(p.endedAt)}</td><td>${e(p.duration ?? "")}</td></tr>`), "No phase execution recorded.")}
       <h3>Audit log</h3>
-      ${table("log", ["#", "Time", "Phase", "What", "Actor"], model.timeline.map((t) => `<tr><td>${t.seq}</td><td>${time(t.at)}</td><td>${e(t.phase ?? "")}</td><td>${e(t.what)}</td><td class="mono">${e(t.actor)}</td></tr>`))}
+      ${table("log", ["#", "Time", "Phase", "What", "Actor"], model.timeline.map((t) => `<tr><td class="nowrap">${t.seq}</td><td>${time(t.at)}</td><td>${e(t.phase ?? "")}</td><td>${e(t.what)}</td><td class="mono actor">${e(t.actor)}</td></tr>`))}
     </section>`,
     `<section id="steps"><h2>Steps and NIST CSF 2.0</h2>
-      ${table("step-table", ["Step", "Task", "Outcome", "CSF 2.0", "Summary"], model.steps.map((s) => `<tr><td>${e(s.stepId)}${s.item !== undefined ? ` [${s.item}]` : ""}</td><td><code>${e(s.task || "(unknown)")}</code></td><td>${badge(s.outcome)}</td><td>${tags(s.csf)}</td><td>${e(s.summary)}</td></tr>`))}
+      ${table("step-table", ["Step", "Task", "Outcome", "CSF 2.0", "Summary"], model.steps.map((s) => `<tr><td>${e(s.stepId)}${s.item !== undefined ? ` [${s.item}]` : ""}</td><td class="nowrap"><code>${e(s.task || "(unknown)")}</code></td><td>${badge(s.outcome)}</td><td>${tags(s.csf)}</td><td>${e(s.summary)}</td></tr>`))}
       <h3>CSF 2.0 coverage</h3>
       ${table("csf", ["Tag", "Subcategory", "Steps"], model.csf.map((c) => `<tr><td><span class="tag">${e(c.tag)}</span></td><td>${e(c.name)}</td><td>${e(c.steps.join(", "))}</td></tr>`))}
     </section>`,
     `<section id="changes"><h2>Changes</h2>${table("change-table", ["Step", "Action", "Resource", "Before", "After", "Undo"], changeRows, "No step changed anything.")}</section>`,
     `<section id="evidence"><h2>Evidence and custody</h2>
-      ${table("evidence-table", ["Kind", "Location", "SHA-256", "Size", "Step", "Description"], model.evidence.map((x) => `<tr><td>${e(x.kind)}</td><td class="mono">${e(x.location)}</td><td class="mono" title="${e(x.sha256 ?? "")}">${x.sha256 ? e(short(x.sha256)) : `<span class="muted">not hashed</span>`}</td><td>${x.sizeBytes !== undefined ? `${x.sizeBytes.toLocaleString("en-US")} B` : ""}</td><td>${e(x.stepId)}</td><td>${e(x.description)}</td></tr>`))}
+      ${table("evidence-table", ["Kind", "Location", "SHA-256", "Size", "Step", "Description"], model.evidence.map((x) => `<tr><td>${e(x.kind)}</td><td class="mono">${e(x.location)}</td><td class="mono" title="${e(x.sha256 ?? "")}">${x.sha256 ? e(short(x.sha256)) : `<span class="muted">not hashed</span>`}</td><td class="nowrap">${x.sizeBytes !== undefined ? bytes(x.sizeBytes) : ""}</td><td>${e(x.stepId)}</td><td>${e(x.description)}</td></tr>`))}
       <h3>Chain of custody</h3>
       ${table("custody", ["Time", "What", "Location", "SHA-256"], model.custody.map((c) => `<tr><td>${time(c.at)}</td><td>${e(c.what)}</td><td class="mono">${e(c.location)}</td><td class="mono" title="${e(c.sha256)}">${e(short(c.sha256))}</td></tr>`))}
     </section>`,
