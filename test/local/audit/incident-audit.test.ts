@@ -68,7 +68,7 @@ describe("a full local incident, projected from its audit log", () => {
     const succeeded = record.executions.filter((e) => e.status === "SUCCEEDED" && reached[e.phase]).map((e) => reached[e.phase]);
     expect(record.milestones.map((m) => m.name)).toEqual(["detected", ...succeeded, "closed"]);
     expect(record.milestones.map((m) => m.seq)).toEqual([...record.milestones.map((m) => m.seq)].sort((a, b) => a - b));
-    expect(record.executions[0]).toMatchObject({ phase: "contain", status: "SUCCEEDED" });
+    expect(record.executions.slice(0, 2)).toEqual([expect.objectContaining({ phase: "detect", status: "SUCCEEDED" }), expect.objectContaining({ phase: "contain", status: "SUCCEEDED" })]);
     expect(record.executions.at(-1)).toMatchObject({ phase: "post-incident", status: "SUCCEEDED" });
     const failedPhases = record.executions.filter((e) => e.status === "FAILED");
     expect(record.failures.length > 0).toBe(failedPhases.length > 0);

@@ -243,9 +243,12 @@ export class LocalIncidentRunner {
   /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
   private async auditPhase(executionArn: string, event: HistoryEvent): Promise<void> {
     const description = this.engine.describeExecution(executionArn);
-    const named = description ? phaseExecutionName(description.name) : undefined;
-    if (!description || !named || named.phase !== description.machineKey.split("/")[1]) return;
-    const { incidentId, phase } = named;
+    if (!description) return;
+    const phase = description.machineKey.split("/")[1] ?? "";
+    const named = phaseExecutionName(description.name);
+    // Detect runs before there is an incident id to name it by: it belongs to the incident its run opened.
+    const incidentId = named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(this.rootOf(executionArn)) : undefined;
+    if (!incidentId) return;
     const facts = { phase, machineKey: description.machineKey, executionArn, name: description.name };
     if (event.type === "ExecutionStarted") await this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", event.timestamp, facts));
     if (event.type === "ExecutionSucceeded" || event.type === "ExecutionFailed" || event.type === "ExecutionAborted" || event.type === "ExecutionTimedOut") {
@@ -359,6 +362,12 @@ export class LocalIncidentRunner {
     }
     const runbook = document.runbook as { id: string; revision: string };
     await this.records.append(incidentId, auditEntry(KIND.incidentOpened, "function:detect.open-incident", at, { runbook: { id: runbook.id, revision: runbook.revision }, executionArn, event: envelope.input.event, document }));
+    // The detect execution started before the incident existed; its start is recorded now, its end as it comes.
+    const detect = this.engine.describeExecution(envelope.context.executionId);
+    if (detect && detect.machineKey.endsWith("/detect")) {
+      const facts = { phase: "detect", machineKey: detect.machineKey, executionArn: detect.executionArn, name: detect.name };
+      await this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", detect.startDate.toISOString(), facts));
+    }
     await this.records.addMilestone(incidentId, { name: "detected", at });
   }
 }
