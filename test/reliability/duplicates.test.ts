@@ -42,6 +42,19 @@ describe("duplicates: every trigger event delivered twice", { timeout: 120_000 }
   });
 });
 
+describe("duplicates: a redelivery after the incident closed", { timeout: 120_000 }, () => {
+  it.each(["ssh-rdp-brute-force", "security-group-open-to-world", "iam-access-key-compromise", "public-s3-bucket"])("%s: the same event again joins the closed incident and changes nothing more", async (name) => {
+    const s = await scenario(name);
+    const runner = await runnerFor(s);
+    const first = await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" });
+    const before = changeKeys(s.account.calls);
+    const again = await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" });
+    expect(first.status).toBe("resolved");
+    expect(again).toMatchObject({ status: "joined", incidentId: first.incidentId });
+    expect(changeKeys(s.account.calls)).toEqual(before);
+  });
+});
+
 describe(`storms: ${STORM} findings about one instance`, { timeout: 120_000 }, () => {
   it("delivered concurrently: one incident, one change, every occurrence recorded", async () => {
     const s = await scenario("ssh-rdp-brute-force");
