@@ -3,29 +3,70 @@
  * hash is computed over, so a writer and a verifier years apart agree on it whatever order the
  * keys were built in. Only JSON values are accepted; anything JSON.stringify would silently drop
  * or change (undefined in arrays, NaN, functions) is refused, because a hash over a lossy
- * serialisation would prove something other than what is stored.
+ * serialisation would prove something other than what is stored. (Stricter than
+ * `contract/digest.ts`'s, which only has to be stable for plans.)
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, "$");
+  try {
+    return write(value);
+  } catch (error) {
+    if (!(error instanceof NotJson)) throw error;
+    // Rare: walk again, slowly, to name where the bad value is.
+    throw new TypeError(`canonical JSON: ${locate(value, "$") ?? "$"} is ${error.message}`);
+  }
 }
 
-function write(value: unknown, path: string): string {
+class NotJson extends Error {}
+
+const problem = (value: unknown): string | undefined =>
+  typeof value === "number" && !Number.isFinite(value) ? `${value}, not a JSON number` : value !== null && !["string", "boolean", "number", "object"].includes(typeof value) ? `a ${typeof value}, not a JSON value` : undefined;
+
+function locate(value: unknown, path: string): string | undefined {
+  if (problem(value)) return path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = locate(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue;
+      const found = locate(item, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+// Plain loops and concatenation: verification hashes every entry of a log, so this is the hot path.
+function write(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "string":
     case "boolean":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${path} is ${value}, not a JSON number`);
+      if (!Number.isFinite(value)) throw new NotJson(problem(value));
       return JSON.stringify(value);
-    case "object":
-      if (Array.isArray(value)) return `[${value.map((item, index) => write(item, `${path}[${index}]`)).join(",")}]`;
-      return `{${Object.keys(value)
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .sort()
-        .map((key) => `${JSON.stringify(key)}:${write((value as Record<string, unknown>)[key], `${path}.${key}`)}`)
-        .join(",")}}`;
+    case "object": {
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) out += (i > 0 ? "," : "") + write(value[i]);
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = "{";
+      let first = true;
+      for (const key of keys) {
+        const item = record[key];
+        if (item === undefined) continue;
+        out += `${first ? "" : ","}${JSON.stringify(key)}:${write(item)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
     default:
-      throw new TypeError(`canonical JSON: ${path} is a ${typeof value}, not a JSON value`);
+      throw new NotJson(problem(value));
   }
 }

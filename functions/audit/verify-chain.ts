@@ -46,6 +46,22 @@ interface Linked {
   readonly writtenAs: number;
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+function wellFormed(raw: unknown): raw is AuditEntry {
+  if (typeof raw !== "object" || raw === null) return false;
+  const e = raw as Record<string, unknown>;
+  return (
+    typeof e.incidentId === "string" && e.incidentId.length > 0 &&
+    Number.isInteger(e.seq) && (e.seq as number) >= 1 &&
+    typeof e.at === "string" && !Number.isNaN(Date.parse(e.at)) &&
+    typeof e.kind === "string" && e.kind.length > 0 &&
+    typeof e.actor === "string" && e.actor.length > 0 &&
+    typeof e.body === "object" && e.body !== null && !Array.isArray(e.body) &&
+    typeof e.prevHash === "string" && HEX64.test(e.prevHash) &&
+    typeof e.hash === "string" && HEX64.test(e.hash)
+  );
+}
+
 const validAs = (entry: AuditEntry, seq: number): boolean => entryHash({ ...entry, seq }) === entry.hash;
 
 /**
@@ -58,6 +74,11 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
   const problems: ChainProblem[] = [];
   const entries: AuditEntry[] = [];
   stored.forEach((raw, index) => {
+    // The common case checked by hand (10,000 entries a log); zod only to name what is wrong.
+    if (wellFormed(raw)) {
+      entries.push(raw);
+      return;
+    }
     const parsed = AuditEntry.safeParse(raw);
     if (parsed.success) entries.push(parsed.data);
     else {
