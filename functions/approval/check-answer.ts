@@ -1,5 +1,5 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "./approval.js";
-import { isAllowedApprover, isRequester, type Identity } from "./identity.js";
+import { isAllowedApprover, isRequester, samePerson, type Identity } from "./identity.js";
 
 /** Why an answer was refused; each has its own message and HTTP status. */
 export const REFUSAL_STATUS = {
@@ -86,8 +86,8 @@ export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerIn
   }
   const reason = (answer.reason ?? "").trim();
   if (reason === "") return refuse("reason-required", "give a reason (it goes to the audit log and the report)");
-  if (answer.kind === "approve" && approval.votes.some((vote) => vote.by === answer.caller.actor)) {
-    return refuse("duplicate-approver", `${answer.caller.actor} has already approved ${approval.id}; it needs ${approval.requiredApprovals} different approvers`);
+  if (answer.kind === "approve" && approval.votes.some((vote) => samePerson(vote.by, answer.caller.actor))) {
+    return refuse("duplicate-approver", `${answer.caller.actor} has already approved ${approval.id} (as this or another role or spelling); it needs ${approval.requiredApprovals} different approvers`);
   }
   const vote: Vote = { by: answer.caller.actor, reason, at: now.toISOString() };
   if (answer.kind === "reject") return { ok: true, vote, votes: [vote], complete: true, decision: "rejected" };

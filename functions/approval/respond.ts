@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { AuditAppender } from "../audit/audit-port.js";
 import { awsErrorCode } from "../contract/aws-errors.js";
 import type { Clock } from "../contract/task.js";
+import { IncidentId } from "../incident/document.js";
 import { formatIssues } from "../runtime/execute-task.js";
 import { answerEntry, expiredEntry } from "./approval-audit.js";
 import { approvalOutput, DIGEST_PREFIX_LENGTH, type ApprovalView } from "./approval.js";
@@ -32,6 +33,9 @@ export interface HttpResponse {
 /** Only what the answerer says; who answers comes from the signature, so an identity field is refused. */
 const ApproveBody = z.strictObject({ reason: z.string().max(2000), digest: z.string().max(64) });
 const RejectBody = z.strictObject({ reason: z.string().max(2000) });
+/** Approval ids as the desks make them (`apr-<hex>` in AWS, `apr-<uuid>` locally); anything else is refused before a read. */
+export const ApprovalIdParam = z.string().regex(/^apr-[A-Za-z0-9-]{1,64}$/, "must be an approval id (apr-…)");
+const ListQuery = z.strictObject({ incidentId: IncidentId.optional() });
 
 /** States errors that mean the task no longer waits: the answer came after its timeout. */
 const GONE = new Set(["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"]);
@@ -56,10 +60,15 @@ export function createRespond(ports: RespondPorts) {
   return async (event: HttpApiEvent): Promise<HttpResponse> => {
     const callerArn = event.requestContext?.authorizer?.iam?.userArn;
     if (!callerArn) return failure(403, "unsigned", "the request carries no IAM identity (the route must use IAM authorization)");
-    const id = event.pathParameters?.id;
+    const rawId = event.pathParameters?.id;
+    const checkedId = rawId === undefined ? undefined : ApprovalIdParam.safeParse(rawId);
+    if (checkedId && !checkedId.success) return failure(400, "bad-request", `path: id: ${checkedId.error.issues[0]!.message}`);
+    const id = checkedId?.data;
     switch (event.routeKey) {
       case "GET /approvals": {
-        const incidentId = event.queryStringParameters?.incidentId;
+        const query = ListQuery.safeParse(event.queryStringParameters ?? {});
+        if (!query.success) return failure(400, "bad-request", `query: ${formatIssues(query.error.issues)}`);
+        const { incidentId } = query.data;
         const pending = await ports.approvals.pending(incidentId ? { incidentId } : {});
         return json(200, { approvals: pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) })) });
       }
@@ -107,18 +116,26 @@ async function answer(ports: RespondPorts, id: string, kind: "approve" | "reject
       : { votes: check.votes, expectedVotes: approval.votes.length, ...(check.complete ? { decision: { status: "approved" as const, at: check.vote.at } } : {}) };
     const landed = await ports.approvals.vote(id, write, now);
     if (!landed.landed) continue;
-    await ports.audit.append(approval.incidentId, answerEntry(approval, id, kind, caller.actor, check, now));
-    if (!check.complete) return json(202, { approvalId: id, status: "pending", approvals: check.votes.length, required: approval.requiredApprovals });
+    if (!check.complete) {
+      await ports.audit.append(approval.incidentId, answerEntry(approval, id, kind, caller.actor, check, now));
+      return json(202, { approvalId: id, status: "pending", approvals: check.votes.length, required: approval.requiredApprovals });
+    }
     if (landed.taskToken === undefined) throw new Error(`approval ${id} was decided but its item returned no task token`);
-    const resumed = await resume(ports, approval, check, landed.taskToken, now);
-    if (resumed) return resumed;
+    // Audited once the workflow took it: an answer that arrives after the timeout is a refusal, not an approval.
+    const unresumed = await resume(ports, approval, check, caller.actor, landed.taskToken, now);
+    if (unresumed) return unresumed;
+    await ports.audit.append(approval.incidentId, answerEntry(approval, id, kind, caller.actor, check, now));
     return json(200, { approvalId: id, status: check.decision, approvers: check.votes.map((vote) => vote.by), decidedAt: now.toISOString() });
   }
   return refused(ports, await ports.approvals.get(id), id, kind, caller.actor, { ok: false, refusal: { code: "already-decided", message: `approval ${id} kept changing while answering; look again` } }, ports.clock.now());
 }
 
-/** Hands the decision to Step Functions; a task that no longer waits (timed out) turns it into a refusal. */
-async function resume(ports: RespondPorts, approval: ApprovalView, check: Extract<AnswerCheck, { ok: true }>, token: string, now: Date): Promise<HttpResponse | undefined> {
+/**
+ * Hands the decision to Step Functions. A task that no longer waits (timed out) turns the answer
+ * into an audited `expired` refusal; any other failure is a 502 naming only the error code (AWS
+ * error messages may quote the token, so none reaches the response, the log or the audit).
+ */
+async function resume(ports: RespondPorts, approval: ApprovalView, check: Extract<AnswerCheck, { ok: true }>, actor: string, token: string, now: Date): Promise<HttpResponse | undefined> {
   try {
     if (check.decision === "approved") {
       await ports.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(approvalOutput(approval, check.votes, now.toISOString())) }));
@@ -127,11 +144,18 @@ async function resume(ports: RespondPorts, approval: ApprovalView, check: Extrac
     }
     return undefined;
   } catch (error) {
-    const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : "");
-    if (!GONE.has(code)) throw error;
+    const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : "Error");
+    const kind = check.decision === "approved" ? "approve" : "reject";
+    if (!GONE.has(code)) {
+      const message = `the ${check.decision} decision on ${approval.id} is recorded but Step Functions did not take it (${code}); the step waits until its timeout`;
+      await ports.audit.append(approval.incidentId, { kind: "approval.resume-failed", actor, at: now.toISOString(), body: { approvalId: approval.id, stepId: approval.stepId, decision: check.decision, error: code } });
+      return failure(502, "resume-failed", message);
+    }
     await ports.approvals.markExpired(approval.id, now, true);
+    const late = { code: "expired" as const, message: `approval ${approval.id} expired before the answer reached the workflow (${code}); it took its on-timeout path (${approval.onTimeout})` };
+    await ports.audit.append(approval.incidentId, answerEntry(approval, approval.id, kind, actor, { ok: false, refusal: late }, now));
     await ports.audit.append(approval.incidentId, expiredEntry(approval, now, "system:approval-respond"));
-    return refusal("expired", `approval ${approval.id} expired before the answer reached the workflow (${code}); it took its on-timeout path`);
+    return refusal(late.code, late.message);
   }
 }
 

@@ -172,7 +172,8 @@ describe("the respond API", () => {
     sfn.on(SendTaskSuccessCommand).rejects(error);
     expect(parse(await respond()(post(a.id, "approve", { reason: "late", digest: DIGEST })))).toMatchObject({ status: 410, body: { error: "expired" } });
     expect(ddb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toMatchObject({ UpdateExpression: "SET #status = :expired, decidedAt = :at" });
-    expect(audit.map((e) => e.kind)).toEqual(["approval.approved", "approval.expired"]);
+    // The late answer is a refusal in the audit log, never an approval that did not happen.
+    expect(audit.map((e) => e.kind)).toEqual(["approval.refused", "approval.expired"]);
   });
 
   it("lists pending approvals without tokens and shows one", async () => {
