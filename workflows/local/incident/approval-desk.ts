@@ -168,10 +168,14 @@ export class LocalApprovalDesk implements ApprovalDesk {
       const check = checkAnswer(approval, { kind, caller: answer.as, reason: answer.reason, digest: answer.digest }, now);
       if (!check.ok || !approval) return this.refused(approval, id, kind, answer.as.actor, check, now);
       if (this.options.store.vote(id, writeOf(check, approval), now)) {
-        await this.append(approval.incidentId, answerEntry(approval, id, kind, answer.as.actor, check, now));
-        if (!check.complete) return decisionOf(approval, "recorded", check.votes, now);
+        if (!check.complete) {
+          await this.append(approval.incidentId, answerEntry(approval, id, kind, answer.as.actor, check, now));
+          return decisionOf(approval, "recorded", check.votes, now);
+        }
         const final = { ...approval, status: check.decision, votes: check.decision === "approved" ? [...check.votes] : approval.votes } satisfies ApprovalView;
-        await this.resume(id, final, check.votes, now);
+        // Audited once the engine took it: an answer after the timeout is a refusal, not an approval.
+        await this.resume(id, final, check.votes, now, { actor: answer.as.actor, kind });
+        await this.append(approval.incidentId, answerEntry(approval, id, kind, answer.as.actor, check, now));
         return decisionOf(approval, check.decision, check.votes, now);
       }
       if (attempt >= 3) return this.refused(this.options.store.view(id), id, kind, answer.as.actor, { ok: false, refusal: { code: "already-decided", message: `approval ${id} changed while answering; look again` } }, now);
@@ -186,7 +190,7 @@ export class LocalApprovalDesk implements ApprovalDesk {
   }
 
   /** Resumes the workflow if this desk holds the engine; a responder's process leaves it to the run's poll. */
-  private async resume(id: string, approval: ApprovalView, votes: readonly Vote[], now: Date): Promise<void> {
+  private async resume(id: string, approval: ApprovalView, votes: readonly Vote[], now: Date, answerer?: { readonly actor: string; readonly kind: "approve" | "reject" }): Promise<void> {
     const { answers } = this.options;
     if (!answers || !this.waiting.has(id)) return;
     const token = this.options.store.claimResume(id, now);
@@ -199,8 +203,10 @@ export class LocalApprovalDesk implements ApprovalDesk {
       if (error instanceof Error && (error.name === "TaskTimedOut" || error.name === "TaskDoesNotExist" || /TaskTimedOut|TaskDoesNotExist/.test(error.message))) {
         // The wait ended first (timeout): the decision came too late to count.
         this.options.store.markExpired(id, now, true);
+        const late = new ApprovalRefused("expired", `approval ${id} expired before the answer reached the workflow (it took its on-timeout path)`);
+        if (answerer) await this.append(approval.incidentId, answerEntry(approval, id, answerer.kind, answerer.actor, { ok: false, refusal: late }, now));
         await this.append(approval.incidentId, expiredEntry(approval, now, SWEEP_ACTOR));
-        throw new ApprovalRefused("expired", `approval ${id} expired before the answer reached the workflow (it took its on-timeout path)`);
+        throw late;
       }
       throw error;
     }

@@ -50,7 +50,9 @@ export function localIdentity(name: string, claimedRoles: readonly string[], fil
     const checked = RoleRef.safeParse(role);
     if (!checked.success) throw new IdentityError(`--role ${role}: ${checked.error.issues[0]!.message}`);
   }
-  const listed = file.identities[actor];
+  // Names are pinned case-insensitively: `--as ALICE` must not escape what the file gives alice.
+  const listedName = Object.keys(file.identities).find((name) => name.trim().toLowerCase() === actor.toLowerCase());
+  const listed = listedName === undefined ? undefined : file.identities[listedName];
   const account = file.accountId ?? LOCAL_ACCOUNT_ID;
   const asArn = (role: string) => (role.startsWith("arn:") ? role : `arn:aws:iam::${account}:role/${role}`);
   if (listed) {
