@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackContext } from "./context.js";
-import { policyDocument } from "./iam.js";
+import { policyDocument, type PolicyStatement } from "./iam.js";
 import { deployedName } from "./names.js";
 import type { DeployedMachine } from "./state-machines.js";
 import type { Storage } from "./storage.js";
@@ -14,6 +14,14 @@ export interface AccessPolicies {
 const roleName = (arn: string): string => arn.slice(arn.lastIndexOf("/") + 1);
 
 /**
+ * People never answer a waiting task directly: with a task token (execution history and the
+ * machines' logs show it) and SendTaskSuccess they would skip every check of the respond
+ * function. SendTask* takes no resource-level restriction (service authorization reference), so
+ * the respond function's grant is on "*" and people's policies deny it outright.
+ */
+export const NO_DIRECT_ANSWERS: PolicyStatement = { Effect: "Deny", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: ["*"] };
+
+/**
  * What people need: responders call the approval API (SigV4, `execute-api:Invoke` on its routes);
  * auditors read the audit bucket and the machines' execution history. Attached to the roles the
  * stage config names (approvers of any runbook; auditors), which must be in the deployment account.
@@ -22,7 +30,7 @@ export function createAccessPolicies(ctx: StackContext, storage: Storage, machin
   const responders = new aws.iam.Policy("responders-policy", {
     name: deployedName(ctx.stage, "responders", 128),
     description: "irflow: answer approvals through the approval API",
-    policy: routeArns.apply((arns) => JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["execute-api:Invoke"], Resource: arns }]))),
+    policy: routeArns.apply((arns) => JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["execute-api:Invoke"], Resource: arns }, NO_DIRECT_ANSWERS]))),
     tags: ctx.tags,
   });
   const executions = pulumi
@@ -38,6 +46,7 @@ export function createAccessPolicies(ctx: StackContext, storage: Storage, machin
           { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention", "s3:GetObjectLegalHold"], Resource: [`${bucket}/*`] },
           { Effect: "Allow", Action: ["states:GetExecutionHistory", "states:DescribeExecution"], Resource: executionArns },
           { Effect: "Allow", Action: ["states:ListExecutions", "states:DescribeStateMachine"], Resource: machineArns },
+          NO_DIRECT_ANSWERS,
         ]),
       ),
     ),

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IrflowConfig } from "../../functions/contract/config.js";
 import { APPROVAL_ROUTES as RESPOND_ROUTES } from "../../functions/approval/respond.js";
 import { REMIND_IAM, RESPOND_IAM } from "../../functions/approval/service-iam.js";
+import { NO_DIRECT_ANSWERS } from "../../stacks/access-policies.js";
 import { APPROVAL_ROUTES, routeKey } from "../../stacks/approval-routes.js";
 import { RULE_RETRY_POLICY } from "../../stacks/event-rules.js";
 import { STEP_JOURNAL_GRANT, type PolicyDocument } from "../../stacks/iam.js";
@@ -182,10 +183,19 @@ describe("approval API", () => {
     const responders = ofType(stack.created, "aws:iam/policy:Policy").find((policy) => policy.inputs.name === deployedName(STAGE, "responders", 128))!;
     expect(policyOf(responders).Statement).toEqual([
       { Effect: "Allow", Action: ["execute-api:Invoke"], Resource: expect.arrayContaining(["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/POST/approvals/*/approve"]) },
+      NO_DIRECT_ANSWERS,
     ]);
     const attached = ofType(stack.created, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((attachment) => attachment.inputs.role);
     expect(attached.sort()).toEqual(["IncidentLead", "IncidentResponder", "SecurityAuditor"]);
     expect(await valueOf(stack.outputs.approvalApiUrl)).toMatch(/^https:\/\//);
+  });
+
+  it("people cannot answer a waiting task around the approval API: responders and auditors are denied SendTask*, only respond holds it", () => {
+    const people = ofType(stack.created, "aws:iam/policy:Policy").map(policyOf);
+    expect(people).toHaveLength(2);
+    for (const document of people) expect(document.Statement).toContainEqual({ Effect: "Deny", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: ["*"] });
+    const holders = rolePolicies().filter((policy) => policyOf(policy).Statement.some((statement) => statement.Effect === "Allow" && statement.Action.some((action) => action.startsWith("states:SendTask"))));
+    expect(holders.map((policy) => policy.inputs.role)).toEqual([expect.stringContaining("approval-respond")]);
   });
 
   it("the approvals topic and every created alert topic are KMS-encrypted", () => {
