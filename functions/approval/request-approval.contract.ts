@@ -29,7 +29,12 @@ export default defineTaskContract({
     timeoutSeconds: z.number().int().positive(),
     onTimeout: z.enum(["abort", "escalate", "proceed"]),
     escalation: z.boolean(),
-  }),
+  })
+    // The compiler refuses this too; a hand-edited definition must not turn silence into consent.
+    .refine((request) => !(request.risk === "destructive" && request.onTimeout === "proceed"), {
+      path: ["onTimeout"],
+      message: "a destructive step cannot proceed when nobody answers (use abort or escalate)",
+    }),
   output: z.object({
     approvalId: z.string(),
     approvers: z.array(z.string()),

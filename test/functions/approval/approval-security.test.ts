@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkAnswer } from "../../../functions/approval/check-answer.js";
 import { arnPatternMatches, identityFromArn, isAllowedApprover, isRequester, personOf } from "../../../functions/approval/identity.js";
-import { approval, at, DIGEST, lead } from "./fixtures.js";
+import contract from "../../../functions/approval/request-approval.contract.js";
+import { approval, at, DIGEST, lead, request } from "./fixtures.js";
 
 const approve = (arn: string) => ({ kind: "approve" as const, caller: identityFromArn(arn), reason: "checked the plan", digest: DIGEST.slice(0, 12) });
 const LEADS = ["arn:aws:iam::*:role/IncidentLead", "arn:aws:iam::*:role/IncidentResponder"];
@@ -77,5 +78,15 @@ describe("approver patterns: a * stays within one ARN field and one path segment
   it("an assumed IncidentLeadIntern role is not an IncidentLead approver", () => {
     const intern = identityFromArn("arn:aws:sts::123456789012:assumed-role/IncidentLeadIntern/mallory");
     expect(isAllowedApprover(intern, ["arn:aws:iam::*:role/IncidentLead"])).toBe(false);
+  });
+});
+
+describe("a destructive step never proceeds on timeout", () => {
+  it("the approval request refuses on-timeout proceed for a destructive task, naming the field", () => {
+    const parsed = contract.input.safeParse(request({ risk: "destructive", onTimeout: "proceed" }));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ["onTimeout"], message: expect.stringContaining("destructive") });
+    expect(contract.input.safeParse(request({ risk: "destructive", onTimeout: "abort" })).success).toBe(true);
+    expect(contract.input.safeParse(request({ risk: "reversible", onTimeout: "proceed" })).success).toBe(true);
   });
 });
