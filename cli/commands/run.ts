@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { userInfo } from "node:os";
@@ -66,7 +66,8 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
     ...storeOptions.location(options),
     account: scenario.account,
     runbookIds: [runbookId],
-    reportsDirectory: join(PROJECT_ROOT, ".irflow", "reports"),
+    // Reports beside the database they describe (default <project>/.irflow/reports).
+    reportsDirectory: join(options.db !== undefined ? dirname(resolve(options.db)) : (options.dir ?? join(PROJECT_ROOT, ".irflow")), "reports"),
     // Retries wait a hundredth of their real interval: the simulated account answers at once.
     retryDelayScale: 0.01,
   });
