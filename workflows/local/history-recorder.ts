@@ -1,7 +1,7 @@
 import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import type { HistoryDraft, HistoryEvent, HistoryEventType, HistorySink } from "./history.js";
-import { replaceInStrings, toJson, type JsonValue } from "./json.js";
+import { replaceInStrings, type JsonValue } from "./json.js";
 
 const TERMINAL: ReadonlySet<HistoryEventType> = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
 
@@ -57,9 +57,12 @@ export class HistoryRecorder {
     if (this.failure) throw this.failure.error;
   }
 
+  /** A JSON copy (the library may reuse what it handed over); the redaction walk only when a secret is in the text. */
   private clean(details: HistoryDraft["details"]): JsonValue {
-    let copy = toJson(details);
-    for (const secret of this.secrets) copy = replaceInStrings(copy, secret, tokenDigest(secret));
+    const text = JSON.stringify(details);
+    if (text === undefined) return null;
+    let copy = JSON.parse(text) as JsonValue;
+    for (const secret of this.secrets) if (text.includes(secret)) copy = replaceInStrings(copy, secret, tokenDigest(secret));
     return copy;
   }
 }

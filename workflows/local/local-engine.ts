@@ -60,7 +60,6 @@ export interface ExecutionDescription {
 interface ExecutionRecord {
   /** Set as soon as the run is wired; the record is registered first so the name is taken from the start. */
   handle?: ExecutionHandle;
-  readonly inputKey: string;
   description: ExecutionDescription;
 }
 
@@ -147,16 +146,15 @@ export class LocalEngine {
       throw new LocalEngineError("InvalidExecutionInput", `the input is not JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
     const arn = executionArn(machineKey, name);
-    const inputKey = canonicalJson(document);
     const existing = this.executions.get(arn);
     if (existing) {
-      if (existing.handle && existing.description.status === "RUNNING" && existing.inputKey === inputKey) return existing.handle;
+      // Compared canonically only when a name is reused: most starts never need the key.
+      if (existing.handle && existing.description.status === "RUNNING" && canonicalJson(existing.description.input) === canonicalJson(document)) return existing.handle;
       throw new LocalEngineError("ExecutionAlreadyExists", `execution ${arn} already exists ${existing.description.status === "RUNNING" ? "with a different input" : `and has stopped (${existing.description.status})`}`);
     }
 
     const startDate = this.clock.now();
     const record: ExecutionRecord = {
-      inputKey,
       description: { executionArn: arn, stateMachineArn: machine.arn, machineKey, name, status: "RUNNING", input: document, startDate, ...(options.parentExecutionId !== undefined ? { parentExecutionId: options.parentExecutionId } : {}) },
     };
     this.executions.set(arn, record);

@@ -29,6 +29,13 @@ export interface IncidentRecordStore {
 }
 
 export class AuditedIncidentRecords implements IncidentRecordStore {
+  /**
+   * Milestones known to be in the log, per incident: read from the log once per incident, then
+   * kept as this store appends them (milestones are only appended here), so reaching one does not
+   * project the whole record again.
+   */
+  private readonly milestones = new Map<string, Set<MilestoneName>>();
+
   constructor(readonly log: LocalAuditLog = new MemoryAuditLog()) {}
 
   append(incidentId: string, entry: AuditEntryInput): Promise<void> {
@@ -37,8 +44,19 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
 
   async addMilestone(incidentId: string, milestone: { readonly name: MilestoneName; readonly at: string }): Promise<void> {
     // A milestone is reached once (a retried phase does not reach it twice).
-    if (this.get(incidentId)?.milestones.some((m) => m.name === milestone.name)) return;
-    await this.append(incidentId, auditEntry(KIND.milestone, LOCAL_ACTOR, milestone.at, { name: milestone.name }));
+    let reached = this.milestones.get(incidentId);
+    if (!reached) {
+      reached = new Set(this.get(incidentId)?.milestones.map((m) => m.name));
+      this.milestones.set(incidentId, reached);
+    }
+    if (reached.has(milestone.name)) return;
+    reached.add(milestone.name);
+    try {
+      await this.append(incidentId, auditEntry(KIND.milestone, LOCAL_ACTOR, milestone.at, { name: milestone.name }));
+    } catch (error) {
+      reached.delete(milestone.name);
+      throw error;
+    }
   }
 
   addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { ClientProvider } from "../../../functions/contract/clients.js";
 import type { IrflowConfig } from "../../../functions/contract/config.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import type { Clock, Logger } from "../../../functions/contract/task.js";
@@ -138,6 +139,8 @@ export class LocalIncidentRunner {
   private readonly reports = new Map<string, string>();
   private readonly requesters = new Map<string, string>();
   private readonly approvalSweepMs: number;
+  /** One client per service for every task, as a Lambda keeps its clients across invocations (building one costs more than the call). */
+  private readonly aws: ClientProvider;
 
   static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
     const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
@@ -149,6 +152,7 @@ export class LocalIncidentRunner {
     const missing = options.runbookIds.filter((id) => !wanted.has(`${id}/incident`));
     if (missing.length > 0) throw new Error(`no generated incident machine for ${missing.join(", ")}`);
     this.account = options.account;
+    this.aws = options.account.clientProvider();
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? instantSleep;
     this.config = options.config ?? configFromAccount(options.account);
@@ -264,7 +268,7 @@ export class LocalIncidentRunner {
   private portsFor(task: string, stepId: string, signal: AbortSignal): TaskPorts {
     const log = (level: LogEntry["level"]) => (message: string, fields?: Record<string, unknown>) => void this.logs.push({ level, task, stepId, message, ...(fields ? { fields } : {}) });
     const logger: Logger = { info: log("info"), warn: log("warn"), error: log("error") };
-    return { aws: this.account.clientProvider(), clock: this.clock, sleep: this.sleep, log: logger, config: this.config, journal: this.journal, signal };
+    return { aws: this.aws, clock: this.clock, sleep: this.sleep, log: logger, config: this.config, journal: this.journal, signal };
   }
 
   private taskFor(name: string): LocalTask | undefined {

@@ -55,21 +55,34 @@ export function sdkAcl(ec2: Ec2State, acl: AclState): NetworkAcl {
 
 const ACL_FILTERS = ["network-acl-id", "vpc-id", "default", "owner-id", "association.subnet-id", "association.association-id", "association.network-acl-id", "entry.rule-number", "entry.cidr", "entry.rule-action", "entry.egress"];
 
+/** Only the asked filter's values: DescribeNetworkAcls scans every ACL, so building all of them per ACL would dominate. */
 function aclValues(ec2: Ec2State, acl: AclState, name: string): readonly string[] | undefined {
-  const values: Readonly<Record<string, readonly string[]>> = {
-    "network-acl-id": [acl.networkAclId],
-    "vpc-id": [acl.vpcId],
-    default: [String(acl.isDefault)],
-    "owner-id": [ec2.ctx.accountId],
-    "association.subnet-id": acl.associations.map((a) => a.subnetId),
-    "association.association-id": acl.associations.map((a) => a.associationId),
-    "association.network-acl-id": acl.associations.length > 0 ? [acl.networkAclId] : [],
-    "entry.rule-number": acl.entries.map((e) => String(e.ruleNumber)),
-    "entry.cidr": acl.entries.flatMap((e) => [e.cidrBlock ?? e.ipv6CidrBlock ?? ""]),
-    "entry.rule-action": acl.entries.map((e) => e.ruleAction),
-    "entry.egress": acl.entries.map((e) => String(e.egress)),
-  };
-  return values[name] ?? tagsMatchingFilter(acl.tags, name);
+  switch (name) {
+    case "network-acl-id":
+      return [acl.networkAclId];
+    case "vpc-id":
+      return [acl.vpcId];
+    case "default":
+      return [String(acl.isDefault)];
+    case "owner-id":
+      return [ec2.ctx.accountId];
+    case "association.subnet-id":
+      return acl.associations.map((a) => a.subnetId);
+    case "association.association-id":
+      return acl.associations.map((a) => a.associationId);
+    case "association.network-acl-id":
+      return acl.associations.length > 0 ? [acl.networkAclId] : [];
+    case "entry.rule-number":
+      return acl.entries.map((e) => String(e.ruleNumber));
+    case "entry.cidr":
+      return acl.entries.map((e) => e.cidrBlock ?? e.ipv6CidrBlock ?? "");
+    case "entry.rule-action":
+      return acl.entries.map((e) => e.ruleAction);
+    case "entry.egress":
+      return acl.entries.map((e) => String(e.egress));
+    default:
+      return tagsMatchingFilter(acl.tags, name);
+  }
 }
 
 function describeNetworkAcls(ec2: Ec2State, input: DescribeNetworkAclsCommandInput): Output<DescribeNetworkAclsCommandOutput> {
