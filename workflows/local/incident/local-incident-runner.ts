@@ -19,6 +19,7 @@ import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/in
 import { requesterOf } from "../../../functions/approval/approval.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
+import { BatchedHistory } from "../store/batched-history.js";
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
@@ -141,6 +142,8 @@ export class LocalIncidentRunner {
   private readonly approvalSweepMs: number;
   /** One client per service for every task, as a Lambda keeps its clients across invocations (building one costs more than the call). */
   private readonly aws: ClientProvider;
+  /** Where history is written: `history` itself, or its batched writer on the embedded database. */
+  private readonly historyWriter: HistorySink;
 
   static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
     const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
@@ -167,9 +170,12 @@ export class LocalIncidentRunner {
     this.approvalSweepMs = options.approvalSweepMs ?? 1000;
     const inner = options.history ?? (database ? new SqliteHistory(database) : new InMemoryHistory());
     this.history = inner;
+    // The embedded store's writes grouped per turn of the event loop, in order (links too).
+    this.historyWriter = !options.history && database ? new BatchedHistory(inner, database) : inner;
+    const writer = this.historyWriter;
     const sink: HistorySink = {
       append: async (executionArn, event) => {
-        await inner.append(executionArn, event);
+        await writer.append(executionArn, event);
         this.observe(executionArn, event);
         await this.auditPhase(executionArn, event);
       },
@@ -295,7 +301,7 @@ export class LocalIncidentRunner {
     const executionId = envelopeOf(payload, SYSTEM_TASKS.openIncident).context.executionId;
     if (incidentId) {
       this.incidentOf.set(this.rootOf(executionId), incidentId);
-      await this.history.linkIncident?.(this.rootOf(executionId), incidentId);
+      await this.historyWriter.linkIncident?.(this.rootOf(executionId), incidentId);
       await this.auditOpened(incidentId, payload, output, this.rootOf(executionId));
     }
     return output;

@@ -1,6 +1,7 @@
 import { chainEntry, type AuditEntry } from "../../../functions/audit/audit-entry.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import type { Statement } from "better-sqlite3";
 import { toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 interface Row {
@@ -32,7 +33,24 @@ const toEntry = (row: Row): AuditEntry => ({ incidentId: row.incident_id, seq: r
  * the same incident queue on the write lock and chain one after the other, never both on one head.
  */
 export class SqliteAuditLog implements LocalAuditLog {
+  // Prepared once, on first use: preparing costs more than running these small statements.
+  private statements?: {
+    readonly head: Statement<[string], { seq: number; hash: string }>;
+    readonly insert: Statement<[string, number, string, string, string, string, string, string]>;
+    readonly entries: Statement<[string], Row>;
+  };
+
   constructor(private readonly database: EmbeddedDatabase) {}
+
+  private prepared() {
+    const { db } = this.database;
+    this.statements ??= {
+      head: db.prepare<[string], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log WHERE incident_id = ? ORDER BY seq DESC LIMIT 1"),
+      insert: db.prepare<[string, number, string, string, string, string, string, string]>("INSERT INTO audit_log (incident_id, seq, at, kind, actor, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      entries: db.prepare<[string], Row>("SELECT * FROM audit_log WHERE incident_id = ? ORDER BY seq"),
+    };
+    return this.statements;
+  }
 
   append(incidentId: string, entry: AuditEntryInput): Promise<void> {
     try {
@@ -45,11 +63,11 @@ export class SqliteAuditLog implements LocalAuditLog {
 
   /** Appends and returns the stored entry. */
   appendNow(incidentId: string, input: AuditEntryInput): AuditEntry {
-    const { db } = this.database;
+    const statements = this.prepared();
     return this.database.immediate(() => {
-      const head = db.prepare<[string], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log WHERE incident_id = ? ORDER BY seq DESC LIMIT 1").get(incidentId);
+      const head = statements.head.get(incidentId);
       const entry = chainEntry(incidentId, head, input);
-      db.prepare<[string, number, string, string, string, string, string, string]>("INSERT INTO audit_log (incident_id, seq, at, kind, actor, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
+      statements.insert.run(
         entry.incidentId,
         entry.seq,
         entry.at,
@@ -68,7 +86,7 @@ export class SqliteAuditLog implements LocalAuditLog {
   }
 
   entriesNow(incidentId: string): readonly AuditEntry[] {
-    return this.database.db.prepare<[string], Row>("SELECT * FROM audit_log WHERE incident_id = ? ORDER BY seq").all(incidentId).map(toEntry);
+    return this.prepared().entries.all(incidentId).map(toEntry);
   }
 
   incidentIds(): readonly string[] {

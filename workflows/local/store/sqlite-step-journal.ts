@@ -1,4 +1,5 @@
 import { stepKeyString, type StepJournal, type StepKey, type StepRecord } from "../../../functions/runtime/step-journal.js";
+import type { Statement } from "better-sqlite3";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 /**
@@ -8,24 +9,39 @@ import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database
  * same step the first to record wins and the other reports the winner's result; `plan` records
  * overwrite.
  */
+type Params = [string, string, string, number | null, string, string, string, string];
+
 export class SqliteStepJournal implements StepJournal {
+  // Prepared once, on first use: preparing costs more than running these small statements.
+  private statements?: {
+    readonly plan: Statement<Params>;
+    readonly run: Statement<Params>;
+    readonly read: Statement<[string, string, string, number | null, string], { record: string }>;
+  };
+
   constructor(private readonly database: EmbeddedDatabase) {}
+
+  private prepared() {
+    const { db } = this.database;
+    const columns = "(incident_id, step_id, task, item, mode, at, execution_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    const conflict = "ON CONFLICT (incident_id, step_id, task, coalesce(item, -1), mode)";
+    this.statements ??= {
+      plan: db.prepare<Params>(`INSERT INTO step_records ${columns} ${conflict} DO UPDATE SET at = excluded.at, execution_id = excluded.execution_id, record = excluded.record`),
+      run: db.prepare<Params>(`INSERT INTO step_records ${columns} ${conflict} DO NOTHING`),
+      read: db.prepare<[string, string, string, number | null, string], { record: string }>("SELECT record FROM step_records WHERE incident_id = ? AND step_id = ? AND task = ? AND item IS ? AND mode = ?"),
+    };
+    return this.statements;
+  }
 
   async find(key: StepKey, mode: StepRecord["mode"]): Promise<StepRecord | undefined> {
     return this.read(key, mode);
   }
 
   async record(key: StepKey, record: StepRecord): Promise<StepRecord> {
-    const { db } = this.database;
-    const params = [key.incidentId, key.stepId, key.task, key.item ?? null, record.mode, record.at, record.executionId, toColumn(record)] as const;
-    const columns = "(incident_id, step_id, task, item, mode, at, execution_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    const conflict = "ON CONFLICT (incident_id, step_id, task, coalesce(item, -1), mode)";
+    const params: Params = [key.incidentId, key.stepId, key.task, key.item ?? null, record.mode, record.at, record.executionId, toColumn(record)];
+    const statements = this.prepared();
     return this.database.immediate(() => {
-      if (record.mode === "plan") {
-        db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO UPDATE SET at = excluded.at, execution_id = excluded.execution_id, record = excluded.record`).run(...params);
-      } else {
-        db.prepare(`INSERT INTO step_records ${columns} ${conflict} DO NOTHING`).run(...params);
-      }
+      (record.mode === "plan" ? statements.plan : statements.run).run(...params);
       const stored = this.read(key, record.mode);
       if (!stored) throw new Error(`sqlite step journal: ${record.mode} record for ${stepKeyString(key)} vanished after insert`);
       return stored;
@@ -44,9 +60,7 @@ export class SqliteStepJournal implements StepJournal {
   }
 
   private read(key: StepKey, mode: StepRecord["mode"]): StepRecord | undefined {
-    const row = this.database.db
-      .prepare<[string, string, string, number | null, string], { record: string }>("SELECT record FROM step_records WHERE incident_id = ? AND step_id = ? AND task = ? AND item IS ? AND mode = ?")
-      .get(key.incidentId, key.stepId, key.task, key.item ?? null, mode);
+    const row = this.prepared().read.get(key.incidentId, key.stepId, key.task, key.item ?? null, mode);
     return row ? fromColumn<StepRecord>(row.record) : undefined;
   }
 }
