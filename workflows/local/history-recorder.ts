@@ -17,6 +17,12 @@ export class HistoryRecorder {
   private readonly secrets = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
   private failure: { readonly error: unknown } | undefined;
+  /**
+   * The library hands a state's output on as the next state's input (the same object, in two events
+   * dispatched back to back, before anything can change it): its copy is made once and shared by
+   * both events, which are read-only from then on.
+   */
+  private lastDocument: { readonly source: object; readonly copy: JsonValue } | undefined;
 
   constructor(
     private readonly executionArn: string,
@@ -27,6 +33,7 @@ export class HistoryRecorder {
   /** Keeps a secret (a task token) out of every event recorded from now on; a digest stands in. */
   redact(secret: string): void {
     this.secrets.add(secret);
+    this.lastDocument = undefined;
   }
 
   /** The execution is being aborted or timed out: what its tasks report from now on is dropped. */
@@ -39,7 +46,7 @@ export class HistoryRecorder {
     if (this.ended) return;
     if (TERMINAL.has(draft.type)) this.ended = true;
     const id = this.nextId++;
-    const event = { type: draft.type, details: this.clean(draft.details), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
+    const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
     this.writing = this.writing.then(async () => {
       if (!this.failure) await this.sink.append(this.executionArn, event);
     }).catch((error: unknown) => {
@@ -54,11 +61,27 @@ export class HistoryRecorder {
 
   async flushed(): Promise<void> {
     await this.writing;
+    if (!this.failure && this.sink.drained) await this.sink.drained(this.executionArn).catch((error: unknown) => (this.failure ??= { error }));
     if (this.failure) throw this.failure.error;
   }
 
+  private cleanDetails(draft: HistoryDraft): JsonValue {
+    const details = draft.details as Record<string, unknown>;
+    const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") ? "output" : undefined;
+    if (field === undefined || details[field] === undefined) return this.clean(details);
+    return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) };
+  }
+
+  private cleanDocument(value: unknown): JsonValue {
+    if (typeof value !== "object" || value === null) return this.clean(value);
+    if (this.lastDocument?.source === value) return this.lastDocument.copy;
+    const copy = this.clean(value);
+    this.lastDocument = { source: value, copy };
+    return copy;
+  }
+
   /** A JSON copy (the library may reuse what it handed over); the redaction walk only when a secret is in the text. */
-  private clean(details: HistoryDraft["details"]): JsonValue {
+  private clean(details: unknown): JsonValue {
     const text = JSON.stringify(details);
     if (text === undefined) return null;
     let copy = JSON.parse(text) as JsonValue;

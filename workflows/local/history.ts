@@ -69,6 +69,8 @@ export interface HistorySink {
   append(executionArn: string, event: HistoryEvent): void | Promise<void>;
   /** Optional: the execution (and the executions it starts) belong to this incident, for listing by incident. */
   linkIncident?(executionArn: string, incidentId: string): void | Promise<void>;
+  /** Optional, for a sink whose appends only queue: settles when the execution's events so far are stored, or rejects with why not. */
+  drained?(executionArn: string): Promise<void>;
 }
 
 /** A sink that keeps everything in memory: for tests and short-lived runs. */

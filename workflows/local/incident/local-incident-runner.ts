@@ -173,12 +173,14 @@ export class LocalIncidentRunner {
     // The embedded store's writes grouped per turn of the event loop, in order (links too).
     this.historyWriter = !options.history && database ? new BatchedHistory(inner, database) : inner;
     const writer = this.historyWriter;
+    const drained = writer.drained?.bind(writer);
     const sink: HistorySink = {
       append: async (executionArn, event) => {
         await writer.append(executionArn, event);
         this.observe(executionArn, event);
         await this.auditPhase(executionArn, event);
       },
+      ...(drained ? { drained } : {}),
     };
     this.engine = new LocalEngine({ definitions: wanted, tasks: (name) => this.taskFor(name), history: sink, clock: this.clock, retryDelayScale: options.retryDelayScale ?? 1 });
     const answers: TaskAnswerPort = {
