@@ -1,6 +1,8 @@
 import type { HistoryEvent, HistorySink } from "../history.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 interface Pending {
   readonly executionArn: string;
   readonly write: () => void;
@@ -24,7 +26,7 @@ interface Waiter {
 export class BatchedHistory implements HistorySink {
   private queue: Pending[] = [];
   private waiters: Waiter[] = [];
-  private readonly failures = new Map<string, unknown>();
+  private readonly failures = new Map<string, Error>();
   private scheduled = false;
 
   constructor(
@@ -45,7 +47,7 @@ export class BatchedHistory implements HistorySink {
   /** Settles when everything queued for the execution so far is committed; rejects with the first write of it that failed. */
   drained(executionArn: string): Promise<void> {
     const failure = this.failures.get(executionArn);
-    if (failure !== undefined) return Promise.reject(failure instanceof Error ? failure : new Error(String(failure)));
+    if (failure !== undefined) return Promise.reject(failure);
     if (!this.queue.some((item) => item.executionArn === executionArn)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.waiters.push({ executionArn, resolve, reject }));
   }
@@ -67,17 +69,17 @@ export class BatchedHistory implements HistorySink {
             // Nested: a savepoint, rolled back alone when this write throws.
             this.database.db.transaction(item.write)();
           } catch (error) {
-            this.failures.set(item.executionArn, error);
+            this.failures.set(item.executionArn, asError(error));
           }
         }
       });
     } catch (error) {
-      for (const item of batch) if (!this.failures.has(item.executionArn)) this.failures.set(item.executionArn, error);
+      for (const item of batch) if (!this.failures.has(item.executionArn)) this.failures.set(item.executionArn, asError(error));
     }
     for (const waiter of waiters) {
       const failure = this.failures.get(waiter.executionArn);
       if (failure === undefined) waiter.resolve();
-      else waiter.reject(failure instanceof Error ? failure : new Error(String(failure)));
+      else waiter.reject(failure);
     }
   }
 
