@@ -348,8 +348,12 @@ export class LocalIncidentRunner {
       const location = join(this.reportsDirectory, `${incidentId}.${format}`);
       const text = renderReport(record, format, now);
       try {
-        await mkdir(this.reportsDirectory, { recursive: true });
-        await writeFile(location, text, "utf8");
+        // The folder is made when a write finds it missing (once, not for every report).
+        await writeFile(location, text, "utf8").catch(async (error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+          await mkdir(this.reportsDirectory, { recursive: true });
+          await writeFile(location, text, "utf8");
+        });
       } catch (error) {
         throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
       }
