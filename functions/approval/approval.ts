@@ -83,6 +83,35 @@ export function requesterOf(event: unknown, startedBy?: string): string {
   return `event:${source}`;
 }
 
+/**
+ * The field of a manual event, beside `detail` and never inside it, in which the start-incident
+ * API (functions/detect/start-incident.ts) records who started it: the caller's ARN from the
+ * SigV4 signature. Only that function can put it there: EventBridge targets receive the event
+ * envelope it builds (PutEvents sets `detail` only, never a top-level field), and responders are
+ * denied `states:StartExecution` on the machines (stacks/access-policies.ts).
+ */
+export const STARTED_BY_FIELD = "startedBy";
+
+const STARTER_ARN = /^arn:aws[a-z-]*:(?:sts|iam)::\d{12}:[\w+=,.@/-]{1,512}$/;
+
+/** The verified starter of a manual event, when the start-incident API recorded one. */
+export function startedByOf(event: unknown): string | undefined {
+  if (typeof event !== "object" || event === null || !(STARTED_BY_FIELD in event)) return undefined;
+  const value: unknown = (event as Record<string, unknown>)[STARTED_BY_FIELD];
+  return typeof value === "string" && STARTER_ARN.test(value) ? value : undefined;
+}
+
+/**
+ * Who asked, in AWS: the trigger for an automatic event; for a manual one only the starter the
+ * start-incident API verified (never a name inside `detail`, which says whatever its sender
+ * writes), else `manual:unknown`.
+ */
+export function verifiedRequesterOf(event: unknown): string {
+  const source = typeof event === "object" && event !== null && "source" in event && typeof event.source === "string" ? event.source : undefined;
+  if (source === undefined || source === "irflow.manual") return startedByOf(event) ?? "manual:unknown";
+  return `event:${source}`;
+}
+
 /** A new pending approval from the request and what the requesting side knows besides. */
 export function newApproval(
   request: ApprovalRequest,

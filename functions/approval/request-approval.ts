@@ -10,7 +10,7 @@ import { formatIssues } from "../runtime/execute-task.js";
 import type { StepJournal } from "../runtime/step-journal.js";
 import { requestedEntry } from "./approval-audit.js";
 import { approvalNotice } from "./approval-message.js";
-import { newApproval, requesterOf, type ApprovalRequest } from "./approval.js";
+import { newApproval, verifiedRequesterOf, type ApprovalRequest } from "./approval.js";
 import type { DynamoDbApprovals } from "./dynamodb-approvals.js";
 import contract from "./request-approval.contract.js";
 
@@ -67,7 +67,10 @@ export function createRequestApproval(ports: RequestApprovalPorts) {
   };
 }
 
-/** Who asked: the incident's triggering event says (its source, or the person of a manual start). */
+/**
+ * Who asked: the incident's triggering event says (its source, or, for a manual start, the
+ * starter the start-incident API took from the SigV4 signature and recorded beside `detail`).
+ */
 async function requesterFor(ports: RequestApprovalPorts, incidentId: string): Promise<string> {
   const result = await aws(`GetItem ${ports.incidentsTable}`, () =>
     ports.dynamodb.send(new GetItemCommand({ TableName: ports.incidentsTable, Key: { pk: { S: `incident#${incidentId}` }, sk: { S: "incident" } }, ProjectionExpression: "event" })),
@@ -75,7 +78,7 @@ async function requesterFor(ports: RequestApprovalPorts, incidentId: string): Pr
   const text = result.Item?.event?.S;
   if (text === undefined) return "manual:unknown";
   try {
-    return requesterOf(JSON.parse(text) as unknown);
+    return verifiedRequesterOf(JSON.parse(text) as unknown);
   } catch {
     return "manual:unknown";
   }

@@ -628,7 +628,7 @@ function fromSchedule(envelope: EventEnvelope, options: NormalizeOptions): Norma
 // Manual starts: a responder (the CLI) sends the facts in document shape. Strict objects, so a
 // misspelt field fails here instead of leaving a step without its input later.
 
-const ManualDetail = z.strictObject({
+export const ManualDetail = z.strictObject({
   trigger: z
     .strictObject({ type: FindingType.optional(), findingId: GuardDutyFindingId.optional(), detectorId: GuardDutyDetectorId.optional() })
     .optional(),

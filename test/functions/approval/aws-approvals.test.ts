@@ -75,7 +75,7 @@ describe("approval.request in AWS", () => {
   });
 
   it("a retried invocation finds the approval it made and notifies once; a manual start is requested by its person; bad payloads are InvalidInput", async () => {
-    ddb.on(GetItemCommand).resolves({ Item: { event: { S: JSON.stringify({ source: "irflow.manual", detail: { requestedBy: "arn:aws:sts::123456789012:assumed-role/IncidentLead/rita" } }) } } });
+    ddb.on(GetItemCommand).resolves({ Item: { event: { S: JSON.stringify({ source: "irflow.manual", detail: {}, startedBy: "arn:aws:sts::123456789012:assumed-role/IncidentLead/rita" }) } } });
     ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: "exists", $metadata: {} }));
     const handle = createRequestApproval({ approvals: approvals(), dynamodb: new DynamoDBClient({}), sns: new SNSClient({}), incidentsTable: "incidents", topicArn: TOPIC, journal: new MemoryStepJournal(), clock: { now: () => at(0) }, audit: auditor });
     expect(await handle(request())).toMatchObject({ created: false });
