@@ -22,6 +22,16 @@ const roleName = (arn: string): string => arn.slice(arn.lastIndexOf("/") + 1);
 export const NO_DIRECT_ANSWERS: PolicyStatement = { Effect: "Deny", Action: ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"], Resource: ["*"] };
 
 /**
+ * Responders start incidents only through `POST /incidents`, which records who they are; a
+ * direct StartExecution would carry whatever its sender writes. Denied on every irflow machine of
+ * the stage (phase machines too: their input is an incident document the workflow trusts), by
+ * name prefix: one ARN per machine would outgrow a managed policy's 6,144 characters.
+ */
+export function noDirectStarts(partition: string, region: string, account: string, stage: string): PolicyStatement {
+  return { Effect: "Deny", Action: ["states:StartExecution"], Resource: [`arn:${partition}:states:${region}:${account}:stateMachine:${deployedName(stage, "*", 256)}`] };
+}
+
+/**
  * What people need: responders call the approval API (SigV4, `execute-api:Invoke` on its routes);
  * auditors read the audit bucket and the machines' execution history. Attached to the roles the
  * stage config names (approvers of any runbook; auditors), which must be in the deployment account.
@@ -29,8 +39,12 @@ export const NO_DIRECT_ANSWERS: PolicyStatement = { Effect: "Deny", Action: ["st
 export function createAccessPolicies(ctx: StackContext, storage: Storage, machines: readonly DeployedMachine[], routeArns: pulumi.Output<string[]>): AccessPolicies {
   const responders = new aws.iam.Policy("responders-policy", {
     name: deployedName(ctx.stage, "responders", 128),
-    description: "irflow: answer approvals through the approval API",
-    policy: routeArns.apply((arns) => JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["execute-api:Invoke"], Resource: arns }, NO_DIRECT_ANSWERS]))),
+    description: "irflow: answer approvals and start manual incidents through the approval API",
+    policy: pulumi
+      .all([routeArns, ctx.partition, ctx.region, ctx.account])
+      .apply(([arns, partition, region, account]) =>
+        JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["execute-api:Invoke"], Resource: arns }, NO_DIRECT_ANSWERS, noDirectStarts(partition, region, account, ctx.stage)])),
+      ),
     tags: ctx.tags,
   });
   const executions = pulumi

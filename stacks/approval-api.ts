@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { APPROVAL_ROUTES, routeKey, routeResource } from "./approval-routes.js";
+import { APPROVAL_ROUTES, INCIDENT_ROUTES, routeKey, routeResource, type ApiRoute } from "./approval-routes.js";
 import type { StackContext } from "./context.js";
 import type { Lambda } from "./lambda.js";
 import { deployedName } from "./names.js";
@@ -13,29 +13,36 @@ export interface ApprovalApi {
 }
 
 /**
- * The approval API: an HTTP API whose every route requires IAM (SigV4) authorization, served by the
- * respond function, with access logs. Who may call it is decided by IAM (docs/deploy.md); who may
- * approve a given step is decided by the respond function against the step's approvers.
+ * The approval API: an HTTP API whose every route requires IAM (SigV4) authorization, with access
+ * logs; the approval routes are served by the respond function, `POST /incidents` by the
+ * start-incident function. Who may call it is decided by IAM (docs/deploy.md); who may approve a
+ * given step is decided by the respond function against the step's approvers.
  */
-export function createApprovalApi(ctx: StackContext, respond: Lambda): ApprovalApi {
+export function createApprovalApi(ctx: StackContext, respond: Lambda, startIncident: Lambda): ApprovalApi {
   const api = new aws.apigatewayv2.Api("approval-api", {
     name: deployedName(ctx.stage, "approvals", 128),
     protocolType: "HTTP",
-    description: "irflow approvals: list, approve, reject (IAM authorization)",
+    description: "irflow approvals (list, approve, reject) and manual incident starts (IAM authorization)",
     tags: ctx.tags,
   });
-  const integration = new aws.apigatewayv2.Integration("approval-api-integration", {
-    apiId: api.id,
-    integrationType: "AWS_PROXY",
-    integrationUri: respond.fn.arn,
-    payloadFormatVersion: "2.0",
-    timeoutMilliseconds: 29_000,
-  });
-  const routes = APPROVAL_ROUTES.map((route) => {
+  const integrationOf = (name: string, target: Lambda) =>
+    new aws.apigatewayv2.Integration(name, {
+      apiId: api.id,
+      integrationType: "AWS_PROXY",
+      integrationUri: target.fn.arn,
+      payloadFormatVersion: "2.0",
+      timeoutMilliseconds: 29_000,
+    });
+  const served: { route: ApiRoute; target: Lambda; integration: aws.apigatewayv2.Integration }[] = [];
+  const integration = integrationOf("approval-api-integration", respond);
+  for (const route of APPROVAL_ROUTES) served.push({ route, target: respond, integration });
+  const incidents = integrationOf("approval-api-incidents-integration", startIncident);
+  for (const route of INCIDENT_ROUTES) served.push({ route, target: startIncident, integration: incidents });
+  const routes = served.map(({ route, target, integration }) => {
     const slug = `approval-api-${route.method.toLowerCase()}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
     new aws.lambda.Permission(`${slug}-invoke`, {
       action: "lambda:InvokeFunction",
-      function: respond.fn.name,
+      function: target.fn.name,
       principal: "apigateway.amazonaws.com",
       sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeResource(route)}`,
     });
@@ -70,6 +77,6 @@ export function createApprovalApi(ctx: StackContext, respond: Lambda): ApprovalA
     },
     { dependsOn: routes },
   );
-  const routeArns = api.executionArn.apply((arn) => APPROVAL_ROUTES.map((route) => `${arn}/$default/${routeResource(route)}`));
+  const routeArns = api.executionArn.apply((arn) => served.map(({ route }) => `${arn}/$default/${routeResource(route)}`));
   return { api, routes, routeArns };
 }

@@ -12,8 +12,20 @@ export const APPROVAL_ROUTES = [
 
 export type ApprovalRoute = (typeof APPROVAL_ROUTES)[number];
 
+/**
+ * The incidents routes, on the same API and also IAM-authorized, served by
+ * `functions/detect/start-incident.handler.ts`: the only way responders start a manual incident
+ * (they are denied `states:StartExecution`), so the starter is the signature's identity.
+ */
+export const INCIDENT_ROUTES = [{ method: "POST", path: "/incidents", summary: "start a runbook's incident by hand (runbooks with a manual trigger)" }] as const;
+
+export interface ApiRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
 /** API Gateway's route key: `POST /approvals/{id}/approve`. */
-export const routeKey = (route: ApprovalRoute): string => `${route.method} ${route.path}`;
+export const routeKey = (route: ApiRoute): string => `${route.method} ${route.path}`;
 
 /** The route as an execute-api resource path (`POST/approvals/*\/approve`), for IAM policies. */
-export const routeResource = (route: ApprovalRoute): string => `${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
+export const routeResource = (route: ApiRoute): string => `${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`;

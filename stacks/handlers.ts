@@ -10,9 +10,10 @@ const SYSTEM_TASK_HANDLERS: Readonly<Record<string, string>> = {
   "audit.close-incident": "functions/audit/close-incident.handler.ts",
 };
 
-/** Functions that are not workflow tasks: the approval API, the reminder sweep, the archiver. */
+/** Functions that are not workflow tasks: the approval API, manual incident starts, the reminder sweep, the archiver. */
 export const SERVICE_HANDLERS = {
   respond: "functions/approval/respond.handler.ts",
+  startIncident: "functions/detect/start-incident.handler.ts",
   remind: "functions/approval/remind.handler.ts",
   archiver: "functions/audit/archive-execution.handler.ts",
 } as const;

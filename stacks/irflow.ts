@@ -52,7 +52,7 @@ export function deployIrflow(options: IrflowOptions): IrflowOutputs {
   const tasks = createTaskFunctions(ctx, storage, arns);
   const machines = createStateMachines(ctx, tasks);
   const services = createServiceFunctions(ctx, storage, arns, machines);
-  const api = createApprovalApi(ctx, services.respond);
+  const api = createApprovalApi(ctx, services.respond, services.startIncident);
   const rules = createRules(ctx);
   createTriggers(ctx, machines, rules);
   createArchiveRules(ctx, machines, services.archiver, rules);

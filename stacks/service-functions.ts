@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackContext } from "./context.js";
 import { SERVICE_HANDLERS } from "./handlers.js";
 import { RESPOND_IAM, REMIND_IAM } from "../functions/approval/service-iam.js";
+import { INCIDENT_MACHINES_ENV } from "../functions/detect/start-incident.js";
 import { grantStatements, type PolicyStatement, type ResourceArns } from "./iam.js";
 import { lambdaWithRole, type Lambda } from "./lambda.js";
 import type { DeployedMachine } from "./state-machines.js";
@@ -10,6 +11,7 @@ import { ENV, irflowConfigJson } from "./task-functions.js";
 
 export interface ServiceFunctions {
   readonly respond: Lambda;
+  readonly startIncident: Lambda;
   readonly remind: Lambda;
   readonly archiver: Lambda;
 }
@@ -17,10 +19,22 @@ export interface ServiceFunctions {
 const executionsOf = (arns: ResourceArns, machines: readonly string[]): string[] =>
   machines.map((name) => `arn:${arns.partition}:states:${arns.region}:${arns.account}:execution:${name}:*`);
 
+const machineArnOf = (arns: ResourceArns, name: string): string => `arn:${arns.partition}:states:${arns.region}:${arns.account}:stateMachine:${name}`;
+
+/** Every runbook's incident machine, and the runbooks a responder may start by hand (a `manual` trigger). */
+function incidentMachines(ctx: StackContext, machines: readonly DeployedMachine[]) {
+  const incident = machines.filter((machine) => machine.manifest.machine === "incident");
+  const manual = new Set(ctx.manifest.runbooks.filter((runbook) => runbook.triggers.some((trigger) => trigger.kind === "manual")).map((runbook) => runbook.id));
+  return { all: incident, manual: incident.filter((machine) => manual.has(machine.manifest.runbook)) };
+}
+
 /**
  * The functions that are not workflow tasks. They have no contract; respond and remind declare
  * their IAM beside their code (functions/approval/service-iam.ts), the archiver's is here:
  * - respond (the approval API): read and answer approvals, answer the waiting task;
+ * - start-incident (`POST /incidents`): start the incident machine of a runbook with a manual
+ *   trigger, and only those (functions/detect/start-incident.ts says why that makes its
+ *   `startedBy` trustworthy);
  * - remind (REMIND_SCHEDULE): find approvals still pending, remind their approvers, expire them;
  * - archiver: copy an ended execution's full history into the audit bucket.
  */
@@ -36,6 +50,25 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
       [ENV.incidentsTable]: storage.incidents.name,
       [ENV.approvalsTable]: storage.approvals.name,
       [ENV.approvers]: JSON.stringify(ctx.config.approvers),
+    },
+    timeoutSeconds: 29,
+  });
+
+  const incidents = incidentMachines(ctx, machines);
+  const startIncident = lambdaWithRole(ctx, {
+    slug: "incident-start",
+    description: "irflow incidents API: start a manual incident as the signed caller",
+    entry: SERVICE_HANDLERS.startIncident,
+    statements: arns.apply((resolved): PolicyStatement[] => [
+      { Effect: "Allow", Action: ["states:StartExecution"], Resource: incidents.manual.map((machine) => machineArnOf(resolved, machine.name)) },
+    ]),
+    environment: {
+      [INCIDENT_MACHINES_ENV]: arns.apply((resolved) =>
+        JSON.stringify({
+          machines: Object.fromEntries(incidents.all.map((machine) => [machine.manifest.runbook, machineArnOf(resolved, machine.name)])),
+          manual: incidents.manual.map((machine) => machine.manifest.runbook),
+        }),
+      ),
     },
     timeoutSeconds: 29,
   });
@@ -73,5 +106,5 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     memoryMb: 1024,
   });
 
-  return { respond, remind, archiver };
+  return { respond, startIncident, remind, archiver };
 }

@@ -1,6 +1,6 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { clientFactory } from "../contract/clients.js";
-import { createStartIncident, incidentMachinesFrom, type HttpResponse, type StartIncidentEvent } from "./start-incident.js";
+import { createStartIncident, INCIDENT_MACHINES_ENV, incidentMachinesFrom, type HttpResponse, type StartIncidentEvent } from "./start-incident.js";
 
 let start: ReturnType<typeof createStartIncident> | undefined;
 
@@ -8,7 +8,7 @@ let start: ReturnType<typeof createStartIncident> | undefined;
 export const handler = async (event: StartIncidentEvent): Promise<HttpResponse> => {
   if (!start) {
     // Validated before the first request is served: a bad deployment fails loudly, not per call.
-    const machines = incidentMachinesFrom(process.env.IRFLOW_INCIDENT_MACHINES);
+    const machines = incidentMachinesFrom(process.env[INCIDENT_MACHINES_ENV]);
     const aws = clientFactory({ ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}), maxAttempts: 3 });
     start = createStartIncident({ sfn: aws(SFNClient), machines, clock: { now: () => new Date() } });
   }

@@ -26,6 +26,9 @@ export const IncidentMachines = z
   .refine((value) => value.manual.every((id) => id in value.machines), { message: "every manual runbook must have a machine", path: ["manual"] });
 export type IncidentMachines = z.infer<typeof IncidentMachines>;
 
+/** The environment variable the stacks set (stacks/service-functions.ts). */
+export const INCIDENT_MACHINES_ENV = "IRFLOW_INCIDENT_MACHINES";
+
 /** Parses the environment's JSON at cold start; a bad value is a deployment error, named. */
 export function incidentMachinesFrom(text: string | undefined): IncidentMachines {
   if (!text) throw new Error("IRFLOW_INCIDENT_MACHINES is not set");

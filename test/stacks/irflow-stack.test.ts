@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { IrflowConfig } from "../../functions/contract/config.js";
 import { APPROVAL_ROUTES as RESPOND_ROUTES } from "../../functions/approval/respond.js";
 import { REMIND_IAM, RESPOND_IAM } from "../../functions/approval/service-iam.js";
+import { START_INCIDENT_ROUTE } from "../../functions/detect/start-incident.js";
 import { NO_DIRECT_ANSWERS } from "../../stacks/access-policies.js";
-import { APPROVAL_ROUTES, routeKey } from "../../stacks/approval-routes.js";
+import { APPROVAL_ROUTES, INCIDENT_ROUTES, routeKey } from "../../stacks/approval-routes.js";
 import { RULE_RETRY_POLICY } from "../../stacks/event-rules.js";
 import { STEP_JOURNAL_GRANT, type PolicyDocument } from "../../stacks/iam.js";
 import { loadDefinition } from "../../stacks/manifest.js";
@@ -142,11 +143,11 @@ describe("IAM", () => {
 describe("functions", () => {
   const functions = () => ofType(stack.created, "aws:lambda/function:Function");
 
-  it("one nodejs22.x Lambda per task, plus respond, remind and the archiver", () => {
+  it("one nodejs22.x Lambda per task, plus respond, start-incident, remind and the archiver", () => {
     const names = new Set(functions().map((fn) => fn.inputs.name));
     for (const task of Object.keys(stack.manifest.tasks)) expect(names.has(deployedName(STAGE, taskSlug(task))), task).toBe(true);
-    for (const service of ["approval-respond", "approval-remind", "audit-archive-execution"]) expect(names.has(deployedName(STAGE, service))).toBe(true);
-    expect(functions()).toHaveLength(Object.keys(stack.manifest.tasks).length + 3);
+    for (const service of ["approval-respond", "incident-start", "approval-remind", "audit-archive-execution"]) expect(names.has(deployedName(STAGE, service))).toBe(true);
+    expect(functions()).toHaveLength(Object.keys(stack.manifest.tasks).length + 4);
     for (const fn of functions()) expect(fn.inputs.runtime).toBe("nodejs22.x");
   });
 
@@ -172,21 +173,52 @@ describe("functions", () => {
 });
 
 describe("approval API", () => {
-  it("serves exactly the exported routes (the ones the respond handler serves), every one with IAM authorization", () => {
+  it("serves exactly the exported routes (the ones the respond and start-incident handlers serve), every one with IAM authorization", () => {
     const routes = ofType(stack.created, "aws:apigatewayv2/route:Route");
-    expect(routes.map((route) => route.inputs.routeKey).sort()).toEqual(APPROVAL_ROUTES.map(routeKey).sort());
+    expect(routes.map((route) => route.inputs.routeKey).sort()).toEqual([...APPROVAL_ROUTES, ...INCIDENT_ROUTES].map(routeKey).sort());
     for (const route of routes) expect(route.inputs.authorizationType, route.inputs.routeKey as string).toBe("AWS_IAM");
     expect(APPROVAL_ROUTES.map(routeKey)).toEqual([...RESPOND_ROUTES]);
+    expect(INCIDENT_ROUTES.map(routeKey)).toEqual([START_INCIDENT_ROUTE]);
+    // POST /incidents goes to the start-incident function, and only it may be invoked for that route.
+    const integrations = ofType(stack.created, "aws:apigatewayv2/integration:Integration");
+    const incidents = routes.find((route) => route.inputs.routeKey === START_INCIDENT_ROUTE)!;
+    const target = integrations.find((integration) => incidents.inputs.target === `integrations/${integration.name}-id`);
+    expect(target?.inputs.integrationUri).toBe(functionArn(deployedName(STAGE, "incident-start")));
+    const permission = ofType(stack.created, "aws:lambda/permission:Permission").find((candidate) => String(candidate.inputs.sourceArn).endsWith("/*/POST/incidents"));
+    expect(permission?.inputs.function).toBe(deployedName(STAGE, "incident-start"));
+  });
+
+  it("the start-incident function may start only the incident machines of runbooks with a manual trigger, and is told which", () => {
+    const manual = stack.manifest.runbooks.filter((runbook) => runbook.triggers.some((trigger) => trigger.kind === "manual"));
+    expect(manual.length).toBeGreaterThan(0);
+    expect(manual.length).toBeLessThan(stack.manifest.runbooks.length);
+    const arnOf = (runbook: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${machineDeployedName(STAGE, runbook, "incident")}`;
+    const document = policyOfRole(deployedName(STAGE, "incident-start"));
+    expect(new Set(actionsOf(document))).toEqual(new Set(["states:StartExecution", "logs:CreateLogStream", "logs:PutLogEvents"]));
+    const start = document.Statement.find((statement) => statement.Action.includes("states:StartExecution"))!;
+    expect([...start.Resource].sort()).toEqual(manual.map((runbook) => arnOf(runbook.id)).sort());
+    const fn = ofType(stack.created, "aws:lambda/function:Function").find((candidate) => candidate.inputs.name === deployedName(STAGE, "incident-start"))!;
+    const env = JSON.parse((fn.inputs.environment as { variables: Record<string, string> }).variables.IRFLOW_INCIDENT_MACHINES!) as { machines: Record<string, string>; manual: string[] };
+    expect(env.manual.sort()).toEqual(manual.map((runbook) => runbook.id).sort());
+    expect(Object.keys(env.machines).sort()).toEqual(stack.manifest.runbooks.map((runbook) => runbook.id).sort());
+    for (const [runbook, arn] of Object.entries(env.machines)) expect(arn).toBe(arnOf(runbook));
   });
 
   it("responders may invoke the routes and nothing else; the configured approver roles get that policy", async () => {
     const responders = ofType(stack.created, "aws:iam/policy:Policy").find((policy) => policy.inputs.name === deployedName(STAGE, "responders", 128))!;
     expect(policyOf(responders).Statement).toEqual([
-      { Effect: "Allow", Action: ["execute-api:Invoke"], Resource: expect.arrayContaining(["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/POST/approvals/*/approve"]) },
+      {
+        Effect: "Allow",
+        Action: ["execute-api:Invoke"],
+        Resource: expect.arrayContaining(["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/POST/approvals/*/approve", "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/POST/incidents"]),
+      },
       NO_DIRECT_ANSWERS,
+      { Effect: "Deny", Action: ["states:StartExecution"], Resource: [`arn:aws:states:eu-west-1:123456789012:stateMachine:irflow-${STAGE}-*`] },
     ]);
     const attached = ofType(stack.created, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((attachment) => attachment.inputs.role);
     expect(attached.sort()).toEqual(["IncidentLead", "IncidentResponder", "SecurityAuditor"]);
+    // The deny covers every machine of the stage: responders cannot start one around POST /incidents.
+    for (const machine of machines()) expect(String(machine.inputs.name)).toMatch(new RegExp(`^irflow-${STAGE}-`));
     expect(await valueOf(stack.outputs.approvalApiUrl)).toMatch(/^https:\/\//);
   });
 
