@@ -223,7 +223,12 @@ export class LocalIncidentRunner {
       }
       return { ...(incidentId ? { incidentId } : {}), outcome, status: refused ? "detection-failed" : statusOf(outcome, output), executionArn: handle.executionArn, ...(reportLocation ? { reportLocation } : {}) };
     } finally {
-      if (sweep) clearInterval(sweep);
+      if (sweep) {
+        clearInterval(sweep);
+        // Once more at the end: an approval whose wait ran out during the run is audited as expired
+        // before the run returns, however fast its last phases went.
+        await this.approvals.sweep().catch(() => undefined);
+      }
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
     }
