@@ -167,6 +167,25 @@ export const MIGRATIONS: readonly Migration[] = [
         stopped_at = (SELECT h.timestamp FROM history_events h WHERE h.execution_arn = executions.execution_arn AND h.type IN ('ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut'));
     `,
   },
+  {
+    version: 5,
+    description: "refused events: what detect refused, why, and the event's digest and size (one per execution)",
+    // IF NOT EXISTS: before this version the refused-event log created this very table itself,
+    // so a file from then may already hold it (with its rows), in exactly this shape.
+    sql: `
+      CREATE TABLE IF NOT EXISTS refused_events (
+        at             TEXT NOT NULL,
+        runbook_id     TEXT NOT NULL,
+        execution_arn  TEXT NOT NULL PRIMARY KEY,
+        event_id       TEXT,
+        source         TEXT,
+        error          TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        sha256         TEXT NOT NULL,
+        bytes          INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export class EmbeddedDatabase {

@@ -15,15 +15,10 @@ interface Row {
 
 /**
  * Refused events in the embedded database, so `irflow` in another terminal (and an auditor later)
- * sees what was refused and why. The table is created here, if missing, rather than by a schema
- * migration: it is append-only and nothing else reads it.
+ * sees what was refused and why. The table is the schema's (migration 5), like every other.
  */
 export class SqliteRefusedEventLog implements RefusedEventLog {
-  constructor(private readonly database: EmbeddedDatabase) {
-    database.db.exec(`CREATE TABLE IF NOT EXISTS refused_events (
-      at TEXT NOT NULL, runbook_id TEXT NOT NULL, execution_arn TEXT NOT NULL PRIMARY KEY,
-      event_id TEXT, source TEXT, error TEXT NOT NULL, reason TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL)`);
-  }
+  constructor(private readonly database: EmbeddedDatabase) {}
 
   record(r: RefusedEvent): void {
     // One record per execution: a retried write is not a second refusal.
