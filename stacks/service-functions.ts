@@ -2,9 +2,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackContext } from "./context.js";
 import { SERVICE_HANDLERS } from "./handlers.js";
 import { RESPOND_IAM, REMIND_IAM } from "../functions/approval/service-iam.js";
+import type { IamGrant } from "../functions/contract/task-contract.js";
 import { INCIDENT_MACHINES_ENV } from "../functions/detect/start-incident.js";
 import { grantStatements, type PolicyStatement, type ResourceArns } from "./iam.js";
-import { lambdaWithRole, type Lambda } from "./lambda.js";
+import { lambdaWithRole, type Lambda, type LambdaSpec } from "./lambda.js";
 import type { DeployedMachine } from "./state-machines.js";
 import type { Storage } from "./storage.js";
 import { ENV, irflowConfigJson } from "./task-functions.js";
@@ -29,6 +30,29 @@ function incidentMachines(ctx: StackContext, machines: readonly DeployedMachine[
 }
 
 /**
+ * respond and remind: the approval desk's functions, with IAM declared beside their code and the
+ * configuration and tables every approval function reads; `environment` adds what only one needs.
+ */
+function approvalFunction(
+  ctx: StackContext,
+  storage: Storage,
+  arns: pulumi.Output<ResourceArns>,
+  spec: Omit<LambdaSpec, "statements" | "environment"> & { readonly iam: readonly IamGrant[]; readonly environment: Readonly<Record<string, pulumi.Input<string>>> },
+): Lambda {
+  const { iam, environment, ...rest } = spec;
+  return lambdaWithRole(ctx, {
+    ...rest,
+    statements: arns.apply((resolved) => grantStatements(iam, resolved)),
+    environment: {
+      [ENV.config]: irflowConfigJson(ctx, storage),
+      [ENV.incidentsTable]: storage.incidents.name,
+      [ENV.approvalsTable]: storage.approvals.name,
+      ...environment,
+    },
+  });
+}
+
+/**
  * The functions that are not workflow tasks. They have no contract; respond and remind declare
  * their IAM beside their code (functions/approval/service-iam.ts), the archiver's is here:
  * - respond (the approval API): read and answer approvals, answer the waiting task;
@@ -40,17 +64,12 @@ function incidentMachines(ctx: StackContext, machines: readonly DeployedMachine[
  */
 export function createServiceFunctions(ctx: StackContext, storage: Storage, arns: pulumi.Output<ResourceArns>, machines: readonly DeployedMachine[]): ServiceFunctions {
   const names = machines.map((machine) => machine.name);
-  const respond = lambdaWithRole(ctx, {
+  const respond = approvalFunction(ctx, storage, arns, {
     slug: "approval-respond",
     description: "irflow approval API: list, approve and reject pending approvals",
     entry: SERVICE_HANDLERS.respond,
-    statements: arns.apply((resolved) => grantStatements(RESPOND_IAM, resolved)),
-    environment: {
-      [ENV.config]: irflowConfigJson(ctx, storage),
-      [ENV.incidentsTable]: storage.incidents.name,
-      [ENV.approvalsTable]: storage.approvals.name,
-      [ENV.approvers]: JSON.stringify(ctx.config.approvers),
-    },
+    iam: RESPOND_IAM,
+    environment: { [ENV.approvers]: JSON.stringify(ctx.config.approvers) },
     timeoutSeconds: 29,
   });
 
@@ -73,17 +92,12 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     timeoutSeconds: 29,
   });
 
-  const remind = lambdaWithRole(ctx, {
+  const remind = approvalFunction(ctx, storage, arns, {
     slug: "approval-remind",
     description: "irflow reminder sweep: remind approvers of approvals still pending",
     entry: SERVICE_HANDLERS.remind,
-    statements: arns.apply((resolved) => grantStatements(REMIND_IAM, resolved)),
-    environment: {
-      [ENV.config]: irflowConfigJson(ctx, storage),
-      [ENV.incidentsTable]: storage.incidents.name,
-      [ENV.approvalsTable]: storage.approvals.name,
-      [ENV.approvalsTopic]: storage.approvalsTopic.arn,
-    },
+    iam: REMIND_IAM,
+    environment: { [ENV.approvalsTopic]: storage.approvalsTopic.arn },
     timeoutSeconds: 120,
   });
 

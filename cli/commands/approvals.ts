@@ -56,31 +56,32 @@ export function registerApprovals(program: Command): void {
       const options = command.optsWithGlobals<ListOptions>();
       process.exitCode = await withDesk(options, (desk) => showApproval(desk, id, options));
     });
-  program
+  const approve = program
     .command("approve")
     .description("approve a waiting step: confirm the plan's digest and say why (exit 1 with the reason when refused)")
     .argument("<id>", "approval id (apr-…)")
     .requiredOption("--reason <text>", "why (audit log and report)")
-    .requiredOption("--digest <hex>", `the plan digest you reviewed (its first ${DIGEST_PREFIX_LENGTH} or more hex characters)`)
-    .option("--as <name>", "who answers", userInfo().username)
-    .option("--role <role>", `a role you act as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`, collect)
-    .option("--json", "print JSON")
-    .addOption(dirOption())
-    .action(async (id: string, options: AnswerOptions) => {
-      process.exitCode = await answer("approve", id, options);
-    });
-  program
+    .requiredOption("--digest <hex>", `the plan digest you reviewed (its first ${DIGEST_PREFIX_LENGTH} or more hex characters)`);
+  answerOptions(approve).action(async (id: string, options: AnswerOptions) => {
+    process.exitCode = await answer("approve", id, options);
+  });
+  const reject = program
     .command("reject")
     .description("reject a waiting step: the workflow records the rejection and goes on to post-incident")
     .argument("<id>", "approval id (apr-…)")
-    .requiredOption("--reason <text>", "why (audit log and report)")
+    .requiredOption("--reason <text>", "why (audit log and report)");
+  answerOptions(reject).action(async (id: string, options: AnswerOptions) => {
+    process.exitCode = await answer("reject", id, options);
+  });
+}
+
+/** What approve and reject both take: who answers, as which roles, output and where the store is. */
+function answerOptions(command: Command): Command {
+  return command
     .option("--as <name>", "who answers", userInfo().username)
     .option("--role <role>", `a role you act as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`, collect)
     .option("--json", "print JSON")
-    .addOption(dirOption())
-    .action(async (id: string, options: AnswerOptions) => {
-      process.exitCode = await answer("reject", id, options);
-    });
+    .addOption(dirOption());
 }
 
 function openDesk(options: StoreOptions): { desk: SqliteApprovalDesk; database: EmbeddedDatabase } {

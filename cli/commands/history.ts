@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
-import { EXIT, paint } from "../output.js";
-import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { paint } from "../output.js";
+import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface HistoryOptions extends StoreOptions {
@@ -34,23 +34,13 @@ export function registerHistory(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .action((incident: string, options: HistoryOptions) => {
-      const id = incidentArgument(incident);
-      const { database, log } = openAuditStore(options);
-      try {
-        const entries = log.entriesNow(id);
-        if (entries.length === 0) {
-          process.stderr.write(`${paint.red("error:")} no audit log for ${id} in this database (irflow incidents lists those it has)\n`);
-          process.exitCode = EXIT.problems;
-          return;
-        }
+    .action((incident: string, options: HistoryOptions) =>
+      withIncidentEntries(options, incident, (entries, id, database) => {
         const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);
         if (options.json) process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
         else printTimeline(lines);
-      } finally {
-        database.close();
-      }
-    });
+      }),
+    );
 }
 
 /** The audit log's timeline and the executions' history events, merged by time (audit first on ties). */

@@ -4,7 +4,7 @@ import { projectRecord } from "../../functions/audit/incident-record.js";
 import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions/audit/report/index.js";
 import { verifyLinks } from "../../functions/audit/verify-chain.js";
 import { EXIT, paint } from "../output.js";
-import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ReportOptions extends StoreOptions {
@@ -23,16 +23,8 @@ export function registerReport(program: Command): void {
     .option("--force", "render even when the log fails verification (the report then says so at the top)")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .action(async (incident: string, options: ReportOptions) => {
-      const id = incidentArgument(incident);
-      const { database, log } = openAuditStore(options);
-      try {
-        const entries = log.entriesNow(id);
-        if (entries.length === 0) {
-          process.stderr.write(`${paint.red("error:")} no audit log for ${id} in this database (irflow incidents lists those it has)\n`);
-          process.exitCode = EXIT.problems;
-          return;
-        }
+    .action((incident: string, options: ReportOptions) =>
+      withIncidentEntries(options, incident, async (entries, id) => {
         const links = verifyLinks(id, entries);
         if (!links.ok) {
           const where = links.problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
@@ -46,8 +38,6 @@ export function registerReport(program: Command): void {
           await writeFile(options.output, flagged, "utf8");
           process.stderr.write(`written ${options.output}\n`);
         } else process.stdout.write(flagged);
-      } finally {
-        database.close();
-      }
-    });
+      }),
+    );
 }

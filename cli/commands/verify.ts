@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { verifyChain, type ChainVerdict } from "../../functions/audit/verify-chain.js";
 import { EXIT, paint } from "../output.js";
-import { incidentArgument, IncidentNotFound, openAuditStore } from "./audit-store.js";
+import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
 import { UsageError } from "./lint.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -37,9 +37,7 @@ export function registerVerify(program: Command): void {
         if (!options.json && options.all) process.stdout.write(`${verdicts.filter((v) => v.ok).length} of ${verdicts.length} incident logs intact\n`);
         process.exitCode = verdicts.every((v) => v.ok) ? EXIT.ok : EXIT.problems;
       } catch (error) {
-        if (!(error instanceof IncidentNotFound)) throw error;
-        process.stderr.write(`${paint.red("error:")} ${error.message}\n`);
-        process.exitCode = EXIT.problems;
+        reportIncidentNotFound(error);
       } finally {
         database.close();
       }

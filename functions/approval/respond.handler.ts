@@ -2,7 +2,8 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { approvalEnv } from "./approval-env.js";
 import { consoleAudit } from "./console-audit.js";
 import { DynamoDbApprovals } from "./dynamodb-approvals.js";
-import { createRespond, type HttpApiEvent, type HttpResponse } from "./respond.js";
+import type { HttpApiEvent, HttpResponse } from "../http/http-api.js";
+import { createRespond } from "./respond.js";
 
 let respond: ReturnType<typeof createRespond> | undefined;
 

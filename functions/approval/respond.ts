@@ -4,6 +4,7 @@ import type { AuditAppender } from "../audit/audit-port.js";
 import { awsErrorCode } from "../contract/aws-errors.js";
 import type { Clock } from "../contract/task.js";
 import { IncidentId } from "../incident/document.js";
+import { failure, json, jsonBody, signedCaller, type HttpApiEvent, type HttpResponse } from "../http/http-api.js";
 import { formatIssues } from "../runtime/execute-task.js";
 import { answerEntry, expiredEntry } from "./approval-audit.js";
 import { approvalOutput, DIGEST_PREFIX_LENGTH, type ApprovalView } from "./approval.js";
@@ -13,22 +14,6 @@ import { identityFromArn } from "./identity.js";
 
 /** The routes of the approvals HTTP API (IAM authorization on every one). */
 export const APPROVAL_ROUTES = ["GET /approvals", "GET /approvals/{id}", "POST /approvals/{id}/approve", "POST /approvals/{id}/reject"] as const;
-
-/** The parts of an API Gateway HTTP API (payload 2.0) event this handler reads. */
-export interface HttpApiEvent {
-  readonly routeKey?: string;
-  readonly pathParameters?: Readonly<Record<string, string | undefined>>;
-  readonly queryStringParameters?: Readonly<Record<string, string | undefined>>;
-  readonly body?: string;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: { readonly authorizer?: { readonly iam?: { readonly userArn?: string } } };
-}
-
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
 
 /** Only what the answerer says; who answers comes from the signature, so an identity field is refused. */
 const ApproveBody = z.strictObject({ reason: z.string().max(2000), digest: z.string().max(64) });
@@ -47,8 +32,6 @@ export interface RespondPorts {
   readonly audit: AuditAppender;
 }
 
-const json = (statusCode: number, body: unknown): HttpResponse => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const failure = (statusCode: number, error: string, message: string) => json(statusCode, { error, message });
 const refusal = (code: RefusalCode, message: string) => failure(REFUSAL_STATUS[code], code, message);
 
 /**
@@ -58,8 +41,9 @@ const refusal = (code: RefusalCode, message: string) => failure(REFUSAL_STATUS[c
  */
 export function createRespond(ports: RespondPorts) {
   return async (event: HttpApiEvent): Promise<HttpResponse> => {
-    const callerArn = event.requestContext?.authorizer?.iam?.userArn;
-    if (!callerArn) return failure(403, "unsigned", "the request carries no IAM identity (the route must use IAM authorization)");
+    const signed = signedCaller(event);
+    if ("response" in signed) return signed.response;
+    const { callerArn } = signed;
     const rawId = event.pathParameters?.id;
     const checkedId = rawId === undefined ? undefined : ApprovalIdParam.safeParse(rawId);
     if (checkedId && !checkedId.success) return failure(400, "bad-request", `path: id: ${checkedId.error.issues[0]!.message}`);
@@ -91,14 +75,9 @@ export function createRespond(ports: RespondPorts) {
 }
 
 function parseBody(event: HttpApiEvent, kind: "approve" | "reject"): { value: { reason: string; digest?: string } } | { error: string } {
-  let raw: unknown;
-  try {
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
-    raw = JSON.parse(text === "" ? "{}" : text);
-  } catch {
-    return { error: "the body is not JSON" };
-  }
-  const parsed = (kind === "approve" ? ApproveBody : RejectBody).safeParse(raw);
+  const raw = jsonBody(event);
+  if ("error" in raw) return raw;
+  const parsed = (kind === "approve" ? ApproveBody : RejectBody).safeParse(raw.value);
   if (!parsed.success) return { error: `body: ${formatIssues(parsed.error.issues)}` };
   return { value: parsed.data };
 }

@@ -1,11 +1,12 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { clientFactory } from "../contract/clients.js";
-import { createStartIncident, INCIDENT_MACHINES_ENV, incidentMachinesFrom, type HttpResponse, type StartIncidentEvent } from "./start-incident.js";
+import type { HttpApiEvent, HttpResponse } from "../http/http-api.js";
+import { createStartIncident, INCIDENT_MACHINES_ENV, incidentMachinesFrom } from "./start-incident.js";
 
 let start: ReturnType<typeof createStartIncident> | undefined;
 
 /** The incidents HTTP API (API Gateway v2, IAM authorization): POST /incidents starts a manual incident. */
-export const handler = async (event: StartIncidentEvent): Promise<HttpResponse> => {
+export const handler = async (event: HttpApiEvent): Promise<HttpResponse> => {
   if (!start) {
     // Validated before the first request is served: a bad deployment fails loudly, not per call.
     const machines = incidentMachinesFrom(process.env[INCIDENT_MACHINES_ENV]);

@@ -5,6 +5,7 @@ import { STARTED_BY_FIELD } from "../approval/approval.js";
 import { awsErrorCode, classifyAwsError } from "../contract/aws-errors.js";
 import { isTaskError } from "../contract/errors.js";
 import type { Clock } from "../contract/task.js";
+import { failure, json, jsonBody, signedCaller, type HttpApiEvent, type HttpResponse } from "../http/http-api.js";
 import { formatIssues } from "../runtime/execute-task.js";
 import { MANUAL_SOURCE, ManualDetail, normalizeEvent } from "./normalize-event.js";
 
@@ -50,20 +51,6 @@ const IDENTITY_FIELDS = ["requestedBy", STARTED_BY_FIELD, "requester", "caller",
 const StartBody = z.strictObject({ runbookId: RunbookId, detail: ManualDetail });
 export type StartBody = z.infer<typeof StartBody>;
 
-/** The parts of an API Gateway HTTP API (payload 2.0) event this handler reads. */
-export interface StartIncidentEvent {
-  readonly routeKey?: string;
-  readonly body?: string;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: { readonly authorizer?: { readonly iam?: { readonly userArn?: string } } };
-}
-
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
 export interface StartIncidentPorts {
   readonly sfn: SFNClient;
   readonly machines: IncidentMachines;
@@ -73,9 +60,6 @@ export interface StartIncidentPorts {
   /** Structured log lines (stdout in the Lambda). */
   readonly log?: (line: Record<string, unknown>) => void;
 }
-
-const json = (statusCode: number, body: unknown): HttpResponse => ({ statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const failure = (statusCode: number, error: string, message: string) => json(statusCode, { error, message });
 
 /** Region and account of a machine ARN: the manual event claims the account the incident runs in. */
 function placeOf(machineArn: string): { region: string; account: string } {
@@ -116,9 +100,10 @@ export function manualEvent(body: StartBody, startedBy: string, place: { region:
 export function createStartIncident(ports: StartIncidentPorts) {
   const newId = ports.newId ?? randomUUID;
   const log = ports.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
-  return async (event: StartIncidentEvent): Promise<HttpResponse> => {
-    const callerArn = event.requestContext?.authorizer?.iam?.userArn;
-    if (!callerArn) return failure(403, "unsigned", "the request carries no IAM identity (the route must use IAM authorization)");
+  return async (event: HttpApiEvent): Promise<HttpResponse> => {
+    const signed = signedCaller(event);
+    if ("response" in signed) return signed.response;
+    const { callerArn } = signed;
     if (event.routeKey !== START_INCIDENT_ROUTE) return failure(404, "no-route", `no route ${event.routeKey ?? "(none)"}`);
     const body = parseBody(event);
     if ("error" in body) return failure(400, "bad-request", body.error);
@@ -147,17 +132,12 @@ export function createStartIncident(ports: StartIncidentPorts) {
   };
 }
 
-function parseBody(event: StartIncidentEvent): { value: StartBody } | { error: string } {
-  let raw: unknown;
-  try {
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
-    raw = JSON.parse(text === "" ? "{}" : text);
-  } catch {
-    return { error: "the body is not JSON" };
-  }
-  const named = identityField(raw);
+function parseBody(event: HttpApiEvent): { value: StartBody } | { error: string } {
+  const raw = jsonBody(event);
+  if ("error" in raw) return raw;
+  const named = identityField(raw.value);
   if (named) return { error: `body: ${named}: who starts an incident comes from the request's signature; remove it` };
-  const parsed = StartBody.safeParse(raw);
+  const parsed = StartBody.safeParse(raw.value);
   if (!parsed.success) return { error: `body: ${formatIssues(parsed.error.issues)}` };
   return { value: parsed.data };
 }

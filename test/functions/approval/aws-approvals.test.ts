@@ -7,7 +7,8 @@ import type { ApprovalView, Vote } from "../../../functions/approval/approval.js
 import { DynamoDbApprovals } from "../../../functions/approval/dynamodb-approvals.js";
 import { createRemind } from "../../../functions/approval/remind.js";
 import { approvalIdFor, createRequestApproval } from "../../../functions/approval/request-approval.js";
-import { createRespond, type HttpApiEvent } from "../../../functions/approval/respond.js";
+import { createRespond } from "../../../functions/approval/respond.js";
+import type { HttpApiEvent } from "../../../functions/http/http-api.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { MemoryStepJournal } from "../../../functions/runtime/step-journal.js";
 import { approval, at, DIGEST, lead, request, responder } from "./fixtures.js";

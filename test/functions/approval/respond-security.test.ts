@@ -4,7 +4,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ApprovalView } from "../../../functions/approval/approval.js";
 import { DynamoDbApprovals } from "../../../functions/approval/dynamodb-approvals.js";
-import { createRespond, type HttpApiEvent } from "../../../functions/approval/respond.js";
+import { createRespond } from "../../../functions/approval/respond.js";
+import type { HttpApiEvent } from "../../../functions/http/http-api.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { approval, at, DIGEST, lead } from "./fixtures.js";
 

@@ -6,8 +6,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifiedRequesterOf, type ApprovalView } from "../../../functions/approval/approval.js";
 import { DynamoDbApprovals } from "../../../functions/approval/dynamodb-approvals.js";
 import { createRequestApproval } from "../../../functions/approval/request-approval.js";
-import { createRespond, type HttpApiEvent } from "../../../functions/approval/respond.js";
-import { createStartIncident, incidentMachinesFrom, type StartIncidentEvent } from "../../../functions/detect/start-incident.js";
+import { createRespond } from "../../../functions/approval/respond.js";
+import type { HttpApiEvent } from "../../../functions/http/http-api.js";
+import { createStartIncident, incidentMachinesFrom } from "../../../functions/detect/start-incident.js";
 import { normalizeEvent } from "../../../functions/detect/normalize-event.js";
 import { MemoryStepJournal } from "../../../functions/runtime/step-journal.js";
 import { at, DIGEST, lead, request } from "../approval/fixtures.js";
@@ -45,7 +46,7 @@ beforeEach(() => {
 const start = () =>
   createStartIncident({ sfn: new SFNClient({ region: "eu-west-1" }), machines: MACHINES, clock: { now: () => at(0) }, newId: () => EVENT_ID, log: (line) => logs.push(line) });
 
-function post(body: unknown, arn: string | null = ALICE): StartIncidentEvent {
+function post(body: unknown, arn: string | null = ALICE): HttpApiEvent {
   return { routeKey: "POST /incidents", body: typeof body === "string" ? body : JSON.stringify(body), ...(arn ? { requestContext: { authorizer: { iam: { userArn: arn } } } } : {}) };
 }
 const parse = (response: { statusCode: number; body: string }) => ({ status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> });
