@@ -1,4 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { SCHEMA_REUSE_SOURCE } from "./compiled-schema-reuse.js";
+import { JSON_PATH_SHORTCUT_SOURCE } from "./json-path-shortcut.js";
 import { ASL_VALIDATOR_OPTIONS, type AslValidatorError } from "./validate-asl.js";
 
 /** What a validator thread answers to one definition: asl-validator's errors, or why it could not run. */
@@ -29,11 +31,15 @@ function describe(error) {
 process.on("exit", (code) => {
   while (pending > 0) answer({ failure: "the validator thread exited (code " + code + ") before answering" });
 });
+// asl-validator's own dependencies, as it resolves them.
+function dependency(name) {
+  return require(require.resolve(name, { paths: [require("node:path").dirname(validatorModule)] }));
+}
 // asl-validator parses every path with a PEG parser, and the same few hundred paths recur in
 // every machine: remembering the verdict per (path, kind) saves a third of its time. The verdict
 // is a pure function of those two, so nothing is checked less.
 function rememberPathVerdicts() {
-  const paths = require(require.resolve("asl-path-validator", { paths: [require("node:path").dirname(validatorModule)] }));
+  const paths = dependency("asl-path-validator");
   const check = paths.validatePath;
   if (typeof check !== "function") return;
   const verdicts = new Map();
@@ -48,13 +54,25 @@ function rememberPathVerdicts() {
     return verdict;
   };
 }
+// Its recursive-descent queries answered by a direct walk (same values, same order).
+function shortcutJsonPath() {
+  const jsonPath = dependency("jsonpath-plus");
+  if (typeof jsonPath.JSONPath === "function") jsonPath.JSONPath = (${JSON_PATH_SHORTCUT_SOURCE})(jsonPath.JSONPath);
+}
+// Its schemas compiled once per thread rather than once per call.
+function reuseSchemas() {
+  const ajv = dependency("ajv");
+  if (typeof ajv.default === "function") ajv.default = (${SCHEMA_REUSE_SOURCE})(ajv.default);
+}
 let validate;
 let broken;
 try {
-  try {
-    rememberPathVerdicts();
-  } catch {
-    // Another asl-validator layout: validate without the shortcut.
+  for (const shortcut of [rememberPathVerdicts, shortcutJsonPath, reuseSchemas]) {
+    try {
+      shortcut();
+    } catch {
+      // Another asl-validator layout (or a stand-in): validate without this shortcut.
+    }
   }
   validate = require(validatorModule);
   if (typeof validate !== "function") throw new TypeError(validatorModule + " does not export a function");
