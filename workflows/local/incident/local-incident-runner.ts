@@ -32,6 +32,8 @@ import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import { sha256Hex } from "../../../functions/contract/digest.js";
 import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
+import { groupCommitOf } from "../store/group-commit.js";
+import { GroupCommittedAuditLog } from "./group-committed-audit-log.js";
 import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
 import { renderReport } from "./report.js";
 import { configFromAccount } from "./scenario-config.js";
@@ -160,7 +162,7 @@ export class LocalIncidentRunner {
     this.sleep = options.sleep ?? instantSleep;
     this.config = options.config ?? configFromAccount(options.account);
     // The record is a projection of the audit log: durable in the embedded database when there is one.
-    this.records = options.records ?? new AuditedIncidentRecords(isLocalAuditLog(options.audit) ? options.audit : options.database ? new SqliteAuditLog(options.database) : new MemoryAuditLog());
+    this.records = options.records ?? new AuditedIncidentRecords(isLocalAuditLog(options.audit) ? options.audit : options.database ? new GroupCommittedAuditLog(new SqliteAuditLog(options.database), groupCommitOf(options.database)) : new MemoryAuditLog());
     // Step records, incidents and history in the embedded database when there is one, so another process sees them.
     const { database } = options;
     this.journal = new RecordingJournal(options.journal ?? (database ? new SqliteStepJournal(database) : new MemoryStepJournal()), this.records);

@@ -9,6 +9,7 @@ import type {
 } from "../../../functions/detect/incident-store.js";
 import { preconditionFailed } from "../../../functions/contract/errors.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+import { groupCommitOf, type GroupCommit } from "./group-commit.js";
 
 interface ClaimRow {
   incident_id: string;
@@ -44,21 +45,26 @@ export type SqliteStoredIncident = StoredIncident;
 /**
  * The incident store in the embedded database, with the memory store's semantics: one open
  * incident per dedupe key and window (the window runs from opening), each event id recorded once,
- * a retry of the opening execution answered as the opener. Each call is one `BEGIN IMMEDIATE`
- * transaction, so of two processes opening the same key one opens and the other joins. No lease
- * or crash recovery is needed: a transaction that dies leaves nothing behind.
+ * a retry of the opening execution answered as the opener. Each call is atomic under the write
+ * lock (a savepoint of the process's group commit, inside `BEGIN IMMEDIATE`), so of two processes
+ * opening the same key one opens and the other joins. No lease or crash recovery is needed: a
+ * transaction that dies leaves nothing behind.
  */
 export class SqliteIncidentStore implements IncidentStore {
-  constructor(private readonly database: EmbeddedDatabase) {}
+  private readonly group: GroupCommit;
+
+  constructor(private readonly database: EmbeddedDatabase) {
+    this.group = groupCommitOf(database);
+  }
 
   async openOrJoin(request: OpenOrJoinRequest): Promise<OpenOrJoinResult> {
-    return this.database.immediate(() => this.openOrJoinNow(request));
+    return this.group.run(() => this.openOrJoinNow(request));
   }
 
   /** Closes an incident (as post-incident does): the next event with its key opens a new one. */
   async close(incidentId: string, at: Date): Promise<void> {
     const { db } = this.database;
-    const closed = this.database.immediate(() => {
+    const closed = await this.group.run(() => {
       const updated = db.prepare<[string, string]>("UPDATE incidents SET status = 'closed', closed_at = coalesce(closed_at, ?) WHERE incident_id = ?").run(at.toISOString(), incidentId);
       if (updated.changes === 0) return false;
       // Only the claim this incident holds: a key a newer incident has taken stays open.
@@ -69,12 +75,14 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   incident(incidentId: string): SqliteStoredIncident | undefined {
+    this.group.flush();
     const row = this.database.db.prepare<[string], IncidentRow>("SELECT * FROM incidents WHERE incident_id = ?").get(incidentId);
     return row ? this.toStored(row) : undefined;
   }
 
   /** Every incident, oldest first. */
   incidents(): SqliteStoredIncident[] {
+    this.group.flush();
     return this.database.db.prepare<[], IncidentRow>("SELECT * FROM incidents ORDER BY opened_at, rowid").all().map((row) => this.toStored(row));
   }
 
