@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSources, type RunbookSource } from "../../workflows/compile-project.js";
 import type { StateMachine, TaskState } from "../../workflows/compiler/asl.js";
 import { compileRunbookSource, namedMachines } from "../../workflows/compiler/compile-runbook.js";
-import { ParallelValidation, shareBoundaries } from "../../workflows/compiler/parallel-validation.js";
+import { ParallelValidation } from "../../workflows/compiler/parallel-validation.js";
 import { registryCatalogue } from "../../workflows/compiler/task-catalogue.js";
 import { ASL_VALIDATOR_VERSION, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
 import { ValidationCache } from "../../workflows/compiler/validation-cache.js";
@@ -58,7 +58,7 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
 
   it("accepts valid machines split between two threads, and caches each of them", () => {
     const cache = new ValidationCache(cachePath(), ASL_VALIDATOR_VERSION);
-    expect(validateInThreads(runbooks, { cache })).toEqual({ problems: [], failures: [] });
+    expect(validateInThreads(runbooks, { cache, runbooksPerBatch: 1 })).toEqual({ problems: [], failures: [] });
     for (const { definition } of runbooks.flat()) expect(cache.has(definition)).toBe(true);
   });
 
@@ -87,33 +87,43 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     expect(threaded.problems.every((p) => p.includes("sample-1/contain"))).toBe(true);
   });
 
-  it("checks each share as validateAsl checks it, so each broken machine is named on its own", () => {
-    // One broken machine in the first thread's share (runbooks 0-2), one in the second's (3).
-    expect(shareBoundaries(4, 2)).toEqual([3, 4]);
+  it("checks each batch as validateAsl checks it, so each broken machine is named on its own", () => {
+    // Batches of three runbooks: one broken machine in the first (runbooks 0-2), one in the second (3).
     const broken = runbooks.map((machines, r) => machines.map((m, i) => ((r === 0 || r === 3) && i === 1 ? withMissingTarget(m) : m)));
-    const threaded = validateInThreads(broken);
-    expect(threaded.failures).toEqual([]);
-    expect([...threaded.problems].sort()).toEqual([...validateAsl(broken.slice(0, 3).flat()), ...validateAsl(broken.slice(3).flat())].sort());
-    expect(threaded.problems.some((p) => p.includes("sample-0/contain") && p.includes("Nowhere"))).toBe(true);
-    expect(threaded.problems.some((p) => p.includes("sample-3/contain") && p.includes("Nowhere"))).toBe(true);
-    expect(threaded.problems.some((p) => /sample-[12]\//.test(p))).toBe(false);
+    const expected = [...validateAsl(broken.slice(0, 3).flat()), ...validateAsl(broken.slice(3).flat())];
+    for (const threads of [1, 2]) {
+      const threaded = validateInThreads(broken, { threads, runbooksPerBatch: 3 });
+      expect(threaded.failures).toEqual([]);
+      // The same batches whatever the threads or their timing, reported in runbook order.
+      expect(threaded.problems).toEqual(expected);
+    }
+    const problems = validateInThreads(broken, { runbooksPerBatch: 3 }).problems;
+    expect(problems.some((p) => p.includes("sample-0/contain") && p.includes("Nowhere"))).toBe(true);
+    expect(problems.some((p) => p.includes("sample-3/contain") && p.includes("Nowhere"))).toBe(true);
+    expect(problems.some((p) => /sample-[12]\//.test(p))).toBe(false);
   });
 
-  it("caches only the shares that passed", () => {
+  it("caches only the batches that passed", () => {
     const cache = new ValidationCache(cachePath(), ASL_VALIDATOR_VERSION);
     const broken = runbooks.map((machines, r) => (r === 3 ? machines.map((m, i) => (i === 1 ? withMissingTarget(m) : m)) : machines));
-    expect(validateInThreads(broken, { cache }).problems.length).toBeGreaterThan(0);
+    expect(validateInThreads(broken, { cache, runbooksPerBatch: 2 }).problems.length).toBeGreaterThan(0);
     expect(cache.has(broken[0]![0]!.definition)).toBe(true);
+    expect(cache.has(broken[1]![5]!.definition)).toBe(true);
+    expect(cache.has(broken[2]![0]!.definition)).toBe(false);
     expect(cache.has(broken[3]![0]!.definition)).toBe(false);
   });
 
-  it("reports a validator that cannot load as a failure of the machines it had", () => {
-    const result = validateInThreads(runbooks, { validatorModule: validatorModule(`throw new Error("no such validator");`) });
+  it("reports a validator that cannot load once, as a failure of every machine", () => {
+    const result = validateInThreads(runbooks, { runbooksPerBatch: 1, validatorModule: validatorModule(`throw new Error("no such validator");`) });
     expect(result.problems).toEqual([]);
-    expect(result.failures).toEqual([
-      expect.stringMatching(/^could not validate 18 machines \(sample-0\/detect … sample-2\/incident\): could not load asl-validator: no such validator$/),
-      expect.stringMatching(/^could not validate 6 machines \(sample-3\/detect … sample-3\/incident\): could not load asl-validator: no such validator$/),
-    ]);
+    expect(result.failures).toEqual([expect.stringMatching(/^could not validate 24 machines \(sample-0\/detect … sample-3\/incident\): could not load asl-validator: no such validator$/)]);
+  });
+
+  it("hands the batches a failed thread leaves to the threads still working", () => {
+    // Fails in whichever thread meets runbook 1 (its provenance names the file); the other goes on.
+    const picky = validatorModule(`module.exports = (d) => { if (JSON.stringify(d).includes("sample-1.md")) throw new Error("boom"); return { isValid: true, errors: [] }; };`);
+    const result = validateInThreads(runbooks, { threads: 2, runbooksPerBatch: 1, validatorModule: picky });
+    expect(result).toEqual({ problems: [], failures: [expect.stringMatching(/^could not validate 6 machines \(sample-1\/detect … sample-1\/incident\): asl-validator threw: boom$/)] });
   });
 
   it("reports a validator that throws, or ends its thread, as a failure", () => {
@@ -151,11 +161,14 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     expect(second.problems).toEqual(["CALLS: 3"]);
   });
 
-  it("splits runbooks into contiguous shares, the earlier ones larger", () => {
-    expect(shareBoundaries(100, 1)).toEqual([100]);
-    expect(shareBoundaries(100, 2)).toEqual([57, 100]);
-    expect(shareBoundaries(100, 4)).toEqual([29, 55, 79, 100]);
-    expect(shareBoundaries(1, 2)).toEqual([1, 1]);
+  it("validates batches as they complete, while runbooks are still being added", () => {
+    const validation = new ParallelValidation({ expectedRunbooks: 4, threads: 1, runbooksPerBatch: 1, validatorModule: validatorModule(`module.exports = () => ({ isValid: true, errors: [] });`) });
+    validation.add(runbooks[0]!);
+    const thread = (validation as unknown as { threads: { busy: boolean }[] }).threads[0]!;
+    // The first runbook's batch went out at once, before any other runbook was added.
+    expect(thread.busy).toBe(true);
+    for (const machines of runbooks.slice(1)) validation.add(machines);
+    expect(validation.finish()).toEqual({ problems: [], failures: [] });
   });
 
   it("refuses machines after it finished", () => {

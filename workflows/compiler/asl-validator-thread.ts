@@ -124,7 +124,7 @@ const WARM_UP_MACHINE = JSON.stringify({
 
 /**
  * A validator thread the main thread can wait for without an event loop (compiles are
- * synchronous). One request at a time: send, then wait for its answer.
+ * synchronous). One request at a time: send, then poll or wait for its answer.
  */
 export class AslValidatorThread {
   private readonly worker: Worker;
@@ -161,8 +161,21 @@ export class AslValidatorThread {
 
   /** Blocks until the thread answers, or reports a failure when it has not within `timeoutMs`. */
   wait(timeoutMs: number): ThreadAnswer {
+    const answer = this.waitAtMost(timeoutMs);
+    if (answer) return answer;
+    this.healthy = false;
+    return { failure: `the validator thread did not answer within ${timeoutMs} ms` };
+  }
+
+  /** The answer when it has come, without blocking. */
+  poll(): ThreadAnswer | undefined {
+    return this.waitAtMost(0);
+  }
+
+  /** Blocks for the answer at most `ms` milliseconds; nothing when it has not come by then. */
+  waitAtMost(ms: number): ThreadAnswer | undefined {
     if (!this.waiting) throw new Error("nothing was sent to the validator thread");
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + ms;
     for (;;) {
       const count = Atomics.load(this.signal, 0);
       if (count > this.answered) {
@@ -175,10 +188,7 @@ export class AslValidatorThread {
         return answer;
       }
       const left = deadline - Date.now();
-      if (left <= 0) {
-        this.healthy = false;
-        return { failure: `the validator thread did not answer within ${timeoutMs} ms` };
-      }
+      if (left <= 0) return undefined;
       Atomics.wait(this.signal, 0, count, left);
     }
   }

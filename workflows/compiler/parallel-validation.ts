@@ -1,22 +1,33 @@
 import { availableParallelism } from "node:os";
-import { borrowThread, returnThread, type AslValidatorThread } from "./asl-validator-thread.js";
-import { ASL_VALIDATOR_MODULE, combineMachines, explainErrors, runAslValidator, type AslBatch, type AslValidatorError, type NamedMachine } from "./validate-asl.js";
+import { borrowThread, returnThread, type AslValidatorThread, type ThreadAnswer } from "./asl-validator-thread.js";
+import { ASL_VALIDATOR_MODULE, combineMachines, explainErrors, runAslValidator, type AslBatch, type NamedMachine } from "./validate-asl.js";
 import { ValidationCache } from "./validation-cache.js";
 
-/** Below this many runbooks a second thread costs more (start, warm-up, one more schema build) than it saves. */
+/** Below this many runbooks a thread costs more (start, warm-up, schema build) than it saves. */
 export const MIN_RUNBOOKS_FOR_THREADS = 16;
+/**
+ * Runbooks per asl-validator call in a thread. With the schemas compiled once per thread a call
+ * costs little beyond its machines, and some of asl-validator's checks grow faster than the
+ * batch (measured over 100 runbooks on one thread: 250 ms CPU in calls of 1 to 10 runbooks, 370
+ * in one call), so small batches cost nothing and let validation start with the first runbooks.
+ */
+export const RUNBOOKS_PER_BATCH = 4;
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** How long to sleep on one thread while another may answer first. */
+const POLL_MS = 2;
 
 export interface ParallelValidationOptions {
-  /** How many runbooks will be added: their machines are split between threads as they arrive. */
+  /** How many runbooks will be added; small projects are validated on this thread. */
   readonly expectedRunbooks: number;
   /** Skips definitions it already accepted, and learns the ones accepted now. */
   readonly cache?: ValidationCache;
-  /** Validator threads; by default one per core (the main thread then only compiles), none for small projects. */
+  /** Validator threads; by default one fewer than the cores (at most two), none for small projects. */
   readonly threads?: number;
+  /** Runbooks per batch sent to a thread (RUNBOOKS_PER_BATCH unless a test says otherwise). */
+  readonly runbooksPerBatch?: number;
   /** The module the threads load as asl-validator (tests substitute a broken one). */
   readonly validatorModule?: string;
-  /** How long to wait for a thread before reporting it as failed. */
+  /** How long a thread may take over one batch before it is reported as failed. */
   readonly timeoutMs?: number;
 }
 
@@ -27,78 +38,77 @@ export interface ParallelValidationResult {
   readonly failures: readonly string[];
 }
 
-interface Share {
+/** A fixed run of consecutive runbooks' uncached machines, validated in one asl-validator call. */
+interface Batch {
   readonly machines: NamedMachine[];
   readonly keys: string[];
-  thread?: AslValidatorThread;
-  /** What the thread was sent, kept to name the machines its errors are about. */
-  batch?: AslBatch;
+  runbooks: number;
+  /** What was sent (kept to name the machines its errors are about), and when. */
+  sent?: { readonly batch: AslBatch; readonly at: number };
+  problems?: string[];
+  failure?: string;
 }
 
 /**
- * asl-validator over a project's machines on every core, fed while the runbooks still compile.
- * Its cost is one schema build per call plus JSONPath walks that grow with the definition, so each
- * thread gets one call with a contiguous share of the runbooks, sent as soon as the share is
- * complete: the first shares are validated while the main thread still parses the next runbooks.
- * Each share is checked exactly as validateAsl checks it. Without threads (a small project, one
- * core) everything is validated here at the end, as validateAsl does.
+ * asl-validator over a project's machines in threads, fed while the runbooks still compile.
+ * Machines are grouped by runbook count into batches (the same batches whatever the timing, so
+ * the same problems are reported every time), and each batch goes to the first idle thread as
+ * soon as it is complete: validation runs alongside compilation from the first runbooks on, and
+ * what is left when compilation ends is only the last batches. Each batch is checked exactly as
+ * validateAsl checks it. Without threads (a small project, one core) everything is validated
+ * here at the end, as validateAsl does.
  */
 export class ParallelValidation {
-  private readonly shares: Share[];
-  /** Runbook counts after which each share is complete. */
-  private readonly boundaries: number[];
-  private readonly threads: number;
-  private added = 0;
+  private readonly batches: Batch[] = [];
+  /** Index of the first batch not yet sent. */
+  private unsent = 0;
+  private readonly threadCount: number;
+  private readonly perBatch: number;
+  private threads: AslValidatorThread[] = [];
+  private readonly inFlight = new Map<AslValidatorThread, Batch>();
+  /** Why the last thread that failed did, for batches no thread is left to take. */
+  private lastFailure = "";
   private finished = false;
 
   constructor(private readonly options: ParallelValidationOptions) {
-    this.threads = options.threads ?? defaultThreads(options.expectedRunbooks);
-    const count = Math.max(1, this.threads);
-    this.shares = Array.from({ length: count }, () => ({ machines: [], keys: [] }));
-    this.boundaries = shareBoundaries(options.expectedRunbooks, count);
+    this.threadCount = options.threads ?? defaultThreads(options.expectedRunbooks);
+    this.perBatch = Math.max(1, options.runbooksPerBatch ?? RUNBOOKS_PER_BATCH);
   }
 
   /** The machines of one more runbook. */
   add(machines: readonly NamedMachine[]): void {
     if (this.finished) throw new Error("validation already finished");
-    const share = this.shares[this.currentShare()]!;
+    let batch = this.batches.at(-1);
+    if (!batch || batch.runbooks >= this.perBatch) this.batches.push((batch = { machines: [], keys: [], runbooks: 0 }));
     for (const machine of machines) {
       const key = this.options.cache ? ValidationCache.keyOf(machine.definition) : "";
       if (this.options.cache?.hasKey(key)) continue;
-      share.machines.push(machine);
-      share.keys.push(key);
-      // Every thread starts with the first uncached machine (so they warm up while runbooks
-      // compile), and none at all when everything is cached.
-      if (this.threads > 0 && !share.thread) this.startThreads();
+      batch.machines.push(machine);
+      batch.keys.push(key);
     }
-    this.added++;
-    this.sendCompleteShares();
+    batch.runbooks++;
+    if (this.threadCount === 0) return;
+    // Threads start with the first uncached machine (so they warm up while runbooks compile),
+    // and none at all when everything is cached.
+    if (this.threads.length === 0 && batch.machines.length > 0) this.startThreads();
+    this.dispatch(false);
   }
 
-  /** Waits for every share's verdict (validating here when there are no threads) and hands the threads back. */
+  /** Waits for every batch's verdict (validating here when there are no threads) and hands the threads back. */
   finish(): ParallelValidationResult {
     if (this.finished) throw new Error("validation already finished");
     this.finished = true;
     try {
-      const problems: string[] = [];
-      const failures: string[] = [];
-      if (this.threads === 0) {
-        const share = this.shares[0]!;
-        if (share.machines.length > 0) {
-          const batch = combineMachines(share.machines, { copy: true });
-          problems.push(...this.settle(share, batch, runAslValidator(batch.definition)));
-        }
-        return { problems, failures };
+      if (this.threadCount === 0) return this.validateHere();
+      for (;;) {
+        this.dispatch(true);
+        if (this.inFlight.size === 0) break;
+        this.waitForAnswer();
       }
-      for (const share of this.shares) this.send(share);
-      const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      for (const share of this.shares) {
-        if (!share.thread || !share.batch) continue;
-        const answer = share.thread.wait(timeoutMs);
-        if ("failure" in answer) failures.push(`${describeShare(share)}: ${answer.failure}`);
-        else problems.push(...this.settle(share, share.batch, answer.errors));
-      }
-      return { problems, failures };
+      // Batches left when every thread has failed fail for the same reason.
+      for (const batch of this.batches.slice(this.unsent)) if (batch.machines.length > 0) batch.failure = this.lastFailure;
+      this.unsent = this.batches.length;
+      return { problems: this.batches.flatMap((batch) => batch.problems ?? []), failures: describeFailures(this.batches) };
     } finally {
       this.close();
     }
@@ -107,60 +117,107 @@ export class ParallelValidation {
   /** Hands the threads back (or stops them); finish does it, and a compile that throws half-way must too. */
   close(): void {
     this.finished = true;
-    for (const share of this.shares) {
-      if (share.thread) returnThread(share.thread, this.threads);
-      share.thread = undefined;
-    }
+    for (const thread of this.threads) returnThread(thread, this.threadCount);
+    this.threads = [];
+    this.inFlight.clear();
+  }
+
+  private validateHere(): ParallelValidationResult {
+    const machines = this.batches.flatMap((batch) => batch.machines);
+    if (machines.length === 0) return { problems: [], failures: [] };
+    const batch = combineMachines(machines, { copy: true });
+    const problems = explainErrors(batch, runAslValidator(batch.definition));
+    if (problems.length === 0) this.options.cache?.rememberKeys(this.batches.flatMap((b) => b.keys));
+    return { problems, failures: [] };
   }
 
   private startThreads(): void {
     const module = this.options.validatorModule ?? ASL_VALIDATOR_MODULE;
-    for (const share of this.shares) share.thread ??= borrowThread(module);
+    this.threads = Array.from({ length: this.threadCount }, () => borrowThread(module));
   }
 
-  private settle(share: Share, batch: AslBatch, errors: readonly AslValidatorError[]): string[] {
-    const problems = explainErrors(batch, errors);
-    if (problems.length === 0) this.options.cache?.rememberKeys(share.keys);
-    return problems;
+  /** Takes the answers that have come, and gives each idle thread the next complete batch. */
+  private dispatch(finishing: boolean): void {
+    for (const thread of this.inFlight.keys()) {
+      const answer = thread.poll();
+      if (answer) this.settle(thread, answer);
+    }
+    for (const thread of this.threads) {
+      if (thread.busy || !thread.healthy) continue;
+      const batch = this.nextBatch(finishing);
+      if (!batch) return;
+      // No copy: the thread gets the batch as text and validates its own parse of it.
+      const sent = combineMachines(batch.machines, { copy: false });
+      batch.sent = { batch: sent, at: Date.now() };
+      this.inFlight.set(thread, batch);
+      thread.send(JSON.stringify(sent.definition));
+    }
   }
 
-  private sendCompleteShares(): void {
-    this.shares.forEach((share, index) => {
-      if (this.added >= this.boundaries[index]!) this.send(share);
-    });
+  /** The next batch with machines to validate, once no more runbooks can join it. */
+  private nextBatch(finishing: boolean): Batch | undefined {
+    while (this.unsent < this.batches.length) {
+      const batch = this.batches[this.unsent]!;
+      if (!finishing && batch.runbooks < this.perBatch) return undefined;
+      this.unsent++;
+      if (batch.machines.length > 0) return batch;
+    }
+    return undefined;
   }
 
-  private send(share: Share): void {
-    if (share.batch || !share.thread || share.machines.length === 0) return;
-    // No copy: the thread gets the batch as text and validates its own parse of it.
-    share.batch = combineMachines(share.machines, { copy: false });
-    share.thread.send(JSON.stringify(share.batch.definition));
+  /** Blocks until a thread answers, or the batch sent longest ago has had its time. */
+  private waitForAnswer(): void {
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const inFlight = [...this.inFlight];
+    const [oldest, oldestBatch] = inFlight.reduce((a, b) => (b[1].sent!.at < a[1].sent!.at ? b : a));
+    const left = oldestBatch.sent!.at + timeoutMs - Date.now();
+    if (left <= 0) {
+      oldest.healthy = false;
+      this.settle(oldest, { failure: `the validator thread did not answer within ${timeoutMs} ms` });
+      return;
+    }
+    // With one thread busy, sleep until it answers; with more, wake up now and then to look at the others.
+    const answer = oldest.waitAtMost(inFlight.length === 1 ? left : Math.min(left, POLL_MS));
+    if (answer) this.settle(oldest, answer);
   }
 
-  private currentShare(): number {
-    const index = this.boundaries.findIndex((boundary) => this.added < boundary);
-    return index === -1 ? this.shares.length - 1 : index;
+  private settle(thread: AslValidatorThread, answer: ThreadAnswer): void {
+    const batch = this.inFlight.get(thread)!;
+    this.inFlight.delete(thread);
+    if ("failure" in answer) {
+      batch.failure = answer.failure;
+      this.lastFailure = answer.failure;
+      return;
+    }
+    batch.problems = explainErrors(batch.sent!.batch, answer.errors);
+    if (batch.problems.length === 0) this.options.cache?.rememberKeys(batch.keys);
   }
 }
 
 /**
- * Runbook counts after which each share is complete. Earlier shares are larger, since their
- * threads start while the main thread still compiles (measured on 2 cores: 57/43 beats 50/50).
+ * One failure per run of consecutive batches that failed for the same reason (a broken install
+ * fails every batch alike), naming the machines it covers.
  */
-export function shareBoundaries(runbooks: number, shares: number): number[] {
-  const weights = Array.from({ length: shares }, (_, i) => (shares === 1 ? 1 : 1 + (0.3 * (shares - 1 - i)) / (shares - 1)));
-  const total = weights.reduce((sum, w) => sum + w, 0);
-  let sum = 0;
-  return weights.map((weight, i) => (i === shares - 1 ? runbooks : Math.ceil(((sum += weight) / total) * runbooks)));
+function describeFailures(batches: readonly Batch[]): string[] {
+  const runs: { machines: NamedMachine[]; reason: string }[] = [];
+  let previous: Batch | undefined;
+  for (const batch of batches) {
+    if (batch.machines.length === 0) continue;
+    if (batch.failure === undefined) {
+      previous = batch;
+      continue;
+    }
+    const run = runs.at(-1);
+    if (run && previous?.failure === batch.failure) run.machines.push(...batch.machines);
+    else runs.push({ machines: [...batch.machines], reason: batch.failure });
+    previous = batch;
+  }
+  return runs.map(({ machines, reason }) => `could not validate ${machines.length} machines (${machines[0]!.name} … ${machines.at(-1)!.name}): ${reason}`);
 }
 
 function defaultThreads(expectedRunbooks: number): number {
   const cores = availableParallelism();
-  return expectedRunbooks >= MIN_RUNBOOKS_FOR_THREADS && cores > 1 ? cores : 0;
-}
-
-function describeShare(share: Share): string {
-  const first = share.machines[0]?.name ?? "";
-  const last = share.machines.at(-1)?.name ?? "";
-  return `could not validate ${share.machines.length} machines (${first} … ${last})`;
+  // The main thread compiles: with two cores one thread validates beside it, and validation
+  // (250 ms CPU for 100 runbooks) is shorter than compilation, so a second seldom pays.
+  return expectedRunbooks >= MIN_RUNBOOKS_FOR_THREADS && cores > 1 ? Math.min(2, cores - 1) : 0;
 }
