@@ -215,7 +215,8 @@ function describeFailures(batches: readonly Batch[]): string[] {
   return runs.map(({ machines, reason }) => `could not validate ${machines.length} machines (${machines[0]!.name} … ${machines.at(-1)!.name}): ${reason}`);
 }
 
-function defaultThreads(expectedRunbooks: number): number {
+/** The validator threads a project of `expectedRunbooks` gets unless told otherwise. */
+export function defaultThreads(expectedRunbooks: number): number {
   const cores = availableParallelism();
   // The main thread compiles: with two cores one thread validates beside it, and validation
   // (250 ms CPU for 100 runbooks) is shorter than compilation, so a second seldom pays.
