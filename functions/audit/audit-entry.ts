@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import type { AuditEntryInput } from "./audit-port.js";
 import { canonicalJson } from "./canonical-json.js";
+import { storedEntry } from "./stored-entry.js";
 
 /** The `prevHash` of an incident's first entry. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -32,25 +33,60 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export type UnsealedEntry = Omit<AuditEntry, "hash">;
 
+/**
+ * The canonical JSON of everything an entry's hash covers, up to its seq: keys in sorted order
+ * (actor, at, body, incidentId, kind, prevHash, seq), exactly as `canonicalJson` writes the whole
+ * object. Verification re-hashes one entry at several candidate seqs, so the seq is left out.
+ */
+export function sealPrefix(entry: Omit<UnsealedEntry, "seq">): string {
+  return sealPrefixWith(entry, canonicalJson(entry.body));
+}
+
+/** `sealPrefix` with the body's canonical JSON already at hand; the caller vouches that it is exactly that. */
+export const sealPrefixWith = (entry: Omit<UnsealedEntry, "seq" | "body">, bodyJson: string): string =>
+  `{"actor":${json(entry.actor)},"at":${json(entry.at)},"body":${bodyJson},"incidentId":${json(entry.incidentId)},"kind":${json(entry.kind)},"prevHash":${json(entry.prevHash)},"seq":`;
+
+// The fields are strings in any entry that verifies; anything else still gets canonicalJson's checks.
+const json = (value: unknown): string => (typeof value === "string" ? JSON.stringify(value) : canonicalJson(value));
+
+/** SHA-256 over a `sealPrefix`, the seq and the closing brace; fed in pieces, never concatenated. */
+export function hashAt(prefix: string, seq: number): string {
+  return createHash("sha256").update(prefix).update(`${Number.isInteger(seq) ? seq : canonicalJson(seq)}}`).digest("hex");
+}
+
 /** SHA-256 over the canonical JSON of everything but the hash itself. */
 export function entryHash(entry: UnsealedEntry): string {
-  const { incidentId, seq, at, kind, actor, body, prevHash } = entry;
-  return createHash("sha256").update(canonicalJson({ incidentId, seq, at, kind, actor, body, prevHash })).digest("hex");
+  return hashAt(sealPrefix(entry), entry.seq);
+}
+
+/** A new entry and its body's canonical JSON, the text its hash covers (what a store should keep). */
+export interface SealedEntry {
+  readonly entry: AuditEntry;
+  readonly bodyJson: string;
 }
 
 /** The entry that follows `previous` (or starts the chain); validates the input, names the bad field. */
-export function chainEntry(incidentId: string, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, input: AuditEntryInput): AuditEntry {
+export function sealNext(incidentId: string, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, input: AuditEntryInput): SealedEntry {
   const parsed = AuditEntryInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new AuditInputError(`audit entry for ${incidentId}: ${issue.path.join(".") || "(entry)"} ${issue.message}`);
   }
   if (incidentId.length === 0) throw new AuditInputError("audit entry: incidentId is empty");
-  // Round-trip through canonical JSON so what is hashed is exactly what a reader parses back.
-  const body = JSON.parse(canonicalJson(parsed.data.body)) as Record<string, unknown>;
-  const unsealed: UnsealedEntry = { incidentId, seq: (previous?.seq ?? 0) + 1, at: parsed.data.at, kind: parsed.data.kind, actor: parsed.data.actor, body, prevHash: previous?.hash ?? GENESIS_HASH };
-  return { ...unsealed, hash: entryHash(unsealed) };
+  // Serialised once: the body a reader gets is parsed back from the hashed text, so what is
+  // hashed is exactly what is read (and canonicalJson of it gives the same text again).
+  const bodyJson = canonicalJson(parsed.data.body);
+  const fields = { incidentId, seq: (previous?.seq ?? 0) + 1, at: parsed.data.at, kind: parsed.data.kind, actor: parsed.data.actor, prevHash: previous?.hash ?? GENESIS_HASH };
+  const hash = hashAt(sealPrefixWith(fields, bodyJson), fields.seq);
+  return { entry: storedEntry({ ...fields, hash }, bodyJson, parseBodyJson), bodyJson };
 }
+
+/** `sealNext` without the text. */
+export function chainEntry(incidentId: string, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, input: AuditEntryInput): AuditEntry {
+  return sealNext(incidentId, previous, input).entry;
+}
+
+const parseBodyJson = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
 
 export class AuditInputError extends Error {
   override readonly name = "InvalidInput";

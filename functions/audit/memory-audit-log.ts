@@ -1,15 +1,25 @@
-import { chainEntry, type AuditEntry } from "./audit-entry.js";
+import { sealNext, type AuditEntry } from "./audit-entry.js";
 import type { LocalAuditLog } from "./audit-log.js";
 import type { AuditEntryInput } from "./audit-port.js";
+import { storedEntry } from "./stored-entry.js";
+
+interface Kept {
+  readonly fields: Omit<AuditEntry, "body">;
+  /** The canonical JSON the hash covers; every read parses its own copy, so no reader can change the log. */
+  readonly bodyJson: string;
+}
+
+const parseBody = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
 
 /** The chained log in process memory (unit tests, single-process runs without a database). */
 export class MemoryAuditLog implements LocalAuditLog {
-  private readonly logs = new Map<string, AuditEntry[]>();
+  private readonly logs = new Map<string, Kept[]>();
 
   append(incidentId: string, entry: AuditEntryInput): Promise<void> {
     try {
       const log = this.logs.get(incidentId) ?? [];
-      log.push(chainEntry(incidentId, log.at(-1), entry));
+      const { entry: sealed, bodyJson } = sealNext(incidentId, log.at(-1)?.fields, entry);
+      log.push({ fields: { incidentId, seq: sealed.seq, at: sealed.at, kind: sealed.kind, actor: sealed.actor, prevHash: sealed.prevHash, hash: sealed.hash }, bodyJson });
       this.logs.set(incidentId, log);
       return Promise.resolve();
     } catch (error) {
@@ -22,7 +32,7 @@ export class MemoryAuditLog implements LocalAuditLog {
   }
 
   entriesNow(incidentId: string): readonly AuditEntry[] {
-    return structuredClone(this.logs.get(incidentId) ?? []);
+    return (this.logs.get(incidentId) ?? []).map((kept) => storedEntry(kept.fields, kept.bodyJson, parseBody));
   }
 
   incidentIds(): readonly string[] {

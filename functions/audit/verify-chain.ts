@@ -1,5 +1,7 @@
-import { AuditEntry, entryHash, GENESIS_HASH } from "./audit-entry.js";
+import { AuditEntry, GENESIS_HASH, hashAt, sealPrefix, sealPrefixWith } from "./audit-entry.js";
+import { isCanonicalObjectText } from "./canonical-text.js";
 import { EvidenceMissing, type EvidenceReader } from "./evidence-reader.js";
+import { unreadBodyJson } from "./stored-entry.js";
 
 /**
  * How an incident's log was tampered with. `edited`: an entry's content no longer matches its
@@ -56,13 +58,24 @@ function wellFormed(raw: unknown): raw is AuditEntry {
     typeof e.at === "string" && !Number.isNaN(Date.parse(e.at)) &&
     typeof e.kind === "string" && e.kind.length > 0 &&
     typeof e.actor === "string" && e.actor.length > 0 &&
-    typeof e.body === "object" && e.body !== null && !Array.isArray(e.body) &&
+    // A body still held as its stored text is checked when hashed (it must be a canonical object).
+    (typeof unreadBodyJson(e) === "string" || (typeof e.body === "object" && e.body !== null && !Array.isArray(e.body))) &&
     typeof e.prevHash === "string" && HEX64.test(e.prevHash) &&
     typeof e.hash === "string" && HEX64.test(e.hash)
   );
 }
 
-const validAs = (entry: AuditEntry, seq: number): boolean => entryHash({ ...entry, seq }) === entry.hash;
+/**
+ * What an entry's hash covers but its seq. A body still held as stored text is hashed as that
+ * text only once it is proved to be the canonical JSON of an object, the very bytes the writer
+ * hashed: then the result equals re-serialising the parsed body, without building it. A text
+ * that is not provably canonical (edited, or an old or unusual form) takes the full path, so
+ * the verdict is the same either way.
+ */
+function prefixOf(entry: AuditEntry): string {
+  const text = unreadBodyJson(entry);
+  return typeof text === "string" && isCanonicalObjectText(text) ? sealPrefixWith(entry, text) : sealPrefix(entry);
+}
 
 /**
  * Re-walks the chain from the genesis hash: each step takes the entry that names the current
@@ -94,14 +107,30 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
   });
 
   const byPrev = new Map<string, AuditEntry[]>();
-  for (const entry of own) byPrev.set(entry.prevHash, [...(byPrev.get(entry.prevHash) ?? []), entry]);
+  for (const entry of own) {
+    const siblings = byPrev.get(entry.prevHash);
+    if (siblings) siblings.push(entry);
+    else byPrev.set(entry.prevHash, [entry]);
+  }
+  const validAs = (entry: AuditEntry, seq: number, prefix = prefixOf(entry)): boolean => hashAt(prefix, seq) === entry.hash;
   const visited = new Set<AuditEntry>();
   const chain: Linked[] = [];
 
   /** Follows the links from `hash`, expecting `seq` next. */
   const walk = (hash: string, seq: number): void => {
     for (;;) {
-      const candidates = (byPrev.get(hash) ?? []).filter((entry) => !visited.has(entry));
+      const siblings = byPrev.get(hash);
+      if (!siblings) return;
+      // The common case, one unvisited successor, without the filtering below.
+      const only = siblings.length === 1 ? siblings[0]! : undefined;
+      if (only && !visited.has(only) && validAs(only, seq)) {
+        visited.add(only);
+        chain.push({ entry: only, writtenAs: seq });
+        hash = only.hash;
+        seq += 1;
+        continue;
+      }
+      const candidates = siblings.filter((entry) => !visited.has(entry));
       if (candidates.length === 0) return;
       const valid = candidates.filter((entry) => validAs(entry, seq));
       // Two entries proving the same place: the one the log continues from is the original.
@@ -141,7 +170,8 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
     const start = left.find((entry) => !leftHashes.has(entry.prevHash)) ?? left[0]!;
     const last = chain.at(-1);
     const lastSeq = last?.writtenAs ?? 0;
-    const writtenAs = [start.seq, lastSeq + 1, ...Array.from({ length: Math.min(own.length + 64, 4096) }, (_, i) => lastSeq + 2 + i)].find((seq) => validAs(start, seq));
+    const prefix = prefixOf(start);
+    const writtenAs = [start.seq, lastSeq + 1, ...Array.from({ length: Math.min(own.length + 64, 4096) }, (_, i) => lastSeq + 2 + i)].find((seq) => validAs(start, seq, prefix));
     if (writtenAs === undefined) {
       visited.add(start);
       problems.push({ seq: start.seq, kind: "edited", message: `entry ${start.seq} (${start.kind}) does not match its hash and does not chain to entry ${lastSeq}` });

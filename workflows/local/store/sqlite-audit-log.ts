@@ -1,19 +1,12 @@
-import { chainEntry, type AuditEntry } from "../../../functions/audit/audit-entry.js";
+import { sealNext, type AuditEntry } from "../../../functions/audit/audit-entry.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
+import { storedEntry } from "../../../functions/audit/stored-entry.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import type { Statement } from "better-sqlite3";
-import { toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+import type { EmbeddedDatabase } from "./embedded-database.js";
 
-interface Row {
-  incident_id: string;
-  seq: number;
-  at: string;
-  kind: string;
-  actor: string;
-  body: string;
-  prev_hash: string;
-  hash: string;
-}
+/** incident_id, seq, at, kind, actor, body, prev_hash, hash: read as arrays, not one object per row. */
+type Row = [string, number, string, string, string, string, string, string];
 
 /** A body column that is not JSON any more (tampered) still reaches verification, as content that cannot match its hash. */
 function parseBody(text: string): Record<string, unknown> {
@@ -25,7 +18,8 @@ function parseBody(text: string): Record<string, unknown> {
   }
 }
 
-const toEntry = (row: Row): AuditEntry => ({ incidentId: row.incident_id, seq: row.seq, at: row.at, kind: row.kind, actor: row.actor, body: parseBody(row.body), prevHash: row.prev_hash, hash: row.hash });
+// The body is parsed when first read: verification hashes the stored text itself (see verify-chain.ts).
+const toEntry = (row: Row): AuditEntry => storedEntry({ incidentId: row[0], seq: row[1], at: row[2], kind: row[3], actor: row[4], prevHash: row[6], hash: row[7] }, String(row[5]), parseBody);
 
 /**
  * The hash-chained audit log in the embedded database (`audit_log`). Each append reads the head
@@ -47,7 +41,7 @@ export class SqliteAuditLog implements LocalAuditLog {
     this.statements ??= {
       head: db.prepare<[string], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log WHERE incident_id = ? ORDER BY seq DESC LIMIT 1"),
       insert: db.prepare<[string, number, string, string, string, string, string, string]>("INSERT INTO audit_log (incident_id, seq, at, kind, actor, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-      entries: db.prepare<[string], Row>("SELECT * FROM audit_log WHERE incident_id = ? ORDER BY seq"),
+      entries: db.prepare<[string], Row>("SELECT incident_id, seq, at, kind, actor, body, prev_hash, hash FROM audit_log WHERE incident_id = ? ORDER BY seq").raw(true),
     };
     return this.statements;
   }
@@ -66,17 +60,9 @@ export class SqliteAuditLog implements LocalAuditLog {
     const statements = this.prepared();
     return this.database.immediate(() => {
       const head = statements.head.get(incidentId);
-      const entry = chainEntry(incidentId, head, input);
-      statements.insert.run(
-        entry.incidentId,
-        entry.seq,
-        entry.at,
-        entry.kind,
-        entry.actor,
-        toColumn(entry.body),
-        entry.prevHash,
-        entry.hash,
-      );
+      // The body column holds the very text the hash covers (canonical JSON).
+      const { entry, bodyJson } = sealNext(incidentId, head, input);
+      statements.insert.run(entry.incidentId, entry.seq, entry.at, entry.kind, entry.actor, bodyJson, entry.prevHash, entry.hash);
       return entry;
     });
   }
