@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { Worker } from "node:worker_threads";
+import { parse } from "yaml";
 import type { Clock, Logger } from "../functions/contract/task.js";
 import { executeTask } from "../functions/runtime/execute-task.js";
 import { MemoryStepJournal } from "../functions/runtime/step-journal.js";
@@ -15,7 +16,9 @@ import { isJsonObject, type JsonValue } from "../workflows/local/json.js";
 import { libraryDefinition } from "../workflows/local/local-definition.js";
 import { LocalEngine, type LocalTask } from "../workflows/local/local-engine.js";
 import { openLocalRuntime } from "../workflows/local/local-runtime.js";
-import { parseScenario, type Scenario } from "../workflows/local/simulated-account/index.js";
+import { EmbeddedDatabase } from "../workflows/local/store/embedded-database.js";
+import type { RunnerDone, RunnerJob } from "./incidents-worker.js";
+import { scenarioFromData, type Scenario } from "../workflows/local/simulated-account/index.js";
 import { LibraryStateMachine, type LibraryTaskHandler } from "../workflows/local/step-functions-library.js";
 import { figure, percentile, type Figure } from "./measure.js";
 
@@ -37,8 +40,9 @@ const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
  * The demo scenario with `count` web servers, each alone in its own subnet behind its own network
  * ACL, and one brute-force finding per server: every incident has its own dedupe key (the
  * instance) and its own ACL (which holds 20 entries), so none joins another or runs out of room.
+ * `first` numbers the servers from there: two accounts built as halves of one fleet share no server.
  */
-export function bruteForceFleet(count: number): { scenario: Scenario; events: Record<string, unknown>[] } {
+export function bruteForceFleet(count: number, first = 0): { scenario: Scenario; events: Record<string, unknown>[] } {
   const file = join(PROJECT_ROOT, "test", "scenarios", `${RUNBOOK}.yaml`);
   const base = parse(readFileSync(file, "utf8")) as Yaml;
   const ec2 = base.resources.ec2;
@@ -50,7 +54,7 @@ export function bruteForceFleet(count: number): { scenario: Scenario; events: Re
   const instances: unknown[] = [];
   const findings: unknown[] = [];
   const events: Record<string, unknown>[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = first; i < first + count; i++) {
     // /28 subnets from 10.20.128.0 up: clear of the private subnet.
     const offset = 128 * 256 + i * 16;
     const prefix = `10.20.${Math.floor(offset / 256)}.${offset % 256}`;
@@ -77,7 +81,8 @@ export function bruteForceFleet(count: number): { scenario: Scenario; events: Re
   ec2.instances = instances as Record<string, unknown>[];
   ssm.managedInstances = [];
   guardduty.detectors[0].findings = findings;
-  const scenario = parseScenario(stringify(base, { aliasDuplicateObjects: false }), file, { now: () => NOW, sleep: () => Promise.resolve() });
+  // Through JSON, not YAML text (seconds for a large fleet): every server gets its own copy of what it shares with the template.
+  const scenario = scenarioFromData(JSON.parse(JSON.stringify(base)), file, { now: () => NOW, sleep: () => Promise.resolve() });
   return { scenario, events };
 }
 
@@ -90,7 +95,7 @@ interface Measured {
 }
 
 /** Runs every event as an incident, `CONCURRENCY` at a time; containment is finding → contain phase ExecutionSucceeded. */
-async function runFleet(runner: LocalIncidentRunner, events: readonly Record<string, unknown>[], concurrency: number): Promise<Measured> {
+export async function runFleet(runner: LocalIncidentRunner, events: readonly Record<string, unknown>[], concurrency: number): Promise<Measured> {
   const containMs: number[] = [];
   const containInputs: JsonValue[] = [];
   const results: IncidentRunResult[] = [];
@@ -135,6 +140,78 @@ async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory", inc
     runtime?.close();
     rmSync(reportsDirectory, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** A worker does not inherit tsx's loader on Node 20: it registers tsx, then loads the runner module. */
+const WORKER_BOOTSTRAP = `
+const { workerData } = require("node:worker_threads");
+import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
+`;
+
+interface SharedStore {
+  readonly perSecond: number;
+  readonly startupMs: number;
+  readonly cpuMsPerIncident: number;
+}
+
+/**
+ * The fleet split in two halves, each run by its own worker thread (own runner, own simulated
+ * account with its half of the servers, own connection to one SQLite file), `CONCURRENCY` at a
+ * time each: two `irflow run` processes sharing `.irflow/irflow.db`. Timed from before either
+ * worker starts to the end of the later one, so worker start-up (module loading, machines, fleet)
+ * is inside the figure. Then the file itself must hold every incident, closed and resolved.
+ */
+export async function twoRunnersSharingOneStore(incidents = INCIDENTS): Promise<SharedStore> {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
+  const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
+  // Created and migrated before the clock starts, as `.irflow/irflow.db` exists before two runs share it.
+  EmbeddedDatabase.open({ dir }).close();
+  const half = Math.ceil(incidents / 2);
+  const jobs: RunnerJob[] = [
+    { runbookId: RUNBOOK, first: 0, count: half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
+    { runbookId: RUNBOOK, first: half, count: incidents - half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
+  ];
+  try {
+    const cpu = process.cpuUsage();
+    const started = performance.timeOrigin + performance.now();
+    const done = await Promise.all(
+      jobs.map(
+        (job) =>
+          new Promise<RunnerDone>((resolve, reject) => {
+            const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { tsx: import.meta.resolve("tsx/esm/api"), entry: import.meta.resolve("./incidents-worker.ts"), job } });
+            worker.once("message", (message: RunnerDone) => resolve(message));
+            worker.once("error", reject);
+            worker.once("exit", (code) => reject(new Error(`incident runner worker exited with code ${code} before reporting`)));
+          }),
+      ),
+    );
+    const ended = Math.max(...done.map((d) => d.doneAt));
+    const used = process.cpuUsage(cpu);
+    const resolvedByRunners = done.reduce((sum, d) => sum + d.resolved, 0);
+    if (resolvedByRunners !== incidents) throw new Error(`two runners: ${incidents - resolvedByRunners} of ${incidents} incidents did not resolve`);
+    verifySharedStore(dir, incidents);
+    return { perSecond: incidents / ((ended - started) / 1000), startupMs: Math.max(...done.map((d) => d.readyAt)) - started, cpuMsPerIncident: (used.user + used.system) / 1000 / incidents };
+  } finally {
+    rmSync(reportsDirectory, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The shared file holds `incidents` distinct incidents, every one closed, with its close audited as resolved and both reports recorded. */
+function verifySharedStore(dir: string, incidents: number): void {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    const count = (sql: string) => database.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
+    const closed = count("SELECT count(*) AS n FROM incidents WHERE status = 'closed'");
+    const all = count("SELECT count(*) AS n FROM incidents");
+    const resolved = count("SELECT count(DISTINCT incident_id) AS n FROM audit_log WHERE kind = 'incident.closed' AND json_extract(body, '$.status') = 'resolved'");
+    const reports = count("SELECT count(*) AS n FROM audit_log WHERE kind = 'report.written'");
+    if (all !== incidents || closed !== incidents || resolved !== incidents || reports !== 2 * incidents) {
+      throw new Error(`two runners: the shared store holds ${all} incidents, ${closed} closed, ${resolved} resolved, ${reports} reports; expected ${incidents}, ${incidents}, ${incidents}, ${2 * incidents}`);
+    }
+  } finally {
+    database.close();
   }
 }
 
@@ -223,6 +300,7 @@ export async function benchIncidents(): Promise<Figure[]> {
   const file = stores.includes("sqlite-file") ? await throughput("sqlite-file") : memory;
   const inMemoryDb = stores.includes("sqlite-memory") ? await throughput("sqlite-memory") : memory;
   const { engineMs, bareMs } = await engineOverhead(memory.containInputs);
+  const shared = stores.includes("sqlite-file") ? await twoRunnersSharingOneStore() : undefined;
   // Reports are written (md and html, to a temporary directory) in every run: the same work as `irflow run`.
   const note = (store: string) => `${INCIDENTS} ${RUNBOOK} incidents, auto-approval, ${CONCURRENCY} at a time, reports written to a temp dir, ${store}`;
   const fileLatency = await throughput("sqlite-file", LATENCY_INCIDENTS, LATENCY_CONCURRENCY);
@@ -232,6 +310,18 @@ export async function benchIncidents(): Promise<Figure[]> {
   const loadedNote = `the same, measured inside the throughput run (${CONCURRENCY} at a time: mostly waiting behind the other incidents)`;
   return [
     figure("local incidents per second, embedded store (SQLite file, WAL)", file.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("incidents, step records, history, approvals and audit log in a temporary irflow.db")),
+    ...(shared
+      ? [
+          figure(
+            "local incidents per second, two runners sharing one embedded store",
+            shared.perSecond,
+            "incidents/s",
+            COMMAND,
+            { value: 200, comparison: ">=" },
+            `${INCIDENTS} ${RUNBOOK} incidents split across 2 worker threads, each its own runner, simulated account (its half of the fleet) and connection to one SQLite file (WAL), ${CONCURRENCY} at a time each, auto-approval, reports written; timed from before both workers start to the end of the later one, worker start-up included (${Math.round(shared.startupMs)} ms until both were ready); ${shared.cpuMsPerIncident.toFixed(1)} ms CPU per incident (process, both threads); the file then holds all ${INCIDENTS} incidents closed and resolved`,
+          ),
+        ]
+      : []),
     figure("local incidents per second, SQLite in memory", inMemoryDb.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("the same stores on a :memory: database")),
     figure("local incidents per second, memory stores", memory.perSecond, "incidents/s", COMMAND, { value: 200, comparison: ">=" }, note("in-process stores, no database")),
     figure("finding to containment, p50 (embedded store)", fileLatency.containP50, "ms", COMMAND, undefined, latencyNote("SQLite file")),

@@ -17,7 +17,11 @@ export const CONTENT_TYPES: Readonly<Record<ReportFormat, string>> = {
 
 /** The one report renderer: the local runner, the CLI and the AWS close-incident handler all call this. */
 export function renderReport(record: IncidentRecord, format: ReportFormat, writtenAt: Date): string {
-  const model: ReportModel = buildReport(record, writtenAt);
+  return renderModel(buildReport(record, writtenAt), format);
+}
+
+/** One built model in a format: a caller writing several formats of one report builds it once. */
+export function renderModel(model: ReportModel, format: ReportFormat): string {
   switch (format) {
     case "md":
       return renderMarkdown(model);

@@ -35,7 +35,7 @@ import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
 import { groupCommitOf } from "../store/group-commit.js";
 import { GroupCommittedAuditLog } from "./group-committed-audit-log.js";
 import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
-import { renderReport } from "./report.js";
+import { buildReport, renderModel } from "./report.js";
 import { configFromAccount } from "./scenario-config.js";
 
 export const GENERATED_DIRECTORY = resolve(import.meta.dirname, "../../generated");
@@ -351,26 +351,38 @@ export class LocalIncidentRunner {
     await this.records.addMilestone(incidentId, { name: "closed", at: now.toISOString() });
     const record = this.records.get(incidentId)!;
     const reportLocation = join(this.reportsDirectory, `${incidentId}.md`);
-    for (const format of ["md", "html"] as const) {
-      const location = join(this.reportsDirectory, `${incidentId}.${format}`);
-      const text = renderReport(record, format, now);
-      try {
-        // The folder is made when a write finds it missing (once, not for every report).
-        await writeFile(location, text, "utf8").catch(async (error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-          await mkdir(this.reportsDirectory, { recursive: true });
-          await writeFile(location, text, "utf8");
-        });
-      } catch (error) {
-        throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      const report = { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
-      await this.records.append(incidentId, auditEntry(KIND.reportWritten, LOCAL_ACTOR, now.toISOString(), report));
+    // Both formats show the same model (the log up to the close), so it is built once; the files are
+    // written side by side, and their entries appended in format order once both are on disk.
+    const model = buildReport(record, now);
+    const written = await Promise.allSettled(
+      (["md", "html"] as const).map(async (format) => {
+        const location = join(this.reportsDirectory, `${incidentId}.${format}`);
+        const text = renderModel(model, format);
+        await this.writeReport(location, text);
+        return { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
+      }),
+    );
+    for (const result of written) {
+      if (result.status === "rejected") throw result.reason;
+      await this.records.append(incidentId, auditEntry(KIND.reportWritten, LOCAL_ACTOR, now.toISOString(), result.value));
     }
     this.reports.set(incidentId, reportLocation);
     // Last, once the report is written: from now on the next event with this key opens a new incident.
     await this.incidents.close(incidentId, now);
     return { reportLocation, status };
+  }
+
+  private async writeReport(location: string, text: string): Promise<void> {
+    try {
+      // The folder is made when a write finds it missing (once, not for every report).
+      await writeFile(location, text, "utf8").catch(async (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        await mkdir(this.reportsDirectory, { recursive: true });
+        await writeFile(location, text, "utf8");
+      });
+    } catch (error) {
+      throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** The incident's first entry: runbook revision, trigger event and the opened document; a duplicate event joins. */
@@ -436,7 +448,9 @@ function inputOf(payload: unknown, task: string): Record<string, unknown> {
   return parsed.data;
 }
 
+/** The step id for log lines only: executeTask validates the envelope itself, so it is not parsed twice. */
 function stepIdOf(payload: unknown): string {
-  const parsed = TaskEnvelope.safeParse(payload);
-  return parsed.success ? parsed.data.context.stepId : "";
+  const context = typeof payload === "object" && payload !== null ? (payload as { context?: unknown }).context : undefined;
+  const stepId = typeof context === "object" && context !== null ? (context as { stepId?: unknown }).stepId : undefined;
+  return typeof stepId === "string" ? stepId : "";
 }

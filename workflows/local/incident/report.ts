@@ -1,2 +1,2 @@
 /** Reports are rendered by one shared module for the local runner, the CLI and AWS. */
-export { renderReport, buildReport, REPORT_FORMATS, type ReportFormat, type ReportModel, type ReportStatus } from "../../../functions/audit/report/index.js";
+export { renderReport, renderModel, buildReport, REPORT_FORMATS, type ReportFormat, type ReportModel, type ReportStatus } from "../../../functions/audit/report/index.js";

@@ -147,7 +147,30 @@ export function parseScenario(text: string, file: string, options: ScenarioOptio
       }),
     );
   }
-  const scenario = parsed.data;
+  return buildScenario(parsed.data, file, options, at);
+}
+
+/**
+ * A scenario from its already-parsed content (a generated fleet need not be written out as YAML
+ * and read back); errors name the field, without a line.
+ */
+export function scenarioFromData(data: unknown, file: string, options: ScenarioOptions = {}): Scenario {
+  const parsed = ScenarioFile.safeParse(data);
+  const at = (path: readonly (string | number)[], message: string): ScenarioIssue => ({ path, message });
+  if (!parsed.success) {
+    throw new ScenarioError(
+      file,
+      parsed.error.issues.slice(0, 20).flatMap((issue) => {
+        const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+        if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`));
+        return [at(path, issue.message)];
+      }),
+    );
+  }
+  return buildScenario(parsed.data, file, options, at);
+}
+
+function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, options: ScenarioOptions, at: (path: readonly (string | number)[], message: string) => ScenarioIssue): Scenario {
   let account: SimulatedAccount;
   try {
     account = new SimulatedAccount({
