@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSources, type RunbookSource } from "../../workflows/compile-project.js";
 import type { StateMachine, TaskState } from "../../workflows/compiler/asl.js";
 import { compileRunbookSource, namedMachines } from "../../workflows/compiler/compile-runbook.js";
+import { closeIdleThreads } from "../../workflows/compiler/asl-validator-thread.js";
 import { ParallelValidation } from "../../workflows/compiler/parallel-validation.js";
 import { registryCatalogue } from "../../workflows/compiler/task-catalogue.js";
 import { ASL_VALIDATOR_VERSION, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
@@ -159,6 +160,14 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     // Call 1 is the warm-up, 2 the first validation, 3 the second.
     expect(first.problems).toEqual(["CALLS: 2"]);
     expect(second.problems).toEqual(["CALLS: 3"]);
+  });
+
+  it("starts a new thread once the idle ones are closed", () => {
+    const counting = validatorModule(`let calls = 0; module.exports = () => ({ isValid: false, errors: [{ "Error code": "CALLS", Message: String(++calls) }] });`);
+    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems).toEqual(["CALLS: 2"]);
+    closeIdleThreads();
+    // A fresh thread: its warm-up is call 1 again.
+    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems).toEqual(["CALLS: 2"]);
   });
 
   it("validates batches as they complete, while runbooks are still being added", () => {
