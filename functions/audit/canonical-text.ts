@@ -4,7 +4,7 @@
  * it is: a stored text is attacker-controlled, and hashing a text that is not canonical (keys out
  * of order, whitespace, `1.0`, a duplicate key, trailing data) could seal content a reader parses
  * differently. `true` guarantees `canonicalJson(JSON.parse(text)) === text`; `false` only means
- * "not proved" (rare forms such as `\u` escapes and surrogates are left to the slow path).
+ * "not proved" (rare forms such as `\u` escapes and lone surrogates are left to the slow path).
  */
 export function isCanonicalObjectText(text: string): boolean {
   if (text.charCodeAt(0) !== OPEN_BRACE) return false;
@@ -79,7 +79,7 @@ let sawEscape = false;
 
 /**
  * A string exactly as JSON.stringify writes it: raw code units from U+0020 up except `"`, `\`
- * and surrogates; the escapes it uses for `"`, `\` and \b \f \n \r \t. Anything else fails.
+ * and lone surrogates; the escapes it uses for `"`, `\` and \b \f \n \r \t. Anything else fails.
  * Returns the index after the closing quote.
  */
 function scanString(text: string, at: number): number {
@@ -87,7 +87,14 @@ function scanString(text: string, at: number): number {
   for (let i = at + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) return i + 1;
-    if (c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return FAIL;
+    if (c < 0x20) return FAIL;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      // A pair is written raw; a lone surrogate JSON.stringify escapes as \u (left to the slow path).
+      const low = text.charCodeAt(i + 1);
+      if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) return FAIL;
+      i += 1;
+      continue;
+    }
     if (c === BACKSLASH) {
       const e = text.charCodeAt(i + 1);
       // " \ b f n r t; not `/` (JSON.stringify never escapes it) and not \u (left to the slow path).
