@@ -124,6 +124,23 @@ describe("history", () => {
     ]);
   });
 
+  it("keeps each execution's events in causal order when many run at once (no Map: no macrotask wait per task)", async () => {
+    const history = new InMemoryHistory();
+    const engine = new LocalEngine({
+      definitions: new Map([["t/many", machine({ A: { ...invoke("quick"), Next: "Check" }, Check: { Type: "Choice", Choices: [{ Variable: "$.Payload.n", NumericGreaterThanEquals: 0, Next: "B" }], Default: "B" }, B: { ...invoke("quick"), End: true } })]]),
+      tasks: () => async (payload) => ({ n: (payload as { n?: number }).n ?? 0 }),
+      history,
+      retryDelayScale: 0,
+    });
+    const runs = Array.from({ length: 40 }, (_, n) => engine.start("t/many", { n }));
+    const outcomes = await Promise.all(runs.map((run) => run.result));
+    expect(outcomes.every((outcome) => outcome.status === "SUCCEEDED")).toBe(true);
+    const task = ["TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited"];
+    for (const run of runs) {
+      expect(history.events(run.executionArn).map((e) => e.type)).toEqual(["ExecutionStarted", ...task, "ChoiceStateEntered", "ChoiceStateExited", ...task, "ExecutionSucceeded"]);
+    }
+  });
+
   it("records a failure with its error and cause on ExecutionFailed", async () => {
     const history = new InMemoryHistory();
     const engine = new LocalEngine({

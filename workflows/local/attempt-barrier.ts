@@ -4,14 +4,22 @@ import { setImmediate as nextMacrotask } from "node:timers/promises";
  * Keeps a task's own events behind its state's: the library calls a Task's local handler right
  * after dispatching that state's StateEntered (or StateRetried) event, but its async generator
  * hands the event to us only later. A handler's n-th invocation for a state therefore waits until
- * the n-th attempt of that state has been recorded (and the microtasks that carry nested Map
- * events have run) before it records TaskScheduled.
+ * the n-th attempt of that state has been recorded (and, in a machine with Map or Parallel states,
+ * the microtasks that carry nested events have run) before it records TaskScheduled.
  */
 export class AttemptBarrier {
   private readonly invoked = new Map<string, number>();
   private readonly seen = new Map<string, number>();
   private readonly waiters = new Map<string, { readonly attempt: number; readonly release: () => void }[]>();
   private open = false;
+
+  /**
+   * `nested`: the machine has Map or Parallel states, whose events reach the log through the
+   * library's own forwarding loops, which may lag behind; a handler then also waits a macrotask
+   * for them. Without them the log is one FIFO queue and the wait would only slow every task
+   * (it serialises concurrent executions through the event loop).
+   */
+  constructor(private readonly nested = true) {}
 
   /** The library has entered or retried Task state `state`, and the event is recorded. */
   attemptRecorded(state: string): void {
@@ -30,7 +38,7 @@ export class AttemptBarrier {
     if (!this.open && (this.seen.get(state) ?? 0) < attempt) {
       await new Promise<void>((release) => this.waiters.set(state, [...(this.waiters.get(state) ?? []), { attempt, release }]));
     }
-    await nextMacrotask();
+    if (this.nested) await nextMacrotask();
   }
 
   /** The execution has ended: nobody waits any more. */

@@ -23,6 +23,8 @@ export interface PreparedMachine {
   /** The machine's TimeoutSeconds as the library applies it (within Node's timer range). */
   readonly timeoutSeconds: number | undefined;
   readonly itemsPaths: ReadonlyMap<string, string>;
+  /** Has Map or Parallel states (nested executions whose events the library forwards asynchronously). */
+  readonly nested: boolean;
 }
 
 export interface ExecutionEnvironment {
@@ -55,7 +57,7 @@ export interface RunningExecution {
 export function runExecution(request: ExecutionRequest, environment: ExecutionEnvironment, settled: (outcome: Outcome) => void): RunningExecution {
   const { machine, executionArn } = request;
   const recorder = new HistoryRecorder(executionArn, environment.history, environment.clock);
-  const barrier = new AttemptBarrier();
+  const barrier = new AttemptBarrier(machine.nested);
   const stopController = new AbortController();
   const placeholder = `irflow-local-task-token-placeholder-${randomUUID()}`;
   let abortCause: string | undefined;

@@ -116,6 +116,7 @@ export class LocalEngine {
 
     for (const [key, definition] of options.definitions) {
       const prepared = libraryDefinition(definition, scale);
+      const states = allStates(definition as unknown as JsonObject);
       this.machines.set(key, {
         key,
         name: machineName(key),
@@ -124,7 +125,8 @@ export class LocalEngine {
         library: new LibraryStateMachine(prepared, { validationOptions: { noValidate: true } }),
         bindings: bound.get(key) ?? new Map(),
         timeoutSeconds: prepared.TimeoutSeconds,
-        itemsPaths: new Map(allStates(definition as unknown as JsonObject).flatMap(({ name, state }) => (typeof state.ItemsPath === "string" ? [[name, state.ItemsPath] as const] : []))),
+        itemsPaths: new Map(states.flatMap(({ name, state }) => (typeof state.ItemsPath === "string" ? [[name, state.ItemsPath] as const] : []))),
+        nested: states.some(({ state }) => state.Type === "Map" || state.Type === "Parallel"),
       });
     }
   }
