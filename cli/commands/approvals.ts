@@ -9,6 +9,7 @@ import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from ".
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
 import { DEFAULT_DIRECTORY, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { EXIT, paint } from "../output.js";
+import { terminalField, terminalJson } from "../terminal-text.js";
 import { UsageError } from "./lint.js";
 
 interface StoreOptions {
@@ -100,6 +101,8 @@ async function withDesk(options: StoreOptions, work: (desk: SqliteApprovalDesk) 
 }
 
 const write = (line = "") => process.stdout.write(`${line}\n`);
+/** Every recorded value in a line goes through this (cli/terminal-text.ts). */
+const f = terminalField;
 
 async function listApprovals(desk: SqliteApprovalDesk, options: ListOptions): Promise<number> {
   return printList(await desk.list(options.incident ? { incidentId: options.incident } : {}), options);
@@ -107,19 +110,19 @@ async function listApprovals(desk: SqliteApprovalDesk, options: ListOptions): Pr
 
 function printList(pending: readonly ApprovalView[], options: ListOptions): number {
   if (options.json) {
-    write(JSON.stringify(pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) })), null, 2));
+    write(terminalJson(pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) }))));
     return EXIT.ok;
   }
   if (pending.length === 0) {
-    write(`no approvals waiting${options.incident ? ` for ${options.incident}` : ""}`);
+    write(`no approvals waiting${options.incident ? ` for ${f(options.incident)}` : ""}`);
     return EXIT.ok;
   }
   for (const a of pending) {
     const votes = a.requiredApprovals > 1 ? `  ${a.votes.length}/${a.requiredApprovals} approvals` : "";
-    write(`${paint.bold(a.id)}  ${a.incidentId}  ${a.stepId}${votes}`);
-    write(`  ${a.stepTitle} (${a.task}, ${a.risk}); requested by ${a.requester}`);
-    for (const plan of a.plans) write(`  plan: ${plan.summary} (${plan.changes} change${plan.changes === 1 ? "" : "s"})`);
-    write(`  digest ${a.digest.slice(0, DIGEST_PREFIX_LENGTH)}  deadline ${a.deadline}`);
+    write(`${paint.bold(f(a.id))}  ${f(a.incidentId)}  ${f(a.stepId)}${votes}`);
+    write(`  ${f(a.stepTitle)} (${f(a.task)}, ${f(a.risk)}); requested by ${f(a.requester)}`);
+    for (const plan of a.plans) write(`  plan: ${f(plan.summary)} (${plan.changes} change${plan.changes === 1 ? "" : "s"})`);
+    write(`  digest ${f(a.digest.slice(0, DIGEST_PREFIX_LENGTH))}  deadline ${f(a.deadline)}`);
   }
   write("");
   write(paint.dim("irflow approvals show <id> for the full plan; irflow approve <id> --digest <digest> --reason <why>"));
@@ -129,25 +132,25 @@ function printList(pending: readonly ApprovalView[], options: ListOptions): numb
 async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListOptions): Promise<number> {
   const approval = await desk.get(id);
   if (!approval) {
-    process.stderr.write(`${paint.red("refused:")} no such approval ${id}\n`);
+    process.stderr.write(`${paint.red("refused:")} no such approval ${f(id)}\n`);
     return EXIT.problems;
   }
   if (options.json) {
-    write(JSON.stringify(approval, null, 2));
+    write(terminalJson(approval));
     return EXIT.ok;
   }
   const a = approval;
-  write(`${paint.bold(a.id)}  ${a.status}`);
-  write(`  ${a.stepTitle} (${a.stepId}, ${a.task}, ${a.risk})`);
-  write(`  incident ${a.incidentId}, runbook ${a.runbookId}`);
-  write(`  requested by ${a.requester} at ${a.requestedAt}; deadline ${a.deadline} (then ${a.onTimeout})`);
-  write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${a.approvers.join(", ")}${a.escalation ? " (escalated)" : ""}`);
-  for (const vote of a.votes) write(`  approved by ${vote.by} at ${vote.at}: ${vote.reason}`);
-  if (a.rejection) write(`  rejected by ${a.rejection.by} at ${a.rejection.at}: ${a.rejection.reason}`);
+  write(`${paint.bold(f(a.id))}  ${f(a.status)}`);
+  write(`  ${f(a.stepTitle)} (${f(a.stepId)}, ${f(a.task)}, ${f(a.risk)})`);
+  write(`  incident ${f(a.incidentId)}, runbook ${f(a.runbookId)}`);
+  write(`  requested by ${f(a.requester)} at ${f(a.requestedAt)}; deadline ${f(a.deadline)} (then ${f(a.onTimeout)})`);
+  write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${f(a.approvers.join(", "))}${a.escalation ? " (escalated)" : ""}`);
+  for (const vote of a.votes) write(`  approved by ${f(vote.by)} at ${f(vote.at)}: ${f(vote.reason)}`);
+  if (a.rejection) write(`  rejected by ${f(a.rejection.by)} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
   write("");
-  for (const line of planLines(a)) write(`  ${line}`);
+  for (const line of planLines(a)) write(`  ${f(line)}`);
   write("");
-  write(`  digest ${a.digest}`);
+  write(`  digest ${f(a.digest)}`);
   return EXIT.ok;
 }
 
@@ -164,14 +167,14 @@ async function answer(kind: "approve" | "reject", id: string, options: AnswerOpt
   try {
     const request = { as: identity, ...(options.reason !== undefined ? { reason: options.reason } : {}), ...(options.digest !== undefined ? { digest: options.digest } : {}) };
     const decision = kind === "approve" ? await desk.approve(id, request) : await desk.reject(id, request);
-    if (options.json) write(JSON.stringify(decision));
-    else if (decision.decision === "recorded") write(`${paint.green("recorded")}: ${identity.actor} approved ${id}; it needs one more approver`);
-    else write(`${decision.decision === "approved" ? paint.green("approved") : paint.yellow("rejected")}: ${id} by ${decision.by.join(", ")}; the waiting run resumes`);
+    if (options.json) write(terminalJson(decision, 0));
+    else if (decision.decision === "recorded") write(`${paint.green("recorded")}: ${f(identity.actor)} approved ${f(id)}; it needs one more approver`);
+    else write(`${decision.decision === "approved" ? paint.green("approved") : paint.yellow("rejected")}: ${f(id)} by ${f(decision.by.join(", "))}; the waiting run resumes`);
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof ApprovalRefused)) throw error;
-    if (options.json) write(JSON.stringify({ refused: error.code, message: error.message }));
-    process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${error.message}\n`);
+    if (options.json) write(terminalJson({ refused: error.code, message: error.message }, 0));
+    process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${f(error.message)}\n`);
     return EXIT.problems;
   } finally {
     database.close();

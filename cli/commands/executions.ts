@@ -6,6 +6,7 @@ import type { ExecutionStatus } from "../../workflows/local/outcome.js";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { paint } from "../output.js";
+import { terminalField, terminalJson } from "../terminal-text.js";
 import { UsageError } from "./lint.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -29,7 +30,7 @@ export function registerExecutions(program: Command): void {
     .action((options: ExecutionsOptions) => {
       const executions = listExecutions(options);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(executions.map((e) => ({ ...e, durationMs: durationMs(e) })), null, 2)}\n`);
+        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e) })))}\n`);
         return;
       }
       if (executions.length === 0) {
@@ -85,7 +86,7 @@ export function formatTable(executions: readonly ExecutionSummary[], now: Date):
     const duration = durationMs(e, now);
     return {
       status: e.status,
-      cells: [e.name, e.machine ?? "?", e.status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"],
+      cells: [e.name, e.machine ?? "?", e.status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"].map(terminalField),
     };
   });
   const header = ["NAME", "MACHINE", "STATUS", "STARTED", "STOPPED", "DURATION", "INCIDENT"];

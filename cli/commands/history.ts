@@ -3,6 +3,7 @@ import { projectRecord } from "../../functions/audit/incident-record.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { paint } from "../output.js";
+import { terminalField, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -37,7 +38,7 @@ export function registerHistory(program: Command): void {
     .action((incident: string, options: HistoryOptions) =>
       withIncidentEntries(options, incident, (entries, id, database) => {
         const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);
-        if (options.json) process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
+        if (options.json) process.stdout.write(`${terminalJson(lines)}\n`);
         else printTimeline(lines);
       }),
     );
@@ -67,7 +68,8 @@ function describe(event: HistoryEvent, machine: string): string {
   return `${event.type}${name}${error}`;
 }
 
-function printTimeline(lines: readonly HistoryLine[]): void {
+function printTimeline(recorded: readonly HistoryLine[]): void {
+  const lines = recorded.map((l) => ({ ...l, at: terminalField(l.at), phase: terminalField(l.phase), actor: terminalField(l.actor), what: terminalField(l.what) }));
   const phaseWidth = Math.max(5, ...lines.map((l) => l.phase.length));
   const actorWidth = Math.min(36, Math.max(5, ...lines.map((l) => l.actor.length)));
   process.stdout.write(`${paint.dim(`${"time".padEnd(24)}  ${"phase".padEnd(phaseWidth)}  ${"actor".padEnd(actorWidth)}  what`)}\n`);

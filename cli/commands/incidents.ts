@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { paint } from "../output.js";
+import { terminalField, terminalJson } from "../terminal-text.js";
 import { openAuditStore } from "./audit-store.js";
 import { UsageError } from "./lint.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
@@ -63,16 +64,17 @@ export function registerIncidents(program: Command): void {
           })
           .filter((row) => (!since || Date.parse(row.openedAt) >= since.getTime()) && (!options.runbook || row.runbook === options.runbook) && (!options.status || row.status === options.status));
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          process.stdout.write(`${terminalJson(rows)}\n`);
           return;
         }
         if (rows.length === 0) {
           process.stdout.write(`${paint.dim("no incidents")}\n`);
           return;
         }
-        const runbookWidth = Math.max(7, ...rows.map((r) => r.runbook.length));
+        const runbookWidth = Math.max(7, ...rows.map((r) => terminalField(r.runbook).length));
         process.stdout.write(`${paint.dim(`${"incident".padEnd(28)}  ${"runbook".padEnd(runbookWidth)}  ${"opened".padEnd(24)}  ${"status".padEnd(8)}  outcome`)}\n`);
-        for (const r of rows) {
+        for (const row of rows) {
+          const r = { ...row, incidentId: terminalField(row.incidentId), runbook: terminalField(row.runbook), openedAt: terminalField(row.openedAt) };
           const outcome = r.outcome === "resolved" ? paint.green(r.outcome) : r.outcome === "failed" ? paint.red(r.outcome) : paint.yellow(r.outcome);
           process.stdout.write(`${r.incidentId.padEnd(28)}  ${r.runbook.padEnd(runbookWidth)}  ${r.openedAt.padEnd(24)}  ${r.status.padEnd(8)}  ${outcome}\n`);
         }

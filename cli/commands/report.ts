@@ -4,6 +4,7 @@ import { projectRecord } from "../../functions/audit/incident-record.js";
 import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions/audit/report/index.js";
 import { verifyLinks } from "../../functions/audit/verify-chain.js";
 import { EXIT, paint } from "../output.js";
+import { terminalDocument, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -37,7 +38,7 @@ export function registerReport(program: Command): void {
         if (options.output) {
           await writeFile(options.output, flagged, "utf8");
           process.stderr.write(`written ${options.output}\n`);
-        } else process.stdout.write(flagged);
+        } else process.stdout.write(options.format === "json" ? `${terminalJson(JSON.parse(flagged))}\n` : terminalDocument(flagged));
       }),
     );
 }

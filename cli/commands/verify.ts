@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { verifyChain, type ChainVerdict } from "../../functions/audit/verify-chain.js";
 import { EXIT, paint } from "../output.js";
+import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
 import { UsageError } from "./lint.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
@@ -32,7 +33,7 @@ export function registerVerify(program: Command): void {
           // Evidence lives in the account the run acted on; from here it is reported as not reachable, never as intact.
           verdicts.push(await verifyChain(id, entries));
         }
-        if (options.json) process.stdout.write(`${JSON.stringify(verdicts, null, 2)}\n`);
+        if (options.json) process.stdout.write(`${terminalJson(verdicts)}\n`);
         else for (const verdict of verdicts) printVerdict(verdict);
         if (!options.json && options.all) process.stdout.write(`${verdicts.filter((v) => v.ok).length} of ${verdicts.length} incident logs intact\n`);
         process.exitCode = verdicts.every((v) => v.ok) ? EXIT.ok : EXIT.problems;
@@ -49,9 +50,9 @@ function printVerdict(verdict: ChainVerdict): void {
   const unreachable = verdict.evidence.filter((e) => e.status === "unreachable").length;
   const evidence = verdict.evidence.length > 0 ? `; evidence: ${verdict.evidence.filter((e) => e.status === "intact").length} re-hashed intact, ${unreachable} not reachable from here` : "";
   if (verdict.ok) {
-    write(`${paint.green("intact")}    ${verdict.incidentId}  ${verdict.entries} entries, head ${verdict.headHash.slice(0, 16)}${evidence}`);
+    write(`${paint.green("intact")}    ${terminalField(verdict.incidentId)}  ${verdict.entries} entries, head ${verdict.headHash.slice(0, 16)}${evidence}`);
     return;
   }
-  write(`${paint.red("TAMPERED")}  ${verdict.incidentId}  ${verdict.entries} entries`);
-  for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${problem.kind}: ${problem.message}`);
+  write(`${paint.red("TAMPERED")}  ${terminalField(verdict.incidentId)}  ${verdict.entries} entries`);
+  for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${terminalField(problem.kind)}: ${terminalField(problem.message)}`);
 }

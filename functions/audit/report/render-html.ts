@@ -1,8 +1,9 @@
+import { visible } from "../visible-text.js";
 import type { Fact, ReportModel } from "./report-model.js";
 
-/** Every string from an event, a task or a human goes through this: no markup gets in. */
+/** Every string from an event, a task or a human goes through this: no markup gets in, no control or bidi override reorders what the reader sees. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return visible(text).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const e = escapeHtml;
