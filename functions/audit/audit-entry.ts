@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import * as z from "zod";
 import type { AuditEntryInput } from "./audit-port.js";
 import { canonicalJson } from "./canonical-json.js";
@@ -15,7 +15,9 @@ export const AuditEntryInputSchema = z.object({
   kind: z.string().regex(/^[a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+$/, "must be a dotted kind such as step.ran"),
   actor: z.string().min(1).max(2048),
   at: IsoTime,
-  body: z.record(z.string(), z.unknown()),
+  // Only its shape here: canonicalJson checks every value inside when the entry is sealed (a
+  // z.record would copy the whole body first).
+  body: z.custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "must be an object"),
 });
 
 /** One stored entry of an incident's log: the chain link is `prevHash`, the seal is `hash`. */
@@ -49,9 +51,9 @@ export const sealPrefixWith = (entry: Omit<UnsealedEntry, "seq" | "body">, bodyJ
 // The fields are strings in any entry that verifies; anything else still gets canonicalJson's checks.
 const json = (value: unknown): string => (typeof value === "string" ? JSON.stringify(value) : canonicalJson(value));
 
-/** SHA-256 over a `sealPrefix`, the seq and the closing brace; fed in pieces, never concatenated. */
+/** SHA-256 over a `sealPrefix`, the seq and the closing brace (one-shot: no Hash object per entry). */
 export function hashAt(prefix: string, seq: number): string {
-  return createHash("sha256").update(prefix).update(`${Number.isInteger(seq) ? seq : canonicalJson(seq)}}`).digest("hex");
+  return hash("sha256", `${prefix}${Number.isInteger(seq) ? seq : canonicalJson(seq)}}`, "hex");
 }
 
 /** SHA-256 over the canonical JSON of everything but the hash itself. */

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { Change, Evidence, Undo } from "../contract/changes.js";
 import type { StepRecord } from "../runtime/step-journal.js";
 import type { AuditEntryInput } from "./audit-port.js";
+import { isJsonData } from "./canonical-json.js";
 
 /**
  * The entry kinds the incident record is projected from, and their bodies. Approval kinds are
@@ -76,7 +77,10 @@ export function auditEntry<K extends keyof typeof Bodies>(kind: K, actor: string
 
 /** The step journal's record as an entry (plans and runs, with changes, evidence and undo). */
 export function stepEntry(stepId: string, item: number | undefined, record: StepRecord): AuditEntryInput {
-  const body = { stepId, ...(item !== undefined ? { item } : {}), record: JSON.parse(JSON.stringify(record)) as z.input<typeof StepRecordBody> };
+  // Only a record holding more than JSON data (a Date in an output, say) needs the JSON round trip
+  // to become what will be stored; appending serialises it either way.
+  const json = isJsonData(record) ? record : (JSON.parse(JSON.stringify(record)) as StepRecord);
+  const body = { stepId, ...(item !== undefined ? { item } : {}), record: json as z.input<typeof StepRecordBody> };
   return auditEntry(record.mode === "plan" ? KIND.stepPlanned : KIND.stepRan, `function:${record.task}`, record.at, body);
 }
 

@@ -9,7 +9,7 @@
 export function canonicalJson(value: unknown): string {
   // Plain data already in canonical order (every body read back from a store is): the engine's own
   // serialiser writes exactly these bytes, several times faster than building them by hand.
-  if (alreadyCanonical(value)) return JSON.stringify(value);
+  if (plainJson(value, true)) return JSON.stringify(value);
   try {
     return write(value);
   } catch (error) {
@@ -42,13 +42,20 @@ function locate(value: unknown, path: string): string | undefined {
 }
 
 /**
- * True when `JSON.stringify(value)` is byte-identical to `write(value)`: only JSON leaves (finite
- * numbers), arrays without holes, and plain objects (prototype Object.prototype or null, no
- * `toJSON`, which JSON.stringify would call) whose own keys already come in sorted order. The
- * last also rules out integer-like keys out of string order ("10" before "9"), which the engine
- * always enumerates numerically first. Allocates nothing but the key arrays.
+ * Whether `value` is plain JSON data, which JSON.stringify writes without changing or dropping
+ * anything but undefined object members: JSON leaves (finite numbers), arrays without holes or
+ * undefined, plain objects (prototype Object.prototype or null, no `toJSON`, which JSON.stringify
+ * would call). A JSON round trip of such a value is an identity, so it can be skipped.
  */
-function alreadyCanonical(value: unknown): boolean {
+export const isJsonData = (value: unknown): boolean => plainJson(value, false);
+
+/**
+ * `isJsonData`, and with `sorted` also own keys already in sorted order at every depth: then
+ * `JSON.stringify(value)` is byte-identical to `write(value)`. Sorted order also rules out
+ * integer-like keys out of string order ("10" before "9"), which the engine always enumerates
+ * numerically first. Allocates nothing but the key arrays.
+ */
+function plainJson(value: unknown, sorted: boolean): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -59,7 +66,7 @@ function alreadyCanonical(value: unknown): boolean {
       if (value === null) return true;
       if ("toJSON" in value) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!alreadyCanonical(value[i])) return false;
+        for (let i = 0; i < value.length; i++) if (!plainJson(value[i], sorted)) return false;
         return true;
       }
       const proto: unknown = Object.getPrototypeOf(value);
@@ -67,10 +74,10 @@ function alreadyCanonical(value: unknown): boolean {
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record);
       for (let i = 0; i < keys.length; i++) {
-        if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+        if (sorted && i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
         const item = record[keys[i]!];
         // An undefined member is dropped by both serialisers alike.
-        if (item !== undefined && !alreadyCanonical(item)) return false;
+        if (item !== undefined && !plainJson(item, sorted)) return false;
       }
       return true;
     }
