@@ -8,14 +8,24 @@ export function clonePlain<T>(value: T): T {
 
 function copy(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copy);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    // A loop, not Object.fromEntries(entries.map): every SDK call copies its input and output (hot).
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) setOwn(out, key, copy((value as Record<string, unknown>)[key]));
+    return out;
+  }
   if (value instanceof Date) return new Date(value.getTime());
   if (value instanceof Uint8Array) return value.slice();
-  if (Array.isArray(value)) return value.map(copy);
-  if (Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
-  }
   // Streams and other live objects (a GetObject body) pass as they are.
   return value;
+}
+
+/** An own property even for the key "__proto__" (which plain assignment would turn into a prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** A JSON view of a call's input for the log: dates as ISO text, bytes by their length. */
@@ -25,7 +35,12 @@ export function toLogged(value: unknown): unknown {
   if (value instanceof Uint8Array) return { bytes: value.byteLength };
   if (Array.isArray(value)) return value.map(toLogged);
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toLogged(v)]));
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) setOwn(out, key, toLogged(v));
+    }
+    return out;
   }
   return `[${value.constructor?.name ?? "object"}]`;
 }
