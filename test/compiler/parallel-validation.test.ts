@@ -8,7 +8,7 @@ import { compileRunbookSource, namedMachines } from "../../workflows/compiler/co
 import { closeIdleThreads } from "../../workflows/compiler/asl-validator-thread.js";
 import { ParallelValidation } from "../../workflows/compiler/parallel-validation.js";
 import { registryCatalogue } from "../../workflows/compiler/task-catalogue.js";
-import { ASL_VALIDATOR_VERSION, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
+import { ASL_VALIDATOR_VERSION, explainMachineErrors, runAslValidator, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
 import { ValidationCache } from "../../workflows/compiler/validation-cache.js";
 import { SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
 
@@ -53,6 +53,11 @@ function validateInThreads(runbooks: readonly (readonly NamedMachine[])[], optio
 
 const cachePath = () => join(tempDir(), "asl-validator.json");
 
+/** What asl-validator says about each machine checked on its own here, as the threads report it. */
+function onTheirOwn(machines: readonly NamedMachine[]): string[] {
+  return machines.flatMap((m) => explainMachineErrors(m.name, runAslValidator(structuredClone(m.definition))));
+}
+
 // Each case starts a thread that loads and warms asl-validator: seconds on a busy 2-core machine.
 describe("ParallelValidation", { timeout: 30_000 }, () => {
   const runbooks = machinesByRunbook(4);
@@ -63,13 +68,16 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     for (const { definition } of runbooks.flat()) expect(cache.has(definition)).toBe(true);
   });
 
-  it("reports exactly what single-threaded validation reports about one broken machine", () => {
+  it("reports exactly what asl-validator reports about one broken machine", () => {
     for (const r of [0, 3]) {
       const broken = runbooks.map((machines, n) => (n === r ? machines.map((m, i) => (i === 1 ? withMissingTarget(m) : m)) : machines));
       const threaded = validateInThreads(broken);
       expect(threaded.failures).toEqual([]);
-      expect(threaded.problems.length).toBeGreaterThan(0);
-      expect(threaded.problems).toEqual(validateAsl(broken.flat()));
+      expect(threaded.problems).toEqual(onTheirOwn([broken[r]![1]!]));
+      expect(threaded.problems).toContain(`MISSING_TRANSITION_TARGET: sample-${r}/contain: Missing 'StartAt'|'Next'|'Default' target: Nowhere`);
+      expect(threaded.problems.every((p) => p.includes(`sample-${r}/contain: `))).toBe(true);
+      // The single-threaded check (one call over every machine) finds the same target missing.
+      expect(validateAsl(broken.flat())).toContainEqual(expect.stringMatching(new RegExp(`^MISSING_TRANSITION_TARGET: sample-${r}/contain: .*target: Nowhere$`)));
     }
   });
 
@@ -84,18 +92,19 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     const broken = runbooks.map((machines, r) => (r === 1 ? machines.map((m, i) => (i === 1 ? withBadPath(m) : m)) : machines));
     const threaded = validateInThreads(broken, { threads: 1 });
     expect(threaded.problems.length).toBeGreaterThan(0);
-    expect(threaded.problems).toEqual(validateAsl(broken.flat()));
-    expect(threaded.problems.every((p) => p.includes("sample-1/contain"))).toBe(true);
+    expect(threaded.problems).toEqual(onTheirOwn([broken[1]![1]!]));
+    expect(threaded.problems.every((p) => p.includes("sample-1/contain") && p.includes("ResultPath"))).toBe(true);
+    expect(validateAsl(broken.flat()).length).toBeGreaterThan(0);
   });
 
-  it("checks each batch as validateAsl checks it, so each broken machine is named on its own", () => {
+  it("checks each machine on its own, so each broken machine is named whatever the batches", () => {
     // Batches of three runbooks: one broken machine in the first (runbooks 0-2), one in the second (3).
     const broken = runbooks.map((machines, r) => machines.map((m, i) => ((r === 0 || r === 3) && i === 1 ? withMissingTarget(m) : m)));
-    const expected = [...validateAsl(broken.slice(0, 3).flat()), ...validateAsl(broken.slice(3).flat())];
+    const expected = onTheirOwn([broken[0]![1]!, broken[3]![1]!]);
     for (const threads of [1, 2]) {
       const threaded = validateInThreads(broken, { threads, runbooksPerBatch: 3 });
       expect(threaded.failures).toEqual([]);
-      // The same batches whatever the threads or their timing, reported in runbook order.
+      // Reported in runbook order, whatever the threads or their timing.
       expect(threaded.problems).toEqual(expected);
     }
     const problems = validateInThreads(broken, { runbooksPerBatch: 3 }).problems;
@@ -104,14 +113,14 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     expect(problems.some((p) => /sample-[12]\//.test(p))).toBe(false);
   });
 
-  it("caches only the batches that passed", () => {
+  it("caches only the machines that passed", () => {
     const cache = new ValidationCache(cachePath(), ASL_VALIDATOR_VERSION);
     const broken = runbooks.map((machines, r) => (r === 3 ? machines.map((m, i) => (i === 1 ? withMissingTarget(m) : m)) : machines));
     expect(validateInThreads(broken, { cache, runbooksPerBatch: 2 }).problems.length).toBeGreaterThan(0);
     expect(cache.has(broken[0]![0]!.definition)).toBe(true);
-    expect(cache.has(broken[1]![5]!.definition)).toBe(true);
-    expect(cache.has(broken[2]![0]!.definition)).toBe(false);
-    expect(cache.has(broken[3]![0]!.definition)).toBe(false);
+    expect(cache.has(broken[2]![5]!.definition)).toBe(true);
+    expect(cache.has(broken[3]![0]!.definition)).toBe(true);
+    expect(cache.has(broken[3]![1]!.definition)).toBe(false);
   });
 
   it("reports a validator that cannot load once, as a failure of every machine", () => {
@@ -157,17 +166,17 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
     const counting = validatorModule(`let calls = 0; module.exports = () => ({ isValid: false, errors: [{ "Error code": "CALLS", Message: String(++calls) }] });`);
     const first = validateInThreads(runbooks, { validatorModule: counting, threads: 1 });
     const second = validateInThreads(runbooks, { validatorModule: counting, threads: 1 });
-    // Call 1 is the warm-up, 2 the first validation, 3 the second.
-    expect(first.problems).toEqual(["CALLS: 2"]);
-    expect(second.problems).toEqual(["CALLS: 3"]);
+    // Call 1 is the warm-up, 2 to 25 the first validation's 24 machines, 26 to 49 the second's.
+    expect([first.problems[0], first.problems.at(-1)]).toEqual(["CALLS: sample-0/detect: 2", "CALLS: sample-3/incident: 25"]);
+    expect([second.problems[0], second.problems.at(-1)]).toEqual(["CALLS: sample-0/detect: 26", "CALLS: sample-3/incident: 49"]);
   });
 
   it("starts a new thread once the idle ones are closed", () => {
     const counting = validatorModule(`let calls = 0; module.exports = () => ({ isValid: false, errors: [{ "Error code": "CALLS", Message: String(++calls) }] });`);
-    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems).toEqual(["CALLS: 2"]);
+    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems[0]).toBe("CALLS: sample-0/detect: 2");
     closeIdleThreads();
     // A fresh thread: its warm-up is call 1 again.
-    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems).toEqual(["CALLS: 2"]);
+    expect(validateInThreads(runbooks, { validatorModule: counting, threads: 1 }).problems[0]).toBe("CALLS: sample-0/detect: 2");
   });
 
   it("validates batches as they complete, while runbooks are still being added", () => {

@@ -3,16 +3,20 @@ import { SCHEMA_REUSE_SOURCE } from "./compiled-schema-reuse.js";
 import { JSON_PATH_SHORTCUT_SOURCE } from "./json-path-shortcut.js";
 import { ASL_VALIDATOR_OPTIONS, type AslValidatorError } from "./validate-asl.js";
 
-/** What a validator thread answers to one definition: asl-validator's errors, or why it could not run. */
-export type ThreadAnswer = { readonly errors: readonly AslValidatorError[] } | { readonly failure: string };
+/**
+ * What a validator thread answers to a list of definitions: asl-validator's errors about each
+ * (none for a valid one), in the order sent, or why it could not validate them.
+ */
+export type ThreadAnswer = { readonly verdicts: readonly (readonly AslValidatorError[])[] } | { readonly failure: string };
 
 /**
  * The thread's whole program, as source: it needs nothing but asl-validator, so it runs without
  * a TypeScript loader (under tsx, vitest or a bundle alike). It loads the validator and checks a
  * small machine while the main thread is still parsing runbooks, so real work meets a warmer
- * JIT; then it validates each definition it is sent (JSON text, parsed here, off the main thread)
- * and answers it, counting answers in shared memory so a blocked main thread wakes up. Anything
- * that stops it answers the pending request as a failure rather than leaving it unanswered.
+ * JIT; then it validates each list of definitions it is sent (JSON text, parsed here, off the
+ * main thread), each definition on its own as a whole state machine, and answers the list,
+ * counting answers in shared memory so a blocked main thread wakes up. Anything that stops it
+ * answers the pending request as a failure rather than leaving it unanswered.
  */
 const THREAD_SOURCE = `
 "use strict";
@@ -84,8 +88,11 @@ port.on("message", (json) => {
   pending++;
   if (broken) return answer({ failure: broken });
   try {
-    const result = validate(JSON.parse(json), options);
-    answer({ errors: result.isValid ? [] : result.errors.map((e) => ({ "Error code": String(e["Error code"]), Message: String(e.Message) })) });
+    const verdicts = JSON.parse(json).map((definition) => {
+      const result = validate(definition, options);
+      return result.isValid ? [] : result.errors.map((e) => ({ "Error code": String(e["Error code"]), Message: String(e.Message) }));
+    });
+    answer({ verdicts });
   } catch (error) {
     answer({ failure: "asl-validator threw: " + describe(error) });
   }
@@ -152,11 +159,11 @@ export class AslValidatorThread {
     this.worker.on("error", () => undefined);
   }
 
-  /** Sends a definition, as JSON text, to be validated. */
-  send(definitionJson: string): void {
+  /** Sends a list of definitions, as one JSON array's text, to be validated. */
+  send(definitionsJson: string): void {
     if (this.waiting) throw new Error("the validator thread has not answered its last definition yet");
     this.waiting = true;
-    this.port.postMessage(definitionJson);
+    this.port.postMessage(definitionsJson);
   }
 
   /** Blocks until the thread answers, or reports a failure when it has not within `timeoutMs`. */

@@ -1,15 +1,16 @@
 import { availableParallelism } from "node:os";
 import { borrowThread, returnThread, type AslValidatorThread, type ThreadAnswer } from "./asl-validator-thread.js";
-import { ASL_VALIDATOR_MODULE, combineMachines, explainErrors, runAslValidator, type AslBatch, type NamedMachine } from "./validate-asl.js";
+import { ASL_VALIDATOR_MODULE, combineMachines, explainErrors, explainMachineErrors, runAslValidator, type NamedMachine } from "./validate-asl.js";
 import { ValidationCache } from "./validation-cache.js";
 
 /** Below this many runbooks a thread costs more (start, warm-up, schema build) than it saves. */
 export const MIN_RUNBOOKS_FOR_THREADS = 16;
 /**
- * Runbooks per asl-validator call in a thread. With the schemas compiled once per thread a call
- * costs little beyond its machines, and some of asl-validator's checks grow faster than the
- * batch (measured over 100 runbooks on one thread: 250 ms CPU in calls of 1 to 10 runbooks, 370
- * in one call), so small batches cost nothing and let validation start with the first runbooks.
+ * Runbooks per message to a thread. With the schemas compiled once per thread, asl-validator costs
+ * little beyond the machine it checks, so a thread validates each machine on its own (measured
+ * over 100 runbooks, 600 machines, on one thread: 170 ms CPU one by one, 250 in calls of a few
+ * runbooks' machines combined, 370 all in one call); small batches let validation start with the
+ * first runbooks.
  */
 export const RUNBOOKS_PER_BATCH = 4;
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -38,25 +39,27 @@ export interface ParallelValidationResult {
   readonly failures: readonly string[];
 }
 
-/** A fixed run of consecutive runbooks' uncached machines, validated in one asl-validator call. */
+/** A fixed run of consecutive runbooks' uncached machines, sent to a thread in one message. */
 interface Batch {
   readonly machines: NamedMachine[];
+  /** Each machine's JSON.stringify text: its cache key's input, and what the thread gets. */
+  readonly texts: string[];
   readonly keys: string[];
   runbooks: number;
-  /** What was sent (kept to name the machines its errors are about), and when. */
-  sent?: { readonly batch: AslBatch; readonly at: number };
+  /** When it was sent. */
+  sentAt?: number;
   problems?: string[];
   failure?: string;
 }
 
 /**
  * asl-validator over a project's machines in threads, fed while the runbooks still compile.
- * Machines are grouped by runbook count into batches (the same batches whatever the timing, so
- * the same problems are reported every time), and each batch goes to the first idle thread as
- * soon as it is complete: validation runs alongside compilation from the first runbooks on, and
- * what is left when compilation ends is only the last batches. Each batch is checked exactly as
- * validateAsl checks it. Without threads (a small project, one core) everything is validated
- * here at the end, as validateAsl does.
+ * Machines are grouped by runbook count into batches, and each batch goes to the first idle
+ * thread as soon as it is complete: validation runs alongside compilation from the first
+ * runbooks on, and what is left when compilation ends is only the last batch. A thread checks
+ * each machine on its own, as a whole definition (so its problems do not depend on the batch),
+ * with every check asl-validator has. Without threads (a small project, one core) everything is
+ * validated here at the end, in one call, as validateAsl does.
  */
 export class ParallelValidation {
   private readonly batches: Batch[] = [];
@@ -79,11 +82,13 @@ export class ParallelValidation {
   add(machines: readonly NamedMachine[]): void {
     if (this.finished) throw new Error("validation already finished");
     let batch = this.batches.at(-1);
-    if (!batch || batch.runbooks >= this.perBatch) this.batches.push((batch = { machines: [], keys: [], runbooks: 0 }));
+    if (!batch || batch.runbooks >= this.perBatch) this.batches.push((batch = { machines: [], texts: [], keys: [], runbooks: 0 }));
     for (const machine of machines) {
-      const key = this.options.cache ? ValidationCache.keyOf(machine.definition) : "";
+      const text = JSON.stringify(machine.definition);
+      const key = this.options.cache ? ValidationCache.keyOfJson(text) : "";
       if (this.options.cache?.hasKey(key)) continue;
       batch.machines.push(machine);
+      batch.texts.push(text);
       batch.keys.push(key);
     }
     batch.runbooks++;
@@ -146,11 +151,9 @@ export class ParallelValidation {
       if (thread.busy || !thread.healthy) continue;
       const batch = this.nextBatch(finishing);
       if (!batch) return;
-      // No copy: the thread gets the batch as text and validates its own parse of it.
-      const sent = combineMachines(batch.machines, { copy: false });
-      batch.sent = { batch: sent, at: Date.now() };
+      batch.sentAt = Date.now();
       this.inFlight.set(thread, batch);
-      thread.send(JSON.stringify(sent.definition));
+      thread.send(`[${batch.texts.join(",")}]`);
     }
   }
 
@@ -169,10 +172,9 @@ export class ParallelValidation {
   private waitForAnswer(): void {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const inFlight = [...this.inFlight];
-    const [oldest, oldestBatch] = inFlight.reduce((a, b) => (b[1].sent!.at < a[1].sent!.at ? b : a));
-    const left = oldestBatch.sent!.at + timeoutMs - Date.now();
+    const [oldest, oldestBatch] = inFlight.reduce((a, b) => (b[1].sentAt! < a[1].sentAt! ? b : a));
+    const left = oldestBatch.sentAt! + timeoutMs - Date.now();
     if (left <= 0) {
-      oldest.healthy = false;
       this.settle(oldest, { failure: `the validator thread did not answer within ${timeoutMs} ms` });
       return;
     }
@@ -184,13 +186,17 @@ export class ParallelValidation {
   private settle(thread: AslValidatorThread, answer: ThreadAnswer): void {
     const batch = this.inFlight.get(thread)!;
     this.inFlight.delete(thread);
-    if ("failure" in answer) {
-      batch.failure = answer.failure;
-      this.lastFailure = answer.failure;
+    if ("failure" in answer || answer.verdicts.length !== batch.machines.length) {
+      const failure = "failure" in answer ? answer.failure : `the validator thread answered ${answer.verdicts.length} verdicts for ${batch.machines.length} machines`;
+      thread.healthy = false;
+      batch.failure = failure;
+      this.lastFailure = failure;
       return;
     }
-    batch.problems = explainErrors(batch.sent!.batch, answer.errors);
-    if (batch.problems.length === 0) this.options.cache?.rememberKeys(batch.keys);
+    const { verdicts } = answer;
+    batch.problems = batch.machines.flatMap((machine, i) => explainMachineErrors(machine.name, verdicts[i]!));
+    // Each machine was validated on its own: the ones asl-validator accepted are remembered.
+    this.options.cache?.rememberKeys(batch.keys.filter((_, i) => verdicts[i]!.length === 0));
   }
 }
 

@@ -87,6 +87,11 @@ export function explainErrors(batch: AslBatch, errors: readonly AslValidatorErro
   return errors.map((error) => `${error["Error code"]}: ${locate(error.Message, batch.machines, batch.names)}`);
 }
 
+/** asl-validator's errors about one machine validated on its own, each naming the machine. */
+export function explainMachineErrors(name: string, errors: readonly AslValidatorError[]): string[] {
+  return errors.map((error) => `${error["Error code"]}: ${name}: ${error.Message}`);
+}
+
 interface StatesScope {
   StartAt: string;
   States: Record<string, Record<string, unknown>>;

@@ -26,7 +26,12 @@ export class ValidationCache {
    * Equal definitions written in another key order merely miss.
    */
   static keyOf(definition: StateMachine): string {
-    return sha256Hex(JSON.stringify(definition));
+    return ValidationCache.keyOfJson(JSON.stringify(definition));
+  }
+
+  /** keyOf, from the definition's JSON.stringify text when the caller has it already. */
+  static keyOfJson(json: string): string {
+    return sha256Hex(json);
   }
 
   has(definition: StateMachine): boolean {
