@@ -83,8 +83,10 @@ export class ParallelValidation {
     if (this.finished) throw new Error("validation already finished");
     let batch = this.batches.at(-1);
     if (!batch || batch.runbooks >= this.perBatch) this.batches.push((batch = { machines: [], texts: [], keys: [], runbooks: 0 }));
+    // The text is only wanted for a cache key or a thread.
+    const wantText = this.threadCount > 0 || this.options.cache !== undefined;
     for (const machine of machines) {
-      const text = JSON.stringify(machine.definition);
+      const text = wantText ? JSON.stringify(machine.definition) : "";
       const key = this.options.cache ? ValidationCache.keyOfJson(text) : "";
       if (this.options.cache?.hasKey(key)) continue;
       batch.machines.push(machine);
