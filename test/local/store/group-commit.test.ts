@@ -94,3 +94,20 @@ describe("GroupCommit", () => {
     expect(groupCommitOf(a)).not.toBe(groupCommitOf(b));
   });
 });
+
+describe("GroupCommit inside another transaction", () => {
+  it("leaves its works to their own batch, so none is settled before a transaction it did not open commits", async () => {
+    const database = temp.fresh();
+    const insert = scratch(database);
+    const group = new GroupCommit(database);
+    const queued = group.run(() => insert("queued"));
+    expect(() =>
+      database.immediate(() => {
+        group.flush(); // a reader inside someone else's transaction
+        throw new Error("that transaction rolls back");
+      }),
+    ).toThrow(/rolls back/);
+    await expect(queued).resolves.toBeUndefined();
+    expect(values(database)).toEqual(["queued"]);
+  });
+});

@@ -37,10 +37,16 @@ export class GroupCommit {
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
     });
   }
 
@@ -51,11 +57,14 @@ export class GroupCommit {
 
   /**
    * Runs and commits what is queued now. Also called by readers that must see queued writes; a
-   * call from inside a running batch does nothing (the reader is already in its transaction).
+   * call from inside a running batch does nothing (the reader is already in its transaction), nor
+   * from inside another transaction: the works would join it and be settled before it commits (or
+   * after it rolled back), so they wait for their own batch.
    */
   flush(): void {
-    this.scheduled = false;
     if (this.flushing || this.queue.length === 0) return;
+    // Its scheduled turn runs it (a transaction is never left open across turns).
+    if (this.database.db.inTransaction) return;
     const batch = this.queue;
     this.queue = [];
     this.flushing = true;
