@@ -141,6 +141,45 @@ describe("history", () => {
     }
   });
 
+  it("keeps recorded events as they were: later changes by a task, the library's objects or a reader change nothing", async () => {
+    const history = new InMemoryHistory();
+    let kept: { result: { list: number[] }; payload: Record<string, unknown> } | undefined;
+    const engine = new LocalEngine({
+      definitions: new Map([["t/immutable", machine({ Work: { ...invoke("keeps"), ResultSelector: { "list.$": "$.Payload.list" }, ResultPath: "$.work", End: true } })]]),
+      tasks: () => async (payload) => {
+        const result = { list: [1, 2] };
+        kept = { result, payload: payload as Record<string, unknown> };
+        return result;
+      },
+      history,
+      retryDelayScale: 0,
+    });
+    const input = { doc: { n: 1 } };
+    const run = engine.start("t/immutable", input);
+    const outcome = await run.result;
+    if (outcome.status !== "SUCCEEDED") throw new Error(outcome.status);
+    const before = JSON.stringify(history.events(run.executionArn));
+
+    // The task changes what it was given and what it returned; the caller its input; someone the
+    // library's final output (the object the last events were copied from).
+    kept!.result.list.push(3);
+    kept!.payload.doc = "changed";
+    input.doc.n = 2;
+    (outcome.output as { work: { list: number[] } }).work.list.push(4);
+    expect(JSON.stringify(history.events(run.executionArn))).toBe(before);
+
+    // A reader cannot change an event for the next reader either (one copy may serve two events).
+    const events = history.events(run.executionArn);
+    const exited = events.find((e) => e.type === "TaskStateExited")!;
+    expect(() => {
+      (exited.details as { output: { work: { list: number[] } } }).output.work.list.push(5);
+    }).toThrow(TypeError);
+    expect(() => {
+      (exited as { id: number }).id = 99;
+    }).toThrow(TypeError);
+    expect(JSON.stringify(history.events(run.executionArn))).toBe(before);
+  });
+
   it("records a failure with its error and cause on ExecutionFailed", async () => {
     const history = new InMemoryHistory();
     const engine = new LocalEngine({
@@ -169,5 +208,26 @@ describe("history", () => {
 
     const broken = new LocalEngine({ definitions, tasks: () => undefined, history: { append: () => Promise.reject(new Error("disk full")) } });
     await expect(broken.start("t/sink", {}).result).rejects.toThrow("disk full");
+
+    const throwing = new LocalEngine({ definitions, tasks: () => undefined, history: { append: () => { throw new Error("read-only"); } } });
+    await expect(throwing.start("t/sink", {}).result).rejects.toThrow("read-only");
+  });
+
+  it("keeps the order with a sink that answers some appends at once and others later", async () => {
+    const stored: number[] = [];
+    let calls = 0;
+    const mixed = {
+      append: (_arn: string, event: HistoryEvent) => {
+        calls += 1;
+        // Every other append is slow; the ones after it must still land after it.
+        if (calls % 2 === 0) return new Promise<void>((resolve) => setTimeout(() => resolve(void stored.push(event.id)), 3));
+        stored.push(event.id);
+      },
+    };
+    const definitions = new Map([["t/mixed", machine({ A: { ...invoke("quick"), Next: "B" }, B: { Type: "Pass", Next: "C" }, C: { ...invoke("quick"), End: true } })]]);
+    const engine = new LocalEngine({ definitions, tasks: () => async () => ({}), history: mixed, retryDelayScale: 0 });
+    await expect(engine.start("t/mixed", {}).result).resolves.toMatchObject({ status: "SUCCEEDED" });
+    expect(stored.length).toBeGreaterThan(10);
+    expect(stored).toEqual(stored.map((_, index) => index + 1));
   });
 });

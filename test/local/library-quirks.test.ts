@@ -90,6 +90,19 @@ describe.concurrent("terminal and empty failures", () => {
     await expect(engine.start("t/big", {}).result).resolves.toMatchObject({ status: "FAILED", error: "States.DataLimitExceeded", cause: expect.stringContaining("the result of big is") });
   });
 
+  it("counts the 256 KiB on the whole Lambda response, in UTF-8 bytes: exactly the limit passes, one byte more fails", async () => {
+    const limit = 256 * 1024;
+    const frame = Buffer.byteLength(JSON.stringify({ Payload: "", StatusCode: 200, ExecutedVersion: "$LATEST" }), "utf8");
+    // Two-byte characters, so a count of characters instead of bytes would let the second through.
+    const fill = (bytes: number) => "é".repeat(Math.floor((bytes - frame) / 2)) + "x".repeat((bytes - frame) % 2);
+    const { engine } = engineFor(
+      { "t/edge": machine({ Edge: { ...invoke("edge"), End: true } }) },
+      { edge: async (payload) => fill((payload as { bytes: number }).bytes) },
+    );
+    await expect(engine.start("t/edge", { bytes: limit }).result).resolves.toMatchObject({ status: "SUCCEEDED" });
+    await expect(engine.start("t/edge", { bytes: limit + 1 }).result).resolves.toMatchObject({ status: "FAILED", error: "States.DataLimitExceeded", cause: expect.stringContaining(`is ${limit + 1} bytes`) });
+  });
+
   it("reports a Fail state without Error and Cause as empty, not as the library's invention", async () => {
     const { engine } = engineFor({ "t/bare-fail": machine({ Stop: { Type: "Fail" } }) }, {});
     await expect(engine.start("t/bare-fail", {}).result).resolves.toEqual({ status: "FAILED", error: "", cause: "" });

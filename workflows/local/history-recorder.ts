@@ -1,7 +1,7 @@
 import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import type { HistoryDraft, HistoryEvent, HistoryEventType, HistorySink } from "./history.js";
-import { replaceInStrings, type JsonValue } from "./json.js";
+import { frozenJsonCopy, type JsonValue } from "./json.js";
 
 const TERMINAL: ReadonlySet<HistoryEventType> = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
 
@@ -16,6 +16,8 @@ export class HistoryRecorder {
   private stopping = false;
   private readonly secrets = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  /** Writes chained and not yet settled. */
+  private backlog = 0;
   private failure: { readonly error: unknown } | undefined;
   /**
    * The library hands a state's output on as the next state's input (the same object, in two events
@@ -46,12 +48,41 @@ export class HistoryRecorder {
     if (this.ended) return;
     if (TERMINAL.has(draft.type)) this.ended = true;
     const id = this.nextId++;
-    const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
-    this.writing = this.writing.then(async () => {
+    const event = Object.freeze({ type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() }) as HistoryEvent;
+    // Straight to the sink while nothing waits before it (the in-memory and batched sinks answer
+    // at once, and a promise chain per event was a good part of the recorder's cost); behind the
+    // writes still pending otherwise, so the order holds.
+    if (this.backlog === 0 && !this.failure) {
+      let written: void | Promise<void>;
+      try {
+        written = this.sink.append(this.executionArn, event);
+      } catch (error) {
+        this.failure ??= { error };
+        return;
+      }
+      if (written !== undefined && typeof written.then === "function") {
+        // Rejected perhaps before the chain reaches it: handled there, never unhandled.
+        written.catch(() => undefined);
+        this.queue(() => written);
+      }
+      return;
+    }
+    this.queue(async () => {
       if (!this.failure) await this.sink.append(this.executionArn, event);
-    }).catch((error: unknown) => {
-      this.failure ??= { error };
     });
+  }
+
+  /** Chains a write behind the pending ones; the backlog counts it until it has settled. */
+  private queue(write: () => Promise<void>): void {
+    this.backlog += 1;
+    this.writing = this.writing
+      .then(write)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => {
+        this.backlog -= 1;
+      });
   }
 
   /** An event reported by a task handler; dropped once the execution is stopping. */
@@ -69,7 +100,7 @@ export class HistoryRecorder {
     const details = draft.details as Record<string, unknown>;
     const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") ? "output" : undefined;
     if (field === undefined || details[field] === undefined) return this.clean(details);
-    return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) };
+    return Object.freeze({ ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) });
   }
 
   private cleanDocument(value: unknown): JsonValue {
@@ -80,12 +111,20 @@ export class HistoryRecorder {
     return copy;
   }
 
-  /** A JSON copy (the library may reuse what it handed over); the redaction walk only when a secret is in the text. */
+  /**
+   * A frozen JSON copy (the library may reuse what it handed over, and one copy may serve two
+   * events), with every secret in a string replaced by its digest as it is copied.
+   */
   private clean(details: unknown): JsonValue {
-    const text = JSON.stringify(details);
-    if (text === undefined) return null;
-    let copy = JSON.parse(text) as JsonValue;
-    for (const secret of this.secrets) if (text.includes(secret)) copy = replaceInStrings(copy, secret, tokenDigest(secret));
-    return copy;
+    return frozenJsonCopy(details, this.secrets.size > 0 ? this.redactor() : undefined);
+  }
+
+  private redactor(): (text: string) => string {
+    const secrets = [...this.secrets];
+    return (text) => {
+      let clean = text;
+      for (const secret of secrets) if (clean.includes(secret)) clean = clean.split(secret).join(tokenDigest(secret));
+      return clean;
+    };
   }
 }

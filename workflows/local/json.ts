@@ -15,6 +15,57 @@ export function toJson(value: unknown): JsonValue {
   return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
 
+/** Past this depth a copy falls back to the JSON round trip (deep documents, and cycles throw as JSON would). */
+const COPY_DEPTH = 256;
+
+/**
+ * What `toJson` makes of a value, deep-frozen, with `replace` applied to every string value (keys
+ * stay): plain objects and arrays, which is what flows between states, are copied by a walk at a
+ * third of a round trip's cost; anything else (class instances, Dates, `toJSON`, boxed values,
+ * non-finite numbers) goes through the round trip, so the result is always exactly JSON's. Frozen
+ * because one copy may be shared by several recorded events, which nobody may change.
+ */
+export function frozenJsonCopy(value: unknown, replace?: (text: string) => string): JsonValue {
+  return copyValue(value, replace, 0) ?? null;
+}
+
+/** undefined where JSON drops the value (undefined, a function or a symbol). */
+function copyValue(value: unknown, replace: ((text: string) => string) | undefined, depth: number): JsonValue | undefined {
+  switch (typeof value) {
+    case "string":
+      return replace ? replace(value) : value;
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : null;
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+    case "bigint":
+      return toJson(value);
+  }
+  if (value === null) return null;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (depth > COPY_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === "function" || (prototype !== Object.prototype && prototype !== null && prototype !== Array.prototype)) {
+    return copyValue(toJson(value), replace, 0);
+  }
+  if (Array.isArray(value)) {
+    const copy: JsonValue[] = new Array<JsonValue>(value.length);
+    for (let index = 0; index < value.length; index++) copy[index] = copyValue(value[index], replace, depth + 1) ?? null;
+    return Object.freeze(copy) as unknown as JsonValue[];
+  }
+  const copy: JsonObject = {};
+  for (const key of Object.keys(value as object)) {
+    const item = copyValue((value as Record<string, unknown>)[key], replace, depth + 1);
+    if (item === undefined) continue;
+    // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the prototype.
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
+  return Object.freeze(copy);
+}
+
 /** JSON with object keys sorted: equal documents give equal strings whatever their key order. */
 export function canonicalJson(value: JsonValue): string {
   return JSON.stringify(sortKeys(value));

@@ -24,6 +24,8 @@ export class TaskAttempt {
   private ended = false;
   private timedOut = false;
   private readonly endListeners: (() => void)[] = [];
+  /** The execution's signal while this attempt follows it (until `dispose`). */
+  private readonly executionSignal: AbortSignal | undefined;
 
   constructor(
     readonly binding: TaskBinding,
@@ -31,8 +33,22 @@ export class TaskAttempt {
     executionSignal: AbortSignal,
     private readonly recorder: HistoryRecorder,
   ) {
-    this.signal = AbortSignal.any([executionSignal, this.controller.signal]);
+    // One controller that the execution's stop also aborts (cheaper than AbortSignal.any, which
+    // tracks both sources through weak references); the attempt itself is the listener (no
+    // closure per attempt), removed by `dispose`.
+    this.signal = this.controller.signal;
+    if (executionSignal.aborted) this.controller.abort(executionSignal.reason);
+    else {
+      this.executionSignal = executionSignal;
+      executionSignal.addEventListener("abort", this, { once: true });
+    }
     this.timer = setTimeout(() => this.timeOut(), binding.timeoutSeconds * 1000);
+  }
+
+
+  /** The execution's signal fired (EventListener): the attempt stops with the execution's reason. */
+  handleEvent(): void {
+    if (!this.controller.signal.aborted) this.controller.abort(this.executionSignal?.reason);
   }
 
   /** A lifecycle event before the end (TaskScheduled, TaskStarted, TaskSubmitted). */
@@ -78,6 +94,7 @@ export class TaskAttempt {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.executionSignal?.removeEventListener("abort", this);
   }
 }
 

@@ -1,5 +1,5 @@
 import { tokenDigest, mintToken, type CallbackTokens, type Settlement } from "./callback-tokens.js";
-import { checkDataLimit, lambdaError, LocalEngineError, stateError } from "./errors.js";
+import { checkDataLimit, checkDataSize, lambdaError, LocalEngineError, stateError } from "./errors.js";
 import { isJsonObject, replaceInStrings, toJson, type JsonObject, type JsonValue } from "./json.js";
 import { resourceOf, type TaskAttempt } from "./task-attempt.js";
 import type { TaskBinding } from "./task-bindings.js";
@@ -21,10 +21,21 @@ function invokeResponse(payload: JsonValue): JsonObject {
   return { Payload: payload, StatusCode: 200, ExecutedVersion: "$LATEST" };
 }
 
+/** What `invokeResponse` adds around the payload's JSON text, in bytes. */
+const RESPONSE_FRAME_BYTES = Buffer.byteLength(JSON.stringify(invokeResponse(null)), "utf8") - "null".length;
+
+/** A task function's result as Lambda returns it: serialised once, for the copy and for its size. */
+interface Invoked {
+  readonly payload: JsonValue;
+  /** The size of the JSON of the whole `invokeResponse` around it. */
+  readonly responseBytes: number;
+}
+
 /** Runs the task function as Lambda would: on a copy of the payload, its result serialised. */
-async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: TaskAttempt): Promise<JsonValue> {
+async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: TaskAttempt): Promise<Invoked> {
   try {
-    return toJson(await task(toJson(payload), attempt.signal));
+    const text = JSON.stringify(await task(toJson(payload), attempt.signal)) ?? "null";
+    return { payload: JSON.parse(text) as JsonValue, responseBytes: RESPONSE_FRAME_BYTES + Buffer.byteLength(text, "utf8") };
   } catch (thrown) {
     const error = lambdaError(thrown);
     attempt.end({ type: "TaskFailed", details: { ...resourceOf(attempt.binding), error: error.name, cause: error.message } });
@@ -32,10 +43,11 @@ async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: Task
   }
 }
 
-/** Fails the attempt with States.DataLimitExceeded when `value` is over Step Functions' cap. */
-function limited(value: JsonValue, what: string, attempt: TaskAttempt): void {
+/** Fails the attempt with States.DataLimitExceeded when `value` (or `bytes`, when known) is over Step Functions' cap. */
+function limited(value: JsonValue, what: string, attempt: TaskAttempt, bytes?: number): void {
   try {
-    checkDataLimit(value, what);
+    if (bytes === undefined) checkDataLimit(value, what);
+    else checkDataSize(bytes, what);
   } catch (error) {
     if (error instanceof Error) attempt.end({ type: "TaskFailed", details: { ...resourceOf(attempt.binding), error: error.name, cause: error.message } });
     throw error;
@@ -49,8 +61,9 @@ export async function invokeTask(binding: Binding<"invoke">, input: JsonValue, a
   const resource = resourceOf(binding);
   attempt.record({ type: "TaskScheduled", details: { ...resource, parameters: input, timeoutInSeconds: binding.timeoutSeconds } });
   attempt.record({ type: "TaskStarted", details: resource });
-  const output = invokeResponse(await invokeFunction(task, payloadOf(input), attempt));
-  limited(output, `the result of ${binding.taskName}`, attempt);
+  const invoked = await invokeFunction(task, payloadOf(input), attempt);
+  const output = invokeResponse(invoked.payload);
+  limited(output, `the result of ${binding.taskName}`, attempt, invoked.responseBytes);
   attempt.end({ type: "TaskSucceeded", details: { ...resource, output } });
   return output;
 }
@@ -100,7 +113,7 @@ export async function callbackTask(binding: Binding<"callback">, input: JsonValu
     });
     attempt.record({ type: "TaskStarted", details: resource });
     beat();
-    const response = invokeResponse(await invokeFunction(task, payload, attempt));
+    const response = invokeResponse((await invokeFunction(task, payload, attempt)).payload);
     attempt.record({ type: "TaskSubmitted", details: { ...resource, output: response, taskToken: tokenDigest(token) } });
     const settlement = await answer;
     if (settlement.ok) {
