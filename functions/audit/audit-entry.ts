@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import * as z from "zod";
 import type { AuditEntryInput } from "./audit-port.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalForm, canonicalJson } from "./canonical-json.js";
 import { storedEntry } from "./stored-entry.js";
 
 /** The `prevHash` of an incident's first entry. */
@@ -65,6 +65,8 @@ export function entryHash(entry: UnsealedEntry): string {
 export interface SealedEntry {
   readonly entry: AuditEntry;
   readonly bodyJson: string;
+  /** A copy of the body as parsing `bodyJson` gives it, shared with `entry.body`. */
+  readonly body: Record<string, unknown>;
 }
 
 /** The entry that follows `previous` (or starts the chain); validates the input, names the bad field. */
@@ -75,20 +77,18 @@ export function sealNext(incidentId: string, previous: Pick<AuditEntry, "seq" | 
     throw new AuditInputError(`audit entry for ${incidentId}: ${issue.path.join(".") || "(entry)"} ${issue.message}`);
   }
   if (incidentId.length === 0) throw new AuditInputError("audit entry: incidentId is empty");
-  // Serialised once: the body a reader gets is parsed back from the hashed text, so what is
+  // Serialised once, with a copy that is exactly what parsing the hashed text gives back: what is
   // hashed is exactly what is read (and canonicalJson of it gives the same text again).
-  const bodyJson = canonicalJson(parsed.data.body);
+  const { json: bodyJson, copy: body } = canonicalForm(parsed.data.body);
   const fields = { incidentId, seq: (previous?.seq ?? 0) + 1, at: parsed.data.at, kind: parsed.data.kind, actor: parsed.data.actor, prevHash: previous?.hash ?? GENESIS_HASH };
   const hash = hashAt(sealPrefixWith(fields, bodyJson), fields.seq);
-  return { entry: storedEntry({ ...fields, hash }, bodyJson, parseBodyJson), bodyJson };
+  return { entry: storedEntry({ ...fields, hash }, bodyJson, () => body), bodyJson, body };
 }
 
 /** `sealNext` without the text. */
 export function chainEntry(incidentId: string, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, input: AuditEntryInput): AuditEntry {
   return sealNext(incidentId, previous, input).entry;
 }
-
-const parseBodyJson = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
 
 export class AuditInputError extends Error {
   override readonly name = "InvalidInput";

@@ -19,6 +19,64 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/**
+ * The canonical JSON of an object and a deep copy of it exactly as JSON.parse reads that text back
+ * (keys sorted, undefined members dropped, -0 as 0), built in one walk and one JSON.stringify:
+ * cheaper than writing the text by hand and parsing it again. What is not plain JSON data, or has
+ * keys the engine would not keep in the order they are added (integer-like keys, "__proto__"),
+ * takes that slow way instead.
+ */
+export function canonicalForm(value: Readonly<Record<string, unknown>>): { readonly json: string; readonly copy: Record<string, unknown> } {
+  const copy = sortedCopy(value);
+  if (copy !== NOT_PLAIN) return { json: JSON.stringify(copy), copy: copy as Record<string, unknown> };
+  const json = canonicalJson(value);
+  return { json, copy: JSON.parse(json) as Record<string, unknown> };
+}
+
+const NOT_PLAIN = Symbol("not plain JSON data");
+
+function sortedCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      // -0 === 0: JSON has no negative zero, and parsing "0" gives 0.
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : NOT_PLAIN;
+    case "object": {
+      if (value === null) return null;
+      if ("toJSON" in value) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        const out: unknown[] = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item = sortedCopy(value[i]);
+          if (item === NOT_PLAIN) return NOT_PLAIN;
+          out[i] = item;
+        }
+        return out;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const code = key.charCodeAt(0);
+        // Integer-like keys are enumerated first whatever the insertion order; "__proto__" would set the prototype.
+        if ((code >= 0x30 && code <= 0x39) || key === "__proto__") return NOT_PLAIN;
+        const item = record[key];
+        if (item === undefined) continue;
+        const copied = sortedCopy(item);
+        if (copied === NOT_PLAIN) return NOT_PLAIN;
+        out[key] = copied;
+      }
+      return out;
+    }
+    default:
+      return NOT_PLAIN;
+  }
+}
+
 class NotJson extends Error {}
 
 const problem = (value: unknown): string | undefined =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../../functions/audit/canonical-json.js";
+import { canonicalForm, canonicalJson } from "../../../functions/audit/canonical-json.js";
 import { isCanonicalObjectText } from "../../../functions/audit/canonical-text.js";
 
 /** The definition canonicalJson must meet, written the slow obvious way (sorted keys, no whitespace). */
@@ -78,6 +78,38 @@ describe("canonicalJson: the fast path writes the same bytes as the definition",
       const value = randomValue(next, 0);
       expect(canonicalJson(value)).toBe(reference(value));
     }
+  });
+});
+
+describe("canonicalForm: the text and the copy a reader would parse from it, in one walk", () => {
+  it("gives canonicalJson's text and a copy equal to parsing it back, on 2,000 generated objects", () => {
+    const next = rng(7);
+    for (let i = 0; i < 2000; i++) {
+      const value = { a: randomValue(next, 1), [String(i % 3 === 0 ? "10" : "k")]: randomValue(next, 1), z: -0 };
+      const { json, copy } = canonicalForm(value);
+      expect(json).toBe(canonicalJson(value));
+      expect(Object.is((copy as { z: number }).z, 0)).toBe(true);
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(JSON.parse(json)));
+      expect(copy).toStrictEqual(JSON.parse(json));
+    }
+  });
+
+  it("copies: changing the original afterwards changes neither", () => {
+    const original = { list: [{ b: 1, a: 2 }], d: { n: 1 } };
+    const { json, copy } = canonicalForm(original);
+    original.list[0]!.a = 3;
+    original.d.n = 2;
+    expect(json).toBe('{"d":{"n":1},"list":[{"a":2,"b":1}]}');
+    expect(copy).toEqual({ d: { n: 1 }, list: [{ a: 2, b: 1 }] });
+  });
+
+  it("a Date or a \"__proto__\" key takes the slow way, with the same result as before", () => {
+    const withDate = canonicalForm({ at: new Date(0) });
+    expect(withDate).toEqual({ json: '{"at":{}}', copy: { at: {} } });
+    const proto = canonicalForm(JSON.parse('{"__proto__":{"x":1}}') as Record<string, unknown>);
+    expect(proto.json).toBe('{"__proto__":{"x":1}}');
+    expect(Object.keys(proto.copy)).toEqual(["__proto__"]);
+    expect(() => canonicalForm({ n: Number.NaN })).toThrow("$.n");
   });
 });
 

@@ -50,7 +50,10 @@ describe("stored entries: the body stays text until read", () => {
   it("a reader changing an entry it read does not change the log (memory and SQLite)", async () => {
     const memory = new MemoryAuditLog();
     await memory.append(ID, { kind: "x.y", actor: "a", at: at(1), body: { n: 1 } });
-    (memory.entriesNow(ID)[0]!.body as { n: number }).n = 99;
+    // In memory the one parsed body is shared, frozen: changing it fails loudly instead of changing the log.
+    expect(() => {
+      (memory.entriesNow(ID)[0]!.body as { n: number }).n = 99;
+    }).toThrow(TypeError);
     expect(memory.entriesNow(ID)[0]!.body).toEqual({ n: 1 });
     expect(verifyLinks(ID, memory.entriesNow(ID)).ok).toBe(true);
     const { log } = filled();
