@@ -3,34 +3,15 @@
  * an incident is run in this process into a temporary embedded database, then the CLI is started
  * against that file with --db.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { runnerFor, scenario } from "../local/incident/support.js";
+import { irflow } from "../support/irflow-cli.js";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TIMEOUT = 120_000;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function irflow(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env, timeout: TIMEOUT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")} did not exit normally: ${error.message}\n${stderr}`));
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 let dir = "";
 let db = "";

@@ -4,11 +4,9 @@
  * approvers typed, reaches a terminal as a control sequence, breaks the markdown report's
  * structure, or becomes markup in the HTML report.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRecord } from "../../functions/audit/incident-record.js";
@@ -16,32 +14,15 @@ import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approv
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { request } from "../functions/approval/fixtures.js";
+import { irflow } from "../support/irflow-cli.js";
 import { runnerFor, scenario } from "./support.js";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
 
 /** Clears the screen, retitles the terminal, rewrites the line, forges rows and headings, links, markup, reorders text. */
 const HOSTILE = "\u001b[2J\u001b]0;pwned\u0007<img src=x onerror=alert(1)>\r| forged | row |\n## Forged heading [click](javascript:alert(1)) \u202eevil\u200b \u009b31m\u0085";
 /** Anything a terminal acts on other than a line feed. */
 const RAW_CONTROL = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function irflow(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")} did not exit normally: ${error.message}\n${stderr}`));
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 let dir = "";
 let db = "";
