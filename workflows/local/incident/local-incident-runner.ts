@@ -233,8 +233,6 @@ export class LocalIncidentRunner {
       }
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
-      // The run is over: nothing asks for its approval policy again (kept, it grew with every run).
-      this.policies.delete(handle.executionArn);
     }
   }
 
