@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { frozenJsonCopy, toJson } from "../../workflows/local/json.js";
+import { jsonCopy, toJson } from "../../workflows/local/json.js";
 
 class Point {
   constructor(
@@ -8,7 +8,7 @@ class Point {
   ) {}
 }
 
-describe("frozenJsonCopy", () => {
+describe("jsonCopy", () => {
   it("makes of a value exactly what a JSON round trip makes of it", () => {
     const cases: unknown[] = [
       null,
@@ -27,42 +27,38 @@ describe("frozenJsonCopy", () => {
       // eslint-disable-next-line no-sparse-arrays
       [1, , 3],
     ];
-    for (const value of cases) expect(frozenJsonCopy(value)).toEqual(toJson(value));
+    for (const value of cases) expect(jsonCopy(value)).toEqual(toJson(value));
   });
 
   it("keeps an own __proto__ key as a key (as JSON.parse does) and never touches the prototype", () => {
     const hostile = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
-    const copy = frozenJsonCopy(hostile) as Record<string, unknown>;
+    const copy = jsonCopy(hostile) as Record<string, unknown>;
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(Object.keys(copy)).toEqual(["__proto__", "a"]);
     expect(JSON.stringify(copy)).toBe(JSON.stringify(hostile));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it("is deep-frozen and shares nothing with the source", () => {
+  it("shares nothing with the source", () => {
     const source = { list: [{ n: 1 }], inner: { s: "x" } };
-    const copy = frozenJsonCopy(source) as { list: { n: number }[]; inner: { s: string } };
-    expect(Object.isFrozen(copy) && Object.isFrozen(copy.list) && Object.isFrozen(copy.list[0]) && Object.isFrozen(copy.inner)).toBe(true);
+    const copy = jsonCopy(source) as { list: { n: number }[]; inner: { s: string } };
     source.list[0]!.n = 2;
     source.inner.s = "changed";
     expect(copy).toEqual({ list: [{ n: 1 }], inner: { s: "x" } });
-    expect(() => {
-      (copy.list as unknown as unknown[]).push(3);
-    }).toThrow(TypeError);
   });
 
   it("replaces text in every string value, never in keys", () => {
-    const copy = frozenJsonCopy({ "SECRET-key": "a SECRET here", list: ["SECRET", 1] }, (text) => text.replaceAll("SECRET", "***"));
+    const copy = jsonCopy({ "SECRET-key": "a SECRET here", list: ["SECRET", 1] }, (text) => text.replaceAll("SECRET", "***"));
     expect(copy).toEqual({ "SECRET-key": "a *** here", list: ["***", 1] });
   });
 
   it("fails as JSON does on what JSON refuses (cycles, BigInt), however deep", () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = cycle;
-    expect(() => frozenJsonCopy(cycle)).toThrow(TypeError);
-    expect(() => frozenJsonCopy({ n: 1n })).toThrow(TypeError);
+    expect(() => jsonCopy(cycle)).toThrow(TypeError);
+    expect(() => jsonCopy({ n: 1n })).toThrow(TypeError);
     let deep: unknown = "bottom";
     for (let i = 0; i < 2000; i++) deep = { d: deep };
-    expect(frozenJsonCopy(deep)).toEqual(toJson(deep));
+    expect(jsonCopy(deep)).toEqual(toJson(deep));
   });
 });

@@ -1,7 +1,7 @@
 import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import type { HistoryDraft, HistoryEvent, HistoryEventType, HistorySink } from "./history.js";
-import { frozenJsonCopy, type JsonValue } from "./json.js";
+import { jsonCopy, type JsonValue } from "./json.js";
 
 const TERMINAL: ReadonlySet<HistoryEventType> = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
 
@@ -48,7 +48,7 @@ export class HistoryRecorder {
     if (this.ended) return;
     if (TERMINAL.has(draft.type)) this.ended = true;
     const id = this.nextId++;
-    const event = Object.freeze({ type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() }) as HistoryEvent;
+    const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
     // Straight to the sink while nothing waits before it (the in-memory and batched sinks answer
     // at once, and a promise chain per event was a good part of the recorder's cost); behind the
     // writes still pending otherwise, so the order holds.
@@ -100,7 +100,7 @@ export class HistoryRecorder {
     const details = draft.details as Record<string, unknown>;
     const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") ? "output" : undefined;
     if (field === undefined || details[field] === undefined) return this.clean(details);
-    return Object.freeze({ ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) });
+    return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) };
   }
 
   private cleanDocument(value: unknown): JsonValue {
@@ -112,11 +112,11 @@ export class HistoryRecorder {
   }
 
   /**
-   * A frozen JSON copy (the library may reuse what it handed over, and one copy may serve two
-   * events), with every secret in a string replaced by its digest as it is copied.
+   * A JSON copy (the library may reuse what it handed over), with every secret in a string
+   * replaced by its digest as it is copied.
    */
   private clean(details: unknown): JsonValue {
-    return frozenJsonCopy(details, this.secrets.size > 0 ? this.redactor() : undefined);
+    return jsonCopy(details, this.secrets.size > 0 ? this.redactor() : undefined);
   }
 
   private redactor(): (text: string) => string {

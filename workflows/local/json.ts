@@ -19,13 +19,13 @@ export function toJson(value: unknown): JsonValue {
 const COPY_DEPTH = 256;
 
 /**
- * What `toJson` makes of a value, deep-frozen, with `replace` applied to every string value (keys
- * stay): plain objects and arrays, which is what flows between states, are copied by a walk at a
- * third of a round trip's cost; anything else (class instances, Dates, `toJSON`, boxed values,
- * non-finite numbers) goes through the round trip, so the result is always exactly JSON's. Frozen
- * because one copy may be shared by several recorded events, which nobody may change.
+ * What `toJson` makes of a value, with `replace` applied to every string value (keys stay): plain
+ * objects and arrays, which is what flows between states, are copied by a walk at a third of a
+ * round trip's cost; anything else (class instances, Dates, `toJSON`, boxed values, non-finite
+ * numbers) goes through JSON itself. (Not frozen: readers of the history, e.g. the incident
+ * runner, may still change what they are given.)
  */
-export function frozenJsonCopy(value: unknown, replace?: (text: string) => string): JsonValue {
+export function jsonCopy(value: unknown, replace?: (text: string) => string): JsonValue {
   return copyValue(value, replace, 0) ?? null;
 }
 
@@ -53,7 +53,7 @@ function copyValue(value: unknown, replace: ((text: string) => string) | undefin
   if (Array.isArray(value)) {
     const copy: JsonValue[] = new Array<JsonValue>(value.length);
     for (let index = 0; index < value.length; index++) copy[index] = copyValue(value[index], replace, depth + 1) ?? null;
-    return Object.freeze(copy) as unknown as JsonValue[];
+    return copy;
   }
   const copy: JsonObject = {};
   for (const key of Object.keys(value as object)) {
@@ -63,7 +63,7 @@ function copyValue(value: unknown, replace: ((text: string) => string) | undefin
     if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
     else copy[key] = item;
   }
-  return Object.freeze(copy);
+  return copy;
 }
 
 /** JSON with object keys sorted: equal documents give equal strings whatever their key order. */
