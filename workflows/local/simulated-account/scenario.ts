@@ -136,18 +136,7 @@ export function parseScenario(text: string, file: string, options: ScenarioOptio
     );
   }
   const at = (path: readonly (string | number)[], message: string): ScenarioIssue => ({ path, message, ...position(doc, lines, path) });
-  const parsed = ScenarioFile.safeParse(doc.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success) {
-    throw new ScenarioError(
-      file,
-      parsed.error.issues.slice(0, 20).flatMap((issue) => {
-        const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
-        if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`));
-        return [at(path, issue.message)];
-      }),
-    );
-  }
-  return buildScenario(parsed.data, file, options, at);
+  return buildScenario(validScenario(doc.toJS({ maxAliasCount: 100 }), file, at), file, options, at);
 }
 
 /**
@@ -155,19 +144,22 @@ export function parseScenario(text: string, file: string, options: ScenarioOptio
  * and read back); errors name the field, without a line.
  */
 export function scenarioFromData(data: unknown, file: string, options: ScenarioOptions = {}): Scenario {
-  const parsed = ScenarioFile.safeParse(data);
   const at = (path: readonly (string | number)[], message: string): ScenarioIssue => ({ path, message });
-  if (!parsed.success) {
-    throw new ScenarioError(
-      file,
-      parsed.error.issues.slice(0, 20).flatMap((issue) => {
-        const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
-        if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`));
-        return [at(path, issue.message)];
-      }),
-    );
-  }
-  return buildScenario(parsed.data, file, options, at);
+  return buildScenario(validScenario(data, file, at), file, options, at);
+}
+
+/** The scenario's content checked against its schema; the first 20 problems, each placed by `at`. */
+function validScenario(data: unknown, file: string, at: (path: readonly (string | number)[], message: string) => ScenarioIssue): z.output<typeof ScenarioFile> {
+  const parsed = ScenarioFile.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new ScenarioError(
+    file,
+    parsed.error.issues.slice(0, 20).flatMap((issue) => {
+      const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+      if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`));
+      return [at(path, issue.message)];
+    }),
+  );
 }
 
 function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, options: ScenarioOptions, at: (path: readonly (string | number)[], message: string) => ScenarioIssue): Scenario {
