@@ -34,6 +34,13 @@ describe("SqliteHistory", () => {
     expect(history.events(ARN)).toHaveLength(1);
   });
 
+  it("refuses a later event of an execution whose first event it never stored (no orphan rows)", () => {
+    const history = new SqliteHistory(temp.fresh());
+    expect(() => history.append(ARN, events[1]!)).toThrow(/FOREIGN KEY/);
+    expect(history.events(ARN)).toEqual([]);
+    expect(history.executions()).toEqual([]);
+  });
+
   it("survives close and reopen", () => {
     const dir = temp.dir();
     const first = temp.open(dir);

@@ -204,8 +204,9 @@ export class EmbeddedDatabase {
     const db = new Database(path);
     try {
       // The busy handler first: switching a new file to WAL takes a lock another opener may hold.
-      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-      db.pragma("journal_mode = WAL");
+      const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      switchToWal(db, busyTimeoutMs);
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
       const database = new EmbeddedDatabase(path, db);
@@ -263,6 +264,27 @@ export class EmbeddedDatabase {
         record.run(migration.version, migration.description, new Date().toISOString());
       }
     });
+  }
+}
+
+/**
+ * `journal_mode = WAL` on a file another process is creating or switching at the same moment can
+ * answer SQLITE_BUSY at once, without the busy handler (SQLite avoids a deadlock that way); it is
+ * tried again, a little later each time, until the busy timeout has passed.
+ */
+export function switchToWal(db: Pick<Database.Database, "pragma">, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
+      if (!busy || Date.now() >= deadline) throw error;
+      // open() is synchronous (as better-sqlite3 is): wait without spinning.
+      Atomics.wait(pause, 0, 0, Math.min(5 * attempt, 50, Math.max(1, deadline - Date.now())));
+    }
   }
 }
 

@@ -87,7 +87,8 @@ export class SqliteHistory implements HistorySink {
   append(executionArn: string, event: HistoryEvent): void {
     const { touch, started, insert, stopped } = this.statements;
     this.database.immediate(() => {
-      touch.run({ arn: executionArn, at: event.timestamp });
+      // Events of an execution arrive in id order from one recorder: its first event made the row.
+      if (event.id === 1) touch.run({ arn: executionArn, at: event.timestamp });
       if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
       const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, toColumn(event.details));
       if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
