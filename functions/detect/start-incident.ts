@@ -46,6 +46,8 @@ export function incidentMachinesFrom(text: string | undefined): IncidentMachines
 
 /** Who starts comes from the signature; these names in a body are refused, not ignored. */
 const IDENTITY_FIELDS = ["requestedBy", STARTED_BY_FIELD, "requester", "caller", "actor", "userArn"] as const;
+/** Inside detail, `actor` is the suspect the responder names (ManualDetail.actor), not a claim of who starts. */
+const DETAIL_FIELDS_OF_ITS_OWN: ReadonlySet<string> = new Set(Object.keys(ManualDetail.shape));
 
 /** Only what the responder says about the incident: the runbook and the manual event's detail. */
 const StartBody = z.strictObject({ runbookId: RunbookId, detail: ManualDetail });
@@ -147,7 +149,7 @@ function identityField(raw: unknown): string | undefined {
   const detail = has(raw, "detail") ? (raw as { detail: unknown }).detail : undefined;
   for (const key of IDENTITY_FIELDS) {
     if (has(raw, key)) return key;
-    if (has(detail, key)) return `detail.${key}`;
+    if (has(detail, key) && !DETAIL_FIELDS_OF_ITS_OWN.has(key)) return `detail.${key}`;
   }
   return undefined;
 }

@@ -78,6 +78,14 @@ describe("POST /incidents", () => {
     expect(logs).toEqual([expect.objectContaining({ level: "info", startedBy: ALICE, eventId: EVENT_ID })]);
   });
 
+  it("takes the suspect a responder names in detail.actor as detail, not as a claim of who starts", async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:aws:states:eu-west-1:123456789012:execution:x:manual-1", startDate: at(1) });
+    const detail = { ...DETAIL, actor: { userName: "ci-deployer", sourceIp: "198.51.100.7", accessKeyId: "AKIAIOSFODNN7EXAMPLE" } };
+    expect(parse(await start()(post({ runbookId: "iam-access-key-compromise", detail })))).toMatchObject({ status: 202, body: { startedBy: ALICE } });
+    expect(startedInput()).toMatchObject({ detail, startedBy: ALICE });
+    expect(verifiedRequesterOf(startedInput())).toBe(ALICE);
+  });
+
   it("refuses a body that names an identity, anywhere, and an unsigned request; nothing starts", async () => {
     for (const body of [
       { runbookId: "iam-access-key-compromise", detail: { ...DETAIL, requestedBy: BOB } },
