@@ -7,7 +7,7 @@ import { compileSources, listRunbookFiles, type CompileProjectOptions, type Runb
 import { compileRunbookSource, namedMachines, type CompiledRunbook } from "../workflows/compiler/compile-runbook.js";
 import { registryCatalogue } from "../workflows/compiler/task-catalogue.js";
 import { closeIdleThreads } from "../workflows/compiler/asl-validator-thread.js";
-import { defaultThreads } from "../workflows/compiler/parallel-validation.js";
+import { defaultThreads, RUNBOOKS_PER_BATCH } from "../workflows/compiler/parallel-validation.js";
 import { validateAsl } from "../workflows/compiler/validate-asl.js";
 import { DEFAULT_RUNBOOKS_DIR } from "../cli/project-paths.js";
 import { figure, percentile, timeRuns, type Figure } from "./measure.js";
@@ -57,7 +57,7 @@ export function benchCompile(): Figure[] {
   const threads = defaultThreads(sources.length);
 
   return [
-    figure("compile 100 runbooks, cold (nothing cached: parse, check, generate, lint, asl-validator, manifest; validator threads started afresh), median", percentile(coldNewThreads, 50), "ms", COMMAND, { value: 1000, comparison: "<=" }, `${machines} machines; every definition validated, asl-validator on ${threads} thread(s) beside the compiling one, in batches of 4 runbooks; each compile starts, loads and warms its own threads, as one \`irflow compile\` does`),
+    figure("compile 100 runbooks, cold (nothing cached: parse, check, generate, lint, asl-validator, manifest; validator threads started afresh), median", percentile(coldNewThreads, 50), "ms", COMMAND, { value: 1000, comparison: "<=" }, `${machines} machines; every definition validated, asl-validator on ${threads} thread(s) beside the compiling one, in batches of ${RUNBOOKS_PER_BATCH} runbooks; each compile starts, loads and warms its own threads, as one \`irflow compile\` does`),
     figure("  cold, idle validator threads of an earlier compile reused, median", percentile(cold, 50), "ms", COMMAND, undefined, "empty cache, but the threads keep compiled schemas and path verdicts from the earlier compile: a long-lived process"),
     figure("compile 100 runbooks again (every definition cached), median", percentile(warm, 50), "ms", COMMAND, { value: 1000, comparison: "<=" }, "asl-validator not run; cache keys hashed and looked up"),
     figure("  cold, asl-validator on the main thread only, median", percentile(coldOneThread, 50), "ms", COMMAND, undefined, "for comparison: compileSources with validatorThreads: 0"),

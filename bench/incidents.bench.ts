@@ -303,8 +303,8 @@ export async function benchIncidents(): Promise<Figure[]> {
   const shared = stores.includes("sqlite-file") ? await twoRunnersSharingOneStore() : undefined;
   // Reports are written (md and html, to a temporary directory) in every run: the same work as `irflow run`.
   const note = (store: string) => `${INCIDENTS} ${RUNBOOK} incidents, auto-approval, ${CONCURRENCY} at a time, reports written to a temp dir, ${store}`;
-  const fileLatency = await throughput("sqlite-file", LATENCY_INCIDENTS, LATENCY_CONCURRENCY);
   const memoryLatency = await throughput("memory", LATENCY_INCIDENTS, LATENCY_CONCURRENCY);
+  const fileLatency = stores.includes("sqlite-file") ? await throughput("sqlite-file", LATENCY_INCIDENTS, LATENCY_CONCURRENCY) : memoryLatency;
   const latencyNote = (store: string) =>
     `from runIncident to the contain phase's ExecutionSucceeded event, ${LATENCY_INCIDENTS} incidents ${LATENCY_CONCURRENCY} at a time (a separate run from the throughput one), ${store}`;
   const loadedNote = `the same, measured inside the throughput run (${CONCURRENCY} at a time: mostly waiting behind the other incidents)`;

@@ -27,6 +27,18 @@ export function timeRuns(work: () => void, runs: number, warmup = 2): number[] {
   return durations.sort((a, b) => a - b);
 }
 
+/** `timeRuns` for asynchronous work: each run awaited before the next starts. */
+export async function timeRunsAsync(work: () => Promise<void>, runs: number, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await work();
+  const durations: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await work();
+    durations.push(performance.now() - start);
+  }
+  return durations.sort((a, b) => a - b);
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -4,23 +4,11 @@ import { join } from "node:path";
 import { verifyChain, verifyLinks } from "../functions/audit/verify-chain.js";
 import { EmbeddedDatabase } from "../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../workflows/local/store/sqlite-audit-log.js";
-import { figure, percentile, timeRuns, type Figure } from "./measure.js";
+import { figure, percentile, timeRuns, timeRunsAsync, type Figure } from "./measure.js";
 
 const COMMAND = "npm run bench -- verify";
 const ENTRIES = 10_000;
 const INCIDENT = "inc-20261124-0123456789ab";
-
-/** `timeRuns` for asynchronous work: sorted durations in milliseconds after two warm-up runs. */
-async function timeRunsAsync(work: () => Promise<void>, runs: number): Promise<number[]> {
-  for (let i = 0; i < 2; i++) await work();
-  const durations: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await work();
-    durations.push(performance.now() - start);
-  }
-  return durations.sort((a, b) => a - b);
-}
 
 /** A step-run-sized body (a change with before/after, an evidence item, an undo): ~600 bytes of JSON. */
 function body(n: number): Record<string, unknown> {

@@ -130,8 +130,9 @@ describe("ParallelValidation", { timeout: 30_000 }, () => {
   });
 
   it("hands the batches a failed thread leaves to the threads still working", () => {
-    // Fails in whichever thread meets runbook 1 (its provenance names the file); the other goes on.
-    const picky = validatorModule(`module.exports = (d) => { if (JSON.stringify(d).includes("sample-1.md")) throw new Error("boom"); return { isValid: true, errors: [] }; };`);
+    // Fails in whichever thread meets runbook 1 (its provenance names the file), and for good: a
+    // batch handed back to that thread would fail too, so only the other thread can pass the rest.
+    const picky = validatorModule(`let dead = false; module.exports = (d) => { if (dead || JSON.stringify(d).includes("sample-1.md")) { dead = true; throw new Error("boom"); } return { isValid: true, errors: [] }; };`);
     const result = validateInThreads(runbooks, { threads: 2, runbooksPerBatch: 1, validatorModule: picky });
     expect(result).toEqual({ problems: [], failures: [expect.stringMatching(/^could not validate 6 machines \(sample-1\/detect … sample-1\/incident\): asl-validator threw: boom$/)] });
   });
