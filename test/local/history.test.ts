@@ -167,8 +167,6 @@ describe("history", () => {
     input.doc.n = 2;
     (outcome.output as { work: { list: number[] } }).work.list.push(4);
     expect(JSON.stringify(history.events(run.executionArn))).toBe(before);
-
-    expect(JSON.stringify(history.events(run.executionArn))).toBe(before);
   });
 
   it("records a failure with its error and cause on ExecutionFailed", async () => {

@@ -77,14 +77,18 @@ describe("GroupCommit", () => {
     const insert = scratch(database);
     const group = new GroupCommit(database);
 
+    let nested: Promise<unknown> | undefined;
     const outer = group.run(() => {
       insert("a");
-      group.flush(); // re-entrant: must not start a second batch inside this one
+      nested = group.run(() => insert("b"));
+      group.flush(); // re-entrant: must not run "b" inside this batch (it would settle before this COMMIT)
       return values(database);
     });
     group.flush();
     expect(values(database)).toEqual(["a"]);
     await expect(outer).resolves.toEqual(["a"]);
+    await nested;
+    expect(values(database)).toEqual(["a", "b"]);
   });
 
   it("is shared by every store of one database, and separate per database", () => {

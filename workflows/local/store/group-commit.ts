@@ -29,7 +29,6 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 export class GroupCommit {
   private queue: Queued[] = [];
   private scheduled = false;
-  private flushing = false;
 
   constructor(private readonly database: EmbeddedDatabase) {}
 
@@ -62,12 +61,11 @@ export class GroupCommit {
    * after it rolled back), so they wait for their own batch.
    */
   flush(): void {
-    if (this.flushing || this.queue.length === 0) return;
+    if (this.queue.length === 0) return;
     // Its scheduled turn runs it (a transaction is never left open across turns).
     if (this.database.db.inTransaction) return;
     const batch = this.queue;
     this.queue = [];
-    this.flushing = true;
     const done: Done[] = [];
     try {
       this.database.immediate(() => {
@@ -85,8 +83,6 @@ export class GroupCommit {
       const failure = asError(error);
       for (const item of batch) item.reject(failure);
       return;
-    } finally {
-      this.flushing = false;
     }
     for (const { item, ok, value } of done) {
       if (ok) item.resolve(value);
