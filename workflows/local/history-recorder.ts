@@ -15,6 +15,8 @@ export class HistoryRecorder {
   private ended = false;
   private stopping = false;
   private readonly secrets = new Set<string>();
+  /** Replaces every secret in a string by its digest; built when a secret is added, not per copy. */
+  private redactText: ((text: string) => string) | undefined;
   private writing: Promise<void> = Promise.resolve();
   /** Writes chained and not yet settled. */
   private backlog = 0;
@@ -35,6 +37,7 @@ export class HistoryRecorder {
   /** Keeps a secret (a task token) out of every event recorded from now on; a digest stands in. */
   redact(secret: string): void {
     this.secrets.add(secret);
+    this.redactText = this.redactor();
     this.lastDocument = undefined;
   }
 
@@ -116,7 +119,7 @@ export class HistoryRecorder {
    * replaced by its digest as it is copied.
    */
   private clean(details: unknown): JsonValue {
-    return jsonCopy(details, this.secrets.size > 0 ? this.redactor() : undefined);
+    return jsonCopy(details, this.redactText);
   }
 
   private redactor(): (text: string) => string {
