@@ -10,8 +10,6 @@ export const APPROVAL_ROUTES = [
   { method: "POST", path: "/approvals/{id}/reject", summary: "reject with a reason (the step fails with Rejected)" },
 ] as const;
 
-export type ApprovalRoute = (typeof APPROVAL_ROUTES)[number];
-
 /**
  * The incidents routes, on the same API and also IAM-authorized, served by
  * `functions/detect/start-incident.handler.ts`: the only way responders start a manual incident

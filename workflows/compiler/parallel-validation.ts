@@ -226,7 +226,7 @@ function describeFailures(batches: readonly Batch[]): string[] {
 /** The validator threads a project of `expectedRunbooks` gets unless told otherwise. */
 export function defaultThreads(expectedRunbooks: number): number {
   const cores = availableParallelism();
-  // The main thread compiles: with two cores one thread validates beside it, and validation
-  // (250 ms CPU for 100 runbooks) is shorter than compilation, so a second seldom pays.
+  // The main thread compiles: with two cores one thread validates beside it; with more, two at
+  // most, since validation (250 ms CPU for 100 runbooks) is shorter than compilation.
   return expectedRunbooks >= MIN_RUNBOOKS_FOR_THREADS && cores > 1 ? Math.min(2, cores - 1) : 0;
 }
