@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
 import { reuseCompiledSchemas } from "../../workflows/compiler/compiled-schema-reuse.js";
-import { jsonPathShortcut, type JsonPathFunction } from "../../workflows/compiler/json-path-shortcut.js";
+import { jsonPathShortcut, type JsonPathFunction } from "../../workflows/json-path-shortcut.js";
 import { ASL_VALIDATOR_MODULE, ASL_VALIDATOR_OPTIONS } from "../../workflows/compiler/validate-asl.js";
 
 const require = createRequire(ASL_VALIDATOR_MODULE);

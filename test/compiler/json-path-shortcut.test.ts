@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { jsonPathShortcut, type JsonPathFunction } from "../../workflows/compiler/json-path-shortcut.js";
+import { jsonPathShortcut, type JsonPathFunction } from "../../workflows/json-path-shortcut.js";
 
 const require = createRequire(import.meta.url);
 const original = (require("jsonpath-plus") as { JSONPath: JsonPathFunction & { toPathArray(path: string): string[] } }).JSONPath;

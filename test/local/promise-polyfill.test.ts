@@ -1,9 +1,11 @@
+import Module, { createRequire } from "node:module";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { installPromiseWithResolvers } from "../../workflows/local/promise-polyfill.js";
 
 type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T) => void; reject: (reason?: unknown) => void };
 const promiseStatics = Promise as unknown as { withResolvers?: WithResolvers };
 const original = promiseStatics.withResolvers;
+const requireHere = createRequire(import.meta.url);
 
 afterEach(() => {
   if (original) promiseStatics.withResolvers = original;
@@ -42,15 +44,22 @@ describe("Promise.withResolvers polyfill", () => {
   it("is installed before aws-local-stepfunctions is even loaded (ESM evaluation order)", async () => {
     delete promiseStatics.withResolvers;
     vi.resetModules();
+    // The library's CommonJS build is loaded by require: evaluate it afresh and note the polyfill's
+    // state when the library's own code first runs (its first require).
+    const libraryFile = requireHere.resolve("aws-local-stepfunctions");
+    const cached = requireHere.cache[libraryFile];
+    delete requireHere.cache[libraryFile];
+    const moduleRequire = Object.getOwnPropertyDescriptor(Module.prototype, "require")!.value as (this: Module, id: string) => unknown;
     let atLibraryLoad: string | undefined;
-    vi.doMock("aws-local-stepfunctions", async (importOriginal) => {
-      atLibraryLoad = typeof promiseStatics.withResolvers;
-      return importOriginal();
-    });
+    Module.prototype.require = function (this: Module, id: string): unknown {
+      if (this.filename === libraryFile) atLibraryLoad ??= typeof promiseStatics.withResolvers;
+      return moduleRequire.call(this, id);
+    } as NodeJS.Require;
     try {
       await import("../../workflows/local/step-functions-library.js");
     } finally {
-      vi.doUnmock("aws-local-stepfunctions");
+      Module.prototype.require = moduleRequire;
+      if (cached) requireHere.cache[libraryFile] = cached;
     }
     expect(atLibraryLoad).toBe("function");
   });

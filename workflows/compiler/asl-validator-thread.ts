@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { SCHEMA_REUSE_SOURCE } from "./compiled-schema-reuse.js";
-import { JSON_PATH_SHORTCUT_SOURCE } from "./json-path-shortcut.js";
+import { JSON_PATH_SHORTCUT_SOURCE } from "../json-path-shortcut.js";
 import { ASL_VALIDATOR_OPTIONS, type AslValidatorError } from "./validate-asl.js";
 
 /**

@@ -1,20 +1,27 @@
 import { runInThisContext } from "node:vm";
 
 /**
- * asl-validator finds states, transitions and payload templates with jsonpath-plus queries such as
- * `$..States`, `$..[StartAt,Next,Default]` and `$.ItemBatcher`. jsonpath-plus copies the path
- * array at every node it visits, and these recursive descents over a batch of a project's machines
- * were a third of asl-validator's time. This wraps jsonpath-plus's `JSONPath` so that exactly those
- * shapes (descent to plain names, or a chain of plain names, with no option but `wrap`) are
- * answered by a direct walk that returns the same values in the same order; anything else goes to
- * jsonpath-plus unchanged.
+ * jsonpath-plus answers every query by constructing itself and, for a scalar answer, by throwing an
+ * Error (with its stack) and catching it; it also copies the path array at every node it visits.
+ * Two callers pay for that: asl-validator's recursive descents (`$..States`,
+ * `$..[StartAt,Next,Default]`), a third of its time, and the local engine's reads of every
+ * InputPath, Parameters `.$`, Choice Variable and `$$.` path (`$.a.b`, `$.a[0]`, `$`), a tenth of
+ * an incident's CPU. This wraps jsonpath-plus's `JSONPath` so that exactly those shapes (descent to
+ * plain names, or a chain of plain names, with no option but `wrap`) are answered by a direct walk
+ * that returns the same values in the same order; anything else goes to jsonpath-plus unchanged.
+ * "Plain" means a name jsonpath-plus itself only reads as an own property: an identifier or a
+ * decimal index. The shapes are decided on jsonpath-plus's own parse of the path.
  *
  * It is source text because the validator threads run it without a TypeScript loader.
  */
 export const JSON_PATH_SHORTCUT_SOURCE = String.raw`(function jsonPathShortcut(original) {
   "use strict";
-  // Names jsonpath-plus only ever treats as plain property names (no operator begins with these).
-  const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  // Names jsonpath-plus only ever treats as plain property names: no operator begins with these,
+  // and a bare index is not a slice (a slice needs a colon).
+  const PLAIN = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$/;
+  // Marks a wrapper, so wrapping twice (a module evaluated again) adds no second layer.
+  const WRAPPED = Symbol.for("irflow.jsonPathShortcut");
+  if (original[WRAPPED] === true) return original;
   const ALLOWED_OPTIONS = new Set(["path", "json", "wrap"]);
   const plans = new Map();
 
@@ -24,7 +31,9 @@ export const JSON_PATH_SHORTCUT_SOURCE = String.raw`(function jsonPathShortcut(o
     if (plan !== undefined) return plan;
     plan = null;
     const parts = original.toPathArray(path);
-    if (parts.length > 1 && parts[0] === "$") {
+    // "$" alone is the document itself.
+    if (parts.length === 1 && parts[0] === "$" && path === "$") plan = { descend: false, names: [] };
+    else if (parts.length > 1 && parts[0] === "$") {
       if (parts.length === 3 && parts[1] === "..") {
         const names = parts[2].split(",");
         if (names.every((name) => PLAIN.test(name))) plan = { descend: true, names };
@@ -92,6 +101,7 @@ export const JSON_PATH_SHORTCUT_SOURCE = String.raw`(function jsonPathShortcut(o
   }
   for (const key of Object.keys(original)) JSONPath[key] = original[key];
   JSONPath.prototype = original.prototype;
+  Object.defineProperty(JSONPath, WRAPPED, { value: true });
   return JSONPath;
 })`;
 
