@@ -186,15 +186,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: "indexes for the per-incident writes: executions by parent (linking a family), dedupe keys by incident (closing)",
+    // Without them, linking an incident's executions built an automatic index over every execution
+    // and closing an incident scanned every dedupe key: both grew with the file.
+    sql: `
+      CREATE INDEX IF NOT EXISTS executions_by_parent ON executions (parent_execution_arn);
+      CREATE INDEX IF NOT EXISTS dedupe_keys_by_incident ON dedupe_keys (incident_id);
+    `,
+  },
 ];
+
+/** What `tryImmediate` answers when another connection holds the write lock: nothing was run. */
+export const WRITE_LOCKED: unique symbol = Symbol("write lock held by another connection");
+
+const isBusy = (error: unknown): error is Database.SqliteError => error instanceof Database.SqliteError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
+
+/** The pause before the next try at a lock: short at first (the holder is usually a batch of a few ms), at most 2 ms. */
+const lockPauseMs = (attempt: number): number => Math.min(0.05 * 2 ** attempt, 2);
+
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` without spinning (the store's API is synchronous, as better-sqlite3 is). */
+const pause = (ms: number): void => void Atomics.wait(pauseCell, 0, 0, ms);
+
+interface TransactionStatements {
+  readonly noWait: Database.Statement;
+  readonly wait: Database.Statement;
+  readonly begin: Database.Statement;
+  readonly commit: Database.Statement;
+  readonly rollback: Database.Statement;
+}
 
 export class EmbeddedDatabase {
   readonly path: string;
   readonly db: Database.Database;
+  private readonly busyTimeoutMs: number;
+  private statements: TransactionStatements | undefined;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, busyTimeoutMs: number) {
     this.path = path;
     this.db = db;
+    this.busyTimeoutMs = busyTimeoutMs;
   }
 
   /** Opens (creating) the database file and brings its schema to the latest version. */
@@ -209,7 +243,7 @@ export class EmbeddedDatabase {
       switchToWal(db, busyTimeoutMs);
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
-      const database = new EmbeddedDatabase(path, db);
+      const database = new EmbeddedDatabase(path, db, busyTimeoutMs);
       database.migrate(migrations);
       return database;
     } catch (error) {
@@ -231,12 +265,73 @@ export class EmbeddedDatabase {
 
   /**
    * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken before the first read,
-   * so a read-modify-write in another process waits (busy_timeout) instead of both deciding on the
+   * so a read-modify-write in another process waits (up to the busy timeout) instead of both deciding on the
    * same state. Rolls back if `work` throws. Nested calls join the outer transaction.
    */
   immediate<T>(work: () => T): T {
     if (this.db.inTransaction) return work();
-    return this.db.transaction(work).immediate();
+    // Our own wait, not SQLite's busy handler: that one sleeps 1, 2, 5, 10 … 100 ms between tries,
+    // so a writer kept sleeping long after a batch of a few ms had committed (two runners on
+    // one file spent most of their time there, and one could starve past the timeout).
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const busy = this.beginWithoutWaiting();
+      if (busy === undefined) return this.finish(work);
+      const left = deadline - Date.now();
+      if (left <= 0) throw busy;
+      pause(Math.min(lockPauseMs(attempt), left));
+    }
+  }
+
+  /**
+   * `immediate` that never waits for the lock: when another connection holds it, answers
+   * `WRITE_LOCKED` at once without running `work`, so an asynchronous caller can try again on a
+   * later turn and let its thread work meanwhile. Nested calls join the outer transaction.
+   */
+  tryImmediate<T>(work: () => T): T | typeof WRITE_LOCKED {
+    if (this.db.inTransaction) return work();
+    return this.beginWithoutWaiting() === undefined ? this.finish(work) : WRITE_LOCKED;
+  }
+
+  /** `BEGIN IMMEDIATE` with no busy handler; the busy error when the lock is held, with nothing begun. */
+  private beginWithoutWaiting(): Database.SqliteError | undefined {
+    const statements = this.transactionStatements();
+    statements.noWait.get();
+    try {
+      statements.begin.run();
+      return undefined;
+    } catch (error) {
+      if (isBusy(error) && !this.db.inTransaction) return error;
+      throw error;
+    } finally {
+      // Statements inside the transaction (and every other one) keep the normal busy timeout.
+      statements.wait.get();
+    }
+  }
+
+  /** Runs `work` in the transaction just begun; commits, or rolls back and rethrows. */
+  private finish<T>(work: () => T): T {
+    const { commit, rollback } = this.transactionStatements();
+    try {
+      const result = work();
+      if (result instanceof Promise) throw new TypeError("embedded database: a transaction's work must be synchronous");
+      commit.run();
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) rollback.run();
+      throw error;
+    }
+  }
+
+  private transactionStatements(): TransactionStatements {
+    this.statements ??= {
+      noWait: this.db.prepare("PRAGMA busy_timeout = 0"),
+      wait: this.db.prepare(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`),
+      begin: this.db.prepare("BEGIN IMMEDIATE"),
+      commit: this.db.prepare("COMMIT"),
+      rollback: this.db.prepare("ROLLBACK"),
+    };
+    return this.statements;
   }
 
   close(): void {
@@ -274,16 +369,13 @@ export class EmbeddedDatabase {
  */
 export function switchToWal(db: Pick<Database.Database, "pragma">, busyTimeoutMs: number): void {
   const deadline = Date.now() + busyTimeoutMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let attempt = 1; ; attempt++) {
     try {
       db.pragma("journal_mode = WAL");
       return;
     } catch (error) {
-      const busy = error instanceof Database.SqliteError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
-      if (!busy || Date.now() >= deadline) throw error;
-      // open() is synchronous (as better-sqlite3 is): wait without spinning.
-      Atomics.wait(pause, 0, 0, Math.min(5 * attempt, 50, Math.max(1, deadline - Date.now())));
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      pause(Math.min(5 * attempt, 50, Math.max(1, deadline - Date.now())));
     }
   }
 }
