@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { HistoryEvent } from "../../../workflows/local/history.js";
 import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
+import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { useTempDatabases } from "./support.js";
 
@@ -16,7 +17,7 @@ describe("BatchedHistory", () => {
   it("writes what concurrent executions append in one transaction on the next turn, in order; drained settles once committed", async () => {
     const database = temp.fresh();
     const history = new SqliteHistory(database);
-    const batched = new BatchedHistory(history, database);
+    const batched = new BatchedHistory(history, groupCommitOf(database));
     batched.append(PARENT, started());
     batched.append(CHILD, started(PARENT));
     const linked = batched.linkIncident(PARENT, "inc-1");
@@ -37,7 +38,7 @@ describe("BatchedHistory", () => {
   it("fails only the execution whose write was refused (a duplicate event); the rest of the batch is kept", async () => {
     const database = temp.fresh();
     const history = new SqliteHistory(database);
-    const batched = new BatchedHistory(history, database);
+    const batched = new BatchedHistory(history, groupCommitOf(database));
     batched.append(PARENT, started());
     batched.append(PARENT, started());
     batched.append(PARENT, succeeded);
@@ -53,10 +54,81 @@ describe("BatchedHistory", () => {
 
   it("fails every execution with queued writes when the database is gone", async () => {
     const database = temp.fresh();
-    const batched = new BatchedHistory(new SqliteHistory(database), database);
+    const batched = new BatchedHistory(new SqliteHistory(database), groupCommitOf(database));
     batched.append(PARENT, started());
     const pending = batched.drained(PARENT);
     database.close();
     await expect(pending).rejects.toThrow();
+  });
+
+  it("rides the database's group commit: history, audit and journal writes of one turn are one transaction", async () => {
+    const database = temp.fresh();
+    const group = groupCommitOf(database);
+    const history = new SqliteHistory(database);
+    const batched = new BatchedHistory(history, group);
+    // Transactions begun (a nested call joins the one open).
+    let begun = 0;
+    const immediate = database.immediate.bind(database);
+    vi.spyOn(database, "immediate").mockImplementation((work) => {
+      if (!database.db.inTransaction) begun += 1;
+      return immediate(work);
+    });
+    database.db.exec("CREATE TABLE other_writes (value TEXT NOT NULL)");
+    batched.append(PARENT, started());
+    const other = group.run(() => database.db.prepare("INSERT INTO other_writes (value) VALUES ('audit')").run().changes);
+    batched.append(PARENT, succeeded);
+    await Promise.all([batched.drained(PARENT), other]);
+    expect(begun).toBe(1);
+    expect(history.events(PARENT)).toEqual([started(), succeeded]);
+    await expect(other).resolves.toBe(1);
+  });
+
+  it("keeps each execution's events in order across turns; drained waits only for what was queued before it", async () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const batched = new BatchedHistory(history, groupCommitOf(database));
+    const event = (id: number): HistoryEvent => ({ id, previousEventId: id - 1, timestamp: "2026-11-24T12:00:00.000Z", type: "PassStateEntered", details: { name: `S${id}`, input: {} } });
+    batched.append(PARENT, started());
+    batched.append(CHILD, started(PARENT));
+    batched.append(PARENT, event(2));
+    const firstTwo = batched.drained(PARENT);
+    batched.append(CHILD, event(2));
+    await firstTwo;
+    expect(history.events(PARENT).map((e) => e.id)).toEqual([1, 2]);
+    // Queued on the next turn, while nothing of it is committed yet.
+    for (let id = 3; id <= 6; id += 1) batched.append(PARENT, event(id));
+    const later = batched.drained(PARENT);
+    expect(history.events(PARENT).map((e) => e.id)).toEqual([1, 2]);
+    await later;
+    await batched.drained(CHILD);
+    expect(history.events(PARENT).map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(history.events(CHILD).map((e) => e.id)).toEqual([1, 2]);
+  });
+
+  it("a failed COMMIT rejects every waiter of its batch, audit and history alike, and loses nothing acknowledged before", async () => {
+    const database = temp.fresh();
+    const group = groupCommitOf(database);
+    const history = new SqliteHistory(database);
+    const batched = new BatchedHistory(history, group);
+    batched.append(PARENT, started());
+    await batched.drained(PARENT);
+
+    batched.append(PARENT, succeeded);
+    batched.append(CHILD, started(PARENT));
+    const audit = group.run(() => "audited");
+    // Checked only at COMMIT: an orphan history row makes the COMMIT itself fail.
+    group.add(() => database.db.pragma("defer_foreign_keys = ON"), () => undefined);
+    const orphan = group.run(() => database.db.prepare("INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES ('nobody', 1, 0, 't', 'ExecutionStarted', '{}')").run());
+    const settled = await Promise.allSettled([batched.drained(PARENT), batched.drained(CHILD), audit, orphan]);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
+    expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(database.db.inTransaction).toBe(false);
+    // What was acknowledged stays; nothing of the failed batch is there.
+    expect(history.events(PARENT)).toEqual([started()]);
+    expect(history.executions()).toEqual([PARENT]);
+    // The executions whose writes were lost stay failed: what comes after would not chain.
+    await expect(batched.drained(CHILD)).rejects.toThrow(/FOREIGN KEY/);
+    // The group itself goes on.
+    await expect(group.run(() => "next")).resolves.toBe("next");
   });
 });

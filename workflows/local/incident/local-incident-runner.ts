@@ -112,6 +112,13 @@ export interface IncidentRunResult {
 }
 
 const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
+/** A phase's terminal event, and the status its audit entry gives. */
+const PHASE_ENDS: ReadonlyMap<HistoryEvent["type"], string> = new Map([
+  ["ExecutionSucceeded", "SUCCEEDED"],
+  ["ExecutionFailed", "FAILED"],
+  ["ExecutionAborted", "ABORTED"],
+  ["ExecutionTimedOut", "TIMED_OUT"],
+]);
 const instantSleep = (): Promise<void> => Promise.resolve();
 const systemClock: Clock = { now: () => new Date() };
 
@@ -173,14 +180,16 @@ export class LocalIncidentRunner {
     const inner = options.history ?? (database ? new SqliteHistory(database) : new InMemoryHistory());
     this.history = inner;
     // The embedded store's writes grouped per turn of the event loop, in order (links too).
-    this.historyWriter = !options.history && database ? new BatchedHistory(inner, database) : inner;
+    this.historyWriter = !options.history && database ? new BatchedHistory(inner, groupCommitOf(database)) : inner;
     const writer = this.historyWriter;
     const drained = writer.drained?.bind(writer);
     const sink: HistorySink = {
-      append: async (executionArn, event) => {
-        await writer.append(executionArn, event);
-        this.observe(executionArn, event);
-        await this.auditPhase(executionArn, event);
+      // A promise only when there is something to wait for (an audit entry, or a sink that awaits):
+      // the recorder hands the next event straight on otherwise, not one promise turn per event.
+      append: (executionArn, event) => {
+        const written = writer.append(executionArn, event);
+        if (written === undefined) return this.afterAppend(executionArn, event);
+        return written.then(() => this.afterAppend(executionArn, event));
       },
       ...(drained ? { drained } : {}),
     };
@@ -259,25 +268,33 @@ export class LocalIncidentRunner {
     }
   }
 
+  /** What follows a stored event: the progress listener, and the audit of a phase's start or end. */
+  private afterAppend(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
+    this.observe(executionArn, event);
+    return this.auditPhase(executionArn, event);
+  }
+
   /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
-  private async auditPhase(executionArn: string, event: HistoryEvent): Promise<void> {
+  private auditPhase(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
+    const status = PHASE_ENDS.get(event.type);
+    if (event.type !== "ExecutionStarted" && status === undefined) return undefined;
     const description = this.engine.describeExecution(executionArn);
-    if (!description) return;
+    if (!description) return undefined;
     const phase = description.machineKey.split("/")[1] ?? "";
     const named = phaseExecutionName(description.name);
     // Detect runs before there is an incident id to name it by: it belongs to the incident its run opened.
     const incidentId = named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(this.rootOf(executionArn)) : undefined;
-    if (!incidentId) return;
+    if (!incidentId) return undefined;
     const facts = { phase, machineKey: description.machineKey, executionArn, name: description.name };
-    if (event.type === "ExecutionStarted") await this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", event.timestamp, facts));
-    if (event.type === "ExecutionSucceeded" || event.type === "ExecutionFailed" || event.type === "ExecutionAborted" || event.type === "ExecutionTimedOut") {
-      const status = { ExecutionSucceeded: "SUCCEEDED", ExecutionFailed: "FAILED", ExecutionAborted: "ABORTED", ExecutionTimedOut: "TIMED_OUT" }[event.type];
-      const details = event.details as { error?: unknown; cause?: unknown };
-      const failure = { ...(typeof details.error === "string" ? { error: details.error } : {}), ...(typeof details.cause === "string" ? { cause: details.cause } : {}) };
-      await this.records.append(incidentId, auditEntry(KIND.phaseEnded, "system:step-functions", event.timestamp, { ...facts, status, ...failure }));
-      const milestone = PHASE_MILESTONES[phase];
-      if (milestone && event.type === "ExecutionSucceeded") await this.records.addMilestone(incidentId, { name: milestone, at: event.timestamp });
-    }
+    // No end status: the phase's ExecutionStarted.
+    if (status === undefined) return this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", event.timestamp, facts));
+    const details = event.details as { error?: unknown; cause?: unknown };
+    const failure = { ...(typeof details.error === "string" ? { error: details.error } : {}), ...(typeof details.cause === "string" ? { cause: details.cause } : {}) };
+    const ended = this.records.append(incidentId, auditEntry(KIND.phaseEnded, "system:step-functions", event.timestamp, { ...facts, status, ...failure }));
+    const milestone = PHASE_MILESTONES[phase];
+    if (!milestone || event.type !== "ExecutionSucceeded") return ended;
+    // Queued behind the phase's end in the same batch (one commit to wait for, not two), so the chain keeps that order.
+    return Promise.all([ended, this.records.addMilestone(incidentId, { name: milestone, at: event.timestamp })]).then(() => undefined);
   }
 
   private portsFor(task: string, stepId: string, signal: AbortSignal): TaskPorts {

@@ -1,37 +1,37 @@
 import type { HistoryEvent, HistorySink } from "../history.js";
-import type { EmbeddedDatabase } from "./embedded-database.js";
-
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
-
-interface Pending {
-  readonly executionArn: string;
-  readonly write: () => void;
-}
+import type { GroupCommit } from "./group-commit.js";
 
 interface Waiter {
-  readonly executionArn: string;
+  /** Settled once this many writes of the execution have been. */
+  readonly upTo: number;
   readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** One execution's writes: how many were queued and settled so far, and who waits for some of them. */
+interface Progress {
+  queued: number;
+  settled: number;
+  waiters: Waiter[];
 }
 
 /**
- * Groups the history writes of concurrent executions into one immediate transaction per turn of
- * the event loop: a commit per event was most of the cost of the embedded store under load. An
- * append only queues (so an execution does not wait a turn per event); `drained` settles once
- * everything its execution queued so far has committed, and fails if one of its writes was refused
- * (a duplicate event). Each write runs in its own savepoint, so a refused one fails only its own
- * execution. Writes keep their order (links included), so a row is created by the event that
- * first names it, as without batching.
+ * History writes of concurrent executions ride the database's group commit, so one transaction per
+ * turn of the event loop holds history, audit, journal and execution rows (history in a
+ * transaction of its own made two commits per turn). An append only queues (an execution does
+ * not wait a turn per event); `drained` settles once everything its execution queued so far has
+ * committed, and fails if one of its writes was refused (a duplicate event). Each write runs in
+ * its own savepoint, so a refused one fails only its own execution, and after it nothing more of
+ * that execution is written (its history would not chain). Writes keep their order (links
+ * included), so a row is created by the event that first names it, as without batching.
  */
 export class BatchedHistory implements HistorySink {
-  private queue: Pending[] = [];
-  private waiters: Waiter[] = [];
+  private readonly progress = new Map<string, Progress>();
   private readonly failures = new Map<string, Error>();
-  private scheduled = false;
 
   constructor(
     private readonly inner: HistorySink,
-    private readonly database: EmbeddedDatabase,
+    private readonly group: GroupCommit,
   ) {}
 
   append(executionArn: string, event: HistoryEvent): void {
@@ -48,46 +48,52 @@ export class BatchedHistory implements HistorySink {
   drained(executionArn: string): Promise<void> {
     const failure = this.failures.get(executionArn);
     if (failure !== undefined) return Promise.reject(failure);
-    if (!this.queue.some((item) => item.executionArn === executionArn)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.waiters.push({ executionArn, resolve, reject }));
+    const progress = this.progress.get(executionArn);
+    if (progress === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => progress.waiters.push({ upTo: progress.queued, resolve, reject }));
   }
 
-  /** Writes what is queued now (also run by itself on the next turn). */
+  /** Writes what is queued now, with every other write queued on the database (also run by itself at the end of the turn). */
   flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    const waiters = this.waiters;
-    this.queue = [];
-    this.waiters = [];
-    if (batch.length === 0) return;
-    try {
-      this.database.immediate(() => {
-        for (const item of batch) {
-          // After a refused write, the rest of that execution's history would not chain.
-          if (this.failures.has(item.executionArn)) continue;
-          try {
-            // Nested: a savepoint, rolled back alone when this write throws.
-            this.database.db.transaction(item.write)();
-          } catch (error) {
-            this.failures.set(item.executionArn, asError(error));
-          }
-        }
-      });
-    } catch (error) {
-      for (const item of batch) if (!this.failures.has(item.executionArn)) this.failures.set(item.executionArn, asError(error));
-    }
-    for (const waiter of waiters) {
-      const failure = this.failures.get(waiter.executionArn);
-      if (failure === undefined) waiter.resolve();
-      else waiter.reject(failure);
-    }
+    this.group.flush();
   }
 
   private enqueue(executionArn: string, write: () => void): void {
-    this.queue.push({ executionArn, write });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    let progress = this.progress.get(executionArn);
+    if (progress === undefined) {
+      progress = { queued: 0, settled: 0, waiters: [] };
+      this.progress.set(executionArn, progress);
+    }
+    progress.queued += 1;
+    this.group.add(
+      () => {
+        if (this.failures.has(executionArn)) return;
+        try {
+          write();
+        } catch (error) {
+          // Known at once, so the execution's later writes in this same batch are skipped.
+          this.failures.set(executionArn, error instanceof Error ? error : new Error(String(error)));
+          throw error;
+        }
+      },
+      (error) => this.settled(executionArn, error),
+    );
+  }
+
+  private settled(executionArn: string, error: Error | undefined): void {
+    if (error !== undefined && !this.failures.has(executionArn)) this.failures.set(executionArn, error);
+    const progress = this.progress.get(executionArn);
+    if (progress === undefined) return;
+    progress.settled += 1;
+    if (progress.settled === progress.queued) this.progress.delete(executionArn);
+    if (progress.waiters.length === 0) return;
+    const failure = this.failures.get(executionArn);
+    // A failure answers every waiter at once: what is still queued will not be written.
+    const due = failure === undefined ? progress.waiters.filter((waiter) => waiter.upTo <= progress.settled) : progress.waiters;
+    progress.waiters = failure === undefined ? progress.waiters.filter((waiter) => waiter.upTo > progress.settled) : [];
+    for (const waiter of due) {
+      if (failure === undefined) waiter.resolve();
+      else waiter.reject(failure);
     }
   }
 }

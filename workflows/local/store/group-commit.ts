@@ -1,14 +1,17 @@
+import type { Statement } from "better-sqlite3";
 import type { EmbeddedDatabase } from "./embedded-database.js";
+
+/** Told how a queued work ended, once its batch has committed (or failed to). */
+export type Settle = (error: Error | undefined, value: unknown) => void;
 
 interface Queued {
   readonly work: () => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
+  readonly settle: Settle;
 }
 
 interface Done {
   readonly item: Queued;
-  readonly ok: boolean;
+  readonly error: Error | undefined;
   readonly value: unknown;
 }
 
@@ -29,15 +32,24 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 export class GroupCommit {
   private queue: Queued[] = [];
   private scheduled = false;
+  private savepoints?: { readonly begin: Statement; readonly release: Statement; readonly rollback: Statement };
 
   constructor(private readonly database: EmbeddedDatabase) {}
 
   /** Runs `work` in the next batch; settles with its result once the batch is committed. */
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.schedule();
+      this.add(work, (error, value) => (error === undefined ? resolve(value as T) : reject(error)));
     });
+  }
+
+  /**
+   * `run` without a promise, for writers that queue many works and wait for some (history: one
+   * work per event): `settle` is called once the batch that ran `work` has committed, or failed.
+   */
+  add(work: () => unknown, settle: Settle): void {
+    this.queue.push({ work, settle });
+    this.schedule();
   }
 
   private schedule(): void {
@@ -69,25 +81,35 @@ export class GroupCommit {
     const done: Done[] = [];
     try {
       this.database.immediate(() => {
+        const { begin, release, rollback } = this.statements();
         for (const item of batch) {
+          // Each work in its own savepoint, rolled back alone when it throws.
+          begin.run();
           try {
-            // Nested: a savepoint, rolled back alone when this work throws.
-            done.push({ item, ok: true, value: this.database.db.transaction(item.work)() });
+            const value = item.work();
+            release.run();
+            done.push({ item, error: undefined, value });
           } catch (error) {
-            done.push({ item, ok: false, value: asError(error) });
+            rollback.run();
+            release.run();
+            done.push({ item, error: asError(error), value: undefined });
           }
         }
       });
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch is durable.
       const failure = asError(error);
-      for (const item of batch) item.reject(failure);
+      for (const item of batch) item.settle(failure, undefined);
       return;
     }
-    for (const { item, ok, value } of done) {
-      if (ok) item.resolve(value);
-      else item.reject(value as Error);
-    }
+    for (const { item, error, value } of done) item.settle(error, value);
+  }
+
+  /** Prepared once: a savepoint per work is most of what the batch adds to the work itself. */
+  private statements() {
+    const { db } = this.database;
+    this.savepoints ??= { begin: db.prepare("SAVEPOINT group_work"), release: db.prepare("RELEASE group_work"), rollback: db.prepare("ROLLBACK TO group_work") };
+    return this.savepoints;
   }
 }
 

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { HistoryEvent } from "../../../workflows/local/history.js";
+import { EmbeddedDatabase, MIGRATIONS } from "../../../workflows/local/store/embedded-database.js";
+import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { useTempDatabases } from "./support.js";
+
+const temp = useTempDatabases();
+
+const arn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:m:${name}`;
+const started = (parent?: string): HistoryEvent => ({
+  id: 1,
+  previousEventId: 0,
+  timestamp: "2026-11-24T12:00:00.000Z",
+  type: "ExecutionStarted",
+  details: { input: {}, stateMachineArn: "arn:sm", ...(parent ? { parentExecutionArn: parent } : {}) },
+});
+
+/** The plan SQLite picks for `sql`, one detail line per step. */
+const plan = (database: EmbeddedDatabase, sql: string, params: Record<string, string> | string[]): string[] =>
+  database.db
+    .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(...(Array.isArray(params) ? params : [params]))
+    .map((row) => row.detail);
+
+const LINK = `WITH RECURSIVE family (arn) AS (
+  SELECT @arn UNION SELECT e.execution_arn FROM executions e JOIN family f ON e.parent_execution_arn = f.arn
+)
+UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn FROM family) AND incident_id IS NULL`;
+
+describe("migration 6: indexes for the per-incident writes", () => {
+  it("brings a version-5 file forward with every row kept, and the family link still finds children", () => {
+    const dir = temp.dir();
+    const old = EmbeddedDatabase.open({ dir }, MIGRATIONS.filter((m) => m.version <= 5));
+    expect(old.schemaVersion()).toBe(5);
+    const history = new SqliteHistory(old);
+    history.append(arn("root"), started());
+    history.append(arn("child"), started(arn("root")));
+    history.append(arn("grandchild"), started(arn("child")));
+    history.append(arn("other"), started());
+    old.db.prepare("INSERT INTO incidents (incident_id, dedupe_key, status, opened_at, opened_by, document, event_sha256, event_bytes) VALUES ('inc-1', 'k', 'open', 'now', 'me', '{}', 'sha', 1)").run();
+    old.db.prepare("INSERT INTO dedupe_keys (dedupe_key, incident_id, status, opened_at, expires_at_ms, execution_id) VALUES ('k', 'inc-1', 'open', 'now', 1, 'x')").run();
+    old.close();
+
+    const upgraded = temp.open(dir);
+    expect(upgraded.schemaVersion()).toBe(6);
+    expect(upgraded.appliedMigrations().map((m) => m.version)).toEqual([1, 2, 4, 5, 6]);
+    const after = new SqliteHistory(upgraded);
+    expect(after.executions()).toEqual([arn("root"), arn("child"), arn("grandchild"), arn("other")]);
+    expect(after.events(arn("grandchild"))).toEqual([started(arn("child"))]);
+    expect(upgraded.db.prepare("SELECT dedupe_key, incident_id, status FROM dedupe_keys").all()).toEqual([{ dedupe_key: "k", incident_id: "inc-1", status: "open" }]);
+
+    after.linkIncident(arn("root"), "inc-1");
+    expect(after.list({ incidentId: "inc-1" }).map((e) => e.executionArn)).toEqual([arn("root"), arn("child"), arn("grandchild")]);
+  });
+
+  it("links a family and closes an incident by index, not by a pass over every row", () => {
+    const database = temp.fresh();
+    const link = plan(database, LINK, { arn: "a", incident: "i" });
+    expect(link.some((step) => step.includes("USING INDEX executions_by_parent") || step.includes("USING COVERING INDEX executions_by_parent"))).toBe(true);
+    expect(link.some((step) => step.includes("AUTOMATIC"))).toBe(false);
+    expect(plan(database, "UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?", ["i"])).toEqual([expect.stringContaining("USING INDEX dedupe_keys_by_incident")]);
+  });
+});
