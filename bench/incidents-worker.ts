@@ -2,6 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as z from "zod";
 import { openLocalRuntime } from "../workflows/local/local-runtime.js";
 import { bruteForceFleet, runFleet } from "./incidents.bench.js";
+import { threadCpuMs } from "./measure.js";
 
 /**
  * One of the runners of "two runners sharing one embedded store": a worker thread with its own
@@ -25,6 +26,9 @@ export interface RunnerDone {
   /** Epoch ms (comparable across threads): when this runner was ready to run, and when its last incident ended. */
   readonly readyAt: number;
   readonly doneAt: number;
+  /** This thread's own CPU ms since it started, when ready and when done (undefined off Linux). */
+  readonly readyCpuMs: number | undefined;
+  readonly doneCpuMs: number | undefined;
 }
 
 async function runJob(job: RunnerJob): Promise<RunnerDone> {
@@ -33,8 +37,9 @@ async function runJob(job: RunnerJob): Promise<RunnerDone> {
   const runtime = await openLocalRuntime({ account: scenario.account, runbookIds: [job.runbookId], clock: { now: () => now }, retryDelayScale: 0, reportsDirectory: job.reportsDirectory, approvalSweepMs: 0, dir: job.dir });
   try {
     const readyAt = performance.timeOrigin + performance.now();
+    const readyCpuMs = threadCpuMs();
     const measured = await runFleet(runtime.runner, events, job.concurrency);
-    return { incidents: events.length, resolved: measured.resolved, readyAt, doneAt: performance.timeOrigin + performance.now() };
+    return { incidents: events.length, resolved: measured.resolved, readyAt, doneAt: performance.timeOrigin + performance.now(), readyCpuMs, doneCpuMs: threadCpuMs() };
   } finally {
     runtime.close();
   }
