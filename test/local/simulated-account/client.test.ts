@@ -11,6 +11,7 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { GetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetFindingsCommand, GuardDutyClient } from "@aws-sdk/client-guardduty";
 import { GetUserCommand, IAMClient, ListUsersCommand, NoSuchEntityException } from "@aws-sdk/client-iam";
 import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand, NoSuchBucket, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -19,6 +20,7 @@ import { classifyAwsError } from "../../../functions/contract/aws-errors.js";
 import { clientFactory } from "../../../functions/contract/clients.js";
 import tagInstance from "../../../functions/ec2/tag-instance.js";
 import { SimulatedAccount, SimulationError } from "../../../workflows/local/simulated-account/index.js";
+import { UNSIMULATED } from "../../../workflows/local/simulated-account/middleware.js";
 import { NOW, runner, scenario } from "./support.js";
 
 /** How the simulation meets the SDK: no network, no credentials, real error shapes, a call log. */
@@ -72,7 +74,7 @@ function guarded<T extends EC2Client | IAMClient | S3Client>(client: T, sim: Sim
 }
 
 describe("the simulated account's SDK plumbing", () => {
-  it("answers where the HTTP handler would, signed with fake credentials only, never over HTTP", async () => {
+  it("answers where the HTTP handler would, never asking for credentials, never over HTTP", async () => {
     const sim = account();
     const { client, used } = guarded(new EC2Client({ region: "us-east-1" }), sim);
     const result = await client.send(new DescribeInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] }));
@@ -80,8 +82,22 @@ describe("the simulated account's SDK plumbing", () => {
     expect(result.$metadata.httpStatusCode).toBe(200);
     const error = await client.send(new TerminateInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "OperationNotPermitted", $metadata: { httpStatusCode: 400 } });
-    expect(used.length).toBeGreaterThan(0);
-    expect(new Set(used)).toEqual(new Set(["credentials AKIASIMULATEDACCOUNT"]));
+    // Nothing signs, so nothing resolves an identity either.
+    expect(used).toEqual([]);
+  });
+
+  it("still runs each call through the SDK's endpoint resolution, serializer and checks, before the account sees it", async () => {
+    const sim = account();
+    const aws = sim.clientProvider();
+    const ec2 = aws(EC2Client);
+    for (const name of UNSIMULATED) expect(ec2.middlewareStack.identify().some((entry) => entry.startsWith(`${name} `))).toBe(false);
+    expect(ec2.middlewareStack.identify().filter((entry) => /^(serializerMiddleware|retryMiddleware|irflowSimulatedAccount) /.test(entry))).toHaveLength(3);
+    // The protocol serializer refuses a request it could not build (a missing HTTP label).
+    await expect(aws(GuardDutyClient).send(new GetFindingsCommand({ DetectorId: undefined, FindingIds: ["f"] }))).rejects.toThrow(/HTTP label: DetectorId/);
+    // S3's own input check, and endpoint resolution's region check.
+    await expect(aws(S3Client).send(new GetBucketAclCommand({ Bucket: "irflow/evidence" }))).rejects.toThrow(/Bucket name shouldn't contain '\/'/);
+    await expect(sim.clientProvider({ region: "us east 1" })(EC2Client).send(new DescribeInstancesCommand({}))).rejects.toThrow(/region/i);
+    expect(sim.calls).toEqual([]);
   });
 
   it("gives each client fake credentials, so a presigned URL never looks for real ones", async () => {

@@ -76,7 +76,7 @@ const GLOBAL: ReadonlySet<ServiceName> = new Set(["iam", "s3", "s3control"]);
 
 /**
  * An AWS account in memory, answering the real SDK v3 clients: a middleware attached to each client
- * where the HTTP handler would be (below serialization, the SDK's retries and signing) dispatches
+ * where signing and the HTTP handler would be (below serialization and the SDK's retries) dispatches
  * the command by name to the service model and returns its output, or raises the error AWS would.
  * Nothing leaves the process.
  */

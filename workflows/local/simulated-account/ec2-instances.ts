@@ -20,7 +20,7 @@ import type {
   TerminateInstancesCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { SimulationError } from "./errors.js";
-import { dryRunOperation, ec2Error, type Ec2State, type EniState, filterBy, type InstanceState, type InstanceStateName, invalidParameter, notFound, paginate, STATE_CODES, startTransition, tagsMatchingFilter } from "./ec2-state.js";
+import { dryRunOperation, ec2Error, type Ec2State, type EniState, filterBy, type InstanceState, type InstanceStateName, invalidParameter, notFound, paginate, STATE_CODES, tagsMatchingFilter } from "./ec2-state.js";
 import { applyTagSpecifications } from "./ec2-tags.js";
 import { write, read, type HandlerTable, type Output } from "./handlers.js";
 import { tagListOrAbsent } from "./plain.js";
@@ -287,7 +287,7 @@ function startInstances(ec2: Ec2State, input: StartInstancesCommandInput): Outpu
       if (previous === "stopped") {
         const failure = instance.failStartWith;
         instance.stateReason = undefined;
-        startTransition(instance, "pending", failure ? "stopped" : "running", ec2.transitionPolls, failure ? { code: failure, message: `${failure}: Client error on launch` } : undefined);
+        ec2.startTransition(instance, "pending", failure ? "stopped" : "running", failure ? { code: failure, message: `${failure}: Client error on launch` } : undefined);
         const primary = ec2.primaryEni(instance);
         const subnet = instance.subnetId ? ec2.subnets.get(instance.subnetId) : undefined;
         if (primary && subnet?.public && !failure) primary.publicIp = ec2.publicAddress();
@@ -313,7 +313,7 @@ function stopInstances(ec2: Ec2State, input: StopInstancesCommandInput): Output<
     StoppingInstances: instances.map((instance) => {
       const previous = instance.state;
       if (previous === "running" || previous === "pending") {
-        startTransition(instance, "stopping", "stopped", ec2.transitionPolls, { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
+        ec2.startTransition(instance, "stopping", "stopped", { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
         instance.stateTransitionReason = `User initiated (${ec2.ctx.now().toISOString().replace("T", " ").slice(0, 19)} GMT)`;
         const primary = ec2.primaryEni(instance);
         if (primary) primary.publicIp = undefined;
@@ -325,7 +325,7 @@ function stopInstances(ec2: Ec2State, input: StopInstancesCommandInput): Output<
 
 /** Terminates: volumes marked DeleteOnTermination and the interfaces go with it, the others stay. */
 export function terminate(ec2: Ec2State, instance: InstanceState): void {
-  startTransition(instance, "shutting-down", "terminated", ec2.transitionPolls, { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
+  ec2.startTransition(instance, "shutting-down", "terminated", { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" });
   instance.stateTransitionReason = `User initiated (${ec2.ctx.now().toISOString().replace("T", " ").slice(0, 19)} GMT)`;
   for (const id of instance.volumeIds) {
     const volume = ec2.volumes.get(id);
@@ -466,7 +466,7 @@ export function launch(ec2: Ec2State, request: LaunchRequest, reservationId: str
     sourceDestCheck: true,
     clientToken: request.clientToken,
   };
-  ec2.instances.set(instanceId, instance);
+  ec2.addInstance(instance);
   return instance;
 }
 

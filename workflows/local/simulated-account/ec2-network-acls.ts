@@ -85,9 +85,25 @@ function aclValues(ec2: Ec2State, acl: AclState, name: string): readonly string[
   }
 }
 
+/**
+ * The ACLs an `association.subnet-id` filter of exact ids can match, in the account's order, found
+ * through each subnet's association instead of a scan of every ACL; undefined when there is no
+ * such filter (or it has a wildcard). The filters are still applied to these as to any candidate.
+ */
+function aclsOfSubnets(ec2: Ec2State, filters: DescribeNetworkAclsCommandInput["Filters"]): AclState[] | undefined {
+  const bySubnet = filters?.find((f) => f.Name === "association.subnet-id" && f.Values !== undefined && f.Values.length > 0 && f.Values.every((v) => !/[*?\\]/.test(v)));
+  if (!bySubnet) return undefined;
+  const found = new Set<AclState>();
+  for (const subnetId of bySubnet.Values!) {
+    const acl = ec2.networkAclOf(subnetId);
+    if (acl) found.add(acl);
+  }
+  return found.size <= 1 ? [...found] : [...ec2.acls.values()].filter((acl) => found.has(acl));
+}
+
 function describeNetworkAcls(ec2: Ec2State, input: DescribeNetworkAclsCommandInput): Output<DescribeNetworkAclsCommandOutput> {
   if (input.NetworkAclIds?.length && input.MaxResults !== undefined) throw ec2Error("InvalidParameterCombination", "The parameter NetworkAclIds cannot be used with the parameter MaxResults");
-  const candidates = input.NetworkAclIds?.length ? [...new Set(input.NetworkAclIds)].map((id) => ec2.acl(id)) : [...ec2.acls.values()];
+  const candidates = input.NetworkAclIds?.length ? [...new Set(input.NetworkAclIds)].map((id) => ec2.acl(id)) : (aclsOfSubnets(ec2, input.Filters) ?? [...ec2.acls.values()]);
   const matched = filterBy(candidates, input.Filters, ACL_FILTERS, (acl, name) => aclValues(ec2, acl, name));
   const { page, NextToken } = paginate(matched, input, { min: 5, max: 100 }, "DescribeNetworkAcls");
   return { NetworkAcls: page.map((acl) => sdkAcl(ec2, acl)), ...(NextToken ? { NextToken } : {}) };

@@ -202,9 +202,16 @@ export function notFound(id: string): Error {
   return entry ? ec2Error(entry.code, entry.message(id)) : ec2Error("InvalidID", `The ID '${id}' is not valid`);
 }
 
+const ID_SHAPES = new Map<string, RegExp>();
+
 /** Refuses an id that is not `prefix-` and 8 or 17 hex digits, as EC2 does before looking it up. */
 export function assertWellFormed(id: string, prefix: string): void {
-  if (!new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`).test(id)) {
+  let shape = ID_SHAPES.get(prefix);
+  if (!shape) {
+    shape = new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`);
+    ID_SHAPES.set(prefix, shape);
+  }
+  if (!shape.test(id)) {
     throw ec2Error(MALFORMED[prefix] ?? "InvalidID", `Invalid id: "${id}" (expecting "${prefix}-...")`);
   }
 }
@@ -272,6 +279,10 @@ export class Ec2State {
   readonly clientTokens = new Map<string, { request: string; instanceIds: string[] }>();
   transitionPolls = 1;
   snapshotPolls = 1;
+  /** The instances in a transitional state: a describe advances these, not the whole fleet. */
+  private readonly moving = new Set<InstanceState>();
+  /** Which ACL each subnet was last found associated with; checked on every use, so never stale. */
+  private readonly aclOfSubnet = new Map<string, AclState>();
 
   constructor(readonly ctx: ModelContext) {}
 
@@ -350,7 +361,25 @@ export class Ec2State {
   }
 
   networkAclOf(subnetId: string): AclState | undefined {
-    return [...this.acls.values()].find((acl) => acl.associations.some((a) => a.subnetId === subnetId));
+    const known = this.aclOfSubnet.get(subnetId);
+    if (known && this.acls.get(known.networkAclId) === known && known.associations.some((a) => a.subnetId === subnetId)) return known;
+    const found = [...this.acls.values()].find((acl) => acl.associations.some((a) => a.subnetId === subnetId));
+    if (found) this.aclOfSubnet.set(subnetId, found);
+    else this.aclOfSubnet.delete(subnetId);
+    return found;
+  }
+
+  /** Adds an instance (seeded or launched); one born in a transitional state settles over the next describes. */
+  addInstance(instance: InstanceState): void {
+    this.instances.set(instance.instanceId, instance);
+    if (instance.transition) this.moving.add(instance);
+  }
+
+  /** Puts the instance in `via` until `transitionPolls` describes have passed, then in `to`. */
+  startTransition(instance: InstanceState, via: InstanceStateName, to: InstanceStateName, reason?: { code: string; message: string }): void {
+    instance.state = via;
+    instance.transition = { to, pollsLeft: this.transitionPolls, ...(reason ? { reason } : {}) };
+    this.moving.add(instance);
   }
 
   /** A free private address in the subnet (from .10 up, skipping the reserved first addresses). */
@@ -373,11 +402,15 @@ export class Ec2State {
 
   /** Settles transitional states and pending snapshots: time passes one poll per describe. */
   advanceInstances(): void {
-    for (const instance of this.instances.values()) {
+    for (const instance of this.moving) {
       const t = instance.transition;
-      if (!t) continue;
+      if (!t) {
+        this.moving.delete(instance);
+        continue;
+      }
       t.pollsLeft -= 1;
       if (t.pollsLeft > 0) continue;
+      this.moving.delete(instance);
       instance.transition = undefined;
       instance.state = t.to;
       if (t.reason) instance.stateReason = t.reason;
@@ -618,7 +651,7 @@ export class Ec2State {
       if (!gone) volumeIds.push(v.volumeId);
     });
     if (inst.rootDeviceType === "ebs" && !gone && inst.volumes.length === 0) throw new ResourceError([...where, "volumes"], "an EBS-backed instance needs its root volume");
-    this.instances.set(inst.instanceId, {
+    this.addInstance({
       instanceId: inst.instanceId,
       reservationId: this.ctx.ids.ec2("r"),
       imageId: inst.imageId,
@@ -657,11 +690,6 @@ function transitionFor(state: InstanceStateName, polls: number): InstanceState["
   const to: Partial<Record<InstanceStateName, InstanceStateName>> = { pending: "running", stopping: "stopped", "shutting-down": "terminated" };
   const target = to[state];
   return target ? { to: target, pollsLeft: polls } : undefined;
-}
-
-export function startTransition(instance: InstanceState, via: InstanceStateName, to: InstanceStateName, polls: number, reason?: { code: string; message: string }): void {
-  instance.state = via;
-  instance.transition = { to, pollsLeft: polls, ...(reason ? { reason } : {}) };
 }
 
 /** Protocol names as security group rules report them. */

@@ -6,13 +6,15 @@ import { SimulationError } from "./errors.js";
  * The one point where the simulation meets the SDK. The middleware sits where the service sits, as
  * far as retries go: in the `finalizeRequest` step right after the SDK's retry middleware, in place
  * of request signing, the HTTP handler and the deserializer (it answers with the output the
- * deserializer would have built). So a call goes through the client's real serialization, endpoint
- * resolution and retry strategy: a throttled call is retried by the SDK (standard mode) before the
- * task, and then Step Functions' Retry, ever sees an error, as with a real client. It answers
- * before signing because nothing here checks a signature: signing every call was ~5% of a local
- * incident's CPU (SigV4 hashing, credential and auth-scheme resolution) for nothing.
+ * deserializer would have built). So a call goes through, in order: the command's own initialize
+ * middlewares (S3's bucket-name check, …), the client's endpoint resolution (ruleset: the region
+ * and, for S3, the bucket), the protocol serializer (which refuses what the SDK would never send,
+ * such as a missing HTTP label), and the SDK's retry strategy: a throttled call is retried by the
+ * SDK (standard mode) before the task, and then Step Functions' Retry, ever sees an error, as with
+ * a real client. What only dresses the HTTP request or the logs is taken out of each client's
+ * stack (UNSIMULATED), and nothing resolves credentials or signs: together they were most of the
+ * SDK's CPU per simulated call, and nothing here reads a header, a log line or a signature.
  */
-
 interface Dispatcher {
   dispatch(clientName: string, commandName: string, input: unknown, clientRegion?: string): Promise<object>;
 }
@@ -25,6 +27,7 @@ interface HandlerContext {
 type FinalizeHandler = (args: { input: unknown; request?: unknown }) => Promise<{ output: unknown; response: unknown }>;
 
 interface MiddlewareStackLike {
+  remove(name: string): boolean;
   addRelativeTo(middleware: (next: FinalizeHandler, context: HandlerContext) => FinalizeHandler, options: { relation: "after"; toMiddleware: string; name: string; override: boolean }): void;
 }
 
@@ -43,6 +46,20 @@ export interface SimulationOptions {
 
 const FAKE_CREDENTIALS = { accessKeyId: "AKIASIMULATEDACCOUNT", secretAccessKey: "simulated-account-not-a-secret" };
 export const MIDDLEWARE_NAME = "irflowSimulatedAccount";
+
+/**
+ * The client middlewares a simulated call skips: request logging, the User-Agent, Host,
+ * Content-Length and recursion-detection headers, and the auth scheme's identity (credentials),
+ * which only signing, also skipped, would use. Everything that can refuse a call stays.
+ */
+export const UNSIMULATED: readonly string[] = [
+  "loggerMiddleware",
+  "getUserAgentMiddleware",
+  "hostHeaderMiddleware",
+  "contentLengthMiddleware",
+  "recursionDetectionMiddleware",
+  "httpAuthSchemeMiddleware",
+];
 
 function isSimulatable(client: AwsClientLike): client is AwsClientLike & SimulatableClient {
   const candidate = client as Partial<SimulatableClient>;
@@ -80,6 +97,7 @@ export function attachSimulation(client: AwsClientLike, account: Dispatcher, opt
   // The stack is final once this middleware is in, so the SDK may build each command's handler once
   // and reuse it: rebuilding (sorting every middleware) on each send was a tenth of a local incident.
   client.config.cacheMiddleware = true;
+  for (const name of UNSIMULATED) client.middlewareStack.remove(name);
   const clientName = client.constructor.name;
   client.middlewareStack.addRelativeTo(
     (_next, context) => async (args) => {

@@ -1,0 +1,71 @@
+import { DescribeInstancesCommand, DescribeNetworkAclsCommand, EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { describe, expect, it } from "vitest";
+import { SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
+import { NOW } from "./support.js";
+
+/** Lookups that go by id instead of scanning the fleet answer exactly as the scan did. */
+
+const VPC = "vpc-0a1b2c3d4e5f60718";
+const subnet = (n: number) => `subnet-0c1d2e3f4a5b6c7d${n}`;
+const acl = (n: number) => `acl-0c1d2e3f4a5b6c7d${n}`;
+
+function account(): SimulatedAccount {
+  return new SimulatedAccount({
+    accountId: "123456789012",
+    region: "us-east-1",
+    now: () => NOW,
+    resources: {
+      ec2: {
+        transitionPolls: 2,
+        vpcs: [{ vpcId: VPC, cidr: "10.0.0.0/16" }],
+        subnets: [1, 2, 3, 4].map((n) => ({ subnetId: subnet(n), vpcId: VPC, cidr: `10.0.${n}.0/24`, availabilityZone: "us-east-1a" })),
+        securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: VPC }],
+        // Declared out of order: the answer follows the account's order, not the filter's.
+        networkAcls: [3, 1, 2].map((n) => ({ networkAclId: acl(n), vpcId: VPC, subnets: [subnet(n)], tags: { Name: `acl-${n}` } })),
+        instances: [1, 2].map((n) => ({
+          instanceId: `i-0123456789abcdef${n}`,
+          imageId: "ami-0fedcba9876543210",
+          subnetId: subnet(n),
+          securityGroups: ["sg-0123456789abcdef0"],
+          volumes: [{ volumeId: `vol-0a1b2c3d4e5f6078${n}`, deviceName: "/dev/xvda" }],
+        })),
+      },
+    },
+  });
+}
+
+const ids = (out: { NetworkAcls?: { NetworkAclId?: string }[] }) => (out.NetworkAcls ?? []).map((a) => a.NetworkAclId);
+
+describe("the simulated account's EC2 lookups by id", () => {
+  it("finds the ACLs of the named subnets in the account's order, as a scan with the same filter does", async () => {
+    const ec2 = account().clientProvider()(EC2Client);
+    const bySubnets = (values: string[], more: { Name: string; Values: string[] }[] = []) =>
+      ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: "association.subnet-id", Values: values }, ...more] })).then(ids);
+    expect(await bySubnets([subnet(2), subnet(3)])).toEqual([acl(3), acl(2)]);
+    expect(await bySubnets([subnet(1), subnet(1)])).toEqual([acl(1)]);
+    // A wildcard goes through the scan, and agrees.
+    expect(await bySubnets(["subnet-0c1d2e3f4a5b6c7d?"])).toEqual([acl(3), acl(1), acl(2), expect.stringMatching(/^acl-/)]);
+    // Subnet 4 has no ACL of its own: the VPC's default one answers for it.
+    const [defaultAcl] = await bySubnets([subnet(4)]);
+    expect(defaultAcl).toMatch(/^acl-/);
+    expect([acl(1), acl(2), acl(3)]).not.toContain(defaultAcl);
+    // The other filters still apply, an unknown subnet matches nothing, and an unknown filter is still refused.
+    expect(await bySubnets([subnet(2)], [{ Name: "tag:Name", Values: ["acl-3"] }])).toEqual([]);
+    expect(await bySubnets([subnet(2)], [{ Name: "tag:Name", Values: ["acl-2"] }])).toEqual([acl(2)]);
+    expect(await bySubnets(["subnet-0000000000000000f"])).toEqual([]);
+    await expect(bySubnets([subnet(2)], [{ Name: "no-such-filter", Values: ["x"] }])).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+
+  it("settles only the instances in transition, each after its own number of describes", async () => {
+    const sim = account();
+    const ec2 = sim.clientProvider()(EC2Client);
+    const state = async (n: number) => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [`i-0123456789abcdef${n}`] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    await ec2.send(new StopInstancesCommand({ InstanceIds: ["i-0123456789abcdef1"] }));
+    expect(await state(1)).toBe("stopping");
+    expect(await state(2)).toBe("running");
+    expect(await state(1)).toBe("stopped");
+    await ec2.send(new StopInstancesCommand({ InstanceIds: ["i-0123456789abcdef2"] }));
+    expect(await state(1)).toBe("stopped");
+    expect(await state(2)).toBe("stopped");
+  });
+});
