@@ -73,6 +73,12 @@ describe("BatchedHistory", () => {
       if (!database.db.inTransaction) begun += 1;
       return immediate(work);
     });
+    // A scheduled batch takes the lock without waiting for it.
+    const tryImmediate = database.tryImmediate.bind(database);
+    vi.spyOn(database, "tryImmediate").mockImplementation((work) => {
+      if (!database.db.inTransaction) begun += 1;
+      return tryImmediate(work);
+    });
     database.db.exec("CREATE TABLE other_writes (value TEXT NOT NULL)");
     batched.append(PARENT, started());
     const other = group.run(() => database.db.prepare("INSERT INTO other_writes (value) VALUES ('audit')").run().changes);

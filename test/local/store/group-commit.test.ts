@@ -20,7 +20,8 @@ describe("GroupCommit", () => {
     const database = temp.open(dir);
     const other = temp.open(dir);
     const insert = scratch(database);
-    const immediate = vi.spyOn(database, "immediate");
+    // A scheduled batch takes the lock without waiting for it (tryImmediate).
+    const immediate = vi.spyOn(database, "tryImmediate");
     const group = new GroupCommit(database);
 
     const results = [group.run(() => (insert("a"), 1)), group.run(() => (insert("b"), 2)), group.run(() => (insert("c"), 3))];

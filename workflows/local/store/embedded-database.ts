@@ -222,7 +222,8 @@ interface TransactionStatements {
 export class EmbeddedDatabase {
   readonly path: string;
   readonly db: Database.Database;
-  private readonly busyTimeoutMs: number;
+  /** How long a writer waits for another connection's write lock before SQLITE_BUSY. */
+  readonly busyTimeoutMs: number;
   private statements: TransactionStatements | undefined;
 
   private constructor(path: string, db: Database.Database, busyTimeoutMs: number) {

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { EmbeddedDatabase } from "./embedded-database.js";
+import { WRITE_LOCKED, type EmbeddedDatabase } from "./embedded-database.js";
 
 /** Told how a queued work ended, once its batch has committed (or failed to). */
 export type Settle = (error: Error | undefined, value: unknown) => void;
@@ -32,6 +32,8 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 export class GroupCommit {
   private queue: Queued[] = [];
   private scheduled = false;
+  /** When a scheduled batch first found another connection holding the write lock (undefined while it has not). */
+  private lockedSince: number | undefined;
   private savepoints?: { readonly begin: Statement; readonly release: Statement; readonly rollback: Statement };
 
   constructor(private readonly database: EmbeddedDatabase) {}
@@ -57,8 +59,25 @@ export class GroupCommit {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flush();
+      this.write(false);
     });
+  }
+
+  /**
+   * A scheduled batch that finds another connection (another runner) holding the write lock is
+   * put back, in front and in order, and tried again a millisecond later: this thread's incidents
+   * go on meanwhile instead of the whole thread blocking on the lock. Once it has found the lock
+   * held for the busy timeout, the next try waits for it as a reader's flush does.
+   */
+  private retryLater(batch: Queued[]): void {
+    this.queue = batch.concat(this.queue);
+    this.lockedSince ??= Date.now();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      this.write(this.lockedSince !== undefined && Date.now() - this.lockedSince >= this.database.busyTimeoutMs);
+    }, 1);
   }
 
   /** Whether writes are queued and not yet run (a reader that must see them calls `flush` first). */
@@ -73,35 +92,47 @@ export class GroupCommit {
    * after it rolled back), so they wait for their own batch.
    */
   flush(): void {
+    this.write(true);
+  }
+
+  /** Runs and commits the queue; `waitForLock` false: puts it back for later when another connection holds the lock. */
+  private write(waitForLock: boolean): void {
     if (this.queue.length === 0) return;
     // Its scheduled turn runs it (a transaction is never left open across turns).
     if (this.database.db.inTransaction) return;
     const batch = this.queue;
     this.queue = [];
     const done: Done[] = [];
-    try {
-      this.database.immediate(() => {
-        const { begin, release, rollback } = this.statements();
-        for (const item of batch) {
-          // Each work in its own savepoint, rolled back alone when it throws.
-          begin.run();
-          try {
-            const value = item.work();
-            release.run();
-            done.push({ item, error: undefined, value });
-          } catch (error) {
-            rollback.run();
-            release.run();
-            done.push({ item, error: asError(error), value: undefined });
-          }
+    const writeBatch = () => {
+      const { begin, release, rollback } = this.statements();
+      for (const item of batch) {
+        // Each work in its own savepoint, rolled back alone when it throws.
+        begin.run();
+        try {
+          const value = item.work();
+          release.run();
+          done.push({ item, error: undefined, value });
+        } catch (error) {
+          rollback.run();
+          release.run();
+          done.push({ item, error: asError(error), value: undefined });
         }
-      });
+      }
+    };
+    try {
+      if ((waitForLock ? this.database.immediate(writeBatch) : this.database.tryImmediate(writeBatch)) === WRITE_LOCKED) {
+        // Nothing of it ran.
+        this.retryLater(batch);
+        return;
+      }
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch is durable.
+      this.lockedSince = undefined;
       const failure = asError(error);
       for (const item of batch) item.settle(failure, undefined);
       return;
     }
+    this.lockedSince = undefined;
     for (const { item, error, value } of done) item.settle(error, value);
   }
 
