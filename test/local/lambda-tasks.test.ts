@@ -32,6 +32,38 @@ describe.concurrent("lambda:invoke tasks", () => {
     });
   });
 
+  it("gives the task a copy of its payload and keeps what JSON makes of its result, whatever the task does with either afterwards", async () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const kept: { payload?: { input: Record<string, unknown> }; result?: Record<string, unknown> } = {};
+    const { engine, history } = engineFor(
+      { "t/copies": machine({ Copy: { ...invoke("copier"), Parameters: { FunctionName: "${Task:copier}", Payload: { "input.$": "$" } }, ResultPath: "$.result", End: true } }) },
+      {
+        copier: async (payload) => {
+          kept.payload = payload as { input: Record<string, unknown> };
+          kept.payload.input.changed = "by the task";
+          kept.result = { when: new Date("2025-01-01T00:00:00Z"), at: new Point(1, 2), gone: undefined, nan: Number.NaN, list: [1, undefined] };
+          return kept.result;
+        },
+      },
+    );
+    const run = engine.start("t/copies", { keep: "me" });
+    const outcome = await run.result;
+    kept.result!.when = "changed later";
+    (kept.result!.list as unknown[]).push("more");
+    const expected = { when: "2025-01-01T00:00:00.000Z", at: { x: 1, y: 2 }, nan: null, list: [1, null] };
+    expect(outcome).toEqual({ status: "SUCCEEDED", output: { keep: "me", result: { Payload: expected, StatusCode: 200, ExecutedVersion: "$LATEST" } } });
+    const events = history.events(run.executionArn);
+    expect(events.find((e) => e.type === "TaskScheduled")?.details).toMatchObject({ parameters: { Payload: { input: { keep: "me" } } } });
+    expect(events.find((e) => e.type === "TaskScheduled")?.details).not.toMatchObject({ parameters: { Payload: { input: { changed: "by the task" } } } });
+    expect(events.find((e) => e.type === "TaskSucceeded")?.details).toMatchObject({ output: { Payload: expected } });
+    expect(events.find((e) => e.type === "ExecutionStarted")?.details).toMatchObject({ input: { keep: "me" } });
+  });
+
   it("retries a Transient error with the state's Retry and succeeds on the third attempt", async () => {
     let attempts = 0;
     const { engine, history } = engineFor(
