@@ -17,10 +17,14 @@ interface Done {
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
+/** Follow-up batches run in a row before the queue waits for a turn of the event loop again. */
+export const FOLLOW_UPS_PER_TURN = 32;
+
 /**
  * Group commit for the embedded database: the writes that concurrent incidents ask for during one
  * turn of the event loop run in one `BEGIN IMMEDIATE` transaction at the end of the turn, each in
- * its own savepoint. A local incident made ~35 small transactions (26 of them single audit
+ * its own savepoint; what the waiters of a batch write next, in a follow-up batch as soon as they
+ * have all written it (see `followUp`). A local incident made ~35 small transactions (26 of them single audit
  * entries), and the commit, not the insert, was most of their cost.
  *
  * What each caller gets is unchanged: its work runs atomically under the write lock (so a
@@ -35,8 +39,13 @@ export class GroupCommit {
   /** When a scheduled batch first found another connection holding the write lock (undefined while it has not). */
   private lockedSince: number | undefined;
   private savepoints?: { readonly begin: Statement; readonly release: Statement; readonly rollback: Statement };
+  /** Follow-up batches run since the event loop last ran a scheduled one. */
+  private followUps = 0;
 
-  constructor(private readonly database: EmbeddedDatabase) {}
+  constructor(
+    private readonly database: EmbeddedDatabase,
+    private readonly followUpsPerTurn = FOLLOW_UPS_PER_TURN,
+  ) {}
 
   /** Runs `work` in the next batch; settles with its result once the batch is committed. */
   run<T>(work: () => T): Promise<T> {
@@ -59,8 +68,29 @@ export class GroupCommit {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      this.followUps = 0;
       this.write(false);
     });
+  }
+
+  /**
+   * The waiters just settled go on in the microtasks that follow; what they write next is
+   * committed as soon as they have all run (on the tick after the microtask queue drains), not a
+   * turn of the event loop later: an incident waits for a commit at each step, and a whole turn
+   * per step put every other incident's work between two of its steps (4 at a time reached
+   * containment 3-5x later than with memory stores). At most `followUpsPerTurn` in a row, then the
+   * queue waits for its turn again, so timers and I/O are not starved.
+   */
+  private followUp(): void {
+    if (this.followUps >= this.followUpsPerTurn) return;
+    // The microtask runs after the waiters' first continuations; the tick it queues, once every microtask has run.
+    queueMicrotask(() =>
+      process.nextTick(() => {
+        if (this.queue.length === 0 || this.followUps >= this.followUpsPerTurn) return;
+        this.followUps += 1;
+        this.write(false);
+      }),
+    );
   }
 
   /**
@@ -76,6 +106,7 @@ export class GroupCommit {
     this.scheduled = true;
     setTimeout(() => {
       this.scheduled = false;
+      this.followUps = 0;
       this.write(this.lockedSince !== undefined && Date.now() - this.lockedSince >= this.database.busyTimeoutMs);
     }, 1);
   }
@@ -134,6 +165,7 @@ export class GroupCommit {
     }
     this.lockedSince = undefined;
     for (const { item, error, value } of done) item.settle(error, value);
+    this.followUp();
   }
 
   /** Prepared once: a savepoint per work is most of what the batch adds to the work itself. */
