@@ -9,8 +9,14 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /**
  * What a JSON round trip makes of a value, as Lambda does with a function's result: `undefined`
  * becomes null, Dates become strings, class instances plain objects. Throws on cycles and BigInt.
+ * Made by the same walk as `jsonCopy` (an execution's input, a task's payload: plain documents).
  */
 export function toJson(value: unknown): JsonValue {
+  return copyValue(value, undefined, 0) ?? null;
+}
+
+/** The round trip itself, for what the walk leaves to JSON. */
+function roundTrip(value: unknown): JsonValue {
   const text = JSON.stringify(value);
   return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
@@ -43,12 +49,12 @@ function copyValue(value: unknown, replace: ((text: string) => string) | undefin
     case "symbol":
       return undefined;
     case "bigint":
-      return toJson(value);
+      return roundTrip(value);
   }
   if (value === null) return null;
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (depth > COPY_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === "function" || (prototype !== Object.prototype && prototype !== null && prototype !== Array.prototype)) {
-    return copyValue(toJson(value), replace, 0);
+    return copyValue(roundTrip(value), replace, 0);
   }
   if (Array.isArray(value)) {
     const copy: JsonValue[] = new Array<JsonValue>(value.length);
