@@ -58,8 +58,15 @@ export function threadCpuMs(): number | undefined {
   } catch {
     return undefined;
   }
-  // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-  return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
+  return cpuMsFromStat(stat);
+}
+
+/** utime + stime of a /proc/<pid>/task/<tid>/stat line, in ms (USER_HZ is 100 on Linux); undefined if the line is not one. */
+export function cpuMsFromStat(stat: string): number | undefined {
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ")".
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15
+  return fields.length > 12 && Number.isFinite(ticks) ? ticks * 10 : undefined;
 }
