@@ -1,5 +1,6 @@
 import { LocalIncidentRunner, type LocalIncidentRunnerOptions } from "./incident/local-incident-runner.js";
 import { EmbeddedDatabase } from "./store/embedded-database.js";
+import { startWalCheckpointer } from "./store/wal-checkpointer.js";
 
 export interface LocalRuntimeOptions extends Omit<LocalIncidentRunnerOptions, "database"> {
   /** The folder that holds `irflow.db`; default `<project>/.irflow`. */
@@ -11,7 +12,7 @@ export interface LocalRuntimeOptions extends Omit<LocalIncidentRunnerOptions, "d
 export interface LocalRuntime {
   readonly runner: LocalIncidentRunner;
   readonly database: EmbeddedDatabase;
-  /** Closes the database; the runner must not be used afterwards. */
+  /** Stops the checkpointer and closes the database; the runner must not be used afterwards. */
   close(): void;
 }
 
@@ -23,11 +24,17 @@ export interface LocalRuntime {
 export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { dir, path, ...runnerOptions } = options;
   const database = EmbeddedDatabase.open({ ...(dir !== undefined ? { dir } : {}), ...(path !== undefined ? { path } : {}) });
+  // A file's WAL is checkpointed beside the runner, not inside its commits (a :memory: database has no WAL).
+  const checkpointer = database.path === ":memory:" ? undefined : startWalCheckpointer(database);
+  const close = () => {
+    void checkpointer?.stop();
+    database.close();
+  };
   try {
     const runner = await LocalIncidentRunner.create({ ...runnerOptions, database });
-    return { runner, database, close: () => database.close() };
+    return { runner, database, close };
   } catch (error) {
-    database.close();
+    close();
     throw error;
   }
 }
