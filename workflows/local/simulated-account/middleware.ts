@@ -6,14 +6,14 @@ import { SimulationError } from "./errors.js";
  * The one point where the simulation meets the SDK. The middleware sits where the service sits, as
  * far as retries go: in the `finalizeRequest` step right after the SDK's retry middleware, in place
  * of request signing, the HTTP handler and the deserializer (it answers with the output the
- * deserializer would have built). So a call goes through, in order: the command's own initialize
- * middlewares (S3's bucket-name check, …), the client's endpoint resolution (ruleset: the region
- * and, for S3, the bucket), the protocol serializer (which refuses what the SDK would never send,
- * such as a missing HTTP label), and the SDK's retry strategy: a throttled call is retried by the
- * SDK (standard mode) before the task, and then Step Functions' Retry, ever sees an error, as with
- * a real client. What only dresses the HTTP request or the logs is taken out of each client's
- * stack (UNSIMULATED), and nothing resolves credentials or signs: together they were most of the
- * SDK's CPU per simulated call, and nothing here reads a header, a log line or a signature.
+ * deserializer would have built). So a call goes through, in order: the service's own input checks
+ * (S3's bucket names, …), endpoint resolution (the ruleset: the region and, for S3, the bucket),
+ * the protocol serializer (which refuses what the SDK could not send, such as a missing HTTP label),
+ * the service's own request middlewares (S3's, …), and the SDK's retry strategy: a throttled call
+ * is retried by the SDK (standard mode) before the task, and then Step Functions' Retry, ever sees
+ * an error, as with a real client. What only dresses the HTTP request or the logs (UNSIMULATED) is
+ * taken out of each client's stack, and nothing resolves credentials or signs: that was ~40% of
+ * the SDK's CPU per simulated call (~25 of ~65 µs), for nothing the simulation reads.
  */
 interface Dispatcher {
   dispatch(clientName: string, commandName: string, input: unknown, clientRegion?: string): Promise<object>;
