@@ -23,7 +23,7 @@ import { BatchedHistory } from "../store/batched-history.js";
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
-import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
+import { LocalApprovalDesk, MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
 import { MemoryRefusedEventLog, refusalOf, type RefusedEventLog } from "./refused-events.js";
 import { SqliteRefusedEventLog } from "../store/sqlite-refused-events.js";
@@ -240,6 +240,9 @@ export class LocalIncidentRunner {
         // before the run returns, however fast its last phases went.
         await this.approvals.sweep().catch(() => undefined);
       }
+      // A wait the engine ended (its timeout) is audited as expired before the run returns too, not
+      // only at the desk's next poll tick: the run's last phases may end sooner than that.
+      if (this.approvals instanceof LocalApprovalDesk) await this.approvals.poll().catch(() => undefined);
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
     }
