@@ -159,6 +159,10 @@ describe("history", () => {
     const outcome = await run.result;
     if (outcome.status !== "SUCCEEDED") throw new Error(outcome.status);
     const before = JSON.stringify(history.events(run.executionArn));
+    // The execution's output is its last state's output (one copy serves both events).
+    const recorded = history.events(run.executionArn);
+    const lastExit = recorded.filter((e) => e.type.endsWith("StateExited")).at(-1)!;
+    expect(recorded.at(-1)).toMatchObject({ type: "ExecutionSucceeded", details: { output: (lastExit.details as { output: unknown }).output } });
 
     // The task changes what it was given and what it returned; the caller its input; someone the
     // library's final output (the object the last events were copied from).

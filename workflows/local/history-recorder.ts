@@ -101,7 +101,8 @@ export class HistoryRecorder {
 
   private cleanDetails(draft: HistoryDraft): JsonValue {
     const details = draft.details as Record<string, unknown>;
-    const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") ? "output" : undefined;
+    // The execution's output is the last state's output, recorded right after it: one copy for both.
+    const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") || draft.type === "ExecutionSucceeded" ? "output" : undefined;
     if (field === undefined || details[field] === undefined) return this.clean(details);
     return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) };
   }
