@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { GroupCommit } from "../../../workflows/local/store/group-commit.js";
-import { useTempDatabases } from "./support.js";
+import { scratch, scratchValues, useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
 
-function scratch(database: EmbeddedDatabase): { insert: (value: string) => void; values: () => string[] } {
-  database.db.exec("CREATE TABLE IF NOT EXISTS scratch (value TEXT NOT NULL UNIQUE)");
-  const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
-  const select = database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid");
-  return { insert: (value) => void insert.run(value), values: () => select.all().map((row) => row.value) };
+function scratchTable(database: EmbeddedDatabase): { insert: (value: string) => void; values: () => string[] } {
+  return { insert: scratch(database), values: () => scratchValues(database) };
 }
 
 /** Counts the transactions begun on the database (a nested call joins the one open). */
@@ -37,7 +34,7 @@ async function steps(group: GroupCommit, insert: (value: string) => void, name: 
 describe("GroupCommit follow-up batches", () => {
   it("commits what the settled waiters write next as soon as they have all written it, together, not a loop turn later", async () => {
     const database = temp.fresh();
-    const { insert, values } = scratch(database);
+    const { insert, values } = scratchTable(database);
     const transactions = countTransactions(database);
     const group = new GroupCommit(database);
     const done = Promise.all([steps(group, insert, "a", 3), steps(group, insert, "b", 3)]);
@@ -51,7 +48,7 @@ describe("GroupCommit follow-up batches", () => {
 
   it("waits for a turn of the event loop again after its limit of follow-ups in a row", async () => {
     const database = temp.fresh();
-    const { insert, values } = scratch(database);
+    const { insert, values } = scratchTable(database);
     const group = new GroupCommit(database, 1);
     const done = steps(group, insert, "a", 3);
     const seenAtNextTurn = new Promise<string[]>((resolve) => setImmediate(() => resolve(values())));
@@ -63,7 +60,7 @@ describe("GroupCommit follow-up batches", () => {
 
   it("still settles a follow-up only after its COMMIT, and a failing work of it alone", async () => {
     const database = temp.fresh();
-    const { insert, values } = scratch(database);
+    const { insert, values } = scratchTable(database);
     const group = new GroupCommit(database);
     const seen: string[][] = [];
     const first = group.run(() => insert("a")).then(() => {

@@ -1,20 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { GroupCommit } from "../../../workflows/local/store/group-commit.js";
 import { holdLockElsewhere } from "./lock-holder.js";
-import { useTempDatabases } from "./support.js";
+import { scratch, scratchValues as values, useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
 
-function scratch(database: EmbeddedDatabase): (value: string) => void {
-  database.db.exec("CREATE TABLE IF NOT EXISTS scratch (value TEXT NOT NULL UNIQUE)");
-  const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
-  return (value) => void insert.run(value);
-}
-
-const values = (database: EmbeddedDatabase): string[] =>
-  database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid").all().map((row) => row.value);
 
 /** Which of `promises` have settled so far (after the microtasks queued now have run). */
 async function settledSoFar(promises: readonly Promise<unknown>[]): Promise<boolean[]> {

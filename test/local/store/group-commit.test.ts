@@ -1,18 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
-import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { GroupCommit, groupCommitOf } from "../../../workflows/local/store/group-commit.js";
-import { useTempDatabases } from "./support.js";
+import { scratch, scratchValues as values, useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
 
-function scratch(database: EmbeddedDatabase): (value: string) => void {
-  database.db.exec("CREATE TABLE IF NOT EXISTS scratch (value TEXT NOT NULL UNIQUE)");
-  const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
-  return (value) => void insert.run(value);
-}
-
-const values = (database: EmbeddedDatabase): string[] =>
-  database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid").all().map((row) => row.value);
 
 describe("GroupCommit", () => {
   it("runs the works of one turn in one transaction, in order, and settles them only after the commit", async () => {

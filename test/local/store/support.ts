@@ -28,3 +28,14 @@ export function useTempDatabases() {
     },
   };
 }
+
+/** A scratch table with a unique column: a write that can be made to fail (a repeated value). Returns its insert. */
+export function scratch(database: EmbeddedDatabase): (value: string) => void {
+  database.db.exec("CREATE TABLE IF NOT EXISTS scratch (value TEXT NOT NULL UNIQUE)");
+  const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
+  return (value) => void insert.run(value);
+}
+
+/** The scratch table's values in the order they were written, as `database` sees them. */
+export const scratchValues = (database: EmbeddedDatabase): string[] =>
+  database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid").all().map((row) => row.value);

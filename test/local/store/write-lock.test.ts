@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { WRITE_LOCKED, type EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
+import { WRITE_LOCKED } from "../../../workflows/local/store/embedded-database.js";
 import { holdLockElsewhere } from "./lock-holder.js";
-import { useTempDatabases } from "./support.js";
+import { scratch, scratchValues as values, useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
 
-function scratch(database: EmbeddedDatabase): (value: string) => void {
-  database.db.exec("CREATE TABLE IF NOT EXISTS scratch (value TEXT NOT NULL UNIQUE)");
-  const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
-  return (value) => void insert.run(value);
-}
-
-const values = (database: EmbeddedDatabase): string[] =>
-  database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid").all().map((row) => row.value);
 
 describe("EmbeddedDatabase write lock", () => {
   it("immediate waits for another connection's transaction, then writes after it (its row first)", async () => {
