@@ -1,4 +1,4 @@
-import type { Statement } from "better-sqlite3";
+import Database, { type Statement } from "better-sqlite3";
 import { WRITE_LOCKED, type EmbeddedDatabase } from "./embedded-database.js";
 
 /** Told how a queued work ended, once its batch has committed (or failed to). */
@@ -97,7 +97,8 @@ export class GroupCommit {
    * A scheduled batch that finds another connection (another runner) holding the write lock is
    * put back, in front and in order, and tried again a millisecond later: this thread's incidents
    * go on meanwhile instead of the whole thread blocking on the lock. Once it has found the lock
-   * held for the busy timeout, the next try waits for it as a reader's flush does.
+   * held for the busy timeout, a last try that still finds it held fails the batch with SQLITE_BUSY
+   * (waiting as a reader's flush does would block the thread for a second timeout).
    */
   private retryLater(batch: Queued[]): void {
     this.queue = batch.concat(this.queue);
@@ -107,7 +108,7 @@ export class GroupCommit {
     setTimeout(() => {
       this.scheduled = false;
       this.followUps = 0;
-      this.write(this.lockedSince !== undefined && Date.now() - this.lockedSince >= this.database.busyTimeoutMs);
+      this.write(false);
     }, 1);
   }
 
@@ -153,8 +154,11 @@ export class GroupCommit {
     try {
       if ((waitForLock ? this.database.immediate(writeBatch) : this.database.tryImmediate(writeBatch)) === WRITE_LOCKED) {
         // Nothing of it ran.
-        this.retryLater(batch);
-        return;
+        if (!this.pastBusyTimeout()) {
+          this.retryLater(batch);
+          return;
+        }
+        throw new Database.SqliteError(`database is locked (another connection held the write lock for over ${this.database.busyTimeoutMs} ms)`, "SQLITE_BUSY");
       }
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch is durable.
@@ -166,6 +170,10 @@ export class GroupCommit {
     this.lockedSince = undefined;
     for (const { item, error, value } of done) item.settle(error, value);
     this.followUp();
+  }
+
+  private pastBusyTimeout(): boolean {
+    return this.lockedSince !== undefined && Date.now() - this.lockedSince >= this.database.busyTimeoutMs;
   }
 
   /** Prepared once: a savepoint per work is most of what the batch adds to the work itself. */
