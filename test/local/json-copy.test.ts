@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonCopy, toJson } from "../../workflows/local/json.js";
+import { jsonCopy } from "../../workflows/local/json.js";
 
 /** The reference: what JSON itself makes of a value. */
 const roundTrip = (value: unknown): unknown => {
@@ -35,7 +35,6 @@ describe("jsonCopy", () => {
     ];
     for (const value of cases) {
       expect(jsonCopy(value)).toEqual(roundTrip(value));
-      expect(toJson(value)).toEqual(roundTrip(value));
     }
   });
 
@@ -66,11 +65,9 @@ describe("jsonCopy", () => {
     cycle.self = cycle;
     expect(() => jsonCopy(cycle)).toThrow(TypeError);
     expect(() => jsonCopy({ n: 1n })).toThrow(TypeError);
-    expect(() => toJson(cycle)).toThrow(TypeError);
-    expect(() => toJson([1n])).toThrow(TypeError);
+    expect(() => jsonCopy([1n])).toThrow(TypeError);
     let deep: unknown = "bottom";
     for (let i = 0; i < 2000; i++) deep = { d: deep };
     expect(jsonCopy(deep)).toEqual(roundTrip(deep));
-    expect(toJson(deep)).toEqual(roundTrip(deep));
   });
 });

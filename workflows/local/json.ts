@@ -6,15 +6,6 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/**
- * What a JSON round trip makes of a value, as Lambda does with a function's result: `undefined`
- * becomes null, Dates become strings, class instances plain objects. Throws on cycles and BigInt.
- * Made by the same walk as `jsonCopy` (an execution's input, a task's payload: plain documents).
- */
-export function toJson(value: unknown): JsonValue {
-  return copyValue(value, undefined, 0) ?? null;
-}
-
 /** The round trip itself, for what the walk leaves to JSON. */
 function roundTrip(value: unknown): JsonValue {
   const text = JSON.stringify(value);
@@ -25,11 +16,12 @@ function roundTrip(value: unknown): JsonValue {
 const COPY_DEPTH = 256;
 
 /**
- * What `toJson` makes of a value, with `replace` applied to every string value (keys stay): plain
- * objects and arrays, which is what flows between states, are copied by a walk at a third of a
- * round trip's cost; anything else (class instances, Dates, `toJSON`, boxed values, non-finite
- * numbers) goes through JSON itself. (Not frozen: readers of the history, e.g. the incident
- * runner, may still change what they are given.)
+ * What a JSON round trip makes of a value (as Lambda does with a function's result: `undefined`
+ * becomes null, Dates strings, class instances plain objects; cycles and BigInt throw), with
+ * `replace` applied to every string value (keys stay). Plain objects and arrays, which is what flows
+ * between states, are copied by a walk at a third of a round trip's cost; anything else (class
+ * instances, Dates, `toJSON`, boxed values, non-finite numbers) goes through JSON itself. (Not
+ * frozen: readers of the history, e.g. the incident runner, may still change what they are given.)
  */
 export function jsonCopy(value: unknown, replace?: (text: string) => string): JsonValue {
   return copyValue(value, replace, 0) ?? null;

@@ -1,6 +1,6 @@
 import type { StateMachine } from "../compiler/asl.js";
 import { mapStates } from "./definition-walk.js";
-import { isJsonObject, toJson, type JsonObject } from "./json.js";
+import { isJsonObject, jsonCopy, type JsonObject } from "./json.js";
 import type { LibraryDefinition } from "./step-functions-library.js";
 
 /** Step Functions' default TimeoutSeconds for a Task (the library would use 60 s). */
@@ -27,7 +27,7 @@ export function heartbeatSeconds(state: JsonObject): number | undefined {
  * so the library can skip its own (slow) validation.
  */
 export function libraryDefinition(definition: StateMachine, retryDelayScale: number): LibraryDefinition {
-  const scoped = mapStates(toJson(definition) as JsonObject, (state) => {
+  const scoped = mapStates(jsonCopy(definition) as JsonObject, (state) => {
     if (state.Type === "Task") state.TimeoutSeconds = taskTimeoutSeconds(state);
     if (state.Type === "Fail") Object.assign(state, failDefaults(state));
     if (state.Type === "Choice" && Array.isArray(state.Choices)) state.Choices = state.Choices.map((rule) => (isJsonObject(rule) ? choiceRule(rule) : rule));

@@ -8,7 +8,7 @@ import { allStates } from "./definition-walk.js";
 import { DATA_LIMIT_BYTES, LocalEngineError } from "./errors.js";
 import { runExecution, type PreparedMachine, type RunningExecution } from "./execution.js";
 import type { HistorySink } from "./history.js";
-import { canonicalJson, toJson, type JsonObject, type JsonValue } from "./json.js";
+import { canonicalJson, jsonCopy, type JsonObject, type JsonValue } from "./json.js";
 import { libraryDefinition } from "./local-definition.js";
 import type { ExecutionStatus, Outcome } from "./outcome.js";
 import { LibraryStateMachine } from "./step-functions-library.js";
@@ -143,7 +143,7 @@ export class LocalEngine {
     if (!EXECUTION_NAME.test(name)) throw new LocalEngineError("InvalidName", `execution name ${JSON.stringify(name)} must match ${EXECUTION_NAME.source}`);
     let document: JsonValue;
     try {
-      document = toJson(input);
+      document = jsonCopy(input);
     } catch (error) {
       throw new LocalEngineError("InvalidExecutionInput", `the input is not JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -178,7 +178,7 @@ export class LocalEngine {
   sendTaskSuccess(token: string, output: unknown): void {
     let document: JsonValue;
     try {
-      document = toJson(output);
+      document = jsonCopy(output);
     } catch (error) {
       throw new LocalEngineError("InvalidOutput", `the output is not JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
