@@ -1,5 +1,5 @@
 import { tokenDigest, mintToken, type CallbackTokens, type Settlement } from "./callback-tokens.js";
-import { checkDataLimit, checkDataSize, lambdaError, LocalEngineError, stateError } from "./errors.js";
+import { checkDataLimit, lambdaError, LocalEngineError, stateError } from "./errors.js";
 import { isJsonObject, jsonCopy, replaceInStrings, type JsonObject, type JsonValue } from "./json.js";
 import { resourceOf, type TaskAttempt } from "./task-attempt.js";
 import type { TaskBinding } from "./task-bindings.js";
@@ -21,25 +21,13 @@ function invokeResponse(payload: JsonValue): JsonObject {
   return { Payload: payload, StatusCode: 200, ExecutedVersion: "$LATEST" };
 }
 
-/** What `invokeResponse` adds around the payload's JSON text, in bytes. */
-const RESPONSE_FRAME_BYTES = Buffer.byteLength(JSON.stringify(invokeResponse(null)), "utf8") - "null".length;
-
-/** A task function's result as Lambda returns it: serialised once, for the copy and for its size. */
-interface Invoked {
-  readonly payload: JsonValue;
-  /** The size of the JSON of the whole `invokeResponse` around it. */
-  readonly responseBytes: number;
-}
-
 /**
  * Runs the task function as Lambda would: on a JSON copy of the payload, its result as JSON (the
- * copies are walks, which make what a JSON round trip makes at a fraction of its cost; the result
- * is still serialised once, for its size).
+ * copies are walks, which make what a JSON round trip makes at a fraction of its cost).
  */
-async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: TaskAttempt): Promise<Invoked> {
+async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: TaskAttempt): Promise<JsonValue> {
   try {
-    const result = jsonCopy(await task(jsonCopy(payload), attempt.signal));
-    return { payload: result, responseBytes: RESPONSE_FRAME_BYTES + Buffer.byteLength(JSON.stringify(result), "utf8") };
+    return jsonCopy(await task(jsonCopy(payload), attempt.signal));
   } catch (thrown) {
     const error = lambdaError(thrown);
     attempt.end({ type: "TaskFailed", details: { ...resourceOf(attempt.binding), error: error.name, cause: error.message } });
@@ -47,11 +35,10 @@ async function invokeFunction(task: LocalTask, payload: JsonValue, attempt: Task
   }
 }
 
-/** Fails the attempt with States.DataLimitExceeded when `value` (or `bytes`, when known) is over Step Functions' cap. */
-function limited(value: JsonValue, what: string, attempt: TaskAttempt, bytes?: number): void {
+/** Fails the attempt with States.DataLimitExceeded when `value` is over Step Functions' cap (it is serialised to be measured). */
+function limited(value: JsonValue, what: string, attempt: TaskAttempt): void {
   try {
-    if (bytes === undefined) checkDataLimit(value, what);
-    else checkDataSize(bytes, what);
+    checkDataLimit(value, what);
   } catch (error) {
     if (error instanceof Error) attempt.end({ type: "TaskFailed", details: { ...resourceOf(attempt.binding), error: error.name, cause: error.message } });
     throw error;
@@ -65,9 +52,9 @@ export async function invokeTask(binding: Binding<"invoke">, input: JsonValue, a
   const resource = resourceOf(binding);
   attempt.record({ type: "TaskScheduled", details: { ...resource, parameters: input, timeoutInSeconds: binding.timeoutSeconds } });
   attempt.record({ type: "TaskStarted", details: resource });
-  const invoked = await invokeFunction(task, payloadOf(input), attempt);
-  const output = invokeResponse(invoked.payload);
-  limited(output, `the result of ${binding.taskName}`, attempt, invoked.responseBytes);
+  const output = invokeResponse(await invokeFunction(task, payloadOf(input), attempt));
+  // The state's output is what AWS caps (a callback task's is what SendTaskSuccess brings, checked there).
+  limited(output, `the result of ${binding.taskName}`, attempt);
   attempt.end({ type: "TaskSucceeded", details: { ...resource, output } });
   return output;
 }
@@ -117,7 +104,7 @@ export async function callbackTask(binding: Binding<"callback">, input: JsonValu
     });
     attempt.record({ type: "TaskStarted", details: resource });
     beat();
-    const response = invokeResponse((await invokeFunction(task, payload, attempt)).payload);
+    const response = invokeResponse(await invokeFunction(task, payload, attempt));
     attempt.record({ type: "TaskSubmitted", details: { ...resource, output: response, taskToken: tokenDigest(token) } });
     const settlement = await answer;
     if (settlement.ok) {
