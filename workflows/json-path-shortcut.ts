@@ -108,7 +108,10 @@ export const JSON_PATH_SHORTCUT_SOURCE = String.raw`(function jsonPathShortcut(o
 /** jsonpath-plus's `JSONPath` function, as far as the shortcut is concerned. */
 export type JsonPathFunction = (...args: unknown[]) => unknown;
 
-/** The shortcut compiled in this thread, for tests that compare it with jsonpath-plus. */
+/**
+ * `original` wrapped by the shortcut, compiled in this thread: what the local engine evaluates
+ * every path with (step-functions-library.ts); the tests compare it with jsonpath-plus itself.
+ */
 export function jsonPathShortcut(original: JsonPathFunction): JsonPathFunction {
   const wrap = runInThisContext(JSON_PATH_SHORTCUT_SOURCE, { filename: "json-path-shortcut.js" }) as (original: JsonPathFunction) => JsonPathFunction;
   return wrap(original);
