@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeNetworkAclsCommand, EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeNetworkAclsCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
 import { NOW } from "./support.js";
@@ -8,6 +8,9 @@ import { NOW } from "./support.js";
 const VPC = "vpc-0a1b2c3d4e5f60718";
 const subnet = (n: number) => `subnet-0c1d2e3f4a5b6c7d${n}`;
 const acl = (n: number) => `acl-0c1d2e3f4a5b6c7d${n}`;
+
+const IMAGE = "ami-0fedcba9876543210";
+const SEEDED: Record<number, "pending" | "stopping" | "shutting-down" | undefined> = { 1: undefined, 2: undefined, 3: "pending", 4: "stopping", 5: "shutting-down" };
 
 function account(): SimulatedAccount {
   return new SimulatedAccount({
@@ -22,10 +25,13 @@ function account(): SimulatedAccount {
         securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: VPC }],
         // Declared out of order: the answer follows the account's order, not the filter's.
         networkAcls: [3, 1, 2].map((n) => ({ networkAclId: acl(n), vpcId: VPC, subnets: [subnet(n)], tags: { Name: `acl-${n}` } })),
-        instances: [1, 2].map((n) => ({
+        images: [{ imageId: IMAGE, name: "base" }],
+        // 1 and 2 running; 3 to 5 seeded in a transitional state, which they must leave on their own.
+        instances: [1, 2, 3, 4, 5].map((n) => ({
           instanceId: `i-0123456789abcdef${n}`,
-          imageId: "ami-0fedcba9876543210",
-          subnetId: subnet(n),
+          imageId: IMAGE,
+          ...(SEEDED[n] ? { state: SEEDED[n] } : {}),
+          subnetId: subnet(((n - 1) % 4) + 1),
           securityGroups: ["sg-0123456789abcdef0"],
           volumes: [{ volumeId: `vol-0a1b2c3d4e5f6078${n}`, deviceName: "/dev/xvda" }],
         })),
@@ -67,5 +73,28 @@ describe("the simulated account's EC2 lookups by id", () => {
     await ec2.send(new StopInstancesCommand({ InstanceIds: ["i-0123456789abcdef2"] }));
     expect(await state(1)).toBe("stopped");
     expect(await state(2)).toBe("stopped");
+  });
+
+  it("settles instances seeded in a transitional state after transitionPolls describes, and only then", async () => {
+    const ec2 = account().clientProvider()(EC2Client);
+    const states = async () =>
+      Object.fromEntries(
+        ((await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!.slice(-1), i.State?.Name]),
+      );
+    expect(await states()).toEqual({ 1: "running", 2: "running", 3: "pending", 4: "stopping", 5: "shutting-down" });
+    expect(await states()).toEqual({ 1: "running", 2: "running", 3: "running", 4: "stopped", 5: "terminated" });
+    // Settled for good: later describes change nothing.
+    expect(await states()).toEqual({ 1: "running", 2: "running", 3: "running", 4: "stopped", 5: "terminated" });
+  });
+
+  it("settles an instance RunInstances launched (pending) after transitionPolls describes", async () => {
+    const ec2 = account().clientProvider()(EC2Client);
+    const launched = await ec2.send(new RunInstancesCommand({ ImageId: IMAGE, SubnetId: subnet(1), SecurityGroupIds: ["sg-0123456789abcdef0"], MinCount: 1, MaxCount: 1 }));
+    const [instance] = launched.Instances ?? [];
+    expect(instance?.State?.Name).toBe("pending");
+    const state = async () => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance!.InstanceId!] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    expect(await state()).toBe("pending");
+    expect(await state()).toBe("running");
+    expect(await state()).toBe("running");
   });
 });

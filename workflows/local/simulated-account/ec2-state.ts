@@ -403,11 +403,8 @@ export class Ec2State {
   /** Settles transitional states and pending snapshots: time passes one poll per describe. */
   advanceInstances(): void {
     for (const instance of this.moving) {
-      const t = instance.transition;
-      if (!t) {
-        this.moving.delete(instance);
-        continue;
-      }
+      // In `moving` exactly while it has a transition: only this loop clears one, and takes it out as it does.
+      const t = instance.transition!;
       t.pollsLeft -= 1;
       if (t.pollsLeft > 0) continue;
       this.moving.delete(instance);
