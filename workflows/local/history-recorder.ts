@@ -1,9 +1,7 @@
 import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
-import type { HistoryDraft, HistoryEvent, HistoryEventType, HistorySink } from "./history.js";
+import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "./history.js";
 import { jsonCopy, type JsonValue } from "./json.js";
-
-const TERMINAL: ReadonlySet<HistoryEventType> = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);
 
 /**
  * Numbers, stamps and stores the events of one execution in the order they are recorded. Nothing
@@ -49,7 +47,7 @@ export class HistoryRecorder {
   /** An event of the execution itself (from the library's event log). */
   record(draft: HistoryDraft): void {
     if (this.ended) return;
-    if (TERMINAL.has(draft.type)) this.ended = true;
+    if (TERMINAL_STATUS.has(draft.type)) this.ended = true;
     const id = this.nextId++;
     const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
     // Straight to the sink while nothing waits before it (the in-memory and batched sinks answer

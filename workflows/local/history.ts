@@ -1,4 +1,5 @@
 import type { JsonValue } from "./json.js";
+import type { Outcome } from "./outcome.js";
 
 /**
  * Execution history in the shape of Step Functions' GetExecutionHistory: numbered events with the
@@ -51,6 +52,14 @@ export type HistoryDetailsByType = {
 } & { readonly [K in `${StateKind}StateEntered`]: StateEnteredDetails } & { readonly [K in `${Exclude<StateKind, "Fail">}StateExited`]: StateExitedDetails };
 
 export type HistoryEventType = keyof HistoryDetailsByType;
+
+/** An execution's terminal events, each with the status the execution ends in (nothing is recorded after one). */
+export const TERMINAL_STATUS: ReadonlyMap<HistoryEventType, Outcome["status"]> = new Map([
+  ["ExecutionSucceeded", "SUCCEEDED"],
+  ["ExecutionFailed", "FAILED"],
+  ["ExecutionAborted", "ABORTED"],
+  ["ExecutionTimedOut", "TIMED_OUT"],
+]);
 
 /** An event before the recorder numbers and stamps it. */
 export type HistoryDraft = { [T in HistoryEventType]: { readonly type: T; readonly details: HistoryDetailsByType[T] } }[HistoryEventType];

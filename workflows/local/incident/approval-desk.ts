@@ -68,6 +68,12 @@ export interface ApprovalDesk {
   reject(id: string, answer: Answer): Promise<ApprovalDecision>;
   /** Reminders at 80% of the wait, expiry after the deadline; the runner calls it on a timer. */
   sweep(): Promise<void>;
+  /**
+   * For a desk that watches for what happens outside its own calls (answers from other processes,
+   * waits the engine ended): settles once a look begun after the call has finished, so the runner
+   * can have an ended wait audited before a run returns.
+   */
+  poll?(): Promise<void>;
   /** Stops watching the store for answers from other processes. */
   close(): void;
 }
@@ -103,7 +109,9 @@ export class LocalApprovalDesk implements ApprovalDesk {
   /** Approvals this desk requested and whose workflow it has not resumed (only with an engine). */
   private readonly waiting = new Map<string, { readonly token: string; readonly approval: ApprovalView }>();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private polling = false;
+  /** The look under way, and the one queued behind it for the callers that came during it. */
+  private polling: Promise<void> | undefined;
+  private pollAgain: Promise<void> | undefined;
 
   constructor(private readonly options: LocalApprovalDeskOptions) {
     this.now = options.now ?? (() => new Date());
@@ -237,26 +245,40 @@ export class LocalApprovalDesk implements ApprovalDesk {
     this.timer.unref();
   }
 
-  /** Resumes what another process decided; notices a wait the engine ended (timeout). */
-  async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const now = this.now();
-      for (const id of this.options.store.decidedUnresumed([...this.waiting.keys()])) {
-        const approval = this.options.store.view(id);
-        if (!approval) continue;
-        const votes = approval.status === "rejected" && approval.rejection ? [approval.rejection] : approval.votes;
-        await this.resume(id, approval, votes, now).catch(() => undefined);
-      }
-      const { answers } = this.options;
-      for (const [id, { token, approval }] of this.waiting) {
-        if (answers?.isWaiting && !answers.isWaiting(token) && this.options.store.view(id)?.status === "pending") await this.expire(approval, now);
-      }
-      if (this.waiting.size === 0) this.close();
-    } finally {
-      this.polling = false;
+  /**
+   * Resumes what another process decided; notices a wait the engine ended (timeout). A call during
+   * a look joins one more look after it (the look under way may have passed that wait already),
+   * never a second look at the same time.
+   */
+  poll(): Promise<void> {
+    if (this.polling) {
+      const again = () => {
+        this.pollAgain = undefined;
+        return this.poll();
+      };
+      this.pollAgain ??= this.polling.then(again, again);
+      return this.pollAgain;
     }
+    const look = this.look().finally(() => {
+      this.polling = undefined;
+    });
+    this.polling = look;
+    return look;
+  }
+
+  private async look(): Promise<void> {
+    const now = this.now();
+    for (const id of this.options.store.decidedUnresumed([...this.waiting.keys()])) {
+      const approval = this.options.store.view(id);
+      if (!approval) continue;
+      const votes = approval.status === "rejected" && approval.rejection ? [approval.rejection] : approval.votes;
+      await this.resume(id, approval, votes, now).catch(() => undefined);
+    }
+    const { answers } = this.options;
+    for (const [id, { token, approval }] of this.waiting) {
+      if (answers?.isWaiting && !answers.isWaiting(token) && this.options.store.view(id)?.status === "pending") await this.expire(approval, now);
+    }
+    if (this.waiting.size === 0) this.close();
   }
 
   private async append(incidentId: string, entry: AuditEntryInput): Promise<void> {

@@ -13,7 +13,7 @@ import { MemoryStepJournal, type StepJournal } from "../../../functions/runtime/
 import { findImplementation } from "../../../functions/tasks.js";
 import type { StateMachine } from "../../compiler/asl.js";
 import { loadGeneratedMachines } from "../generated-machines.js";
-import { InMemoryHistory, type HistoryEvent, type HistorySink } from "../history.js";
+import { InMemoryHistory, TERMINAL_STATUS, type HistoryEvent, type HistorySink } from "../history.js";
 import { LocalEngine, type LocalTask, type Outcome } from "../local-engine.js";
 import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/index.js";
 import { requesterOf } from "../../../functions/approval/approval.js";
@@ -23,7 +23,7 @@ import { BatchedHistory } from "../store/batched-history.js";
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
-import { LocalApprovalDesk, MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
+import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
 import { MemoryRefusedEventLog, refusalOf, type RefusedEventLog } from "./refused-events.js";
 import { SqliteRefusedEventLog } from "../store/sqlite-refused-events.js";
@@ -112,13 +112,6 @@ export interface IncidentRunResult {
 }
 
 const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
-/** A phase's terminal event, and the status its audit entry gives. */
-const PHASE_ENDS: ReadonlyMap<HistoryEvent["type"], string> = new Map([
-  ["ExecutionSucceeded", "SUCCEEDED"],
-  ["ExecutionFailed", "FAILED"],
-  ["ExecutionAborted", "ABORTED"],
-  ["ExecutionTimedOut", "TIMED_OUT"],
-]);
 const instantSleep = (): Promise<void> => Promise.resolve();
 const systemClock: Clock = { now: () => new Date() };
 
@@ -242,7 +235,7 @@ export class LocalIncidentRunner {
       }
       // A wait the engine ended (its timeout) is audited as expired before the run returns too, not
       // only at the desk's next poll tick: the run's last phases may end sooner than that.
-      if (this.approvals instanceof LocalApprovalDesk) await this.approvals.poll().catch(() => undefined);
+      await this.approvals.poll?.().catch(() => undefined);
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
     }
@@ -279,7 +272,7 @@ export class LocalIncidentRunner {
 
   /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
   private auditPhase(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
-    const status = PHASE_ENDS.get(event.type);
+    const status = TERMINAL_STATUS.get(event.type);
     if (event.type !== "ExecutionStarted" && status === undefined) return undefined;
     const description = this.engine.describeExecution(executionArn);
     if (!description) return undefined;

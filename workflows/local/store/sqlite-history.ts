@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { HistoryDraft, HistoryEvent, HistorySink } from "../history.js";
+import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
@@ -40,13 +40,6 @@ export interface ExecutionFilter {
   readonly incidentId?: string;
   readonly status?: ExecutionStatus;
 }
-
-const TERMINAL: Partial<Record<HistoryEvent["type"], ExecutionStatus>> = {
-  ExecutionSucceeded: "SUCCEEDED",
-  ExecutionFailed: "FAILED",
-  ExecutionAborted: "ABORTED",
-  ExecutionTimedOut: "TIMED_OUT",
-};
 
 /**
  * Execution history in the embedded database, with `InMemoryHistory`'s reading API, and each
@@ -92,7 +85,7 @@ export class SqliteHistory implements HistorySink {
       if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
       const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, toColumn(event.details));
       if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
-      const status = TERMINAL[event.type];
+      const status = TERMINAL_STATUS.get(event.type);
       if (status) stopped.run(status, event.timestamp, executionArn);
     });
   }
