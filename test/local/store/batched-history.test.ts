@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, vi } from "vitest";
 import type { HistoryEvent } from "../../../workflows/local/history.js";
 import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
@@ -136,5 +137,25 @@ describe("BatchedHistory", () => {
     await expect(batched.drained(CHILD)).rejects.toThrow(/FOREIGN KEY/);
     // The group itself goes on.
     await expect(group.run(() => "next")).resolves.toBe("next");
+  });
+
+  it("drained settles only once the writes queued before it commit, also when they wait behind another connection's lock", async () => {
+    const dir = temp.dir();
+    const database = temp.open(dir, 5000);
+    const other = temp.open(dir);
+    const history = new SqliteHistory(database);
+    const batched = new BatchedHistory(history, groupCommitOf(database));
+    other.db.exec("BEGIN IMMEDIATE");
+    batched.append(PARENT, started());
+    let done = false;
+    const drained = batched.drained(PARENT).then(() => (done = true));
+    await sleep(20); // put back and tried again, several times
+    expect(done).toBe(false);
+    batched.append(PARENT, succeeded);
+    other.db.exec("COMMIT");
+    await drained;
+    expect(history.events(PARENT).map((e) => e.id)).toContain(1);
+    await batched.drained(PARENT);
+    expect(history.events(PARENT)).toEqual([started(), succeeded]);
   });
 });

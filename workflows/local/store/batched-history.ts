@@ -1,20 +1,6 @@
 import type { HistoryEvent, HistorySink } from "../history.js";
 import type { GroupCommit } from "./group-commit.js";
 
-interface Waiter {
-  /** Settled once this many writes of the execution have been. */
-  readonly upTo: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** One execution's writes: how many were queued and settled so far, and who waits for some of them. */
-interface Progress {
-  queued: number;
-  settled: number;
-  waiters: Waiter[];
-}
-
 /**
  * History writes of concurrent executions ride the database's group commit, so one transaction per
  * turn of the event loop holds history, audit, journal and execution rows (history in a
@@ -26,7 +12,8 @@ interface Progress {
  * included), so a row is created by the event that first names it, as without batching.
  */
 export class BatchedHistory implements HistorySink {
-  private readonly progress = new Map<string, Progress>();
+  /** Writes queued per execution and not yet settled (none: `drained` has nothing to wait for). */
+  private readonly unsettled = new Map<string, number>();
   private readonly failures = new Map<string, Error>();
 
   constructor(
@@ -44,27 +31,30 @@ export class BatchedHistory implements HistorySink {
     return this.drained(executionArn);
   }
 
-  /** Settles when everything queued for the execution so far is committed; rejects with the first write of it that failed. */
+  /**
+   * Settles when everything queued for the execution so far is committed; rejects with the first
+   * write of it that failed. The group settles works in the order they were queued, so an empty
+   * work queued now settles after all of them.
+   */
   drained(executionArn: string): Promise<void> {
     const failure = this.failures.get(executionArn);
     if (failure !== undefined) return Promise.reject(failure);
-    const progress = this.progress.get(executionArn);
-    if (progress === undefined) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => progress.waiters.push({ upTo: progress.queued, resolve, reject }));
+    if (!this.unsettled.has(executionArn)) return Promise.resolve();
+    return this.group.run(() => undefined).then(
+      () => this.failed(executionArn),
+      // The group rejects with an Error (the batch's COMMIT failed).
+      (error: Error) => this.failed(executionArn, error),
+    );
   }
 
-  /** Writes what is queued now, with every other write queued on the database (also run by itself at the end of the turn). */
-  flush(): void {
-    this.group.flush();
+  /** Rejects with the execution's failure, or else `error` (the marker's batch failed to commit). */
+  private failed(executionArn: string, error?: Error): Promise<void> {
+    const failure = this.failures.get(executionArn) ?? error;
+    return failure === undefined ? Promise.resolve() : Promise.reject(failure);
   }
 
   private enqueue(executionArn: string, write: () => void): void {
-    let progress = this.progress.get(executionArn);
-    if (progress === undefined) {
-      progress = { queued: 0, settled: 0, waiters: [] };
-      this.progress.set(executionArn, progress);
-    }
-    progress.queued += 1;
+    this.unsettled.set(executionArn, (this.unsettled.get(executionArn) ?? 0) + 1);
     this.group.add(
       () => {
         if (this.failures.has(executionArn)) return;
@@ -82,18 +72,8 @@ export class BatchedHistory implements HistorySink {
 
   private settled(executionArn: string, error: Error | undefined): void {
     if (error !== undefined && !this.failures.has(executionArn)) this.failures.set(executionArn, error);
-    const progress = this.progress.get(executionArn);
-    if (progress === undefined) return;
-    progress.settled += 1;
-    if (progress.settled === progress.queued) this.progress.delete(executionArn);
-    if (progress.waiters.length === 0) return;
-    const failure = this.failures.get(executionArn);
-    // A failure answers every waiter at once: what is still queued will not be written.
-    const due = failure === undefined ? progress.waiters.filter((waiter) => waiter.upTo <= progress.settled) : progress.waiters;
-    progress.waiters = failure === undefined ? progress.waiters.filter((waiter) => waiter.upTo > progress.settled) : [];
-    for (const waiter of due) {
-      if (failure === undefined) waiter.resolve();
-      else waiter.reject(failure);
-    }
+    const left = (this.unsettled.get(executionArn) ?? 1) - 1;
+    if (left > 0) this.unsettled.set(executionArn, left);
+    else this.unsettled.delete(executionArn);
   }
 }
