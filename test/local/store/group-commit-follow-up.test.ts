@@ -59,8 +59,12 @@ describe("GroupCommit follow-up batches", () => {
   });
 
   it("still settles a follow-up only after its COMMIT, and a failing work of it alone", async () => {
-    const database = temp.fresh();
-    const { insert, values } = scratchTable(database);
+    const dir = temp.dir();
+    const database = temp.open(dir);
+    const { insert } = scratchTable(database);
+    // Read through another connection: the writing one would see the rows before their COMMIT.
+    const reader = temp.open(dir);
+    const values = () => scratchValues(reader);
     const group = new GroupCommit(database);
     const seen: string[][] = [];
     const first = group.run(() => insert("a")).then(() => {

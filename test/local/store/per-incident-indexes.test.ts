@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEvent } from "../../../workflows/local/history.js";
 import { EmbeddedDatabase, MIGRATIONS } from "../../../workflows/local/store/embedded-database.js";
-import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { LINK_FAMILY_SQL, SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { CLOSE_DEDUPE_KEYS_SQL } from "../../../workflows/local/store/sqlite-incident-store.js";
 import { useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
@@ -21,11 +22,6 @@ const plan = (database: EmbeddedDatabase, sql: string, params: Record<string, st
     .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
     .all(...(Array.isArray(params) ? params : [params]))
     .map((row) => row.detail);
-
-const LINK = `WITH RECURSIVE family (arn) AS (
-  SELECT @arn UNION SELECT e.execution_arn FROM executions e JOIN family f ON e.parent_execution_arn = f.arn
-)
-UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn FROM family) AND incident_id IS NULL`;
 
 describe("migration 6: indexes for the per-incident writes", () => {
   it("brings a version-5 file forward with every row kept, and the family link still finds children", () => {
@@ -55,9 +51,9 @@ describe("migration 6: indexes for the per-incident writes", () => {
 
   it("links a family and closes an incident by index, not by a pass over every row", () => {
     const database = temp.fresh();
-    const link = plan(database, LINK, { arn: "a", incident: "i" });
+    const link = plan(database, LINK_FAMILY_SQL, { arn: "a", incident: "i" });
     expect(link.some((step) => step.includes("USING INDEX executions_by_parent") || step.includes("USING COVERING INDEX executions_by_parent"))).toBe(true);
     expect(link.some((step) => step.includes("AUTOMATIC"))).toBe(false);
-    expect(plan(database, "UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?", ["i"])).toEqual([expect.stringContaining("USING INDEX dedupe_keys_by_incident")]);
+    expect(plan(database, CLOSE_DEDUPE_KEYS_SQL, ["i"])).toEqual([expect.stringContaining("USING INDEX dedupe_keys_by_incident")]);
   });
 });

@@ -41,6 +41,12 @@ export interface ExecutionFilter {
   readonly status?: ExecutionStatus;
 }
 
+/** Links an execution (`@arn`) and every execution it started to `@incident`; exported so a test can check its plan uses an index. */
+export const LINK_FAMILY_SQL = `WITH RECURSIVE family (arn) AS (
+  SELECT @arn UNION SELECT e.execution_arn FROM executions e JOIN family f ON e.parent_execution_arn = f.arn
+)
+UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn FROM family) AND incident_id IS NULL`;
+
 /**
  * Execution history in the embedded database, with `InMemoryHistory`'s reading API, and each
  * execution's status kept beside it so another process can list executions without replaying
@@ -68,12 +74,7 @@ export class SqliteHistory implements HistorySink {
       ),
       insert: db.prepare("INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       stopped: db.prepare("UPDATE executions SET status = ?, stopped_at = ? WHERE execution_arn = ?"),
-      link: db.prepare(
-        `WITH RECURSIVE family (arn) AS (
-           SELECT @arn UNION SELECT e.execution_arn FROM executions e JOIN family f ON e.parent_execution_arn = f.arn
-         )
-         UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn FROM family) AND incident_id IS NULL`,
-      ),
+      link: db.prepare(LINK_FAMILY_SQL),
     };
   }
 

@@ -39,6 +39,9 @@ interface OccurrenceRow {
   recorded_at: string;
 }
 
+/** Closes the dedupe claims an incident (`?`) holds; exported so a test can check its plan uses an index. */
+export const CLOSE_DEDUPE_KEYS_SQL = "UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?";
+
 /** An incident as the embedded store keeps it (the memory store's record). */
 export type SqliteStoredIncident = StoredIncident;
 
@@ -68,7 +71,7 @@ export class SqliteIncidentStore implements IncidentStore {
       const updated = db.prepare<[string, string]>("UPDATE incidents SET status = 'closed', closed_at = coalesce(closed_at, ?) WHERE incident_id = ?").run(at.toISOString(), incidentId);
       if (updated.changes === 0) return false;
       // Only the claim this incident holds: a key a newer incident has taken stays open.
-      db.prepare<[string]>("UPDATE dedupe_keys SET status = 'closed' WHERE incident_id = ?").run(incidentId);
+      db.prepare<[string]>(CLOSE_DEDUPE_KEYS_SQL).run(incidentId);
       return true;
     });
     if (!closed) throw preconditionFailed(`incident ${incidentId} is not in the embedded incident store`, incidentId);
