@@ -27,6 +27,8 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
   // A file's WAL is checkpointed beside the runner, not inside its commits (a :memory: database has no WAL).
   const checkpointer = database.path === ":memory:" ? undefined : startWalCheckpointer(database);
   const close = () => {
+    // The thread's connection is closed when stop returns (its exit is not waited for), so this
+    // connection is the last: closing it checkpoints the WAL into the file and removes it.
     void checkpointer?.stop();
     database.close();
   };

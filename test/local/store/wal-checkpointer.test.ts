@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES, type CheckpointReport } from "../../../workflows/local/store/wal-checkpointer.js";
@@ -33,5 +34,31 @@ describe("WAL checkpointer", () => {
     });
     expect((await failed).message).toMatch(/directory does not exist|unable to open/i);
     expect(writerCheckpointPages(database.db)).toBe(1000);
+  });
+
+  it("has closed its thread's connection when stop returns, so the writer's close is the last and removes the WAL", async () => {
+    const database = temp.fresh();
+    database.db.exec("CREATE TABLE scratch (value TEXT NOT NULL)");
+    const reports: CheckpointReport[] = [];
+    const checkpointer = startWalCheckpointer(database, { intervalMs: 5, onCheckpoint: (report) => reports.push(report) });
+    const insert = database.db.prepare<[string]>("INSERT INTO scratch (value) VALUES (?)");
+    for (let i = 0; i < 20; i += 1) insert.run("x".repeat(2000));
+    await expect.poll(() => reports.length > 0, { timeout: 5000 }).toBe(true);
+    expect(existsSync(`${database.path}-wal`)).toBe(true);
+    const exited = checkpointer.stop();
+    // Not awaited: the close right after stop (as the local runtime's) is already the last one.
+    database.close();
+    expect(existsSync(`${database.path}-wal`)).toBe(false);
+    await exited;
+    expect(temp.open(join(database.path, "..")).db.prepare("SELECT count(*) AS n FROM scratch").get()).toEqual({ n: 20 });
+  });
+
+  it("stopped before its thread has started, it still closes the thread's connection first", async () => {
+    const database = temp.fresh();
+    database.db.exec("CREATE TABLE scratch (value TEXT NOT NULL)");
+    const exited = startWalCheckpointer(database).stop();
+    database.close();
+    expect(existsSync(`${database.path}-wal`)).toBe(false);
+    await exited;
   });
 });

@@ -31,28 +31,44 @@ export interface WalCheckpointerOptions {
 }
 
 export interface WalCheckpointer {
-  /** Stops the thread (its connection closes with it). */
+  /**
+   * Stops the thread: its connection is closed when this returns (so the caller's can close last
+   * and remove the WAL); the promise settles once the thread has exited.
+   */
   stop(): Promise<void>;
 }
 
+/** How long `stop` waits for the thread to close its connection (a checkpoint under way ends first). */
+const STOP_WAIT_MS = 2000;
+
 // CommonJS, evaluated in the worker: better-sqlite3 is loaded by the path the main thread resolved.
+// It sleeps on a shared cell between checkpoints, so a stop wakes it at once; whatever happens, it
+// closes its connection and says so in the cell's second slot before it ends.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.module);
-const db = new Database(workerData.path);
-db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
-const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-setInterval(() => {
-  let row;
-  try {
-    row = checkpoint.get();
-  } catch (error) {
-    // Another connection's checkpoint (another process's checkpointer) is running: the next interval will do.
-    if (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED") return;
-    throw error;
+const control = new Int32Array(workerData.control);
+let db;
+try {
+  const Database = require(workerData.module);
+  db = new Database(workerData.path);
+  db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
+  const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  while (Atomics.wait(control, 0, 0, workerData.intervalMs) === "timed-out") {
+    let row;
+    try {
+      row = checkpoint.get();
+    } catch (error) {
+      // Another connection's checkpoint (another process's checkpointer) is running: the next interval will do.
+      if (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED") continue;
+      throw error;
+    }
+    if (workerData.report) parentPort.postMessage({ busy: row.busy === 1, log: row.log, checkpointed: row.checkpointed });
   }
-  if (workerData.report) parentPort.postMessage({ busy: row.busy === 1, log: row.log, checkpointed: row.checkpointed });
-}, workerData.intervalMs);
+} finally {
+  if (db && db.open) db.close();
+  Atomics.store(control, 1, 1);
+  Atomics.notify(control, 1);
+}
 `;
 
 /**
@@ -66,6 +82,8 @@ setInterval(() => {
  */
 export function startWalCheckpointer(database: Pick<EmbeddedDatabase, "db" | "path" | "busyTimeoutMs">, options: WalCheckpointerOptions = {}): WalCheckpointer {
   const { db } = database;
+  // [0]: stop asked; [1]: the thread's connection is closed.
+  const control = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -74,6 +92,7 @@ export function startWalCheckpointer(database: Pick<EmbeddedDatabase, "db" | "pa
       busyTimeoutMs: database.busyTimeoutMs,
       intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       report: options.onCheckpoint !== undefined,
+      control: control.buffer,
     },
   });
   // Never what keeps a process alive.
@@ -92,10 +111,15 @@ export function startWalCheckpointer(database: Pick<EmbeddedDatabase, "db" | "pa
     if (!stopped) writerCheckpointsAgain();
   });
   return {
-    async stop() {
+    stop() {
       stopped = true;
       writerCheckpointsAgain();
-      await worker.terminate();
+      Atomics.store(control, 0, 1);
+      Atomics.notify(control, 0);
+      // Blocks until the thread has closed its connection, so the caller's connection closes last
+      // (the last one to close checkpoints the WAL and removes it).
+      Atomics.wait(control, 1, 0, STOP_WAIT_MS);
+      return worker.terminate().then(() => undefined);
     },
   };
 }
