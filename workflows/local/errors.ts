@@ -52,11 +52,7 @@ export const DATA_LIMIT_BYTES = 256 * 1024;
  * Catch (not even States.ALL) handles it; the library honours `isRetryable` / `isCatchable`.
  */
 export function checkDataLimit(value: unknown, what: string): void {
-  checkDataSize(Buffer.byteLength(JSON.stringify(value) ?? "", "utf8"), what);
-}
-
-/** The same check for a size already known (from JSON text the caller has anyway). */
-export function checkDataSize(bytes: number, what: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
   if (bytes <= DATA_LIMIT_BYTES) return;
   const error = stateError("States.DataLimitExceeded", `${what} is ${bytes} bytes; Step Functions allows ${DATA_LIMIT_BYTES}`);
   throw Object.assign(error, { isRetryable: false, isCatchable: false });
