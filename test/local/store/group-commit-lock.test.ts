@@ -15,13 +15,17 @@ async function settledSoFar(promises: readonly Promise<unknown>[]): Promise<bool
   return flags;
 }
 
+/** A group commit on one connection to a fresh file with a scratch table, and a second connection to the same file. */
+function twoConnections(busyTimeoutMs: number) {
+  const dir = temp.dir();
+  const database = temp.open(dir, busyTimeoutMs);
+  const other = temp.open(dir);
+  return { database, other, insert: scratch(database), group: new GroupCommit(database) };
+}
+
 describe("GroupCommit while another connection holds the write lock", () => {
   it("keeps the batch, in order, without blocking the thread, and commits it (with what was queued since) once the lock is free", async () => {
-    const dir = temp.dir();
-    const database = temp.open(dir, 5000);
-    const other = temp.open(dir);
-    const insert = scratch(database);
-    const group = new GroupCommit(database);
+    const { other, insert, group } = twoConnections(5000);
     // Another runner's batch, on this very thread: a wait that blocked the thread would never end.
     other.db.exec("BEGIN IMMEDIATE");
     other.db.prepare("INSERT INTO scratch (value) VALUES ('other')").run();
@@ -41,11 +45,7 @@ describe("GroupCommit while another connection holds the write lock", () => {
   });
 
   it("still rolls back a failing work alone once the lock is had", async () => {
-    const dir = temp.dir();
-    const database = temp.open(dir, 5000);
-    const other = temp.open(dir);
-    const insert = scratch(database);
-    const group = new GroupCommit(database);
+    const { database, other, insert, group } = twoConnections(5000);
     other.db.exec("BEGIN IMMEDIATE");
     const works = [group.run(() => insert("a")), group.run(() => insert("a")), group.run(() => insert("b"))];
     await sleep(10);
@@ -56,11 +56,7 @@ describe("GroupCommit while another connection holds the write lock", () => {
   });
 
   it("rejects the batch with SQLITE_BUSY, having written nothing, once the lock has been held past the busy timeout (one timeout, not two); later works go on", async () => {
-    const dir = temp.dir();
-    const database = temp.open(dir, 300);
-    const other = temp.open(dir);
-    const insert = scratch(database);
-    const group = new GroupCommit(database);
+    const { database, other, insert, group } = twoConnections(300);
     other.db.exec("BEGIN IMMEDIATE");
     const started = performance.now();
     const works = [group.run(() => insert("a")), group.run(() => insert("b"))];
