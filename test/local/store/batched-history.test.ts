@@ -53,6 +53,19 @@ describe("BatchedHistory", () => {
     await expect(batched.drained(PARENT)).rejects.toThrow(/already has event 1/);
   });
 
+  it("drained answers for what was queued before it: a write refused after it, in the same batch, fails only later waiters", async () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const batched = new BatchedHistory(history, groupCommitOf(database));
+    batched.append(PARENT, started());
+    const first = batched.drained(PARENT);
+    batched.append(PARENT, started()); // refused: event 1 again, in the same batch
+    const later = batched.drained(PARENT);
+    await expect(first).resolves.toBeUndefined();
+    await expect(later).rejects.toThrow(/already has event 1/);
+    expect(history.events(PARENT)).toEqual([started()]);
+  });
+
   it("fails every execution with queued writes when the database is gone", async () => {
     const database = temp.fresh();
     const batched = new BatchedHistory(new SqliteHistory(database), groupCommitOf(database));

@@ -33,15 +33,15 @@ export class BatchedHistory implements HistorySink {
 
   /**
    * Settles when everything queued for the execution so far is committed; rejects with the first
-   * write of it that failed. The group settles works in the order they were queued, so an empty
-   * work queued now settles after all of them.
+   * write of it that failed. A marker queued now runs after all of them, in the same order, and
+   * reads the execution's failure at its own place: a write queued after it cannot fail it.
    */
   drained(executionArn: string): Promise<void> {
     const failure = this.failures.get(executionArn);
     if (failure !== undefined) return Promise.reject(failure);
     if (!this.unsettled.has(executionArn)) return Promise.resolve();
-    return this.group.run(() => undefined).then(
-      () => this.failed(executionArn),
+    return this.group.run(() => this.failures.get(executionArn)).then(
+      (failed) => (failed === undefined ? undefined : Promise.reject(failed)),
       // The group rejects with an Error (the batch's COMMIT failed).
       (error: Error) => this.failed(executionArn, error),
     );

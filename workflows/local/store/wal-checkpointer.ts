@@ -118,7 +118,9 @@ export function startWalCheckpointer(database: Pick<EmbeddedDatabase, "db" | "pa
       Atomics.notify(control, 0);
       // Blocks until the thread has closed its connection, so the caller's connection closes last
       // (the last one to close checkpoints the WAL and removes it).
-      Atomics.wait(control, 1, 0, STOP_WAIT_MS);
+      if (Atomics.wait(control, 1, 0, STOP_WAIT_MS) === "timed-out") {
+        options.onError?.(new Error(`the WAL checkpoint thread did not close its connection within ${STOP_WAIT_MS} ms; the WAL may stay beside the file until the next open`));
+      }
       return worker.terminate().then(() => undefined);
     },
   };
