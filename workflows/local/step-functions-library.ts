@@ -6,7 +6,8 @@
  * The library evaluates every path with jsonpath-plus, which throws and catches an Error to return
  * each scalar. Its CommonJS build reads `JSONPath` from jsonpath-plus's exports object at each call
  * (its ES build binds it at import), so that build is loaded, after the export is replaced by the
- * shortcut that answers plain paths directly with the same values.
+ * shortcut that answers plain paths directly with the same values. The export is the process's
+ * own, so every CommonJS user of jsonpath-plus here (asl-validator too) gets the same answers faster.
  */
 import "./promise-polyfill.js";
 import { createRequire } from "node:module";

@@ -24,8 +24,8 @@ export const FOLLOW_UPS_PER_TURN = 32;
  * Group commit for the embedded database: the writes that concurrent incidents ask for during one
  * turn of the event loop run in one `BEGIN IMMEDIATE` transaction at the end of the turn, each in
  * its own savepoint; what the waiters of a batch write next, in a follow-up batch as soon as they
- * have all written it (see `followUp`). A local incident made ~35 small transactions (26 of them single audit
- * entries), and the commit, not the insert, was most of their cost.
+ * have all written it (see `followUp`). A local incident made ~35 small transactions (26 of them
+ * single audit entries), and the commit, not the insert, was most of their cost.
  *
  * What each caller gets is unchanged: its work runs atomically under the write lock (so a
  * read-modify-write in another process still queues behind it), a failing work rolls back alone
