@@ -211,6 +211,23 @@ const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks this thread for `ms` without spinning (the store's API is synchronous, as better-sqlite3 is). */
 const pause = (ms: number): void => void Atomics.wait(pauseCell, 0, 0, ms);
 
+/**
+ * Runs `attempt` until it does not fail with SQLite's busy error, pausing `pauseMs(n)` after the
+ * n-th try; once `busyTimeoutMs` has passed, the busy error is thrown. Any other error at once.
+ */
+function retryWhileBusy<T>(busyTimeoutMs: number, pauseMs: (attempt: number) => number, attempt: () => T): T {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let tries = 1; ; tries++) {
+    try {
+      return attempt();
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (!isBusy(error) || left <= 0) throw error;
+      pause(Math.min(pauseMs(tries), left));
+    }
+  }
+}
+
 interface TransactionStatements {
   readonly noWait: Database.Statement;
   readonly wait: Database.Statement;
@@ -274,14 +291,11 @@ export class EmbeddedDatabase {
     // Our own wait, not SQLite's busy handler: that one sleeps 1, 2, 5, 10 … 100 ms between tries,
     // so a writer kept sleeping long after a batch of a few ms had committed (two runners on
     // one file spent most of their time there, and one could starve past the timeout).
-    const deadline = Date.now() + this.busyTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
+    retryWhileBusy(this.busyTimeoutMs, lockPauseMs, () => {
       const busy = this.beginWithoutWaiting();
-      if (busy === undefined) return this.finish(work);
-      const left = deadline - Date.now();
-      if (left <= 0) throw busy;
-      pause(Math.min(lockPauseMs(attempt), left));
-    }
+      if (busy !== undefined) throw busy;
+    });
+    return this.finish(work);
   }
 
   /**
@@ -369,16 +383,7 @@ export class EmbeddedDatabase {
  * tried again, a little later each time, until the busy timeout has passed.
  */
 export function switchToWal(db: Pick<Database.Database, "pragma">, busyTimeoutMs: number): void {
-  const deadline = Date.now() + busyTimeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      db.pragma("journal_mode = WAL");
-      return;
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      pause(Math.min(5 * attempt, 50, Math.max(1, deadline - Date.now())));
-    }
-  }
+  retryWhileBusy(busyTimeoutMs, (attempt) => Math.min(5 * attempt, 50), () => void db.pragma("journal_mode = WAL"));
 }
 
 /** JSON text for a column. */
