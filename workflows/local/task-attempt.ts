@@ -45,7 +45,6 @@ export class TaskAttempt {
     this.timer = setTimeout(() => this.timeOut(), binding.timeoutSeconds * 1000);
   }
 
-
   /** The execution's signal fired (EventListener): the attempt stops with the execution's reason. */
   handleEvent(): void {
     if (!this.controller.signal.aborted) this.controller.abort(this.executionSignal?.reason);

@@ -63,14 +63,17 @@ export class GroupCommit {
     this.schedule();
   }
 
-  private schedule(): void {
+  /** A batch on the next turn of the event loop, or after `delayMs` (a retry behind another connection's lock). */
+  private schedule(delayMs?: number): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const turn = () => {
       this.scheduled = false;
       this.followUps = 0;
       this.write(false);
-    });
+    };
+    if (delayMs === undefined) setImmediate(turn);
+    else setTimeout(turn, delayMs);
   }
 
   /**
@@ -103,13 +106,7 @@ export class GroupCommit {
   private retryLater(batch: Queued[]): void {
     this.queue = batch.concat(this.queue);
     this.lockedSince ??= Date.now();
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setTimeout(() => {
-      this.scheduled = false;
-      this.followUps = 0;
-      this.write(false);
-    }, 1);
+    this.schedule(1);
   }
 
   /** Whether writes are queued and not yet run (a reader that must see them calls `flush` first). */
