@@ -41,16 +41,52 @@ describe("BatchedHistory", () => {
     const history = new SqliteHistory(database);
     const batched = new BatchedHistory(history, groupCommitOf(database));
     batched.append(PARENT, started());
+    await batched.drained(PARENT);
     batched.append(PARENT, started());
     batched.append(PARENT, succeeded);
     batched.append(CHILD, started());
     const results = await Promise.allSettled([batched.drained(PARENT), batched.drained(CHILD)]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
     expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/already has event 1/);
-    // Nothing of that execution after the refused write.
+    // Nothing of that execution after the refused write; what it committed before stays.
     expect(history.events(PARENT)).toEqual([started()]);
     expect(history.events(CHILD)).toHaveLength(1);
     await expect(batched.drained(PARENT)).rejects.toThrow(/already has event 1/);
+  });
+
+  it("writes the events an execution appends before its write runs as one write, rolled back whole when one is refused", async () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const group = groupCommitOf(database);
+    const works = vi.spyOn(group, "add");
+    const batched = new BatchedHistory(history, group);
+    batched.append(PARENT, started());
+    batched.append(PARENT, succeeded);
+    batched.append(CHILD, started());
+    batched.append(CHILD, started()); // refused: event 1 again
+    // One work (one savepoint) per execution.
+    expect(works).toHaveBeenCalledTimes(2);
+    const results = await Promise.allSettled([batched.drained(PARENT), batched.drained(CHILD)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
+    expect(history.events(PARENT)).toEqual([started(), succeeded]);
+    // The child's first event went with the refused one: a write is atomic.
+    expect(history.events(CHILD)).toEqual([]);
+  });
+
+  it("starts a new write after a drained marker or a link, so what follows them is written after them", async () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const group = groupCommitOf(database);
+    const works = vi.spyOn(group, "add");
+    const batched = new BatchedHistory(history, group);
+    batched.append(PARENT, started());
+    const linked = batched.linkIncident(PARENT, "inc-1");
+    batched.append(PARENT, succeeded);
+    // The events, the link, its drained marker, then the last event: four works in that order.
+    expect(works).toHaveBeenCalledTimes(4);
+    await Promise.all([linked, batched.drained(PARENT)]);
+    expect(history.events(PARENT)).toEqual([started(), succeeded]);
+    expect(history.list({ incidentId: "inc-1" }).map((e) => e.executionArn)).toEqual([PARENT]);
   });
 
   it("drained answers for what was queued before it: a write refused after it, in the same batch, fails only later waiters", async () => {

@@ -1,14 +1,13 @@
 import type { Statement } from "better-sqlite3";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
-import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+import type { EmbeddedDatabase } from "./embedded-database.js";
+import { detailsInOrder, ExecutionDocuments, type DocumentRow } from "./history-documents.js";
 
-interface EventRow {
-  id: number;
+interface EventRow extends DocumentRow {
   previous_event_id: number;
   timestamp: string;
   type: HistoryEvent["type"];
-  details: string;
 }
 
 interface ExecutionRow {
@@ -51,16 +50,20 @@ UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn
  * Execution history in the embedded database, with `InMemoryHistory`'s reading API, and each
  * execution's status kept beside it so another process can list executions without replaying
  * events. Events are stored once each: appending an id the execution already has is an error.
+ * An event's document is stored once per execution (see `ExecutionDocuments`).
  */
 export class SqliteHistory implements HistorySink {
   // Prepared once: preparing is most of the cost of a small statement.
   private readonly statements: {
     readonly touch: Statement<[{ arn: string; at: string }]>;
     readonly started: Statement<[{ machine: string; parent: string | null; at: string; arn: string }]>;
-    readonly insert: Statement<[string, number, number, string, string, string]>;
+    readonly insert: Statement<[string, number, number, string, string, string, string | null, string | null, number | null]>;
     readonly stopped: Statement<[ExecutionStatus, string, string]>;
     readonly link: Statement<[{ arn: string; incident: string }]>;
   };
+
+  /** Per execution still running in this process: the documents its events stored. */
+  private readonly documents = new Map<string, ExecutionDocuments>();
 
   constructor(private readonly database: EmbeddedDatabase) {
     const { db } = database;
@@ -72,7 +75,9 @@ export class SqliteHistory implements HistorySink {
            incident_id = coalesce(incident_id, (SELECT p.incident_id FROM executions p WHERE p.execution_arn = @parent))
          WHERE execution_arn = @arn`,
       ),
-      insert: db.prepare("INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      insert: db.prepare(
+        "INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details, document_field, document, document_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
       stopped: db.prepare("UPDATE executions SET status = ?, stopped_at = ? WHERE execution_arn = ?"),
       link: db.prepare(LINK_FAMILY_SQL),
     };
@@ -80,15 +85,29 @@ export class SqliteHistory implements HistorySink {
 
   append(executionArn: string, event: HistoryEvent): void {
     const { touch, started, insert, stopped } = this.statements;
-    this.database.immediate(() => {
-      // Events of an execution arrive in id order from one recorder: its first event made the row.
-      if (event.id === 1) touch.run({ arn: executionArn, at: event.timestamp });
-      if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
-      const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, toColumn(event.details));
-      if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
-      const status = TERMINAL_STATUS.get(event.type);
-      if (status) stopped.run(status, event.timestamp, executionArn);
-    });
+    let documents = this.documents.get(executionArn);
+    if (documents === undefined) {
+      documents = new ExecutionDocuments();
+      this.documents.set(executionArn, documents);
+    }
+    const columns = documents.columns(event);
+    const status = TERMINAL_STATUS.get(event.type);
+    try {
+      this.database.immediate(() => {
+        // Events of an execution arrive in id order from one recorder: its first event made the row.
+        if (event.id === 1) touch.run({ arn: executionArn, at: event.timestamp });
+        if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
+        const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, columns.details, columns.field, columns.document, columns.from);
+        if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
+        if (status) stopped.run(status, event.timestamp, executionArn);
+      });
+    } catch (error) {
+      // What it remembers may name a row that is not there: later events store their documents again.
+      this.documents.delete(executionArn);
+      throw error;
+    }
+    if (status) this.documents.delete(executionArn);
+    else columns.remember();
   }
 
   /**
@@ -104,10 +123,11 @@ export class SqliteHistory implements HistorySink {
 
   /** The events of one execution, in id order. */
   events(executionArn: string): readonly HistoryEvent[] {
-    return this.database.db
-      .prepare<[string], EventRow>("SELECT id, previous_event_id, timestamp, type, details FROM history_events WHERE execution_arn = ? ORDER BY id")
-      .all(executionArn)
-      .map((row) => ({ ...({ type: row.type, details: fromColumn<HistoryDraft["details"]>(row.details) } as HistoryDraft), id: row.id, previousEventId: row.previous_event_id, timestamp: row.timestamp }));
+    const rows = this.database.db
+      .prepare<[string], EventRow>("SELECT id, previous_event_id, timestamp, type, details, document_field, document, document_from FROM history_events WHERE execution_arn = ? ORDER BY id")
+      .all(executionArn);
+    const details = detailsInOrder(executionArn, rows);
+    return rows.map((row, index) => ({ ...({ type: row.type, details: details[index] } as HistoryDraft), id: row.id, previousEventId: row.previous_event_id, timestamp: row.timestamp }));
   }
 
   /** Every execution with events, in the order its first event was stored. */

@@ -1,0 +1,140 @@
+import { describe, expect, it } from "vitest";
+import type { HistoryEvent } from "../../../workflows/local/history.js";
+import type { JsonValue } from "../../../workflows/local/json.js";
+import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
+import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { useTempDatabases } from "./support.js";
+
+const temp = useTempDatabases();
+
+const ARN = "arn:aws:states:eu-west-1:123456789012:execution:contain:run-1";
+const OTHER = "arn:aws:states:eu-west-1:123456789012:execution:contain:run-2";
+
+/** A document big enough to be shared (short ones are stored in place). */
+const incident = (step: number): JsonValue => ({ incident: { id: "inc-1", summary: "SSH brute force against i-0abc".repeat(4) }, step, results: [{ ok: true }] });
+
+/** Numbers the drafts 1, 2, … as the recorder does. */
+function numbered(drafts: readonly Pick<HistoryEvent, "type" | "details">[]): HistoryEvent[] {
+  return drafts.map((draft, index) => ({ ...draft, id: index + 1, previousEventId: index, timestamp: `2026-11-24T12:00:0${index % 10}.000Z` }) as HistoryEvent);
+}
+
+interface StoredRow {
+  id: number;
+  document_field: string | null;
+  document: string | null;
+  document_from: number | null;
+}
+
+const rows = (database: EmbeddedDatabase, arn = ARN): StoredRow[] =>
+  database.db.prepare<[string], StoredRow>("SELECT id, document_field, document, document_from FROM history_events WHERE execution_arn = ? ORDER BY id").all(arn);
+
+describe("history documents: each stored once per execution", () => {
+  it("stores a repeated input, output or parameters once, and reads every event back whole, its keys in order", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const first = incident(1);
+    const second = incident(2);
+    const events = numbered([
+      { type: "ExecutionStarted", details: { input: first, stateMachineArn: "arn:sm" } },
+      { type: "TaskStateEntered", details: { name: "Isolate", input: first } },
+      { type: "TaskScheduled", details: { resourceType: "lambda", resource: "invoke", parameters: structuredClone(first), timeoutInSeconds: 60 } },
+      { type: "TaskSucceeded", details: { resourceType: "lambda", resource: "invoke", output: second } },
+      { type: "TaskStateExited", details: { name: "Isolate", output: second } },
+      { type: "ExecutionSucceeded", details: { output: structuredClone(second) } },
+    ]);
+    for (const event of events) history.append(ARN, event);
+
+    const read = history.events(ARN);
+    expect(read).toEqual(events);
+    // Same keys in the same order as the event appended (JSON text compares order too).
+    expect(read.map((event) => JSON.stringify(event))).toEqual(events.map((event) => JSON.stringify(event)));
+    expect(rows(database)).toEqual([
+      { id: 1, document_field: "input", document: JSON.stringify(first), document_from: null },
+      { id: 2, document_field: "input", document: null, document_from: 1 },
+      // Equal content, another object: still stored once.
+      { id: 3, document_field: "parameters", document: null, document_from: 1 },
+      { id: 4, document_field: "output", document: JSON.stringify(second), document_from: null },
+      { id: 5, document_field: "output", document: null, document_from: 4 },
+      { id: 6, document_field: "output", document: null, document_from: 4 },
+    ]);
+  });
+
+  it("shares documents within an execution only, stores short ones in place, and leaves events without one alone", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const document = incident(1);
+    history.append(ARN, numbered([{ type: "ExecutionStarted", details: { input: document, stateMachineArn: "arn:sm" } }])[0]!);
+    history.append(OTHER, numbered([{ type: "ExecutionStarted", details: { input: document, stateMachineArn: "arn:sm" } }])[0]!);
+    const [, entered, failed, exited] = numbered([
+      { type: "ExecutionStarted", details: { input: {}, stateMachineArn: "arn:sm" } },
+      { type: "PassStateEntered", details: { name: "Note", input: { a: 1 } } },
+      { type: "TaskFailed", details: { resourceType: "lambda", resource: "invoke", error: "Transient", cause: "throttled" } },
+      { type: "PassStateExited", details: { name: "Note", output: { a: 1 } } },
+    ]);
+    for (const event of [entered!, failed!, exited!]) history.append(OTHER, event);
+
+    expect(rows(database, OTHER)).toEqual([
+      { id: 1, document_field: "input", document: JSON.stringify(document), document_from: null },
+      { id: 2, document_field: "input", document: '{"a":1}', document_from: null },
+      { id: 3, document_field: null, document: null, document_from: null },
+      { id: 4, document_field: "output", document: '{"a":1}', document_from: null },
+    ]);
+    expect(history.events(OTHER).map((event) => event.details)).toEqual([{ input: document, stateMachineArn: "arn:sm" }, entered!.details, failed!.details, exited!.details]);
+  });
+
+  it("stores documents again after a refused append, as what it remembered may not have been written", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const [started, entered] = numbered([
+      { type: "ExecutionStarted", details: { input: incident(1), stateMachineArn: "arn:sm" } },
+      { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
+    ]);
+    history.append(ARN, started!);
+    expect(() => history.append(ARN, started!)).toThrow(/already has event 1/);
+    history.append(ARN, entered!);
+    expect(rows(database).map((row) => row.document_from)).toEqual([null, null]);
+    expect(history.events(ARN)).toEqual([started, entered]);
+  });
+
+  it("forgets an execution's documents at its terminal event", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const document = incident(1);
+    const events = numbered([
+      { type: "ExecutionStarted", details: { input: document, stateMachineArn: "arn:sm" } },
+      { type: "ExecutionSucceeded", details: { output: document } },
+      // Never recorded by a real run (nothing follows the end): it shows nothing was kept to share.
+      { type: "PassStateExited", details: { name: "After", output: document } },
+    ]);
+    for (const event of events) history.append(ARN, event);
+    expect(rows(database).map((row) => row.document_from)).toEqual([null, 1, null]);
+  });
+
+  it("remembers at most 64 distinct documents per execution, the oldest forgotten first", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const drafts: Pick<HistoryEvent, "type" | "details">[] = [{ type: "ExecutionStarted", details: { input: incident(0), stateMachineArn: "arn:sm" } }];
+    for (let step = 1; step <= 64; step += 1) drafts.push({ type: "PassStateEntered", details: { name: `Step ${step}`, input: incident(step) } });
+    // incident(0) is the oldest of 65: forgotten. incident(64), the newest, is remembered.
+    drafts.push({ type: "PassStateEntered", details: { name: "Again", input: incident(64) } }, { type: "PassStateEntered", details: { name: "Again", input: incident(0) } });
+    const events = numbered(drafts);
+    for (const event of events) history.append(ARN, event);
+    expect(rows(database).slice(-2)).toEqual([
+      { id: 66, document_field: "input", document: null, document_from: 65 },
+      { id: 67, document_field: "input", document: JSON.stringify(incident(0)), document_from: null },
+    ]);
+    expect(history.events(ARN)).toEqual(events);
+  });
+
+  it("refuses to read an event whose document names an event that holds none, naming both", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const events = numbered([
+      { type: "ExecutionStarted", details: { input: incident(1), stateMachineArn: "arn:sm" } },
+      { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
+    ]);
+    for (const event of events) history.append(ARN, event);
+    database.db.prepare("UPDATE history_events SET document_from = 7 WHERE id = 2").run();
+    expect(() => history.events(ARN)).toThrow(`sqlite history: event 2 of ${ARN} repeats the input of event 7, which holds no document`);
+  });
+});
