@@ -165,10 +165,14 @@ export class LocalEngine {
       { clock: this.clock, history: this.history, tokens: this.tokens, children: this.children, task: (taskName) => this.taskFunctions.get(taskName)! },
       (outcome) => {
         record.description = { ...record.description, status: outcome.status, stopDate: this.clock.now(), outcome };
+        // A stopped execution is only described: its handle held the whole run (library state,
+        // timers, closures), ~100 KiB an incident that a long-lived engine kept for ever.
+        delete record.handle;
       },
     );
-    record.handle = { executionArn: arn, result: running.result, abort: (reason?: string) => running.abort(reason) };
-    return record.handle;
+    const handle: ExecutionHandle = { executionArn: arn, result: running.result, abort: (reason?: string) => running.abort(reason) };
+    if (record.description.status === "RUNNING") record.handle = handle;
+    return handle;
   }
 
   /**
