@@ -14,7 +14,7 @@ import { findImplementation } from "../../../functions/tasks.js";
 import type { StateMachine } from "../../compiler/asl.js";
 import { loadGeneratedMachines } from "../generated-machines.js";
 import { InMemoryHistory, TERMINAL_STATUS, type HistoryEvent, type HistorySink } from "../history.js";
-import { LocalEngine, type LocalTask, type Outcome } from "../local-engine.js";
+import { LocalEngine, type ExecutionHandle, type LocalTask, type Outcome } from "../local-engine.js";
 import type { EventBridgeEvent, SimulatedAccount } from "../simulated-account/index.js";
 import { requesterOf } from "../../../functions/approval/approval.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
@@ -37,6 +37,9 @@ import { GroupCommittedAuditLog } from "./group-committed-audit-log.js";
 import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
 import { buildReport, renderModel } from "./report.js";
 import { configFromAccount } from "./scenario-config.js";
+import { ABORT_ACTOR, ABORT_KIND, abortCause, type AbortRequestStore } from "./abort-requests.js";
+import { AbortWatch } from "./abort-watch.js";
+import { SqliteAbortRequests } from "../store/sqlite-abort-requests.js";
 
 export const GENERATED_DIRECTORY = resolve(import.meta.dirname, "../../generated");
 export const DEFAULT_REPORTS_DIRECTORY = ".irflow/reports";
@@ -86,6 +89,20 @@ export interface LocalIncidentRunnerOptions {
   readonly history?: HistorySink;
   /** Scales Step Functions Retry waits; default 1 (tests use 0). */
   readonly retryDelayScale?: number;
+  /** Where `irflow abort` leaves requests for this process; default the database's (none without one). */
+  readonly abortRequests?: AbortRequestStore;
+  /** How often a running incident looks for abort requests; default 50 ms, 0 never. */
+  readonly abortPollMs?: number;
+}
+
+/** Who stops which executions, and why (`irflow abort`, or the run's own Ctrl-C). */
+export interface AbortOrder {
+  readonly by: string;
+  readonly reason: string;
+  /** The executions to stop; an incident machine's takes its running phases with it. Default every one this runner runs. */
+  readonly executionArns?: readonly string[];
+  /** The stored request this carries out, if any. */
+  readonly requestId?: string;
 }
 
 export interface RunIncidentRequest {
@@ -146,6 +163,10 @@ export class LocalIncidentRunner {
   private readonly aws: ClientProvider;
   /** Where history is written: `history` itself, or its batched writer on the embedded database. */
   private readonly historyWriter: HistorySink;
+  /** Incident executions running in `runIncident`, and every execution each has started (itself first). */
+  private readonly running = new Map<string, { readonly handle: ExecutionHandle; readonly family: string[] }>();
+  /** Takes abort requests another process wrote for this runner's executions. */
+  private readonly abortWatch: AbortWatch | undefined;
 
   static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
     const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
@@ -204,6 +225,17 @@ export class LocalIncidentRunner {
       : options.database
         ? new SqliteApprovalDesk(options.database, deskOptions)
         : new MemoryApprovalDesk(deskOptions);
+    const abortRequests = options.abortRequests ?? (database ? new SqliteAbortRequests(database) : undefined);
+    this.abortWatch = abortRequests
+      ? new AbortWatch({
+          store: abortRequests,
+          now: () => this.clock.now(),
+          pollMs: options.abortPollMs,
+          serves: (request) => request.executionArns.some((arn) => [...this.running.values()].some(({ family }) => family.includes(arn))),
+          apply: (request) => this.abort({ by: request.requestedBy, reason: request.reason, executionArns: request.executionArns, requestId: request.id }).then(() => undefined),
+          onError: (error) => this.logs.push({ level: "error", task: "irflow.abort", stepId: "", message: `stopped looking for abort requests: ${String(error)}` }),
+        })
+      : undefined;
   }
 
   /** Starts the runbook's incident machine with the event and waits until it stops. */
@@ -212,6 +244,8 @@ export class LocalIncidentRunner {
     this.policies.set(handle.executionArn, request.approvals);
     this.requesters.set(handle.executionArn, requesterOf(request.event, request.requestedBy));
     if (request.onEvent) this.listeners.set(handle.executionArn, request.onEvent);
+    this.running.set(handle.executionArn, { handle, family: [handle.executionArn] });
+    this.abortWatch?.start();
     const sweep = this.approvalSweepMs > 0 ? setInterval(() => void this.approvals.sweep().catch(() => undefined), this.approvalSweepMs) : undefined;
     sweep?.unref();
     try {
@@ -238,6 +272,52 @@ export class LocalIncidentRunner {
       await this.approvals.poll?.().catch(() => undefined);
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
+      this.running.delete(handle.executionArn);
+      if (this.running.size === 0) this.abortWatch?.stop();
+    }
+  }
+
+  /**
+   * Stops running executions of this runner's incidents (AWS StopExecution), each with a cause
+   * naming who and why. An incident machine's phases are stopped before it (else they would carry
+   * "the parent execution's task stopped"); each incident's log says who stopped what ahead of the
+   * executions' ends. Settles, with the ARNs stopped, once those ends are stored.
+   */
+  async abort(order: AbortOrder): Promise<string[]> {
+    const wanted = order.executionArns ? new Set(order.executionArns) : undefined;
+    const stopping: { readonly arn: string; readonly handle: ExecutionHandle }[] = [];
+    const perIncident = new Map<string, string[]>();
+    for (const [root, { handle, family }] of this.running) {
+      const whole = !wanted || wanted.has(root);
+      // The latest started first: a phase before the incident machine waiting on it.
+      for (const arn of [...family].reverse()) {
+        if (!whole && !wanted.has(arn)) continue;
+        const running = arn === root ? (this.engine.describeExecution(arn)?.status === "RUNNING" ? handle : undefined) : this.runningHandle(arn);
+        if (!running) continue;
+        stopping.push({ arn, handle: running });
+        const incidentId = this.incidentOf.get(root);
+        if (incidentId) perIncident.set(incidentId, [...(perIncident.get(incidentId) ?? []), arn]);
+      }
+    }
+    const at = this.clock.now().toISOString();
+    // Queued before the stops, so the log has the order before the phases' ends.
+    const audited = [...perIncident].map(([incidentId, executionArns]) =>
+      this.records.append(incidentId, { kind: ABORT_KIND.applied, actor: ABORT_ACTOR, at, body: { requestedBy: order.by, reason: order.reason, executionArns, ...(order.requestId ? { requestId: order.requestId } : {}) } }),
+    );
+    const cause = abortCause(order.by, order.reason);
+    for (const { handle } of stopping) handle.abort(cause);
+    await Promise.all([...audited, ...stopping.map(({ handle }) => handle.result)]);
+    return stopping.map(({ arn }) => arn);
+  }
+
+  /** The handle of a running child execution: StartExecution with its name and input returns the running one. */
+  private runningHandle(executionArn: string): ExecutionHandle | undefined {
+    const description = this.engine.describeExecution(executionArn);
+    if (description?.status !== "RUNNING") return undefined;
+    try {
+      return this.engine.start(description.machineKey, description.input, { name: description.name });
+    } catch {
+      return undefined;
     }
   }
 
@@ -266,6 +346,10 @@ export class LocalIncidentRunner {
 
   /** What follows a stored event: the progress listener, and the audit of a phase's start or end. */
   private afterAppend(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
+    if (event.type === "ExecutionStarted" && this.running.size > 0) {
+      const family = this.running.get(this.rootOf(executionArn))?.family;
+      if (family && !family.includes(executionArn)) family.push(executionArn);
+    }
     this.observe(executionArn, event);
     return this.auditPhase(executionArn, event);
   }

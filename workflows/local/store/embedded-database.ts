@@ -208,6 +208,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE history_events ADD COLUMN document_from INTEGER;
     `,
   },
+  {
+    version: 8,
+    description: "abort requests: who asked to stop which running executions, when and why, and which process took the request",
+    // The running process polls for untaken requests while it runs incidents: the index keeps that look small.
+    sql: `
+      CREATE TABLE abort_requests (
+        request_id      TEXT PRIMARY KEY,
+        incident_id     TEXT,
+        execution_arns  TEXT NOT NULL,
+        requested_by    TEXT NOT NULL,
+        requested_at    TEXT NOT NULL,
+        reason          TEXT NOT NULL,
+        taken_at        TEXT,
+        taken_by        TEXT
+      );
+      CREATE INDEX abort_requests_untaken ON abort_requests (taken_at, requested_at);
+    `,
+  },
 ];
 
 /** What `tryImmediate` answers when another connection holds the write lock: nothing was run. */

@@ -1,0 +1,185 @@
+/** `irflow abort`'s two halves: the request stored by one connection, carried out by the runner on another. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ABORT_KIND, InvalidAbortRequest, requestAbort, type AbortRequest } from "../../../workflows/local/incident/abort-requests.js";
+import { AbortWatch } from "../../../workflows/local/incident/abort-watch.js";
+import { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
+import type { LocalTask } from "../../../workflows/local/local-engine.js";
+import { openLocalRuntime } from "../../../workflows/local/local-runtime.js";
+import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
+import { SqliteAbortRequests } from "../../../workflows/local/store/sqlite-abort-requests.js";
+import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
+import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { NOW, scenario } from "./support.js";
+
+const RUNBOOK = "ssh-rdp-brute-force";
+const INCIDENT = "inc-0123456789abcdef";
+const ARN = "arn:aws:states:us-east-1:123456789012:execution:irflow-ssh-rdp-brute-force-incident:run-1";
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const step of cleanup.splice(0).reverse()) step();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-abort-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function connection(dir: string): EmbeddedDatabase {
+  const database = EmbeddedDatabase.open({ dir });
+  cleanup.push(() => database.close());
+  return database;
+}
+
+async function eventually<T>(read: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("abort requests in the embedded database", () => {
+  it("stores who, when and why; a request is taken once, by the first process to take it", async () => {
+    const dir = tempDir();
+    const store = new SqliteAbortRequests(connection(dir));
+    const other = new SqliteAbortRequests(connection(dir));
+    const audit = new SqliteAuditLog(connection(dir));
+    const request = await requestAbort({ incidentId: INCIDENT, executionArns: [ARN], requestedBy: " alice ", reason: " wrong host " }, { store, audit, now: () => NOW, newId: () => "abt-1" });
+    expect(request).toEqual({ id: "abt-1", incidentId: INCIDENT, executionArns: [ARN], requestedBy: "alice", requestedAt: NOW.toISOString(), reason: "wrong host" });
+    expect(other.untaken()).toEqual([request]);
+
+    expect(other.take("abt-1", NOW, "pid 1")).toBe(true);
+    expect(store.take("abt-1", NOW, "pid 2")).toBe(false);
+    expect(store.untaken()).toEqual([]);
+    expect(store.get("abt-1")).toMatchObject({ takenAt: NOW.toISOString(), takenBy: "pid 1" });
+    expect(store.get("abt-unknown")).toBeUndefined();
+
+    const entries = audit.entriesNow(INCIDENT);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ kind: ABORT_KIND.requested, actor: "alice", at: NOW.toISOString(), body: { requestId: "abt-1", executionArns: [ARN], reason: "wrong host" } });
+  });
+
+  it("refuses a request without a reason, a name, an execution, or with a malformed id, naming the field; nothing is stored", async () => {
+    const dir = tempDir();
+    const store = new SqliteAbortRequests(connection(dir));
+    const audit = new SqliteAuditLog(connection(dir));
+    const valid = { incidentId: INCIDENT, executionArns: [ARN], requestedBy: "alice", reason: "why" };
+    await expect(requestAbort({ ...valid, reason: "   " }, { store, audit })).rejects.toThrow(/reason must say why/);
+    await expect(requestAbort({ ...valid, requestedBy: "" }, { store, audit })).rejects.toThrow(/requestedBy must name who asks/);
+    await expect(requestAbort({ ...valid, executionArns: [] }, { store, audit })).rejects.toThrow(/executionArns must name at least one/);
+    await expect(requestAbort({ ...valid, incidentId: "INC-1" }, { store, audit })).rejects.toThrow(/incidentId must be an irflow incident id/);
+    await expect(requestAbort({ ...valid, executionArns: ["arn:nope"] }, { store, audit })).rejects.toBeInstanceOf(InvalidAbortRequest);
+    expect(store.untaken()).toEqual([]);
+    expect(audit.entriesNow(INCIDENT)).toEqual([]);
+  });
+
+  it("a watch leaves a request it does not serve for another process, and stops looking when the store fails", async () => {
+    const dir = tempDir();
+    const database = connection(dir);
+    const store = new SqliteAbortRequests(database);
+    const request: AbortRequest = { id: "abt-2", executionArns: [ARN], requestedBy: "alice", requestedAt: NOW.toISOString(), reason: "why" };
+    store.insert(request);
+    const applied: string[] = [];
+    const watch = new AbortWatch({ store, serves: () => false, apply: (r) => Promise.resolve(void applied.push(r.id)), pollMs: 0 });
+    await watch.poll();
+    expect(store.get("abt-2")?.takenAt).toBeUndefined();
+    expect(applied).toEqual([]);
+
+    const errors: unknown[] = [];
+    const failing = new AbortWatch({ store, serves: () => true, apply: () => Promise.resolve(), pollMs: 5, onError: (error) => errors.push(error) });
+    database.close();
+    failing.start();
+    await eventually(() => (errors.length > 0 ? errors : undefined));
+    expect(String(errors[0])).toMatch(/database connection is not open/);
+  });
+});
+
+describe("the runner takes a request written by another connection", { timeout: 60_000 }, () => {
+  it("aborts the incident's running executions with who and why, tells the running handler, and audits both sides", async () => {
+    const dir = tempDir();
+    // The contain phase's action hangs until its signal fires, as a slow AWS call would.
+    let seen: AbortSignal | undefined;
+    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
+    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
+    const real = prototype.taskFor;
+    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
+      if (name !== "ec2.block-ip") return real.call(this, name);
+      return (_payload, signal) => {
+        seen = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
+      };
+    });
+    const s = await scenario(RUNBOOK);
+    const reportsDirectory = tempDir();
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0, abortPollMs: 10 });
+    cleanup.push(() => runtime.close());
+    const run = runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
+    const signal = await eventually(() => seen);
+    expect(signal.aborted).toBe(false);
+
+    // The responder's side: another connection to the same file, as `irflow abort` opens.
+    const other = connection(dir);
+    const history = new SqliteHistory(other);
+    const running = await eventually(() => {
+      const found = history.list({ status: "RUNNING" }).filter((e) => e.incidentId !== undefined);
+      return found.length === 2 ? found : undefined;
+    });
+    const incidentId = running[0]!.incidentId!;
+    const store = new SqliteAbortRequests(other);
+    const request = await requestAbort({ incidentId, executionArns: running.map((e) => e.executionArn), requestedBy: "bob", reason: "the address is our scanner" }, { store, audit: new SqliteAuditLog(other) });
+
+    const result = await run;
+    expect(result).toMatchObject({ status: "aborted", incidentId });
+    expect(signal.aborted).toBe(true);
+    expect(store.get(request.id)?.takenBy).toMatch(/^pid \d+ on /);
+
+    const cause = "aborted by bob: the address is our scanner";
+    for (const execution of running) {
+      expect(history.list({ incidentId }).find((e) => e.executionArn === execution.executionArn)?.status).toBe("ABORTED");
+      expect(history.events(execution.executionArn).at(-1)).toMatchObject({ type: "ExecutionAborted", details: { cause } });
+    }
+    const entries = new SqliteAuditLog(other).entriesNow(incidentId);
+    const requested = entries.find((e) => e.kind === ABORT_KIND.requested);
+    const applied = entries.find((e) => e.kind === ABORT_KIND.applied);
+    expect(requested).toMatchObject({ actor: "bob", body: { requestId: request.id, reason: "the address is our scanner" } });
+    expect(applied).toMatchObject({ body: { requestId: request.id, requestedBy: "bob", reason: "the address is our scanner" } });
+    expect((applied!.body.executionArns as string[]).sort()).toEqual(running.map((e) => e.executionArn).sort());
+    // The phase's end comes after the entry that says who stopped it.
+    const containEnd = entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain");
+    expect(containEnd).toMatchObject({ body: { status: "ABORTED", cause } });
+    expect(containEnd!.seq).toBeGreaterThan(applied!.seq);
+  });
+
+  it("stops everything it runs on the run's own interrupt (no stored request)", async () => {
+    const dir = tempDir();
+    const s = await scenario(RUNBOOK);
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0 });
+    cleanup.push(() => runtime.close());
+    const { runner } = runtime;
+    let stopping: Promise<string[]> | undefined;
+    const result = await runner.runIncident({
+      runbookId: RUNBOOK,
+      event: s.event,
+      approvals: "auto",
+      onEvent: ({ machineKey, event }) => {
+        if (machineKey.endsWith("/contain") && event.type === "ExecutionStarted") stopping ??= runner.abort({ by: "alice", reason: "interrupted (SIGINT)" });
+      },
+    });
+    expect(result.status).toBe("aborted");
+    const stopped = await stopping!;
+    expect(stopped).toHaveLength(2);
+    expect(stopped.at(-1)).toBe(result.executionArn);
+    const history = new SqliteHistory(connection(dir));
+    expect(history.list({ status: "RUNNING" })).toEqual([]);
+    expect(history.events(result.executionArn).at(-1)).toMatchObject({ type: "ExecutionAborted", details: { cause: "aborted by alice: interrupted (SIGINT)" } });
+    expect(await runner.abort({ by: "alice", reason: "again" })).toEqual([]);
+  });
+});

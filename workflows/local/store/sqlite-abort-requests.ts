@@ -1,0 +1,91 @@
+import type { Statement } from "better-sqlite3";
+import type { AbortRequest, AbortRequestStore } from "../incident/abort-requests.js";
+import type { ExecutionStatus } from "../outcome.js";
+import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
+
+interface Row {
+  request_id: string;
+  incident_id: string | null;
+  execution_arns: string;
+  requested_by: string;
+  requested_at: string;
+  reason: string;
+  taken_at: string | null;
+  taken_by: string | null;
+}
+
+/** An execution as an abort request needs it: which incident, and whether it still runs. */
+export interface ExecutionState {
+  readonly executionArn: string;
+  readonly incidentId?: string;
+  readonly status: ExecutionStatus;
+}
+
+const COLUMNS = "request_id, incident_id, execution_arns, requested_by, requested_at, reason, taken_at, taken_by";
+
+/**
+ * Abort requests in the embedded database (migration 8): `irflow abort` writes them, the process
+ * running the executions polls `untaken` and takes each with a conditional update.
+ */
+export class SqliteAbortRequests implements AbortRequestStore {
+  // Prepared once: the running process looks every few tens of milliseconds.
+  private readonly statements: {
+    readonly untaken: Statement<[], Row>;
+    readonly take: Statement<[string, string, string]>;
+  };
+
+  constructor(private readonly database: EmbeddedDatabase) {
+    this.statements = {
+      untaken: database.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM abort_requests WHERE taken_at IS NULL ORDER BY requested_at, rowid`),
+      take: database.db.prepare<[string, string, string]>("UPDATE abort_requests SET taken_at = ?, taken_by = ? WHERE request_id = ? AND taken_at IS NULL"),
+    };
+  }
+
+  insert(request: AbortRequest): void {
+    this.database.db
+      .prepare(`INSERT INTO abort_requests (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(request.id, request.incidentId ?? null, toColumn(request.executionArns), request.requestedBy, request.requestedAt, request.reason, request.takenAt ?? null, request.takenBy ?? null);
+  }
+
+  get(id: string): AbortRequest | undefined {
+    const row = this.database.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM abort_requests WHERE request_id = ?`).get(id);
+    return row ? toRequest(row) : undefined;
+  }
+
+  untaken(): AbortRequest[] {
+    return this.statements.untaken.all().map(toRequest);
+  }
+
+  take(id: string, at: Date, by: string): boolean {
+    return this.statements.take.run(at.toISOString(), by, id).changes === 1;
+  }
+
+  /** One execution's incident and status; undefined when the store has never seen it. */
+  execution(executionArn: string): ExecutionState | undefined {
+    const row = this.database.db
+      .prepare<[string], { execution_arn: string; incident_id: string | null; status: ExecutionStatus }>("SELECT execution_arn, incident_id, status FROM executions WHERE execution_arn = ?")
+      .get(executionArn);
+    return row ? { executionArn: row.execution_arn, ...(row.incident_id !== null ? { incidentId: row.incident_id } : {}), status: row.status } : undefined;
+  }
+
+  /** Every execution of an incident, oldest first. */
+  executionsOf(incidentId: string): ExecutionState[] {
+    return this.database.db
+      .prepare<[string], { execution_arn: string; status: ExecutionStatus }>("SELECT execution_arn, status FROM executions WHERE incident_id = ? ORDER BY coalesce(started_at, first_event_at), rowid")
+      .all(incidentId)
+      .map((row) => ({ executionArn: row.execution_arn, incidentId, status: row.status }));
+  }
+}
+
+function toRequest(row: Row): AbortRequest {
+  return {
+    id: row.request_id,
+    ...(row.incident_id !== null ? { incidentId: row.incident_id } : {}),
+    executionArns: fromColumn<string[]>(row.execution_arns),
+    requestedBy: row.requested_by,
+    requestedAt: row.requested_at,
+    reason: row.reason,
+    ...(row.taken_at !== null ? { takenAt: row.taken_at } : {}),
+    ...(row.taken_by !== null ? { takenBy: row.taken_by } : {}),
+  };
+}
