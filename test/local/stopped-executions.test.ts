@@ -9,7 +9,7 @@ setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
 
 describe("stopped executions", () => {
-  it("are described, but the engine lets their run go (a long-lived engine kept ~100 KiB an incident)", async () => {
+  it("are described, but the engine drops their handle, which reaches the whole run (a long-lived engine kept ~100 KiB an incident)", async () => {
     const { engine } = engineFor({ "t/one": machine({ Work: { ...invoke("work"), End: true } }) }, { work: async () => ({ done: true }) });
     // The handle reaches the whole run: the library's state, timers, the recorder. Only a weak reference to it is kept here.
     const { executionArn, result, run } = ((handle) => ({ executionArn: handle.executionArn, result: handle.result, run: new WeakRef(handle) }))(engine.start("t/one", { n: 1 }, { name: "run-1" }));

@@ -80,6 +80,8 @@ export interface HistorySink {
   linkIncident?(executionArn: string, incidentId: string): void | Promise<void>;
   /** Optional, for a sink whose appends only queue: settles when the execution's events so far are stored, or rejects with why not. */
   drained?(executionArn: string): Promise<void>;
+  /** Optional: the execution's writes failed and nothing more of it will be appended; drop what is kept for it. */
+  forget?(executionArn: string): void;
 }
 
 /** A sink that keeps everything in memory: for tests and short-lived runs. */

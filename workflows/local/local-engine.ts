@@ -58,7 +58,10 @@ export interface ExecutionDescription {
 }
 
 interface ExecutionRecord {
-  /** Set as soon as the run is wired; the record is registered first so the name is taken from the start. */
+  /**
+   * Set as soon as the run is wired (the record is registered first, so the name is taken from the
+   * start) and dropped once it stops: the handle reaches the whole run.
+   */
   handle?: ExecutionHandle;
   description: ExecutionDescription;
 }
@@ -170,9 +173,9 @@ export class LocalEngine {
         delete record.handle;
       },
     );
-    const handle: ExecutionHandle = { executionArn: arn, result: running.result, abort: (reason?: string) => running.abort(reason) };
-    if (record.description.status === "RUNNING") record.handle = handle;
-    return handle;
+    // The run stops on a later turn at the earliest, so this never revives a dropped handle.
+    record.handle = { executionArn: arn, result: running.result, abort: (reason?: string) => running.abort(reason) };
+    return record.handle;
   }
 
   /**

@@ -59,6 +59,7 @@ describe("BatchedHistory", () => {
     const history = new SqliteHistory(database);
     const group = groupCommitOf(database);
     const works = vi.spyOn(group, "add");
+    const forget = vi.spyOn(history, "forget");
     const batched = new BatchedHistory(history, group);
     batched.append(PARENT, started());
     batched.append(PARENT, succeeded);
@@ -71,6 +72,7 @@ describe("BatchedHistory", () => {
     expect(history.events(PARENT)).toEqual([started(), succeeded]);
     // The child's first event went with the refused one: a write is atomic.
     expect(history.events(CHILD)).toEqual([]);
+    expect(forget.mock.calls).toEqual([[CHILD]]);
   });
 
   it("starts a new write after a drained marker or a link, so what follows them is written after them", async () => {
@@ -102,13 +104,17 @@ describe("BatchedHistory", () => {
     expect(history.events(PARENT)).toEqual([started()]);
   });
 
-  it("fails every execution with queued writes when the database is gone", async () => {
+  it("fails every execution with queued writes when the database is gone, and the store forgets what it kept for them", async () => {
     const database = temp.fresh();
-    const batched = new BatchedHistory(new SqliteHistory(database), groupCommitOf(database));
+    const history = new SqliteHistory(database);
+    const forget = vi.spyOn(history, "forget");
+    const batched = new BatchedHistory(history, groupCommitOf(database));
     batched.append(PARENT, started());
     const pending = batched.drained(PARENT);
     database.close();
     await expect(pending).rejects.toThrow();
+    // Its end will never be written, which is when the store would have let its documents go.
+    expect(forget.mock.calls).toEqual([[PARENT]]);
   });
 
   it("rides the database's group commit: history, audit and journal writes of one turn are one transaction", async () => {

@@ -83,7 +83,7 @@ export class BatchedHistory implements HistorySink {
           write();
         } catch (error) {
           // Known at once, so the execution's later writes in this same batch are skipped.
-          this.failures.set(executionArn, error instanceof Error ? error : new Error(String(error)));
+          this.fail(executionArn, error instanceof Error ? error : new Error(String(error)));
           throw error;
         }
       },
@@ -94,9 +94,16 @@ export class BatchedHistory implements HistorySink {
   private settled(executionArn: string, error: Error | undefined, events: HistoryEvent[] | undefined): void {
     // A batch that failed before running its works did not close the list.
     if (events !== undefined && this.open.get(executionArn) === events) this.open.delete(executionArn);
-    if (error !== undefined && !this.failures.has(executionArn)) this.failures.set(executionArn, error);
+    if (error !== undefined) this.fail(executionArn, error);
     const left = (this.unsettled.get(executionArn) ?? 1) - 1;
     if (left > 0) this.unsettled.set(executionArn, left);
     else this.unsettled.delete(executionArn);
+  }
+
+  /** The execution's first failure is kept; its later writes are skipped and its end is never written, so the sink forgets it. */
+  private fail(executionArn: string, error: Error): void {
+    if (this.failures.has(executionArn)) return;
+    this.failures.set(executionArn, error);
+    this.inner.forget?.(executionArn);
   }
 }

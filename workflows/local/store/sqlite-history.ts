@@ -110,6 +110,11 @@ export class SqliteHistory implements HistorySink {
     else columns.remember();
   }
 
+  /** Nothing more of the execution will be appended (a write of it failed, perhaps in a COMMIT that rolled back rows its documents name). */
+  forget(executionArn: string): void {
+    this.documents.delete(executionArn);
+  }
+
   /**
    * Marks an execution and every execution it started (so far) as belonging to the incident;
    * children started later inherit it. An execution already linked keeps its incident.
