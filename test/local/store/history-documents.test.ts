@@ -96,6 +96,19 @@ describe("history documents: each stored once per execution", () => {
     expect(history.events(ARN)).toEqual([started, entered]);
   });
 
+  it("forgets an execution's documents when told its writes failed (a COMMIT that failed rolled back the rows they name)", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const [started, entered] = numbered([
+      { type: "ExecutionStarted", details: { input: incident(1), stateMachineArn: "arn:sm" } },
+      { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
+    ]);
+    history.append(ARN, started!);
+    history.forget(ARN);
+    history.append(ARN, entered!);
+    expect(rows(database).map((row) => row.document_from)).toEqual([null, null]);
+  });
+
   it("forgets an execution's documents at its terminal event", () => {
     const database = temp.fresh();
     const history = new SqliteHistory(database);
