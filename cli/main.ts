@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAbort } from "./commands/abort.js";
 import { registerApprovals, useAudit } from "./commands/approvals.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerExecutions } from "./commands/executions.js";
@@ -42,6 +43,7 @@ registerRunbooks(program);
 registerTasks(program);
 registerRun(program);
 registerApprovals(program);
+registerAbort(program);
 registerExecutions(program);
 registerIncidents(program);
 registerHistory(program);

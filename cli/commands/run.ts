@@ -16,6 +16,7 @@ import { DIGEST_PREFIX_LENGTH } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { PROJECT_ROOT } from "../project-paths.js";
 import { UsageError } from "./lint.js";
+import { onInterrupt, SIGNAL_EXIT_CODES } from "./interrupt.js";
 
 const DEMO_RUNBOOK = "ssh-rdp-brute-force";
 const DEMO_SCENARIO = join(PROJECT_ROOT, "test", "scenarios", `${DEMO_RUNBOOK}.yaml`);
@@ -23,12 +24,18 @@ const DEMO_SCENARIO = join(PROJECT_ROOT, "test", "scenarios", `${DEMO_RUNBOOK}.y
 interface RunOptions extends StoreOptions {
   scenario?: string;
   approve?: boolean;
+  /** False with --no-prompt: approvals wait for `irflow approve` from another terminal. */
+  prompt?: boolean;
   as?: string;
   role?: string[];
 }
 
 const collectRoles = (value: string, previous: string[] = []) => [...previous, value];
 const ROLE_HELP = `a role you answer approvals as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`;
+const NO_PROMPT_HELP = "do not ask at this terminal: approvals wait for irflow approve / reject from another one";
+const INTERRUPT_HELP = `
+Ctrl-C (or SIGTERM) stops the incident: its executions are aborted and recorded, then irflow exits
+with ${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}); a second one quits at once. irflow abort <incident> --reason <why> does the same from another terminal.`;
 
 export function registerRun(program: Command): void {
   program
@@ -37,10 +44,12 @@ export function registerRun(program: Command): void {
     .argument("<runbook>", "runbook id")
     .requiredOption("--scenario <file>", "scenario file: the simulated account and the triggering event (see test/scenarios/)")
     .option("--approve", "approve every step automatically (unattended runs)")
+    .option("--no-prompt", NO_PROMPT_HELP)
     .option("--as <name>", "who starts the run and answers approvals at the prompt", userInfo().username)
     .option("--role <role>", ROLE_HELP, collectRoles)
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
+    .addHelpText("after", INTERRUPT_HELP)
     .action(async (runbook: string, options: RunOptions) => {
       process.exitCode = await runLocally(runbook, resolve(options.scenario!), options);
     });
@@ -48,10 +57,12 @@ export function registerRun(program: Command): void {
     .command("demo")
     .description(`run the bundled demo: an SSH brute force on a web server, from finding to report (${DEMO_RUNBOOK})`)
     .option("--approve", "approve every step automatically (unattended runs)")
+    .option("--no-prompt", NO_PROMPT_HELP)
     .option("--as <name>", "who answers approvals at the prompt", userInfo().username)
     .option("--role <role>", `${ROLE_HELP} (default IncidentResponder, the demo runbook's approvers)`, collectRoles)
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
+    .addHelpText("after", INTERRUPT_HELP)
     .action(async (options: RunOptions) => {
       process.exitCode = await runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, { ...options, role: options.role ?? ["IncidentResponder"] });
     });
@@ -59,7 +70,8 @@ export function registerRun(program: Command): void {
 
 async function runLocally(runbookId: string, scenarioPath: string, options: RunOptions): Promise<number> {
   const interactive = !options.approve;
-  if (interactive && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run");
+  const prompting = interactive && options.prompt !== false;
+  if (prompting && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run, or --no-prompt to answer them with irflow approve from another terminal");
   const scenario = await loadScenarioOrExplain(scenarioPath);
   // Incidents, step records, history, approvals and the audit log in the embedded database, so a second terminal sees them.
   const runtime = await openLocalRuntime({
@@ -74,20 +86,32 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
   const { runner } = runtime;
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
-  const answerer = interactive ? await identityOf(options) : undefined;
+  const answerer = prompting ? await identityOf(options) : undefined;
   const prompt = answerer ? promptForApprovals(runner.approvals, answerer, write) : undefined;
+  const by = options.as?.trim() || userInfo().username;
+  const interrupt = onInterrupt({ stop: (signal) => runner.abort({ by, reason: `interrupted (${signal})` }), notice: (line) => write(`\n${paint.yellow(line)}`) });
   try {
     // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
     const event = { ...scenario.event, id: randomUUID() };
     const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
+    if (interrupt.signal) {
+      // The phases' ends and their audit entries are written before the database is closed.
+      await interrupt.stopped;
+      write("");
+      write(`${paint.red(result.status)} (${interrupt.signal})  incident ${result.incidentId ?? "(not opened)"}`);
+      if (result.incidentId) write(`  irflow history ${result.incidentId} shows what ran and who stopped it`);
+      return SIGNAL_EXIT_CODES[interrupt.signal];
+    }
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
     write("");
     write(`${colour(result.status)}  incident ${result.incidentId ?? "(not opened)"}`);
     if (result.outcome.status === "FAILED") write(`  ${paint.red(result.outcome.error)}: ${result.outcome.cause.slice(0, 300)}`);
     if (result.reportLocation) write(`  report: ${result.reportLocation}`);
+    if (result.status === "aborted" && result.incidentId) write(`  irflow history ${result.incidentId} shows who stopped it and why`);
     return result.status === "resolved" || result.status === "joined" ? EXIT.ok : EXIT.problems;
   } finally {
+    interrupt.dispose();
     prompt?.stop();
     runtime.close();
   }
@@ -128,6 +152,8 @@ async function identityOf(options: RunOptions): Promise<Identity> {
 /** Asks at the terminal for every approval that comes up, one at a time. */
 function promptForApprovals(desk: ApprovalDesk, as: Identity, write: (line: string) => void): { stop(): void } {
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  // The terminal is in raw mode while readline reads: Ctrl-C reaches it, not the process.
+  terminal.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
   const asked = new Set<string>();
   let busy = false;
   const ask = async (pending: PendingApproval): Promise<void> => {

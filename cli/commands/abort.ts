@@ -1,0 +1,154 @@
+import { userInfo } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { ExecutionArn } from "../../functions/incident/document.js";
+import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
+import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
+import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
+import { SqliteAbortRequests, type ExecutionState } from "../../workflows/local/store/sqlite-abort-requests.js";
+import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
+import { EXIT, paint } from "../output.js";
+import { terminalField as f } from "../terminal-text.js";
+import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { UsageError } from "./lint.js";
+import { storeOptions, type StoreOptions } from "./store-options.js";
+
+interface AbortOptions extends StoreOptions {
+  reason: string;
+  as?: string;
+  wait: boolean;
+  timeout: string;
+}
+
+/** How often the waiting command looks at the executions' status. */
+const WAIT_POLL_MS = 100;
+
+export function registerAbort(program: Command): void {
+  program
+    .command("abort")
+    .description("stop an incident's running executions (or one execution) from another terminal: the run in progress takes the request, stops them and records who and why")
+    .argument("<target>", "incident id (inc-…: its running incident machine and phases) or one execution ARN")
+    .requiredOption("--reason <text>", "why (the executions' cause, the audit log)")
+    .option("--as <name>", "who asks", userInfo().username)
+    .option("--timeout <seconds>", "how long to wait for the run to stop", "10")
+    .option("--no-wait", "record the request and return without waiting for the run to stop")
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
+    .addHelpText(
+      "after",
+      `
+The request is stored in the embedded database and audited; the process running the incident
+(irflow run / demo, or any runner on the same file) looks for requests every 50 ms while it runs.
+Exit codes: 0 stopped (or recorded, with --no-wait); 1 unknown target, nothing running, or the run
+did not stop in time (the request stays recorded); 2 usage error.`,
+    )
+    .action(async (target: string, options: AbortOptions) => {
+      process.exitCode = await abort(target, options);
+    });
+}
+
+async function abort(target: string, options: AbortOptions): Promise<number> {
+  const reason = options.reason.trim();
+  if (reason === "") throw new UsageError("--reason must say why the run is stopped");
+  const timeoutMs = timeoutOf(options.timeout);
+  const requestedBy = (await identityOf(options)).actor;
+  const execution = target.startsWith("arn:");
+  const arn = execution ? executionArgument(target) : undefined;
+  const incident = execution ? undefined : incidentArgument(target);
+  const { database, log } = openAuditStore(options);
+  try {
+    const store = new SqliteAbortRequests(database);
+    const found = arn !== undefined ? runningExecution(store, arn) : runningOfIncident(store, log, incident!);
+    if (typeof found === "string") return problem(found);
+    const incidentId = incident ?? found[0]?.incidentId;
+    const request = await requestAbort({ ...(incidentId !== undefined ? { incidentId } : {}), executionArns: found.map((e) => e.executionArn), requestedBy, reason }, { store, audit: log });
+    write(`${paint.yellow("abort requested")}: ${f(request.id)} for ${f(incidentId ?? arn!)} (${plural(found.length, "running execution")}) by ${f(requestedBy)}: ${f(reason)}`);
+    if (!options.wait) {
+      write(paint.dim(`the run stops at its next look; irflow executions${incidentId ? ` --incident ${incidentId}` : ""} shows when`));
+      return EXIT.ok;
+    }
+    write(`waiting for the run to stop… ${paint.dim(`(up to ${timeoutMs / 1000} s; --no-wait to skip)`)}`);
+    return await waitForStop(store, request, timeoutMs);
+  } catch (error) {
+    if (error instanceof InvalidAbortRequest) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    database.close();
+  }
+}
+
+/** Waits until none of the request's executions runs, or the time is up; says which and how. */
+async function waitForStop(store: SqliteAbortRequests, request: AbortRequest, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = request.executionArns.map((arn) => store.execution(arn) ?? { executionArn: arn, status: "RUNNING" as const });
+    const taken = store.get(request.id);
+    const stillRunning = states.filter((e) => e.status === "RUNNING");
+    if (stillRunning.length === 0) {
+      for (const e of states) write(`  ${(e.status === "ABORTED" ? paint.green : paint.yellow)(e.status.padEnd(9))} ${f(e.executionArn)}`);
+      const history = request.incidentId ? `; irflow history ${request.incidentId} for the timeline` : "";
+      if (taken?.takenAt !== undefined) {
+        write(`${paint.green("stopped")}: taken by ${f(taken.takenBy ?? "?")}${history}`);
+        return EXIT.ok;
+      }
+      return problem(`the executions ended on their own before a run took the request (it stays recorded as ${request.id})${history}`);
+    }
+    if (Date.now() >= deadline) {
+      const left = plural(stillRunning.length, "execution");
+      if (taken?.takenAt !== undefined) return problem(`${taken.takenBy ?? "the run"} took the request but ${left} still run after ${timeoutMs / 1000} s`);
+      return problem(
+        `no running process took the request in ${timeoutMs / 1000} s; it stays recorded as ${request.id} and is carried out if the run looks again. A run that was killed leaves its executions RUNNING in the store.`,
+      );
+    }
+    await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+  }
+}
+
+function runningExecution(store: SqliteAbortRequests, arn: string): ExecutionState[] | string {
+  const execution = store.execution(arn);
+  if (!execution) return `no execution ${arn} in this database (irflow executions lists them)`;
+  if (execution.status !== "RUNNING") return `nothing running: ${arn} has already stopped (${execution.status})`;
+  return [execution];
+}
+
+function runningOfIncident(store: SqliteAbortRequests, log: SqliteAuditLog, incidentId: string): ExecutionState[] | string {
+  const executions = store.executionsOf(incidentId);
+  if (executions.length === 0) {
+    return log.entriesNow(incidentId).length === 0 ? `no incident ${incidentId} in this database (irflow incidents lists them)` : `nothing running for ${incidentId}: it has no executions in this database`;
+  }
+  const running = executions.filter((e) => e.status === "RUNNING");
+  if (running.length === 0) return `nothing running for ${incidentId}: its ${plural(executions.length, "execution")} have stopped (irflow executions --incident ${incidentId})`;
+  return running;
+}
+
+function executionArgument(text: string): string {
+  const parsed = ExecutionArn.safeParse(text);
+  if (!parsed.success) throw new UsageError(`${text}: ${parsed.error.issues[0]?.message ?? "is not an execution ARN"}`);
+  return parsed.data;
+}
+
+function timeoutOf(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new UsageError(`--timeout ${text}: must be a number of seconds, more than 0 and at most 3600`);
+  return seconds * 1000;
+}
+
+/** Who asks, as an approval's answerer is named: `--as` against the identities file. */
+async function identityOf(options: AbortOptions) {
+  const folder = options.db !== undefined ? dirname(resolve(options.db)) : (options.dir ?? DEFAULT_DIRECTORY);
+  try {
+    return localIdentity(options.as ?? userInfo().username, [], await loadIdentities(join(folder, IDENTITIES_FILE)));
+  } catch (error) {
+    if (error instanceof IdentityError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const write = (line: string) => process.stdout.write(`${line}\n`);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function problem(message: string): number {
+  process.stderr.write(`${paint.red("error:")} ${f(message)}\n`);
+  return EXIT.problems;
+}

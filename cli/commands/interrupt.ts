@@ -1,0 +1,62 @@
+/** The exit code of a process ended by a signal, as shells report it (128 + the signal's number). */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+export interface Interrupt {
+  /** The first signal received, if any. */
+  readonly signal: StopSignal | undefined;
+  /** Settles once what the first signal started (stopping the run) has finished; undefined before a signal. */
+  readonly stopped: Promise<void> | undefined;
+  /** Gives the signals back to Node's defaults. */
+  dispose(): void;
+}
+
+export interface InterruptOptions {
+  /** Stops the run: its executions aborted, their history and audit written. */
+  readonly stop: (signal: StopSignal) => Promise<unknown>;
+  readonly notice: (line: string) => void;
+  /** Ends the process at once (the second signal); `process.exit` by default. */
+  readonly exit?: (code: number) => void;
+  readonly target?: Pick<NodeJS.Process, "on" | "off">;
+}
+
+/**
+ * Ctrl-C or SIGTERM while a run is under way: the first stops the run cleanly (without this the
+ * process died and its executions stayed RUNNING in the store for ever), a second ends the
+ * process at once for a responder who will not wait.
+ */
+export function onInterrupt(options: InterruptOptions): Interrupt {
+  const target = options.target ?? process;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let signal: StopSignal | undefined;
+  let stopped: Promise<void> | undefined;
+  const handle = (received: StopSignal) => {
+    if (signal !== undefined) {
+      options.notice(`${received} again: quitting now; executions still running stay RUNNING in the store`);
+      exit(SIGNAL_EXIT_CODES[received]);
+      return;
+    }
+    signal = received;
+    options.notice(`${received}: stopping the run… (${received === "SIGINT" ? "Ctrl-C" : received} again quits at once)`);
+    stopped = options.stop(received).then(
+      () => undefined,
+      (error: unknown) => options.notice(`the run could not be stopped cleanly: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  const onSigint = () => handle("SIGINT");
+  const onSigterm = () => handle("SIGTERM");
+  target.on("SIGINT", onSigint);
+  target.on("SIGTERM", onSigterm);
+  return {
+    get signal() {
+      return signal;
+    },
+    get stopped() {
+      return stopped;
+    },
+    dispose() {
+      target.off("SIGINT", onSigint);
+      target.off("SIGTERM", onSigterm);
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/** `irflow abort` from a second terminal, and Ctrl-C / SIGTERM in the run's own, on temporary state folders. */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
+import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const RUNBOOK = "iam-access-key-compromise";
+const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
+const TIMEOUT = 60_000;
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-abort-"));
+  folders.push(dir);
+  return dir;
+}
+
+const env = (): NodeJS.ProcessEnv => {
+  const copy: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete copy.FORCE_COLOR;
+  return copy;
+};
+
+function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: env(), timeout: TIMEOUT }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
+}
+
+/** `irflow run` with no --approve and no terminal to ask at: it waits at the first approval. */
+function startRun(dir: string): Run {
+  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout })));
+  return { child, exited };
+}
+
+/** Waits until the run's approval is pending in the store; its incident id. */
+async function waitingAtApproval(dir: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const database = EmbeddedDatabase.open({ dir });
+      try {
+        const pending = new SqliteApprovals(database).pending();
+        if (pending[0]) return pending[0].incidentId;
+      } finally {
+        database.close();
+      }
+    } catch {
+      // The run is still creating the file.
+    }
+    if (Date.now() > deadline) throw new Error("the run never waited at its approval");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function statusesOf(dir: string, incidentId: string): Record<string, string> {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    return Object.fromEntries(new SqliteHistory(database).list({ incidentId }).map((e) => [e.machine ?? e.name, e.status]));
+  } finally {
+    database.close();
+  }
+}
+
+describe("irflow abort", { timeout: 120_000 }, () => {
+  it("stops a run waiting at an approval in another process: the run exits aborted, the store and the audit log say who and why", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+
+    const aborted = await irflow("abort", incidentId, "--reason", "the key is a test key", "--as", "bob", "--dir", dir);
+    expect(aborted).toMatchObject({ code: 0, stdout: expect.stringContaining("waiting for the run to stop…") });
+    expect(aborted.stdout).toMatch(/stopped: taken by pid \d+/);
+
+    const exited = await run.exited;
+    expect(exited.code).toBe(1);
+    expect(exited.stdout).toContain(`aborted  incident ${incidentId}`);
+    expect(statusesOf(dir, incidentId)).toEqual({ [`irflow-${RUNBOOK}-incident`]: "ABORTED", [`irflow-${RUNBOOK}-detect`]: "SUCCEEDED", [`irflow-${RUNBOOK}-contain`]: "ABORTED" });
+    const database = EmbeddedDatabase.open({ dir });
+    const entries = new SqliteAuditLog(database).entriesNow(incidentId);
+    database.close();
+    expect(entries.find((e) => e.kind === ABORT_KIND.requested)).toMatchObject({ actor: "bob", body: { reason: "the key is a test key" } });
+    expect(entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain")).toMatchObject({ body: { status: "ABORTED", cause: "aborted by bob: the key is a test key" } });
+
+    // Nothing runs for it any more, and the errors a responder can make (independent: run side by side).
+    const contain = `arn:aws:states:local:000000000000:execution:irflow-${RUNBOOK}-contain:${incidentId}-contain`;
+    const recover = `arn:aws:states:local:000000000000:execution:irflow-${RUNBOOK}-recover:${incidentId}-recover`;
+    const cases: [string[], number, string][] = [
+      [[incidentId, "--reason", "again"], 1, `nothing running for ${incidentId}`],
+      [[contain, "--reason", "again"], 1, "has already stopped (ABORTED)"],
+      [[recover, "--reason", "x"], 1, `no execution ${recover}`],
+      [["inc-00000000-000000000000", "--reason", "x"], 1, "no incident inc-00000000-000000000000"],
+      [[incidentId], 2, "required option '--reason <text>'"],
+      [[incidentId, "--reason", "  "], 2, "--reason must say why"],
+      [["INC-1", "--reason", "x"], 2, "must be an irflow incident id"],
+      [["arn:aws:nope", "--reason", "x"], 2, "must be a Step Functions execution ARN"],
+      [[incidentId, "--reason", "x", "--timeout", "0"], 2, "--timeout 0"],
+    ];
+    const answers = await Promise.all(cases.map(([args]) => irflow("abort", ...args, "--dir", dir)));
+    answers.forEach((answer, index) => expect(answer, cases[index]![0].join(" ")).toMatchObject({ code: cases[index]![1], stderr: expect.stringContaining(cases[index]![2]) }));
+    expect(await irflow("abort", incidentId, "--reason", "x", "--dir", tempDir())).toMatchObject({ code: 2, stderr: expect.stringContaining("no embedded database") });
+  });
+
+  it("says when no running process takes the request (a killed run), which stays recorded; --no-wait returns at once", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill("SIGKILL");
+    await run.exited;
+
+    const timedOut = await irflow("abort", incidentId, "--reason", "stale", "--timeout", "0.5", "--dir", dir);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toContain("no running process took the request in 0.5 s; it stays recorded as abt-");
+    const noWait = await irflow("abort", incidentId, "--reason", "stale", "--no-wait", "--dir", dir);
+    expect(noWait).toMatchObject({ code: 0, stdout: expect.stringContaining("abort requested") });
+    expect(noWait.stdout).not.toContain("waiting for the run");
+  });
+});
+
+describe("Ctrl-C during irflow run", { timeout: 120_000 }, () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s aborts the waiting incident, writes its end and exits %i", async (signal, code) => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill(signal);
+    const exited = await run.exited;
+    expect(exited.code).toBe(code);
+    expect(exited.stdout).toContain(`aborted (${signal})  incident ${incidentId}`);
+    expect(exited.stdout).toContain(`irflow history ${incidentId}`);
+    expect(statusesOf(dir, incidentId)).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "ABORTED", [`irflow-${RUNBOOK}-contain`]: "ABORTED" });
+    const database = EmbeddedDatabase.open({ dir });
+    const entries = new SqliteAuditLog(database).entriesNow(incidentId);
+    database.close();
+    expect(entries.find((e) => e.kind === ABORT_KIND.applied)).toMatchObject({ body: { requestedBy: "alice", reason: `interrupted (${signal})` } });
+  });
+});
