@@ -158,6 +158,36 @@ describe("the runner takes a request written by another connection", { timeout: 
     expect(containEnd!.seq).toBeGreaterThan(applied!.seq);
   });
 
+  it("a request naming one phase stops only that phase: the incident still runs post-incident, then ends FAILED", async () => {
+    const dir = tempDir();
+    let seen: AbortSignal | undefined;
+    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
+    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
+    const real = prototype.taskFor;
+    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
+      if (name !== "ec2.block-ip") return real.call(this, name);
+      return (_payload, signal) => {
+        seen = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
+      };
+    });
+    const s = await scenario(RUNBOOK);
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, abortPollMs: 10 });
+    cleanup.push(() => runtime.close());
+    const run = runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
+    await eventually(() => seen);
+    const other = connection(dir);
+    const history = new SqliteHistory(other);
+    const contain = await eventually(() => history.list({ status: "RUNNING" }).find((e) => e.machine?.endsWith("-contain")));
+    await requestAbort({ incidentId: contain.incidentId!, executionArns: [contain.executionArn], requestedBy: "bob", reason: "only contain" }, { store: new SqliteAbortRequests(other), audit: new SqliteAuditLog(other) });
+
+    const result = await run;
+    expect(result.status).toBe("failed");
+    const statuses = Object.fromEntries(history.list({ incidentId: contain.incidentId! }).map((e) => [e.machine, e.status]));
+    expect(statuses).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "FAILED", [`irflow-${RUNBOOK}-contain`]: "ABORTED", [`irflow-${RUNBOOK}-post-incident`]: "SUCCEEDED" });
+    expect(history.events(contain.executionArn).at(-1)).toMatchObject({ type: "ExecutionAborted", details: { cause: "aborted by bob: only contain" } });
+  });
+
   it("stops everything it runs on the run's own interrupt (no stored request)", async () => {
     const dir = tempDir();
     const s = await scenario(RUNBOOK);
