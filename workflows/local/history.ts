@@ -76,6 +76,8 @@ export type HistoryEvent = HistoryDraft & {
 /** Where the events of every execution go, in order, once each. */
 export interface HistorySink {
   append(executionArn: string, event: HistoryEvent): void | Promise<void>;
+  /** Optional: events of one execution, in order, stored together (one write instead of one per event). */
+  appendAll?(executionArn: string, events: readonly HistoryEvent[]): void;
   /** Optional: the execution (and the executions it starts) belong to this incident, for listing by incident. */
   linkIncident?(executionArn: string, incidentId: string): void | Promise<void>;
   /** Optional, for a sink whose appends only queue: settles when the execution's events so far are stored, or rejects with why not. */

@@ -25,10 +25,25 @@ interface StoredRow {
   document_from: number | null;
 }
 
-const rows = (database: EmbeddedDatabase, arn = ARN): StoredRow[] =>
-  database.db.prepare<[string], StoredRow>("SELECT id, document_field, document, document_from FROM history_events WHERE execution_arn = ? ORDER BY id").all(arn);
+interface RawEvent {
+  id: number;
+  document?: { field: string; json?: unknown; from?: number };
+}
 
-describe("history documents: each stored once per execution", () => {
+/** Each stored event's document as its chunk holds it: its JSON, or the event it repeats. */
+const rows = (database: EmbeddedDatabase, arn = ARN): StoredRow[] =>
+  database.db
+    .prepare<[string], { events: string }>("SELECT events FROM history_chunks WHERE execution_arn = ? ORDER BY first_id")
+    .all(arn)
+    .flatMap((row) => JSON.parse(row.events) as RawEvent[])
+    .map(({ id, document }) => ({
+      id,
+      document_field: document?.field ?? null,
+      document: document?.json === undefined ? null : JSON.stringify(document.json),
+      document_from: document?.from ?? null,
+    }));
+
+describe("history chunks: documents stored once per execution", () => {
   it("stores a repeated input, output or parameters once, and reads every event back whole, its keys in order", () => {
     const database = temp.fresh();
     const history = new SqliteHistory(database);
@@ -57,6 +72,47 @@ describe("history documents: each stored once per execution", () => {
       { id: 5, document_field: "output", document: null, document_from: 4 },
       { id: 6, document_field: "output", document: null, document_from: 4 },
     ]);
+  });
+
+  it("stores the events of one append as one row, and refuses an id the execution has, also through another connection", () => {
+    const dir = temp.dir();
+    const database = temp.open(dir);
+    const history = new SqliteHistory(database);
+    const document = incident(1);
+    const [started, entered, exited, succeeded] = numbered([
+      { type: "ExecutionStarted", details: { input: document, stateMachineArn: "arn:sm" } },
+      { type: "PassStateEntered", details: { name: "Note", input: document } },
+      { type: "PassStateExited", details: { name: "Note", output: document } },
+      { type: "ExecutionSucceeded", details: { output: document } },
+    ]);
+    history.appendAll(ARN, [started!, entered!]);
+    history.appendAll(ARN, [exited!]);
+    const chunks = () => database.db.prepare<[string], { first_id: number; last_id: number }>("SELECT first_id, last_id FROM history_chunks WHERE execution_arn = ? ORDER BY first_id").all(ARN);
+    expect(chunks()).toEqual([
+      { first_id: 1, last_id: 2 },
+      { first_id: 3, last_id: 3 },
+    ]);
+    // A second process (its own connection and store) knows nothing of this one's writes but what the file holds.
+    const other = new SqliteHistory(temp.open(dir));
+    expect(() => other.appendAll(ARN, [{ ...exited!, id: 3 }, succeeded!])).toThrow(`sqlite history: ${ARN} already has event 3`);
+    // Ids within one append must rise too; nothing of a refused append is stored.
+    expect(() => history.appendAll(ARN, [succeeded!, succeeded!])).toThrow(`sqlite history: ${ARN} already has event 4`);
+    expect(chunks()).toHaveLength(2);
+    history.appendAll(ARN, [succeeded!]);
+    expect(other.events(ARN)).toEqual([started, entered, exited, succeeded]);
+    expect(other.list()).toEqual([expect.objectContaining({ executionArn: ARN, status: "SUCCEEDED" })]);
+  });
+
+  it("reads each repeat of a document back as its own copy", () => {
+    const history = new SqliteHistory(temp.fresh());
+    const document = incident(1);
+    history.appendAll(ARN, numbered([
+      { type: "ExecutionStarted", details: { input: document, stateMachineArn: "arn:sm" } },
+      { type: "PassStateEntered", details: { name: "Note", input: document } },
+    ]));
+    const [started, entered] = history.events(ARN) as [HistoryEvent & { type: "ExecutionStarted" }, HistoryEvent & { type: "PassStateEntered" }];
+    (entered.details.input as Record<string, unknown>).step = 99;
+    expect(started.details.input).toEqual(document);
   });
 
   it("shares documents within an execution only, stores short ones in place, and leaves events without one alone", () => {
@@ -147,7 +203,7 @@ describe("history documents: each stored once per execution", () => {
       { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
     ]);
     for (const event of events) history.append(ARN, event);
-    database.db.prepare("UPDATE history_events SET document_from = 7 WHERE id = 2").run();
+    database.db.prepare("UPDATE history_chunks SET events = replace(events, '\"from\":1', '\"from\":7') WHERE first_id = 2").run();
     expect(() => history.events(ARN)).toThrow(`sqlite history: event 2 of ${ARN} repeats the input of event 7, which holds no document`);
   });
 });

@@ -32,9 +32,14 @@ export class BatchedHistory implements HistorySink {
       return;
     }
     const events = [event];
-    this.enqueue(executionArn, () => {
-      for (const each of events) void this.inner.append(executionArn, each);
-    }, events);
+    this.enqueue(
+      executionArn,
+      () => {
+        if (this.inner.appendAll) this.inner.appendAll(executionArn, events);
+        else for (const each of events) void this.inner.append(executionArn, each);
+      },
+      events,
+    );
     this.open.set(executionArn, events);
   }
 

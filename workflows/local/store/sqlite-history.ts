@@ -1,13 +1,16 @@
 import type { Statement } from "better-sqlite3";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
-import type { EmbeddedDatabase } from "./embedded-database.js";
-import { detailsInOrder, ExecutionDocuments, type DocumentRow } from "./history-documents.js";
+import { fromColumn, type EmbeddedDatabase } from "./embedded-database.js";
+import { ChunkEncoder, decodeChunks } from "./history-chunks.js";
 
-interface EventRow extends DocumentRow {
+/** A row of history_events: an event written before version 7 (read, never written now). */
+interface EventRow {
+  id: number;
   previous_event_id: number;
   timestamp: string;
   type: HistoryEvent["type"];
+  details: string;
 }
 
 interface ExecutionRow {
@@ -50,20 +53,22 @@ UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn
  * Execution history in the embedded database, with `InMemoryHistory`'s reading API, and each
  * execution's status kept beside it so another process can list executions without replaying
  * events. Events are stored once each: appending an id the execution already has is an error.
- * An event's document is stored once per execution (see `ExecutionDocuments`).
+ * The events of one append are one row, a chunk, its documents stored once per execution (see
+ * `ChunkEncoder`).
  */
 export class SqliteHistory implements HistorySink {
   // Prepared once: preparing is most of the cost of a small statement.
   private readonly statements: {
     readonly touch: Statement<[{ arn: string; at: string }]>;
     readonly started: Statement<[{ machine: string; parent: string | null; at: string; arn: string }]>;
-    readonly insert: Statement<[string, number, number, string, string, string, string | null, string | null, number | null]>;
+    readonly insert: Statement<[string, number, number, string]>;
+    readonly lastStored: Statement<[string, string], { last: number | null }>;
     readonly stopped: Statement<[ExecutionStatus, string, string]>;
     readonly link: Statement<[{ arn: string; incident: string }]>;
   };
 
-  /** Per execution still running in this process: the documents its events stored. */
-  private readonly documents = new Map<string, ExecutionDocuments>();
+  /** Per execution still running in this process: its encoder, which remembers the documents its events stored. */
+  private readonly encoders = new Map<string, ChunkEncoder>();
 
   constructor(private readonly database: EmbeddedDatabase) {
     const { db } = database;
@@ -75,8 +80,11 @@ export class SqliteHistory implements HistorySink {
            incident_id = coalesce(incident_id, (SELECT p.incident_id FROM executions p WHERE p.execution_arn = @parent))
          WHERE execution_arn = @arn`,
       ),
-      insert: db.prepare(
-        "INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details, document_field, document, document_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      insert: db.prepare("INSERT INTO history_chunks (execution_arn, first_id, last_id, events) VALUES (?, ?, ?, ?)"),
+      // An execution's events before version 7 are rows of history_events (coalesce looks there only when it has no chunk).
+      lastStored: db.prepare(
+        `SELECT coalesce((SELECT last_id FROM history_chunks WHERE execution_arn = ? ORDER BY first_id DESC LIMIT 1),
+                         (SELECT max(id) FROM history_events WHERE execution_arn = ?)) AS last`,
       ),
       stopped: db.prepare("UPDATE executions SET status = ?, stopped_at = ? WHERE execution_arn = ?"),
       link: db.prepare(LINK_FAMILY_SQL),
@@ -84,35 +92,51 @@ export class SqliteHistory implements HistorySink {
   }
 
   append(executionArn: string, event: HistoryEvent): void {
-    const { touch, started, insert, stopped } = this.statements;
-    let documents = this.documents.get(executionArn);
-    if (documents === undefined) {
-      documents = new ExecutionDocuments();
-      this.documents.set(executionArn, documents);
-    }
-    const columns = documents.columns(event);
-    const status = TERMINAL_STATUS.get(event.type);
-    try {
-      this.database.immediate(() => {
-        // Events of an execution arrive in id order from one recorder: its first event made the row.
-        if (event.id === 1) touch.run({ arn: executionArn, at: event.timestamp });
-        if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
-        const inserted = insert.run(executionArn, event.id, event.previousEventId, event.timestamp, event.type, columns.details, columns.field, columns.document, columns.from);
-        if (inserted.changes === 0) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
-        if (status) stopped.run(status, event.timestamp, executionArn);
-      });
-    } catch (error) {
-      // What it remembers may name a row that is not there: later events store their documents again.
-      this.documents.delete(executionArn);
-      throw error;
-    }
-    if (status) this.documents.delete(executionArn);
-    else columns.remember();
+    this.appendAll(executionArn, [event]);
   }
 
-  /** Nothing more of the execution will be appended (a write of it failed, perhaps in a COMMIT that rolled back rows its documents name). */
+  /** Stores the events (of one execution, in id order) as one chunk, in one transaction. */
+  appendAll(executionArn: string, events: readonly HistoryEvent[]): void {
+    const first = events[0];
+    const last = events.at(-1);
+    if (first === undefined || last === undefined) return;
+    const { touch, started, insert, lastStored, stopped } = this.statements;
+    const end = endOf(events);
+    try {
+      const chunk = this.encoderOf(executionArn).encode(events);
+      this.database.immediate(() => {
+        // Events of an execution arrive in id order from one recorder: its first event made the row.
+        if (first.id === 1) touch.run({ arn: executionArn, at: first.timestamp });
+        // Each id above the one before it, the first above what the execution has stored.
+        let before = lastStored.get(executionArn, executionArn)?.last ?? 0;
+        for (const event of events) {
+          if (event.id <= before) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
+          before = event.id;
+          if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
+        }
+        insert.run(executionArn, first.id, last.id, chunk);
+        if (end) stopped.run(end.status, end.timestamp, executionArn);
+      });
+    } catch (error) {
+      // What it remembers may name an event that is not stored: later events store their documents again.
+      this.encoders.delete(executionArn);
+      throw error;
+    }
+    if (end) this.encoders.delete(executionArn);
+  }
+
+  /** Nothing more of the execution will be appended (a write of it failed, perhaps in a COMMIT that rolled back events its encoder remembers). */
   forget(executionArn: string): void {
-    this.documents.delete(executionArn);
+    this.encoders.delete(executionArn);
+  }
+
+  private encoderOf(executionArn: string): ChunkEncoder {
+    let encoder = this.encoders.get(executionArn);
+    if (encoder === undefined) {
+      encoder = new ChunkEncoder();
+      this.encoders.set(executionArn, encoder);
+    }
+    return encoder;
   }
 
   /**
@@ -128,11 +152,17 @@ export class SqliteHistory implements HistorySink {
 
   /** The events of one execution, in id order. */
   events(executionArn: string): readonly HistoryEvent[] {
-    const rows = this.database.db
-      .prepare<[string], EventRow>("SELECT id, previous_event_id, timestamp, type, details, document_field, document, document_from FROM history_events WHERE execution_arn = ? ORDER BY id")
-      .all(executionArn);
-    const details = detailsInOrder(executionArn, rows);
-    return rows.map((row, index) => ({ ...({ type: row.type, details: details[index] } as HistoryDraft), id: row.id, previousEventId: row.previous_event_id, timestamp: row.timestamp }));
+    const { db } = this.database;
+    const before = db
+      .prepare<[string], EventRow>("SELECT id, previous_event_id, timestamp, type, details FROM history_events WHERE execution_arn = ? ORDER BY id")
+      .all(executionArn)
+      .map((row) => ({ ...({ type: row.type, details: fromColumn<HistoryDraft["details"]>(row.details) } as HistoryDraft), id: row.id, previousEventId: row.previous_event_id, timestamp: row.timestamp }));
+    const chunks = db
+      .prepare<[string], { events: string }>("SELECT events FROM history_chunks WHERE execution_arn = ? ORDER BY first_id")
+      .all(executionArn)
+      .map((row) => row.events);
+    // An execution is written by one version or the other: its ids never interleave.
+    return before.concat(decodeChunks(executionArn, chunks));
   }
 
   /** Every execution with events, in the order its first event was stored. */
@@ -153,6 +183,15 @@ export class SqliteHistory implements HistorySink {
       .all({ incident: filter.incidentId ?? null, status: filter.status ?? null });
     return rows.map(toSummary);
   }
+}
+
+/** The terminal event among `events`, with the status the execution ends in. */
+function endOf(events: readonly HistoryEvent[]): { readonly status: ExecutionStatus; readonly timestamp: string } | undefined {
+  for (const event of events) {
+    const status = TERMINAL_STATUS.get(event.type);
+    if (status) return { status, timestamp: event.timestamp };
+  }
+  return undefined;
 }
 
 function toSummary(row: ExecutionRow): ExecutionSummary {
