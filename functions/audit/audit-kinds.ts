@@ -26,6 +26,8 @@ export const KIND = {
   incidentClosed: "incident.closed",
   reportWritten: "report.written",
   executionArchived: "execution.archived",
+  abortRequested: "abort.requested",
+  abortApplied: "abort.applied",
 } as const;
 
 export const PHASES = ["detect", "contain", "eradicate", "recover", "post-incident"] as const;
@@ -66,6 +68,10 @@ export const Bodies = {
   [KIND.incidentClosed]: z.object({ status: z.enum(["resolved", "failed"]), document: z.record(z.string(), z.unknown()) }),
   [KIND.reportWritten]: z.object({ location: z.string(), format: z.string(), sha256: z.string(), sizeBytes: z.number().int(), coversSeq: z.number().int() }),
   [KIND.executionArchived]: z.object({ executionArn: z.string(), status: z.string(), location: z.string(), events: z.number().int(), sha256: z.string(), sizeBytes: z.number().int() }),
+  /** A responder asked to stop the incident's running executions (`irflow abort`); the actor is who asked. */
+  [KIND.abortRequested]: z.object({ requestId: z.string(), executionArns: z.array(z.string()), reason: z.string() }),
+  /** The running process stopped them (for a request, or on Ctrl-C). */
+  [KIND.abortApplied]: z.object({ requestedBy: z.string(), reason: z.string(), executionArns: z.array(z.string()), requestId: z.string().optional() }),
 } as const;
 
 type BodyOf<K extends keyof typeof Bodies> = z.input<(typeof Bodies)[K]>;

@@ -106,6 +106,9 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filt
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const phaseOfStep = (stepId: string): string | undefined => stepId.split("/")[0];
 
+/** "1 execution", "3 executions", "? executions" for a body that could not be read. */
+const executionCount = (arns: readonly string[] | undefined): string => (arns === undefined ? "? executions" : `${arns.length} execution${arns.length === 1 ? "" : "s"}`);
+
 /** The projection: entries in chain order → the record. Pure; unknown kinds only reach the timeline. */
 export function projectRecord(incidentId: string, entries: readonly AuditEntry[]): IncidentRecord {
   let opened: IncidentRecord["opened"];
@@ -263,6 +266,16 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
         if (b) reports.push({ at: entry.at, ...b });
         phase = "post-incident";
         what = `report written: ${b?.location ?? "?"}`;
+        break;
+      }
+      case KIND.abortRequested: {
+        const b = read(entry, KIND.abortRequested);
+        what = `abort of ${executionCount(b?.executionArns)} requested: ${b?.reason ?? "?"}`;
+        break;
+      }
+      case KIND.abortApplied: {
+        const b = read(entry, KIND.abortApplied);
+        what = `${executionCount(b?.executionArns)} aborted, asked by ${b?.requestedBy ?? "?"}: ${b?.reason ?? "?"}`;
         break;
       }
       case KIND.executionArchived: {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { ABORT_KIND, InvalidAbortRequest, requestAbort, type AbortRequest } from "../../../workflows/local/incident/abort-requests.js";
 import { AbortWatch } from "../../../workflows/local/incident/abort-watch.js";
 import { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
@@ -156,6 +157,13 @@ describe("the runner takes a request written by another connection", { timeout: 
     const containEnd = entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain");
     expect(containEnd).toMatchObject({ body: { status: "ABORTED", cause } });
     expect(containEnd!.seq).toBeGreaterThan(applied!.seq);
+    // The timeline (irflow history, the report) says who stopped it and why.
+    const { timeline, unreadable } = projectRecord(incidentId, entries);
+    expect(unreadable).toEqual([]);
+    expect(timeline.filter((item) => item.kind.startsWith("abort."))).toEqual([
+      expect.objectContaining({ actor: "bob", what: `abort of ${running.length} executions requested: the address is our scanner` }),
+      expect.objectContaining({ what: `${running.length} executions aborted, asked by bob: the address is our scanner` }),
+    ]);
   });
 
   it("a request naming one phase stops only that phase: the incident still runs post-incident, then ends FAILED", async () => {

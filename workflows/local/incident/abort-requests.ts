@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
+import { KIND } from "../../../functions/audit/audit-kinds.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import { ExecutionArn, IncidentId } from "../../../functions/incident/document.js";
 
@@ -23,7 +24,7 @@ export interface AbortRequest {
 }
 
 /** Audit kinds: the request (by the responder's process) and its execution (by the running one). */
-export const ABORT_KIND = { requested: "abort.requested", applied: "abort.applied" } as const;
+export const ABORT_KIND = { requested: KIND.abortRequested, applied: KIND.abortApplied } as const;
 /** Who the running process's entries are by. */
 export const ABORT_ACTOR = "system:irflow-local";
 
