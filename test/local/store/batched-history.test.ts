@@ -70,6 +70,8 @@ describe("BatchedHistory", () => {
     const results = await Promise.allSettled([batched.drained(PARENT), batched.drained(CHILD)]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
     expect(history.events(PARENT)).toEqual([started(), succeeded]);
+    // Stored as one chunk, by the store's appendAll.
+    expect(database.db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM history_chunks WHERE execution_arn = ?").get(PARENT)?.n).toBe(1);
     // The child's first event went with the refused one: a write is atomic.
     expect(history.events(CHILD)).toEqual([]);
     expect(forget.mock.calls).toEqual([[CHILD]]);

@@ -103,6 +103,17 @@ describe("history chunks: documents stored once per execution", () => {
     expect(other.list()).toEqual([expect.objectContaining({ executionArn: ARN, status: "SUCCEEDED" })]);
   });
 
+  it("refuses ids that are not integers (they go into the chunk's JSON as they are) and stores nothing of that append", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const [started] = numbered([{ type: "ExecutionStarted", details: { input: {}, stateMachineArn: "arn:sm" } }]);
+    expect(() => history.appendAll(ARN, [{ ...started!, id: Number.NaN }])).toThrow("sqlite history: event ids must be integers, not NaN after 0");
+    expect(() => history.appendAll(ARN, [started!, { ...started!, id: 2, previousEventId: 1.5 }])).toThrow(/must be integers, not 2 after 1.5/);
+    expect(rows(database)).toEqual([]);
+    history.appendAll(ARN, [started!]);
+    expect(history.events(ARN)).toEqual([started]);
+  });
+
   it("reads each repeat of a document back as its own copy", () => {
     const history = new SqliteHistory(temp.fresh());
     const document = incident(1);

@@ -56,7 +56,8 @@ export class GroupCommit {
 
   /**
    * `run` without a promise, for writers that queue many works and wait for some (history: one
-   * work per event): `settle` is called once the batch that ran `work` has committed, or failed.
+   * work per write of an execution's events): `settle` is called once the batch that ran `work`
+   * has committed, or failed.
    */
   add(work: () => unknown, settle: Settle): void {
     this.queue.push({ work, settle });

@@ -110,6 +110,8 @@ export class SqliteHistory implements HistorySink {
         // Each id above the one before it, the first above what the execution has stored.
         let before = lastStored.get(executionArn, executionArn)?.last ?? 0;
         for (const event of events) {
+          // The ids go into the chunk's JSON as they are.
+          if (!Number.isSafeInteger(event.id) || !Number.isSafeInteger(event.previousEventId)) throw new Error(`sqlite history: event ids must be integers, not ${event.id} after ${event.previousEventId}`);
           if (event.id <= before) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
           before = event.id;
           if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
