@@ -149,7 +149,11 @@ describe("history chunks: documents stored once per execution", () => {
     expect(history.events(OTHER).map((event) => event.details)).toEqual([{ input: document, stateMachineArn: "arn:sm" }, entered!.details, failed!.details, exited!.details]);
   });
 
-  it("stores documents again after a refused append, as what it remembered may not have been written", () => {
+  it.each([
+    ["a refused append", (history: SqliteHistory, started: HistoryEvent) => expect(() => history.append(ARN, started)).toThrow(/already has event 1/)],
+    // BatchedHistory's call when a write of the execution failed, in a COMMIT that rolled back what was remembered, say.
+    ["being told to forget the execution", (history: SqliteHistory) => history.forget(ARN)],
+  ])("stores documents again after %s, as what it remembered may not have been written", (_, drop) => {
     const database = temp.fresh();
     const history = new SqliteHistory(database);
     const [started, entered] = numbered([
@@ -157,23 +161,10 @@ describe("history chunks: documents stored once per execution", () => {
       { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
     ]);
     history.append(ARN, started!);
-    expect(() => history.append(ARN, started!)).toThrow(/already has event 1/);
+    drop(history, started!);
     history.append(ARN, entered!);
     expect(rows(database).map((row) => row.document_from)).toEqual([null, null]);
     expect(history.events(ARN)).toEqual([started, entered]);
-  });
-
-  it("forgets an execution's documents when told its writes failed (a COMMIT that failed rolled back the rows they name)", () => {
-    const database = temp.fresh();
-    const history = new SqliteHistory(database);
-    const [started, entered] = numbered([
-      { type: "ExecutionStarted", details: { input: incident(1), stateMachineArn: "arn:sm" } },
-      { type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } },
-    ]);
-    history.append(ARN, started!);
-    history.forget(ARN);
-    history.append(ARN, entered!);
-    expect(rows(database).map((row) => row.document_from)).toEqual([null, null]);
   });
 
   it("forgets an execution's documents at its terminal event", () => {
