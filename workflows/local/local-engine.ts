@@ -209,6 +209,11 @@ export class LocalEngine {
     return this.tokens.pending();
   }
 
+  /** The handle of an execution still running (kept while it runs, dropped once it stops). */
+  running(executionArn: string): ExecutionHandle | undefined {
+    return this.executions.get(executionArn)?.handle;
+  }
+
   describeExecution(executionArn: string): ExecutionDescription | undefined {
     return this.executions.get(executionArn)?.description;
   }

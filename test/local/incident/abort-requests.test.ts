@@ -50,10 +50,11 @@ async function eventually<T>(read: () => T | undefined, timeoutMs = 10_000): Pro
 describe("abort requests in the embedded database", () => {
   it("stores who, when and why; a request is taken once, by the first process to take it", async () => {
     const dir = tempDir();
-    const store = new SqliteAbortRequests(connection(dir));
+    const mine = connection(dir);
+    const store = new SqliteAbortRequests(mine);
     const other = new SqliteAbortRequests(connection(dir));
-    const audit = new SqliteAuditLog(connection(dir));
-    const request = await requestAbort({ incidentId: INCIDENT, executionArns: [ARN], requestedBy: " alice ", reason: " wrong host " }, { store, audit, now: () => NOW, newId: () => "abt-1" });
+    const audit = new SqliteAuditLog(mine);
+    const request = requestAbort({ incidentId: INCIDENT, executionArns: [ARN], requestedBy: " alice ", reason: " wrong host " }, { store, audit, now: () => NOW, newId: () => "abt-1" });
     expect(request).toEqual({ id: "abt-1", incidentId: INCIDENT, executionArns: [ARN], requestedBy: "alice", requestedAt: NOW.toISOString(), reason: "wrong host" });
     expect(other.untaken()).toEqual([request]);
 
@@ -70,16 +71,78 @@ describe("abort requests in the embedded database", () => {
 
   it("refuses a request without a reason, a name, an execution, or with a malformed id, naming the field; nothing is stored", async () => {
     const dir = tempDir();
-    const store = new SqliteAbortRequests(connection(dir));
-    const audit = new SqliteAuditLog(connection(dir));
+    const database = connection(dir);
+    const store = new SqliteAbortRequests(database);
+    const audit = new SqliteAuditLog(database);
     const valid = { incidentId: INCIDENT, executionArns: [ARN], requestedBy: "alice", reason: "why" };
-    await expect(requestAbort({ ...valid, reason: "   " }, { store, audit })).rejects.toThrow(/reason must say why/);
-    await expect(requestAbort({ ...valid, requestedBy: "" }, { store, audit })).rejects.toThrow(/requestedBy must name who asks/);
-    await expect(requestAbort({ ...valid, executionArns: [] }, { store, audit })).rejects.toThrow(/executionArns must name at least one/);
-    await expect(requestAbort({ ...valid, incidentId: "INC-1" }, { store, audit })).rejects.toThrow(/incidentId must be an irflow incident id/);
-    await expect(requestAbort({ ...valid, executionArns: ["arn:nope"] }, { store, audit })).rejects.toBeInstanceOf(InvalidAbortRequest);
+    expect(() => requestAbort({ ...valid, reason: "   " }, { store, audit })).toThrow(/reason must say why/);
+    expect(() => requestAbort({ ...valid, requestedBy: "" }, { store, audit })).toThrow(/requestedBy must name who asks/);
+    expect(() => requestAbort({ ...valid, executionArns: [] }, { store, audit })).toThrow(/executionArns must name at least one/);
+    expect(() => requestAbort({ ...valid, incidentId: "INC-1" }, { store, audit })).toThrow(/incidentId must be an irflow incident id/);
+    expect(() => requestAbort({ ...valid, executionArns: ["arn:nope"] }, { store, audit })).toThrow(InvalidAbortRequest);
     expect(store.untaken()).toEqual([]);
     expect(audit.entriesNow(INCIDENT)).toEqual([]);
+  });
+
+  it("stores the request and its audit entry in one transaction: an entry that cannot be written leaves no request", () => {
+    const dir = tempDir();
+    const database = connection(dir);
+    const store = new SqliteAbortRequests(database);
+    const log = new SqliteAuditLog(database);
+    const failing = {
+      appendNow: (incidentId: string, entry: Parameters<SqliteAuditLog["appendNow"]>[1]) => {
+        log.appendNow(incidentId, entry);
+        throw new Error("disk full");
+      },
+    };
+    expect(() => requestAbort({ incidentId: INCIDENT, executionArns: [ARN], requestedBy: "alice", reason: "why" }, { store, audit: failing, newId: () => "abt-x" })).toThrow(/disk full/);
+    expect(store.get("abt-x")).toBeUndefined();
+    expect(log.entriesNow(INCIDENT)).toEqual([]);
+  });
+
+  it("a watch reads only requests made since it started: one a killed run left behind is never read again", async () => {
+    const dir = tempDir();
+    const store = new SqliteAbortRequests(connection(dir));
+    const old: AbortRequest = { id: "abt-old", executionArns: [ARN], requestedBy: "alice", requestedAt: "2020-01-01T00:00:00.000Z", reason: "stale" };
+    const fresh: AbortRequest = { ...old, id: "abt-new", requestedAt: NOW.toISOString() };
+    store.insert(old);
+    store.insert(fresh);
+    expect(store.untaken(NOW.toISOString()).map((r) => r.id)).toEqual(["abt-new"]);
+    const looked: string[] = [];
+    const watch = new AbortWatch({ store, since: NOW, serves: (r) => (looked.push(r.id), false), apply: () => Promise.resolve(), pollMs: 0 });
+    await watch.poll();
+    expect(looked).toEqual(["abt-new"]);
+  });
+
+  it("gives back a request it could not carry out, says so, and keeps watching for others", async () => {
+    const dir = tempDir();
+    const store = new SqliteAbortRequests(connection(dir));
+    const first: AbortRequest = { id: "abt-1", executionArns: [ARN], requestedBy: "alice", requestedAt: NOW.toISOString(), reason: "why" };
+    store.insert(first);
+    const failures: string[] = [];
+    const errors: unknown[] = [];
+    const applied: string[] = [];
+    const watch = new AbortWatch({
+      store,
+      since: NOW,
+      serves: () => true,
+      apply: (r) => (r.id === "abt-1" ? Promise.reject(new Error("engine gone")) : Promise.resolve(void applied.push(r.id))),
+      onApplyError: (r, error) => failures.push(`${r.id}: ${String(error)}`),
+      onError: (error) => errors.push(error),
+      pollMs: 5,
+    });
+    watch.start();
+    cleanup.push(() => watch.stop());
+    await eventually(() => (failures.length > 0 ? failures : undefined));
+    expect(failures).toEqual(["abt-1: Error: engine gone"]);
+    expect(store.get("abt-1")?.takenAt).toBeUndefined();
+    store.insert({ ...first, id: "abt-2" });
+    await eventually(() => (applied.length > 0 ? applied : undefined));
+    expect(applied).toEqual(["abt-2"]);
+    expect(store.get("abt-2")?.takenAt).toBeDefined();
+    // Not tried again by the watch that failed it, and the watch never stopped.
+    expect(failures).toHaveLength(1);
+    expect(errors).toEqual([]);
   });
 
   it("a watch leaves a request it does not serve for another process, and stops looking when the store fails", async () => {
@@ -135,7 +198,7 @@ describe("the runner takes a request written by another connection", { timeout: 
     });
     const incidentId = running[0]!.incidentId!;
     const store = new SqliteAbortRequests(other);
-    const request = await requestAbort({ incidentId, executionArns: running.map((e) => e.executionArn), requestedBy: "bob", reason: "the address is our scanner" }, { store, audit: new SqliteAuditLog(other) });
+    const request = requestAbort({ incidentId, executionArns: running.map((e) => e.executionArn), requestedBy: "bob", reason: "the address is our scanner" }, { store, audit: new SqliteAuditLog(other) });
 
     const result = await run;
     expect(result).toMatchObject({ status: "aborted", incidentId });
@@ -153,6 +216,8 @@ describe("the runner takes a request written by another connection", { timeout: 
     expect(requested).toMatchObject({ actor: "bob", body: { requestId: request.id, reason: "the address is our scanner" } });
     expect(applied).toMatchObject({ body: { requestId: request.id, requestedBy: "bob", reason: "the address is our scanner" } });
     expect((applied!.body.executionArns as string[]).sort()).toEqual(running.map((e) => e.executionArn).sort());
+    // The request is in the chain before the run that took it says it applied it.
+    expect(requested!.seq).toBeLessThan(applied!.seq);
     // The phase's end comes after the entry that says who stopped it.
     const containEnd = entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain");
     expect(containEnd).toMatchObject({ body: { status: "ABORTED", cause } });
@@ -187,13 +252,52 @@ describe("the runner takes a request written by another connection", { timeout: 
     const other = connection(dir);
     const history = new SqliteHistory(other);
     const contain = await eventually(() => history.list({ status: "RUNNING" }).find((e) => e.machine?.endsWith("-contain")));
-    await requestAbort({ incidentId: contain.incidentId!, executionArns: [contain.executionArn], requestedBy: "bob", reason: "only contain" }, { store: new SqliteAbortRequests(other), audit: new SqliteAuditLog(other) });
+    requestAbort({ incidentId: contain.incidentId!, executionArns: [contain.executionArn], requestedBy: "bob", reason: "only contain" }, { store: new SqliteAbortRequests(other), audit: new SqliteAuditLog(other) });
 
     const result = await run;
     expect(result.status).toBe("failed");
     const statuses = Object.fromEntries(history.list({ incidentId: contain.incidentId! }).map((e) => [e.machine, e.status]));
     expect(statuses).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "FAILED", [`irflow-${RUNBOOK}-contain`]: "ABORTED", [`irflow-${RUNBOOK}-post-incident`]: "SUCCEEDED" });
     expect(history.events(contain.executionArn).at(-1)).toMatchObject({ type: "ExecutionAborted", details: { cause: "aborted by bob: only contain" } });
+  });
+
+  it("does not take a request naming only executions that have ended (they are still in the incident's family); LocalEngine.running has only running ones", async () => {
+    const dir = tempDir();
+    let seen: AbortSignal | undefined;
+    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
+    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
+    const real = prototype.taskFor;
+    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
+      if (name !== "ec2.block-ip") return real.call(this, name);
+      return (_payload, signal) => {
+        seen = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
+      };
+    });
+    const s = await scenario(RUNBOOK);
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, abortPollMs: 5 });
+    cleanup.push(() => runtime.close());
+    const { runner } = runtime;
+    const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
+    await eventually(() => seen);
+    const other = connection(dir);
+    const history = new SqliteHistory(other);
+    const contain = await eventually(() => history.list({ status: "RUNNING" }).find((e) => e.machine?.endsWith("-contain")));
+    const detect = history.list({ incidentId: contain.incidentId! }).find((e) => e.machine?.endsWith("-detect"))!;
+    expect(detect.status).toBe("SUCCEEDED");
+    expect(runner.engine.running(contain.executionArn)?.executionArn).toBe(contain.executionArn);
+    expect(runner.engine.running(detect.executionArn)).toBeUndefined();
+    expect(runner.engine.running(ARN)).toBeUndefined();
+
+    const store = new SqliteAbortRequests(other);
+    const request = requestAbort({ incidentId: contain.incidentId!, executionArns: [detect.executionArn], requestedBy: "bob", reason: "too late" }, { store, audit: new SqliteAuditLog(other) });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.get(request.id)?.takenAt).toBeUndefined();
+    expect(new SqliteAuditLog(other).entriesNow(contain.incidentId!).some((e) => e.kind === ABORT_KIND.applied)).toBe(false);
+
+    await runner.abort({ by: "alice", reason: "done" });
+    expect((await run).status).toBe("aborted");
+    expect(runner.engine.running(contain.executionArn)).toBeUndefined();
   });
 
   it("stops everything it runs on the run's own interrupt (no stored request)", async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
-import type { AuditAppender } from "../../../functions/audit/audit-port.js";
+import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { ExecutionArn, IncidentId } from "../../../functions/incident/document.js";
+import { LOCAL_ACTOR } from "./incident-record.js";
 
 /**
  * A responder's request to stop an incident's running executions (`irflow abort`), written by
@@ -25,8 +26,8 @@ export interface AbortRequest {
 
 /** Audit kinds: the request (by the responder's process) and its execution (by the running one). */
 export const ABORT_KIND = { requested: KIND.abortRequested, applied: KIND.abortApplied } as const;
-/** Who the running process's entries are by. */
-export const ABORT_ACTOR = "system:irflow-local";
+/** Who the running process's entries are by: the local runner, as its other entries. */
+export const ABORT_ACTOR = LOCAL_ACTOR;
 
 export const AbortRequestInput = z.object({
   incidentId: IncidentId.optional(),
@@ -44,21 +45,39 @@ export class InvalidAbortRequest extends Error {
 export interface AbortRequestStore {
   insert(request: AbortRequest): void;
   get(id: string): AbortRequest | undefined;
-  /** Requests no process has taken yet, oldest first. */
-  untaken(): AbortRequest[];
+  /**
+   * Requests no process has taken yet, made at or after `since` (ISO 8601), oldest first. A runner
+   * asks only for those made since it started: an older one cannot name its executions (their
+   * names are fresh), and requests a killed run left behind would otherwise be read at every look.
+   */
+  untaken(since?: string): AbortRequest[];
   /** Marks the request taken by `by`; false when another process took it first. */
   take(id: string, at: Date, by: string): boolean;
+  /** Gives back a request `by` took but could not carry out, so it reads as untaken again. */
+  release(id: string, by: string): void;
+  /** Runs `work` as one transaction (the request and its audit entry are written together). */
+  atomically<T>(work: () => T): T;
+}
+
+/** An audit log that appends at once, so its entry can join the request's transaction. */
+export interface ImmediateAuditAppender {
+  appendNow(incidentId: string, entry: AuditEntryInput): unknown;
 }
 
 export interface RequestAbortOptions {
   readonly store: AbortRequestStore;
-  readonly audit: AuditAppender;
+  /** On the store's connection: its append joins the store's transaction. */
+  readonly audit: ImmediateAuditAppender;
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
 
-/** Checks, stores and audits a request; the running process takes it from the store. */
-export async function requestAbort(input: AbortRequestInput, options: RequestAbortOptions): Promise<AbortRequest> {
+/**
+ * Checks, stores and audits a request in one transaction; the running process takes it from the
+ * store. Separate commits let the running process take the request and log `abort.applied` (and
+ * the phases' ends) ahead of `abort.requested`.
+ */
+export function requestAbort(input: AbortRequestInput, options: RequestAbortOptions): AbortRequest {
   const parsed = AbortRequestInput.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -73,11 +92,12 @@ export async function requestAbort(input: AbortRequestInput, options: RequestAbo
     requestedAt: (options.now?.() ?? new Date()).toISOString(),
     reason,
   };
-  options.store.insert(request);
-  // Audited once stored: an entry never names a request the store does not hold.
-  if (incidentId !== undefined) {
-    await options.audit.append(incidentId, { kind: ABORT_KIND.requested, actor: requestedBy, at: request.requestedAt, body: { requestId: request.id, executionArns: [...executionArns], reason } });
-  }
+  options.store.atomically(() => {
+    options.store.insert(request);
+    if (incidentId !== undefined) {
+      options.audit.appendNow(incidentId, { kind: ABORT_KIND.requested, actor: requestedBy, at: request.requestedAt, body: { requestId: request.id, executionArns: [...executionArns], reason } });
+    }
+  });
   return request;
 }
 
@@ -98,8 +118,8 @@ export class MemoryAbortRequests implements AbortRequestStore {
     return request ? structuredClone(request) : undefined;
   }
 
-  untaken(): AbortRequest[] {
-    return [...this.requests.values()].filter((r) => r.takenAt === undefined).map((r) => structuredClone(r));
+  untaken(since?: string): AbortRequest[] {
+    return [...this.requests.values()].filter((r) => r.takenAt === undefined && (since === undefined || r.requestedAt >= since)).map((r) => structuredClone(r));
   }
 
   take(id: string, at: Date, by: string): boolean {
@@ -107,5 +127,17 @@ export class MemoryAbortRequests implements AbortRequestStore {
     if (!request || request.takenAt !== undefined) return false;
     this.requests.set(id, { ...request, takenAt: at.toISOString(), takenBy: by });
     return true;
+  }
+
+  release(id: string, by: string): void {
+    const request = this.requests.get(id);
+    if (request?.takenBy !== by) return;
+    const { takenAt: _at, takenBy: _by, ...untaken } = request;
+    this.requests.set(id, untaken);
+  }
+
+  /** No rollback in memory: `work` runs as is. */
+  atomically<T>(work: () => T): T {
+    return work();
   }
 }

@@ -6,17 +6,24 @@ export const DEFAULT_ABORT_POLL_MS = 50;
 
 export interface AbortWatchOptions {
   readonly store: AbortRequestStore;
-  /** Whether this process runs any execution the request names (only then does it take it). */
+  /** Whether this process still runs an execution the request names (only then does it take it). */
   readonly serves: (request: AbortRequest) => boolean;
   /** Stops the request's executions; settles once their ends are stored. */
   readonly apply: (request: AbortRequest) => Promise<void>;
   readonly now?: () => Date;
+  /**
+   * Requests made before this are never read (default: when the watch is made). Wall-clock time,
+   * not the injected clock: `irflow abort` stamps its requests with the wall clock.
+   */
+  readonly since?: Date;
   /** Default 50 ms; 0 turns the timer off (`poll` still looks). */
   readonly pollMs?: number;
   /** Recorded as who took a request; default this process (pid and host). */
   readonly takenBy?: string;
-  /** Told when a look fails; the watch then stops, as the approval desk's does. */
+  /** Told when a look fails at the store; the watch then stops, as the approval desk's does. */
   readonly onError?: (error: unknown) => void;
+  /** Told when a taken request could not be carried out; it is given back and the watch goes on. */
+  readonly onApplyError?: (request: AbortRequest, error: unknown) => void;
 }
 
 /**
@@ -27,9 +34,13 @@ export class AbortWatch {
   private timer: ReturnType<typeof setInterval> | undefined;
   private looking: Promise<void> | undefined;
   private readonly takenBy: string;
+  private readonly since: string;
+  /** Requests this watch failed to carry out: given back, and not tried again by it. */
+  private readonly failed = new Set<string>();
 
   constructor(private readonly options: AbortWatchOptions) {
     this.takenBy = options.takenBy ?? `pid ${process.pid} on ${hostname()}`;
+    this.since = (options.since ?? new Date()).toISOString();
   }
 
   /** Starts the timer; calling it again while it runs does nothing. */
@@ -61,10 +72,17 @@ export class AbortWatch {
 
   private async look(): Promise<void> {
     const now = this.options.now ?? (() => new Date());
-    for (const request of this.options.store.untaken()) {
-      if (!this.options.serves(request)) continue;
+    for (const request of this.options.store.untaken(this.since)) {
+      if (this.failed.has(request.id) || !this.options.serves(request)) continue;
       if (!this.options.store.take(request.id, now(), this.takenBy)) continue;
-      await this.options.apply(request);
+      try {
+        await this.options.apply(request);
+      } catch (error) {
+        // Not consumed without being carried out: given back (a store error here stops the watch).
+        this.failed.add(request.id);
+        this.options.store.release(request.id, this.takenBy);
+        this.options.onApplyError?.(request, error);
+      }
     }
   }
 }

@@ -231,9 +231,11 @@ export class LocalIncidentRunner {
           store: abortRequests,
           now: () => this.clock.now(),
           pollMs: options.abortPollMs,
-          serves: (request) => request.executionArns.some((arn) => [...this.running.values()].some(({ family }) => family.includes(arn))),
+          // Still running here: the families keep ended phases, and a request taken for those alone would stop nothing.
+          serves: (request) => request.executionArns.some((arn) => this.engine.running(arn) !== undefined && [...this.running.values()].some(({ family }) => family.includes(arn))),
           apply: (request) => this.abort({ by: request.requestedBy, reason: request.reason, executionArns: request.executionArns, requestId: request.id }).then(() => undefined),
           onError: (error) => this.logs.push({ level: "error", task: "irflow.abort", stepId: "", message: `stopped looking for abort requests: ${String(error)}` }),
+          onApplyError: (request, error) => this.logs.push({ level: "error", task: "irflow.abort", stepId: "", message: `could not carry out abort request ${request.id} (given back): ${String(error)}` }),
         })
       : undefined;
   }
@@ -287,12 +289,12 @@ export class LocalIncidentRunner {
     const wanted = order.executionArns ? new Set(order.executionArns) : undefined;
     const stopping: { readonly arn: string; readonly handle: ExecutionHandle }[] = [];
     const perIncident = new Map<string, string[]>();
-    for (const [root, { handle, family }] of this.running) {
+    for (const [root, { family }] of this.running) {
       const whole = !wanted || wanted.has(root);
       // The latest started first: a phase before the incident machine waiting on it.
       for (const arn of [...family].reverse()) {
         if (!whole && !wanted.has(arn)) continue;
-        const running = arn === root ? (this.engine.describeExecution(arn)?.status === "RUNNING" ? handle : undefined) : this.runningHandle(arn);
+        const running = this.engine.running(arn);
         if (!running) continue;
         stopping.push({ arn, handle: running });
         const incidentId = this.incidentOf.get(root);
@@ -308,17 +310,6 @@ export class LocalIncidentRunner {
     for (const { handle } of stopping) handle.abort(cause);
     await Promise.all([...audited, ...stopping.map(({ handle }) => handle.result)]);
     return stopping.map(({ arn }) => arn);
-  }
-
-  /** The handle of a running child execution: StartExecution with its name and input returns the running one. */
-  private runningHandle(executionArn: string): ExecutionHandle | undefined {
-    const description = this.engine.describeExecution(executionArn);
-    if (description?.status !== "RUNNING") return undefined;
-    try {
-      return this.engine.start(description.machineKey, description.input, { name: description.name });
-    } catch {
-      return undefined;
-    }
   }
 
   /** The incident execution an execution belongs to (itself for the incident machine). */

@@ -30,14 +30,17 @@ const COLUMNS = "request_id, incident_id, execution_arns, requested_by, requeste
 export class SqliteAbortRequests implements AbortRequestStore {
   // Prepared once: the running process looks every few tens of milliseconds.
   private readonly statements: {
-    readonly untaken: Statement<[], Row>;
+    readonly untaken: Statement<[string], Row>;
     readonly take: Statement<[string, string, string]>;
+    readonly release: Statement<[string, string]>;
   };
 
   constructor(private readonly database: EmbeddedDatabase) {
     this.statements = {
-      untaken: database.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM abort_requests WHERE taken_at IS NULL ORDER BY requested_at, rowid`),
+      // On the (taken_at, requested_at) index: a look reads only the recent untaken requests.
+      untaken: database.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM abort_requests WHERE taken_at IS NULL AND requested_at >= ? ORDER BY requested_at, rowid`),
       take: database.db.prepare<[string, string, string]>("UPDATE abort_requests SET taken_at = ?, taken_by = ? WHERE request_id = ? AND taken_at IS NULL"),
+      release: database.db.prepare<[string, string]>("UPDATE abort_requests SET taken_at = NULL, taken_by = NULL WHERE request_id = ? AND taken_by = ?"),
     };
   }
 
@@ -52,12 +55,21 @@ export class SqliteAbortRequests implements AbortRequestStore {
     return row ? toRequest(row) : undefined;
   }
 
-  untaken(): AbortRequest[] {
-    return this.statements.untaken.all().map(toRequest);
+  untaken(since = ""): AbortRequest[] {
+    return this.statements.untaken.all(since).map(toRequest);
   }
 
   take(id: string, at: Date, by: string): boolean {
     return this.statements.take.run(at.toISOString(), by, id).changes === 1;
+  }
+
+  release(id: string, by: string): void {
+    this.statements.release.run(id, by);
+  }
+
+  /** A `BEGIN IMMEDIATE` transaction on this connection; an audit log on it joins it. */
+  atomically<T>(work: () => T): T {
+    return this.database.immediate(work);
   }
 
   /** One execution's incident and status; undefined when the store has never seen it. */
