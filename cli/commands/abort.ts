@@ -1,18 +1,15 @@
 import { userInfo } from "node:os";
-import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { ExecutionArn } from "../../functions/incident/document.js";
 import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
-import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
-import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAbortRequests, type ExecutionState } from "../../workflows/local/store/sqlite-abort-requests.js";
 import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField as f } from "../terminal-text.js";
 import { incidentArgument, openAuditStore } from "./audit-store.js";
 import { UsageError } from "./lint.js";
-import { storeOptions, type StoreOptions } from "./store-options.js";
+import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface AbortOptions extends StoreOptions {
   reason: string;
@@ -52,7 +49,7 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
   const reason = options.reason.trim();
   if (reason === "") throw new UsageError("--reason must say why the run is stopped");
   const timeoutMs = timeoutOf(options.timeout);
-  const requestedBy = (await identityOf(options)).actor;
+  const requestedBy = (await identityFor(options)).actor;
   const execution = target.startsWith("arn:");
   const arn = execution ? executionArgument(target) : undefined;
   const incident = execution ? undefined : incidentArgument(target);
@@ -62,7 +59,7 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
     const found = arn !== undefined ? runningExecution(store, arn) : runningOfIncident(store, log, incident!);
     if (typeof found === "string") return problem(found);
     const incidentId = incident ?? found[0]?.incidentId;
-    const request = await requestAbort({ ...(incidentId !== undefined ? { incidentId } : {}), executionArns: found.map((e) => e.executionArn), requestedBy, reason }, { store, audit: log });
+    const request = requestAbort({ ...(incidentId !== undefined ? { incidentId } : {}), executionArns: found.map((e) => e.executionArn), requestedBy, reason }, { store, audit: log });
     write(`${paint.yellow("abort requested")}: ${f(request.id)} for ${f(incidentId ?? arn!)} (${plural(found.length, "running execution")}) by ${f(requestedBy)}: ${f(reason)}`);
     if (!options.wait) {
       write(paint.dim(`the run stops at its next look; irflow executions${incidentId ? ` --incident ${incidentId}` : ""} shows when`));
@@ -88,11 +85,12 @@ async function waitForStop(store: SqliteAbortRequests, request: AbortRequest, ti
     if (stillRunning.length === 0) {
       for (const e of states) write(`  ${(e.status === "ABORTED" ? paint.green : paint.yellow)(e.status.padEnd(9))} ${f(e.executionArn)}`);
       const history = request.incidentId ? `; irflow history ${request.incidentId} for the timeline` : "";
-      if (taken?.takenAt !== undefined) {
-        write(`${paint.green("stopped")}: taken by ${f(taken.takenBy ?? "?")}${history}`);
+      const verdict = stopVerdict(states, taken);
+      if (verdict.stopped) {
+        write(`${paint.green("stopped")}: taken by ${f(taken?.takenBy ?? "?")}${history}`);
         return EXIT.ok;
       }
-      return problem(`the executions ended on their own before a run took the request (it stays recorded as ${request.id})${history}`);
+      return problem(`${verdict.problem} (the request stays recorded as ${request.id})${history}`);
     }
     if (Date.now() >= deadline) {
       const left = plural(stillRunning.length, "execution");
@@ -103,6 +101,19 @@ async function waitForStop(store: SqliteAbortRequests, request: AbortRequest, ti
     }
     await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
   }
+}
+
+/**
+ * Once none of the named executions runs: stopped only when a run took the request and every one
+ * of them ended ABORTED. Otherwise (some) ended on their own, which the abort did not do.
+ */
+export function stopVerdict(ended: readonly ExecutionState[], request: Pick<AbortRequest, "takenAt"> | undefined): { stopped: true } | { stopped: false; problem: string } {
+  const own = ended.filter((e) => e.status !== "ABORTED");
+  if (request?.takenAt !== undefined && own.length === 0) return { stopped: true };
+  const statuses = own.map((e) => `${e.executionArn} ${e.status}`).join(", ");
+  if (own.length === ended.length) return { stopped: false, problem: `nothing was stopped: the executions ended on their own (${statuses})` };
+  if (request?.takenAt === undefined) return { stopped: false, problem: `no run took the request: the executions ended without it (${ended.map((e) => `${e.executionArn} ${e.status}`).join(", ")})` };
+  return { stopped: false, problem: `${plural(own.length, "execution")} ended on their own before the run stopped them (${statuses})` };
 }
 
 function runningExecution(store: SqliteAbortRequests, arn: string): ExecutionState[] | string {
@@ -132,17 +143,6 @@ function timeoutOf(text: string): number {
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new UsageError(`--timeout ${text}: must be a number of seconds, more than 0 and at most 3600`);
   return seconds * 1000;
-}
-
-/** Who asks, as an approval's answerer is named: `--as` against the identities file. */
-async function identityOf(options: AbortOptions) {
-  const folder = options.db !== undefined ? dirname(resolve(options.db)) : (options.dir ?? DEFAULT_DIRECTORY);
-  try {
-    return localIdentity(options.as ?? userInfo().username, [], await loadIdentities(join(folder, IDENTITIES_FILE)));
-  } catch (error) {
-    if (error instanceof IdentityError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 const write = (line: string) => process.stdout.write(`${line}\n`);

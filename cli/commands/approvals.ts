@@ -1,16 +1,15 @@
-import { join } from "node:path";
 import { userInfo } from "node:os";
 import { Option, type Command } from "commander";
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
 import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.js";
-import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
+import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
 import { DEFAULT_DIRECTORY, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { UsageError } from "./lint.js";
+import { identityFor } from "./store-options.js";
 
 interface StoreOptions {
   dir?: string;
@@ -155,14 +154,7 @@ async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListO
 }
 
 async function answer(kind: "approve" | "reject", id: string, options: AnswerOptions): Promise<number> {
-  const dir = options.dir ?? DEFAULT_DIRECTORY;
-  let identity;
-  try {
-    identity = localIdentity(options.as ?? userInfo().username, options.role ?? [], await loadIdentities(join(dir, IDENTITIES_FILE)));
-  } catch (error) {
-    if (error instanceof IdentityError) throw new UsageError(error.message);
-    throw error;
-  }
+  const identity = await identityFor(options);
   const { desk, database } = openDesk(options);
   try {
     const request = { as: identity, ...(options.reason !== undefined ? { reason: options.reason } : {}), ...(options.digest !== undefined ? { digest: options.digest } : {}) };

@@ -7,13 +7,19 @@ export interface Interrupt {
   readonly signal: StopSignal | undefined;
   /** Settles once what the first signal started (stopping the run) has finished; undefined before a signal. */
   readonly stopped: Promise<void> | undefined;
+  /**
+   * The signal the run ended by, once the stop has finished: only when the stop stopped executions
+   * or the run ended aborted. A signal that came after the incident finished (while the run was
+   * writing its last entries) stopped nothing: undefined, and the run ends as it ended.
+   */
+  endedBy(status: string): Promise<StopSignal | undefined>;
   /** Gives the signals back to Node's defaults. */
   dispose(): void;
 }
 
 export interface InterruptOptions {
-  /** Stops the run: its executions aborted, their history and audit written. */
-  readonly stop: (signal: StopSignal) => Promise<unknown>;
+  /** Stops the run: its executions aborted, their history and audit written; answers those it stopped. */
+  readonly stop: (signal: StopSignal) => Promise<readonly unknown[]>;
   readonly notice: (line: string) => void;
   /** Ends the process at once (the second signal); `process.exit` by default. */
   readonly exit?: (code: number) => void;
@@ -30,6 +36,7 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let signal: StopSignal | undefined;
   let stopped: Promise<void> | undefined;
+  let stoppedCount = 0;
   const handle = (received: StopSignal) => {
     if (signal !== undefined) {
       options.notice(`${received} again: quitting now; executions still running stay RUNNING in the store`);
@@ -39,7 +46,7 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
     signal = received;
     options.notice(`${received}: stopping the run… (${received === "SIGINT" ? "Ctrl-C" : received} again quits at once)`);
     stopped = options.stop(received).then(
-      () => undefined,
+      (executions) => void (stoppedCount = executions.length),
       (error: unknown) => options.notice(`the run could not be stopped cleanly: ${error instanceof Error ? error.message : String(error)}`),
     );
   };
@@ -53,6 +60,11 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
     },
     get stopped() {
       return stopped;
+    },
+    async endedBy(status: string) {
+      if (signal === undefined) return undefined;
+      await stopped;
+      return stoppedCount > 0 || status === "aborted" ? signal : undefined;
     },
     dispose() {
       target.off("SIGINT", onSigint);

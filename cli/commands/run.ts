@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { userInfo } from "node:os";
 import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
 import { openLocalRuntime } from "../../workflows/local/local-runtime.js";
-import { storeOptions, type StoreOptions } from "./store-options.js";
+import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
 import { ApprovalRefused, type ApprovalDesk, type PendingApproval } from "../../workflows/local/incident/approval-desk.js";
 import type { Identity } from "../../functions/approval/identity.js";
-import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
-import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
+import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { loadScenario, ScenarioError } from "../../workflows/local/simulated-account/index.js";
 import { EXIT, paint } from "../output.js";
 import { DIGEST_PREFIX_LENGTH } from "../../functions/approval/approval.js";
@@ -79,14 +78,14 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
     account: scenario.account,
     runbookIds: [runbookId],
     // Reports beside the database they describe (default <project>/.irflow/reports).
-    reportsDirectory: join(options.db !== undefined ? dirname(resolve(options.db)) : (options.dir ?? join(PROJECT_ROOT, ".irflow")), "reports"),
+    reportsDirectory: join(stateFolder(options), "reports"),
     // Retries wait a hundredth of their real interval: the simulated account answers at once.
     retryDelayScale: 0.01,
   });
   const { runner } = runtime;
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
-  const answerer = prompting ? await identityOf(options) : undefined;
+  const answerer = prompting ? await identityFor(options) : undefined;
   const prompt = answerer ? promptForApprovals(runner.approvals, answerer, write) : undefined;
   const by = options.as?.trim() || userInfo().username;
   const interrupt = onInterrupt({ stop: (signal) => runner.abort({ by, reason: `interrupted (${signal})` }), notice: (line) => write(`\n${paint.yellow(line)}`) });
@@ -95,13 +94,13 @@ async function runLocally(runbookId: string, scenarioPath: string, options: RunO
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
     const event = { ...scenario.event, id: randomUUID() };
     const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
-    if (interrupt.signal) {
-      // The phases' ends and their audit entries are written before the database is closed.
-      await interrupt.stopped;
+    // The phases' ends and their audit entries are written before the database is closed.
+    const signal = await interrupt.endedBy(result.status);
+    if (signal) {
       write("");
-      write(`${paint.red(result.status)} (${interrupt.signal})  incident ${result.incidentId ?? "(not opened)"}`);
+      write(`${paint.red(result.status)} (${signal})  incident ${result.incidentId ?? "(not opened)"}`);
       if (result.incidentId) write(`  irflow history ${result.incidentId} shows what ran and who stopped it`);
-      return SIGNAL_EXIT_CODES[interrupt.signal];
+      return SIGNAL_EXIT_CODES[signal];
     }
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
     write("");
@@ -137,15 +136,6 @@ function printProgress({ machineKey, event }: IncidentProgress, write: (line: st
   } else if (event.type === "TaskFailed") {
     const { error } = event.details as { error?: string };
     write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(`failed: ${error ?? "error"}`)}`);
-  }
-}
-
-async function identityOf(options: RunOptions): Promise<Identity> {
-  try {
-    return localIdentity(options.as ?? userInfo().username, options.role ?? [], await loadIdentities(join(DEFAULT_DIRECTORY, IDENTITIES_FILE)));
-  } catch (error) {
-    if (error instanceof IdentityError) throw new UsageError(error.message);
-    throw error;
   }
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { onInterrupt, type StopSignal } from "../../cli/commands/interrupt.js";
 
-function harness(stop: (signal: StopSignal) => Promise<unknown>) {
+function harness(stop: (signal: StopSignal) => Promise<readonly unknown[]>) {
   const target = new EventEmitter();
   const notices: string[] = [];
   const exits: number[] = [];
@@ -13,7 +13,7 @@ function harness(stop: (signal: StopSignal) => Promise<unknown>) {
 describe("onInterrupt", () => {
   it("stops the run once on the first signal, and a second one exits at once with 128 + its number", async () => {
     const stops: StopSignal[] = [];
-    const { target, notices, exits, interrupt } = harness((signal) => Promise.resolve(void stops.push(signal)));
+    const { target, notices, exits, interrupt } = harness((signal) => (stops.push(signal), Promise.resolve(["arn-1"])));
     expect(interrupt.signal).toBeUndefined();
     expect(interrupt.stopped).toBeUndefined();
     target.emit("SIGTERM");
@@ -25,6 +25,21 @@ describe("onInterrupt", () => {
     expect(exits).toEqual([130]);
     expect(stops).toEqual(["SIGTERM"]);
     expect(notices.at(-1)).toContain("quitting now");
+  });
+
+  it("a run ends by the signal only when the stop stopped something or the incident ended aborted", async () => {
+    const idle = harness(() => Promise.resolve([]));
+    expect(await idle.interrupt.endedBy("resolved")).toBeUndefined();
+    idle.target.emit("SIGINT");
+    // Ctrl-C while the finished run wrote its last entries: nothing stopped, it ends as it ended.
+    expect(await idle.interrupt.endedBy("resolved")).toBeUndefined();
+    expect(await idle.interrupt.endedBy("aborted")).toBe("SIGINT");
+    const busy = harness(() => Promise.resolve(["arn-1", "arn-2"]));
+    busy.target.emit("SIGTERM");
+    expect(await busy.interrupt.endedBy("failed")).toBe("SIGTERM");
+    const broken = harness(() => Promise.reject(new Error("database is closed")));
+    broken.target.emit("SIGINT");
+    expect(await broken.interrupt.endedBy("resolved")).toBeUndefined();
   });
 
   it("says so when the run cannot be stopped cleanly, and gives the signals back when disposed", async () => {

@@ -1,0 +1,48 @@
+/** What `irflow abort` concludes once nothing it named runs, and where the commands find who you are. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { stopVerdict } from "../../cli/commands/abort.js";
+import { UsageError } from "../../cli/commands/lint.js";
+import { identityFor, stateFolder } from "../../cli/commands/store-options.js";
+
+const A = "arn:aws:states:local:000000000000:execution:irflow-x-incident:inc-1";
+const B = "arn:aws:states:local:000000000000:execution:irflow-x-contain:inc-1-contain";
+const taken = { takenAt: "2026-01-01T00:00:00.000Z" };
+
+describe("stopVerdict", () => {
+  it("is stopped only when a run took the request and every named execution ended ABORTED", () => {
+    expect(stopVerdict([{ executionArn: A, status: "ABORTED" }, { executionArn: B, status: "ABORTED" }], taken)).toEqual({ stopped: true });
+  });
+
+  it("says executions that ended on their own did so, with their statuses, even when a run took the request", () => {
+    const own = stopVerdict([{ executionArn: B, status: "SUCCEEDED" }], taken);
+    expect(own).toEqual({ stopped: false, problem: `nothing was stopped: the executions ended on their own (${B} SUCCEEDED)` });
+    const some = stopVerdict([{ executionArn: A, status: "ABORTED" }, { executionArn: B, status: "FAILED" }], taken);
+    expect(some).toEqual({ stopped: false, problem: `1 execution ended on their own before the run stopped them (${B} FAILED)` });
+  });
+
+  it("is not stopped when no run took the request, whatever the statuses", () => {
+    expect(stopVerdict([{ executionArn: A, status: "ABORTED" }], {})).toMatchObject({ stopped: false, problem: expect.stringContaining("no run took the request") });
+    expect(stopVerdict([{ executionArn: A, status: "SUCCEEDED" }], undefined)).toMatchObject({ stopped: false, problem: expect.stringContaining("ended on their own") });
+  });
+});
+
+describe("identityFor", () => {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-identity-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "identities.yaml"), "identities:\n  alice: [IncidentLead]\n");
+
+  it("reads the identities file in --dir, or beside --db (which wins)", async () => {
+    expect(stateFolder({ db: join(dir, "irflow.db"), dir: "/elsewhere" })).toBe(dir);
+    expect((await identityFor({ dir, as: "alice" })).principals).toContainEqual(expect.stringContaining("role/IncidentLead"));
+    expect((await identityFor({ db: join(dir, "irflow.db"), as: "alice" })).principals).toContainEqual(expect.stringContaining("role/IncidentLead"));
+    // Elsewhere the name is unlisted: it holds the roles it claims.
+    expect((await identityFor({ dir: join(dir, "none"), as: "alice", role: ["Other"] })).principals).toContainEqual(expect.stringContaining("role/Other"));
+  });
+
+  it("a role the file does not give the name is a usage error naming it", async () => {
+    await expect(identityFor({ dir, as: "alice", role: ["Other"] })).rejects.toBeInstanceOf(UsageError);
+  });
+});
