@@ -37,8 +37,10 @@ export function registerAbort(program: Command): void {
       `
 The request is stored in the embedded database and audited; the process running the incident
 (irflow run / demo, or any runner on the same file) looks for requests every 50 ms while it runs.
-Exit codes: 0 stopped (or recorded, with --no-wait); 1 unknown target, nothing running, or the run
-did not stop in time (the request stays recorded); 2 usage error.`,
+Exit codes: 0 every named execution ended ABORTED (or recorded, with --no-wait); 1 unknown target,
+nothing running, executions that ended on their own (listed with their statuses), or the run did not
+stop in time (the request stays recorded); 2 usage error. The irflow run whose incident is aborted
+prints "aborted" and exits 1.`,
     )
     .action(async (target: string, options: AbortOptions) => {
       process.exitCode = await abort(target, options);

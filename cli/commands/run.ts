@@ -34,7 +34,8 @@ const ROLE_HELP = `a role you answer approvals as (name or ARN; repeatable); ${I
 const NO_PROMPT_HELP = "do not ask at this terminal: approvals wait for irflow approve / reject from another one";
 const INTERRUPT_HELP = `
 Ctrl-C (or SIGTERM) stops the incident: its executions are aborted and recorded, then irflow exits
-with ${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}); a second one quits at once. irflow abort <incident> --reason <why> does the same from another terminal.`;
+with ${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}); a second one quits at once. irflow abort <incident> --reason <why> does the same
+from another terminal: the run then prints "aborted" and exits 1.`;
 
 export function registerRun(program: Command): void {
   program

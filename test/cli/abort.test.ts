@@ -104,6 +104,9 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     database.close();
     expect(entries.find((e) => e.kind === ABORT_KIND.requested)).toMatchObject({ actor: "bob", body: { reason: "the key is a test key" } });
     expect(entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain")).toMatchObject({ body: { status: "ABORTED", cause: "aborted by bob: the key is a test key" } });
+    // The request precedes its application in the chain, and the approval it waited at is not called expired.
+    expect(entries.find((e) => e.kind === ABORT_KIND.requested)!.seq).toBeLessThan(entries.find((e) => e.kind === ABORT_KIND.applied)!.seq);
+    expect(entries.map((e) => e.kind)).not.toContain("approval.expired");
 
     // Nothing runs for it any more, and the errors a responder can make (independent: run side by side).
     const contain = `arn:aws:states:local:000000000000:execution:irflow-${RUNBOOK}-contain:${incidentId}-contain`;
@@ -137,6 +140,14 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     const noWait = await irflow("abort", incidentId, "--reason", "stale", "--no-wait", "--dir", dir);
     expect(noWait).toMatchObject({ code: 0, stdout: expect.stringContaining("abort requested") });
     expect(noWait.stdout).not.toContain("waiting for the run");
+  });
+});
+
+describe("--help", { timeout: 60_000 }, () => {
+  it("says that the run whose incident is aborted from another terminal exits 1", async () => {
+    const [run, abort] = await Promise.all([irflow("run", "--help"), irflow("abort", "--help")]);
+    expect(run.stdout).toContain('from another terminal: the run then prints "aborted" and exits 1.');
+    expect(abort.stdout).toContain('The irflow run whose incident is aborted\nprints "aborted" and exits 1.');
   });
 });
 

@@ -300,6 +300,30 @@ describe("the runner takes a request written by another connection", { timeout: 
     expect(runner.engine.running(contain.executionArn)).toBeUndefined();
   });
 
+  it("an approval waiting when its execution is aborted is closed with it, not audited as expired", async () => {
+    const dir = tempDir();
+    const gated = "iam-access-key-compromise";
+    const s = await scenario(gated);
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [gated], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0 });
+    cleanup.push(() => runtime.close());
+    const { runner } = runtime;
+    const run = runner.runIncident({ runbookId: gated, event: s.event, approvals: "manual" });
+    let pending: Awaited<ReturnType<typeof runner.approvals.list>>[number] | undefined;
+    for (let tries = 0; !pending && tries < 1000; tries++) {
+      [pending] = await runner.approvals.list();
+      if (!pending) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Past the desk's poll interval once the wait has closed: a look would have expired it by then.
+    const stopped = await runner.abort({ by: "alice", reason: "wrong host" });
+    expect(stopped).toContain(pending!.executionId);
+    expect((await run).status).toBe("aborted");
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await runner.approvals.list()).toEqual([]);
+    const kinds = new SqliteAuditLog(connection(dir)).entriesNow(pending!.incidentId).map((e) => e.kind);
+    expect(kinds).toContain(ABORT_KIND.applied);
+    expect(kinds).not.toContain("approval.expired");
+  });
+
   it("stops everything it runs on the run's own interrupt (no stored request)", async () => {
     const dir = tempDir();
     const s = await scenario(RUNBOOK);

@@ -74,6 +74,11 @@ export interface ApprovalDesk {
    * can have an ended wait audited before a run returns.
    */
   poll?(): Promise<void>;
+  /**
+   * The executions are being aborted: their pending approvals close with them. They are not
+   * audited as expired (the abort's own entry says who stopped the executions and why).
+   */
+  withdraw?(executionArns: readonly string[]): void;
   /** Stops watching the store for answers from other processes. */
   close(): void;
 }
@@ -229,6 +234,18 @@ export class LocalApprovalDesk implements ApprovalDesk {
     if (!this.options.store.vote(id, { votes: [vote], expectedVotes: approval.votes.length, decision: { status: "approved", at: now.toISOString() } }, now)) return;
     await this.append(approval.incidentId, { kind: "approval.approved", actor: AUTO_APPROVER, at: now.toISOString(), body: { approvalId: id, stepId: approval.stepId, digest: approval.digest, reason: vote.reason, auto: true } });
     await this.resume(id, { ...approval, status: "approved", votes: [vote] }, [vote], now);
+  }
+
+  withdraw(executionArns: readonly string[]): void {
+    const stopping = new Set(executionArns);
+    const now = this.now();
+    for (const [id, { approval }] of this.waiting) {
+      if (!stopping.has(approval.executionId)) continue;
+      // Closed in the store (no longer listed as pending; the store has no "cancelled" status), and
+      // no longer watched, so the closed token is not taken for a wait that ran out.
+      this.options.store.markExpired(id, now);
+      this.waiting.delete(id);
+    }
   }
 
   private async expire(approval: ApprovalView, now: Date): Promise<void> {

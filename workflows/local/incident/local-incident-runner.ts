@@ -306,6 +306,8 @@ export class LocalIncidentRunner {
     const audited = [...perIncident].map(([incidentId, executionArns]) =>
       this.records.append(incidentId, { kind: ABORT_KIND.applied, actor: ABORT_ACTOR, at, body: { requestedBy: order.by, reason: order.reason, executionArns, ...(order.requestId ? { requestId: order.requestId } : {}) } }),
     );
+    // Before the stops: the desk would otherwise audit their closed approval waits as expired.
+    this.approvals.withdraw?.(stopping.map(({ arn }) => arn));
     const cause = abortCause(order.by, order.reason);
     for (const { handle } of stopping) handle.abort(cause);
     await Promise.all([...audited, ...stopping.map(({ handle }) => handle.result)]);
