@@ -166,27 +166,34 @@ describe("abort requests in the embedded database", () => {
   });
 });
 
+/**
+ * A brute-force incident on a runtime over a fresh file, stalled in its contain phase: the action
+ * hangs until its signal fires, as a slow AWS call would. Resolves once the action is running.
+ */
+async function stalledInContain(abortPollMs: number) {
+  const dir = tempDir();
+  let seen: AbortSignal | undefined;
+  type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
+  const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
+  const real = prototype.taskFor;
+  vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
+    if (name !== "ec2.block-ip") return real.call(this, name);
+    return (_payload, signal) => {
+      seen = signal;
+      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
+    };
+  });
+  const s = await scenario(RUNBOOK);
+  const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, abortPollMs });
+  cleanup.push(() => runtime.close());
+  const run = runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
+  const signal = await eventually(() => seen);
+  return { dir, runtime, run, signal };
+}
+
 describe("the runner takes a request written by another connection", { timeout: 60_000 }, () => {
   it("aborts the incident's running executions with who and why, tells the running handler, and audits both sides", async () => {
-    const dir = tempDir();
-    // The contain phase's action hangs until its signal fires, as a slow AWS call would.
-    let seen: AbortSignal | undefined;
-    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
-    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
-    const real = prototype.taskFor;
-    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
-      if (name !== "ec2.block-ip") return real.call(this, name);
-      return (_payload, signal) => {
-        seen = signal;
-        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
-      };
-    });
-    const s = await scenario(RUNBOOK);
-    const reportsDirectory = tempDir();
-    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0, abortPollMs: 10 });
-    cleanup.push(() => runtime.close());
-    const run = runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
-    const signal = await eventually(() => seen);
+    const { dir, run, signal } = await stalledInContain(10);
     expect(signal.aborted).toBe(false);
 
     // The responder's side: another connection to the same file, as `irflow abort` opens.
@@ -232,23 +239,7 @@ describe("the runner takes a request written by another connection", { timeout: 
   });
 
   it("a request naming one phase stops only that phase: the incident still runs post-incident, then ends FAILED", async () => {
-    const dir = tempDir();
-    let seen: AbortSignal | undefined;
-    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
-    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
-    const real = prototype.taskFor;
-    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
-      if (name !== "ec2.block-ip") return real.call(this, name);
-      return (_payload, signal) => {
-        seen = signal;
-        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
-      };
-    });
-    const s = await scenario(RUNBOOK);
-    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, abortPollMs: 10 });
-    cleanup.push(() => runtime.close());
-    const run = runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
-    await eventually(() => seen);
+    const { dir, run } = await stalledInContain(10);
     const other = connection(dir);
     const history = new SqliteHistory(other);
     const contain = await eventually(() => history.list({ status: "RUNNING" }).find((e) => e.machine?.endsWith("-contain")));
@@ -262,24 +253,8 @@ describe("the runner takes a request written by another connection", { timeout: 
   });
 
   it("does not take a request naming only executions that have ended (they are still in the incident's family); LocalEngine.running has only running ones", async () => {
-    const dir = tempDir();
-    let seen: AbortSignal | undefined;
-    type TaskLookup = { taskFor: (this: unknown, name: string) => LocalTask | undefined };
-    const prototype = LocalIncidentRunner.prototype as unknown as TaskLookup;
-    const real = prototype.taskFor;
-    vi.spyOn(prototype, "taskFor").mockImplementation(function (this: unknown, name: string) {
-      if (name !== "ec2.block-ip") return real.call(this, name);
-      return (_payload, signal) => {
-        seen = signal;
-        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("stopped")), { once: true }));
-      };
-    });
-    const s = await scenario(RUNBOOK);
-    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, abortPollMs: 5 });
-    cleanup.push(() => runtime.close());
+    const { dir, run, runtime } = await stalledInContain(5);
     const { runner } = runtime;
-    const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
-    await eventually(() => seen);
     const other = connection(dir);
     const history = new SqliteHistory(other);
     const contain = await eventually(() => history.list({ status: "RUNNING" }).find((e) => e.machine?.endsWith("-contain")));
