@@ -114,6 +114,29 @@ describe("history chunks: documents stored once per execution", () => {
     expect(history.events(ARN)).toEqual([started]);
   });
 
+  it("reads back whatever JSON the documents and details hold: unicode, markup, line separators, __proto__ keys, falsy documents", () => {
+    const history = new SqliteHistory(temp.fresh());
+    const hostile = JSON.parse(
+      '{"__proto__":{"polluted":true},"10":"integer-like key","html":"</script><script>alert(1)</script>","lines":"a\u2028b\u2029c","emoji":"🛡️ ünïcödé","lone":"\ud800","deep":[[{"":null}]],"padding":"' + "x".repeat(80) + '"}',
+    ) as JsonValue;
+    const events = numbered([
+      { type: "ExecutionStarted", details: { input: hostile, stateMachineArn: "arn:sm" } },
+      { type: "PassStateEntered", details: { name: "</script>\u2028", input: hostile } },
+      { type: "PassStateExited", details: { name: "falsy", output: null } },
+      { type: "PassStateEntered", details: { name: "falsy", input: 0 } },
+      { type: "PassStateExited", details: { name: "falsy", output: "" } },
+      { type: "TaskScheduled", details: { resourceType: "lambda", resource: "invoke", parameters: false, timeoutInSeconds: 60 } },
+    ]);
+    history.appendAll(ARN, events);
+    const read = history.events(ARN);
+    expect(read).toEqual(events);
+    expect(read.map((event) => JSON.stringify(event))).toEqual(events.map((event) => JSON.stringify(event)));
+    // Still a plain own key, not the prototype.
+    const input = (read[1] as HistoryEvent & { type: "PassStateEntered" }).details.input as Record<string, unknown>;
+    expect(Object.getPrototypeOf(input)).toBe(Object.prototype);
+    expect(Object.hasOwn(input, "__proto__")).toBe(true);
+  });
+
   it("reads each repeat of a document back as its own copy", () => {
     const history = new SqliteHistory(temp.fresh());
     const document = incident(1);
