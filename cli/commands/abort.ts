@@ -3,8 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { ExecutionArn } from "../../functions/incident/document.js";
 import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
-import { SqliteAbortRequests, type ExecutionState } from "../../workflows/local/store/sqlite-abort-requests.js";
+import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
 import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
+import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField as f } from "../terminal-text.js";
 import { incidentArgument, openAuditStore } from "./audit-store.js";
@@ -20,6 +21,9 @@ interface AbortOptions extends StoreOptions {
 
 /** How often the waiting command looks at the executions' status. */
 const WAIT_POLL_MS = 100;
+
+/** What the command reads of an execution: which one, which incident, and whether it still runs. */
+type ExecutionState = Pick<ExecutionSummary, "executionArn" | "status" | "incidentId">;
 
 export function registerAbort(program: Command): void {
   program
@@ -58,7 +62,8 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
   const { database, log } = openAuditStore(options);
   try {
     const store = new SqliteAbortRequests(database);
-    const found = arn !== undefined ? runningExecution(store, arn) : runningOfIncident(store, log, incident!);
+    const executions = new SqliteHistory(database);
+    const found = arn !== undefined ? runningExecution(executions, arn) : runningOfIncident(executions, log, incident!);
     if (typeof found === "string") return problem(found);
     const incidentId = incident ?? found[0]?.incidentId;
     const request = requestAbort({ ...(incidentId !== undefined ? { incidentId } : {}), executionArns: found.map((e) => e.executionArn), requestedBy, reason }, { store, audit: log });
@@ -68,7 +73,7 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
       return EXIT.ok;
     }
     write(`waiting for the run to stop… ${paint.dim(`(up to ${timeoutMs / 1000} s; --no-wait to skip)`)}`);
-    return await waitForStop(store, request, timeoutMs);
+    return await waitForStop(store, executions, request, timeoutMs);
   } catch (error) {
     if (error instanceof InvalidAbortRequest) throw new UsageError(error.message);
     throw error;
@@ -78,10 +83,10 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
 }
 
 /** Waits until none of the request's executions runs, or the time is up; says which and how. */
-async function waitForStop(store: SqliteAbortRequests, request: AbortRequest, timeoutMs: number): Promise<number> {
+async function waitForStop(store: SqliteAbortRequests, executions: SqliteHistory, request: AbortRequest, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = request.executionArns.map((arn) => store.execution(arn) ?? { executionArn: arn, status: "RUNNING" as const });
+    const states: ExecutionState[] = request.executionArns.map((arn) => executions.describe(arn) ?? { executionArn: arn, status: "RUNNING" });
     const taken = store.get(request.id);
     const stillRunning = states.filter((e) => e.status === "RUNNING");
     if (stillRunning.length === 0) {
@@ -118,15 +123,15 @@ export function stopVerdict(ended: readonly ExecutionState[], request: Pick<Abor
   return { stopped: false, problem: `${plural(own.length, "execution")} ended on their own before the run stopped them (${statuses})` };
 }
 
-function runningExecution(store: SqliteAbortRequests, arn: string): ExecutionState[] | string {
-  const execution = store.execution(arn);
+function runningExecution(executions: SqliteHistory, arn: string): ExecutionState[] | string {
+  const execution = executions.describe(arn);
   if (!execution) return `no execution ${arn} in this database (irflow executions lists them)`;
   if (execution.status !== "RUNNING") return `nothing running: ${arn} has already stopped (${execution.status})`;
   return [execution];
 }
 
-function runningOfIncident(store: SqliteAbortRequests, log: SqliteAuditLog, incidentId: string): ExecutionState[] | string {
-  const executions = store.executionsOf(incidentId);
+function runningOfIncident(history: SqliteHistory, log: SqliteAuditLog, incidentId: string): ExecutionState[] | string {
+  const executions = history.list({ incidentId });
   if (executions.length === 0) {
     return log.entriesNow(incidentId).length === 0 ? `no incident ${incidentId} in this database (irflow incidents lists them)` : `nothing running for ${incidentId}: it has no executions in this database`;
   }

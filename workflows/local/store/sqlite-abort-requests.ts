@@ -1,6 +1,5 @@
 import type { Statement } from "better-sqlite3";
 import type { AbortRequest, AbortRequestStore } from "../incident/abort-requests.js";
-import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 interface Row {
@@ -12,13 +11,6 @@ interface Row {
   reason: string;
   taken_at: string | null;
   taken_by: string | null;
-}
-
-/** An execution as an abort request needs it: which incident, and whether it still runs. */
-export interface ExecutionState {
-  readonly executionArn: string;
-  readonly incidentId?: string;
-  readonly status: ExecutionStatus;
 }
 
 const COLUMNS = "request_id, incident_id, execution_arns, requested_by, requested_at, reason, taken_at, taken_by";
@@ -70,22 +62,6 @@ export class SqliteAbortRequests implements AbortRequestStore {
   /** A `BEGIN IMMEDIATE` transaction on this connection; an audit log on it joins it. */
   atomically<T>(work: () => T): T {
     return this.database.immediate(work);
-  }
-
-  /** One execution's incident and status; undefined when the store has never seen it. */
-  execution(executionArn: string): ExecutionState | undefined {
-    const row = this.database.db
-      .prepare<[string], { execution_arn: string; incident_id: string | null; status: ExecutionStatus }>("SELECT execution_arn, incident_id, status FROM executions WHERE execution_arn = ?")
-      .get(executionArn);
-    return row ? { executionArn: row.execution_arn, ...(row.incident_id !== null ? { incidentId: row.incident_id } : {}), status: row.status } : undefined;
-  }
-
-  /** Every execution of an incident, oldest first. */
-  executionsOf(incidentId: string): ExecutionState[] {
-    return this.database.db
-      .prepare<[string], { execution_arn: string; status: ExecutionStatus }>("SELECT execution_arn, status FROM executions WHERE incident_id = ? ORDER BY coalesce(started_at, first_event_at), rowid")
-      .all(incidentId)
-      .map((row) => ({ executionArn: row.execution_arn, incidentId, status: row.status }));
   }
 }
 

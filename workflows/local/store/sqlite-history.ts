@@ -179,13 +179,21 @@ export class SqliteHistory implements HistorySink {
   list(filter: ExecutionFilter = {}): ExecutionSummary[] {
     const rows = this.database.db
       .prepare<[{ incident: string | null; status: string | null }], ExecutionRow>(
-        `SELECT execution_arn, state_machine_arn, parent_execution_arn, incident_id, status, started_at, first_event_at, stopped_at FROM executions
+        `SELECT ${EXECUTION_COLUMNS} FROM executions
          WHERE (@incident IS NULL OR incident_id = @incident) AND (@status IS NULL OR status = @status) ORDER BY coalesce(started_at, first_event_at), rowid`,
       )
       .all({ incident: filter.incidentId ?? null, status: filter.status ?? null });
     return rows.map(toSummary);
   }
+
+  /** One execution with its status (AWS DescribeExecution's summary); undefined when the store has never seen it. */
+  describe(executionArn: string): ExecutionSummary | undefined {
+    const row = this.database.db.prepare<[string], ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM executions WHERE execution_arn = ?`).get(executionArn);
+    return row ? toSummary(row) : undefined;
+  }
 }
+
+const EXECUTION_COLUMNS = "execution_arn, state_machine_arn, parent_execution_arn, incident_id, status, started_at, first_event_at, stopped_at";
 
 /** The terminal event among `events`, with the status the execution ends in. */
 function endOf(events: readonly HistoryEvent[]): { readonly status: ExecutionStatus; readonly timestamp: string } | undefined {
