@@ -13,6 +13,7 @@ import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-databa
 import { SqliteAbortRequests } from "../../../workflows/local/store/sqlite-abort-requests.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { eventually as pollUntil } from "../machines.js";
 import { NOW, scenario } from "./support.js";
 
 const RUNBOOK = "ssh-rdp-brute-force";
@@ -37,15 +38,8 @@ function connection(dir: string): EmbeddedDatabase {
   return database;
 }
 
-async function eventually<T>(read: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** The engine tests' poll, with room for a whole incident on a loaded machine. */
+const eventually = <T>(read: () => T | undefined): Promise<T> => pollUntil(read, 10_000);
 
 describe("abort requests in the embedded database", () => {
   it("stores who, when and why; a request is taken once, by the first process to take it", async () => {

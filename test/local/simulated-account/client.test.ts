@@ -21,35 +21,30 @@ import { clientFactory } from "../../../functions/contract/clients.js";
 import tagInstance from "../../../functions/ec2/tag-instance.js";
 import { SimulatedAccount, SimulationError } from "../../../workflows/local/simulated-account/index.js";
 import { UNSIMULATED } from "../../../workflows/local/simulated-account/middleware.js";
-import { NOW, runner, scenario } from "./support.js";
+import { accountWith, runner, scenario } from "./support.js";
 
 /** How the simulation meets the SDK: no network, no credentials, real error shapes, a call log. */
 
 function account(): SimulatedAccount {
-  return new SimulatedAccount({
-    accountId: "123456789012",
-    region: "us-east-1",
-    now: () => NOW,
-    resources: {
-      ec2: {
-        vpcs: [{ vpcId: "vpc-0a1b2c3d4e5f60718", cidr: "10.0.0.0/16" }],
-        subnets: [{ subnetId: "subnet-0c1d2e3f4a5b6c7d8", vpcId: "vpc-0a1b2c3d4e5f60718", cidr: "10.0.1.0/24", availabilityZone: "us-east-1a" }],
-        securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: "vpc-0a1b2c3d4e5f60718" }],
-        instances: [
-          {
-            instanceId: "i-0123456789abcdef0",
-            imageId: "ami-0fedcba9876543210",
-            subnetId: "subnet-0c1d2e3f4a5b6c7d8",
-            securityGroups: ["sg-0123456789abcdef0"],
-            disableApiTermination: true,
-            volumes: [{ volumeId: "vol-0a1b2c3d4e5f60789", deviceName: "/dev/xvda" }],
-            tags: { Name: "web-1" },
-          },
-        ],
-      },
-      iam: { users: [{ userName: "alice", createDate: "2025-01-01T00:00:00Z" }] },
-      s3: { buckets: [{ name: "irflow-evidence-123456789012" }] },
+  return accountWith({
+    ec2: {
+      vpcs: [{ vpcId: "vpc-0a1b2c3d4e5f60718", cidr: "10.0.0.0/16" }],
+      subnets: [{ subnetId: "subnet-0c1d2e3f4a5b6c7d8", vpcId: "vpc-0a1b2c3d4e5f60718", cidr: "10.0.1.0/24", availabilityZone: "us-east-1a" }],
+      securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: "vpc-0a1b2c3d4e5f60718" }],
+      instances: [
+        {
+          instanceId: "i-0123456789abcdef0",
+          imageId: "ami-0fedcba9876543210",
+          subnetId: "subnet-0c1d2e3f4a5b6c7d8",
+          securityGroups: ["sg-0123456789abcdef0"],
+          disableApiTermination: true,
+          volumes: [{ volumeId: "vol-0a1b2c3d4e5f60789", deviceName: "/dev/xvda" }],
+          tags: { Name: "web-1" },
+        },
+      ],
     },
+    iam: { users: [{ userName: "alice", createDate: "2025-01-01T00:00:00Z" }] },
+    s3: { buckets: [{ name: "irflow-evidence-123456789012" }] },
   });
 }
 

@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, DescribeNetworkAclsCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import { SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
-import { NOW } from "./support.js";
+import type { SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
+import { accountWith } from "./support.js";
 
 /** Lookups that go by id instead of scanning the fleet answer exactly as the scan did. */
 
@@ -13,29 +13,24 @@ const IMAGE = "ami-0fedcba9876543210";
 const SEEDED: Record<number, "pending" | "stopping" | "shutting-down" | undefined> = { 1: undefined, 2: undefined, 3: "pending", 4: "stopping", 5: "shutting-down" };
 
 function account(): SimulatedAccount {
-  return new SimulatedAccount({
-    accountId: "123456789012",
-    region: "us-east-1",
-    now: () => NOW,
-    resources: {
-      ec2: {
-        transitionPolls: 2,
-        vpcs: [{ vpcId: VPC, cidr: "10.0.0.0/16" }],
-        subnets: [1, 2, 3, 4].map((n) => ({ subnetId: subnet(n), vpcId: VPC, cidr: `10.0.${n}.0/24`, availabilityZone: "us-east-1a" })),
-        securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: VPC }],
-        // Declared out of order: the answer follows the account's order, not the filter's.
-        networkAcls: [3, 1, 2].map((n) => ({ networkAclId: acl(n), vpcId: VPC, subnets: [subnet(n)], tags: { Name: `acl-${n}` } })),
-        images: [{ imageId: IMAGE, name: "base" }],
-        // 1 and 2 running; 3 to 5 seeded in a transitional state, which they must leave on their own.
-        instances: [1, 2, 3, 4, 5].map((n) => ({
-          instanceId: `i-0123456789abcdef${n}`,
-          imageId: IMAGE,
-          ...(SEEDED[n] ? { state: SEEDED[n] } : {}),
-          subnetId: subnet(((n - 1) % 4) + 1),
-          securityGroups: ["sg-0123456789abcdef0"],
-          volumes: [{ volumeId: `vol-0a1b2c3d4e5f6078${n}`, deviceName: "/dev/xvda" }],
-        })),
-      },
+  return accountWith({
+    ec2: {
+      transitionPolls: 2,
+      vpcs: [{ vpcId: VPC, cidr: "10.0.0.0/16" }],
+      subnets: [1, 2, 3, 4].map((n) => ({ subnetId: subnet(n), vpcId: VPC, cidr: `10.0.${n}.0/24`, availabilityZone: "us-east-1a" })),
+      securityGroups: [{ groupId: "sg-0123456789abcdef0", name: "web", vpcId: VPC }],
+      // Declared out of order: the answer follows the account's order, not the filter's.
+      networkAcls: [3, 1, 2].map((n) => ({ networkAclId: acl(n), vpcId: VPC, subnets: [subnet(n)], tags: { Name: `acl-${n}` } })),
+      images: [{ imageId: IMAGE, name: "base" }],
+      // 1 and 2 running; 3 to 5 seeded in a transitional state, which they must leave on their own.
+      instances: [1, 2, 3, 4, 5].map((n) => ({
+        instanceId: `i-0123456789abcdef${n}`,
+        imageId: IMAGE,
+        ...(SEEDED[n] ? { state: SEEDED[n] } : {}),
+        subnetId: subnet(((n - 1) % 4) + 1),
+        securityGroups: ["sg-0123456789abcdef0"],
+        volumes: [{ volumeId: `vol-0a1b2c3d4e5f6078${n}`, deviceName: "/dev/xvda" }],
+      })),
     },
   });
 }

@@ -2,11 +2,16 @@ import { IrflowConfig } from "../../../functions/contract/config.js";
 import type { Task } from "../../../functions/contract/task.js";
 import { executeTask, type PlanSummary, type TaskPorts } from "../../../functions/runtime/execute-task.js";
 import { MemoryStepJournal } from "../../../functions/runtime/step-journal.js";
-import { loadScenario, type Scenario, type ScenarioOptions, type SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
+import { loadScenario, SimulatedAccount, type Scenario, type ScenarioOptions, type SimulatedAccountOptions } from "../../../workflows/local/simulated-account/index.js";
 
 /** Runs the real tasks against a simulated account, through the shared executor, as a workflow would. */
 
 export const NOW = new Date("2026-11-24T12:00:00.000Z");
+
+/** An account (123456789012 in us-east-1, its clock at NOW) holding just `resources`, for tests of single SDK calls. */
+export function accountWith(resources: SimulatedAccountOptions["resources"]): SimulatedAccount {
+  return new SimulatedAccount({ accountId: "123456789012", region: "us-east-1", now: () => NOW, resources });
+}
 export const INCIDENT_ID = "inc-20261124-0001abcd";
 export const SCENARIOS = new URL("../../scenarios/", import.meta.url);
 
