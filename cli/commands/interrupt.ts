@@ -3,10 +3,6 @@ export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 export interface Interrupt {
-  /** The first signal received, if any. */
-  readonly signal: StopSignal | undefined;
-  /** Settles once what the first signal started (stopping the run) has finished; undefined before a signal. */
-  readonly stopped: Promise<void> | undefined;
   /**
    * The signal the run ended by, once the stop has finished: only when the stop stopped executions
    * or the run ended aborted. A signal that came after the incident finished (while the run was
@@ -55,12 +51,6 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
   target.on("SIGINT", onSigint);
   target.on("SIGTERM", onSigterm);
   return {
-    get signal() {
-      return signal;
-    },
-    get stopped() {
-      return stopped;
-    },
     async endedBy(status: string) {
       if (signal === undefined) return undefined;
       await stopped;

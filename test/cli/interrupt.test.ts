@@ -14,11 +14,10 @@ describe("onInterrupt", () => {
   it("stops the run once on the first signal, and a second one exits at once with 128 + its number", async () => {
     const stops: StopSignal[] = [];
     const { target, notices, exits, interrupt } = harness((signal) => (stops.push(signal), Promise.resolve(["arn-1"])));
-    expect(interrupt.signal).toBeUndefined();
-    expect(interrupt.stopped).toBeUndefined();
+    expect(await interrupt.endedBy("aborted")).toBeUndefined();
     target.emit("SIGTERM");
-    expect(interrupt.signal).toBe("SIGTERM");
-    await interrupt.stopped;
+    // Settles once the stop has finished.
+    expect(await interrupt.endedBy("aborted")).toBe("SIGTERM");
     expect(stops).toEqual(["SIGTERM"]);
     expect(exits).toEqual([]);
     target.emit("SIGINT");
@@ -45,7 +44,7 @@ describe("onInterrupt", () => {
   it("says so when the run cannot be stopped cleanly, and gives the signals back when disposed", async () => {
     const { target, notices, interrupt } = harness(() => Promise.reject(new Error("database is closed")));
     target.emit("SIGINT");
-    await interrupt.stopped;
+    await interrupt.endedBy("resolved");
     expect(notices.at(-1)).toBe("the run could not be stopped cleanly: database is closed");
     interrupt.dispose();
     expect(target.listenerCount("SIGINT") + target.listenerCount("SIGTERM")).toBe(0);
