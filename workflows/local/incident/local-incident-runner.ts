@@ -164,7 +164,7 @@ export class LocalIncidentRunner {
   /** Where history is written: `history` itself, or its batched writer on the embedded database. */
   private readonly historyWriter: HistorySink;
   /** Incident executions running in `runIncident`, and every execution each has started (itself first). */
-  private readonly running = new Map<string, { readonly handle: ExecutionHandle; readonly family: string[] }>();
+  private readonly running = new Map<string, string[]>();
   /** Takes abort requests another process wrote for this runner's executions. */
   private readonly abortWatch: AbortWatch | undefined;
 
@@ -232,7 +232,7 @@ export class LocalIncidentRunner {
           now: () => this.clock.now(),
           pollMs: options.abortPollMs,
           // Still running here: the families keep ended phases, and a request taken for those alone would stop nothing.
-          serves: (request) => request.executionArns.some((arn) => this.engine.running(arn) !== undefined && [...this.running.values()].some(({ family }) => family.includes(arn))),
+          serves: (request) => request.executionArns.some((arn) => this.engine.running(arn) !== undefined && [...this.running.values()].some((family) => family.includes(arn))),
           apply: (request) => this.abort({ by: request.requestedBy, reason: request.reason, executionArns: request.executionArns, requestId: request.id }).then(() => undefined),
           onError: (error) => this.logs.push({ level: "error", task: "irflow.abort", stepId: "", message: `stopped looking for abort requests: ${String(error)}` }),
           onApplyError: (request, error) => this.logs.push({ level: "error", task: "irflow.abort", stepId: "", message: `could not carry out abort request ${request.id} (given back): ${String(error)}` }),
@@ -246,7 +246,7 @@ export class LocalIncidentRunner {
     this.policies.set(handle.executionArn, request.approvals);
     this.requesters.set(handle.executionArn, requesterOf(request.event, request.requestedBy));
     if (request.onEvent) this.listeners.set(handle.executionArn, request.onEvent);
-    this.running.set(handle.executionArn, { handle, family: [handle.executionArn] });
+    this.running.set(handle.executionArn, [handle.executionArn]);
     this.abortWatch?.start();
     const sweep = this.approvalSweepMs > 0 ? setInterval(() => void this.approvals.sweep().catch(() => undefined), this.approvalSweepMs) : undefined;
     sweep?.unref();
@@ -289,7 +289,7 @@ export class LocalIncidentRunner {
     const wanted = order.executionArns ? new Set(order.executionArns) : undefined;
     const stopping: { readonly arn: string; readonly handle: ExecutionHandle }[] = [];
     const perIncident = new Map<string, string[]>();
-    for (const [root, { family }] of this.running) {
+    for (const [root, family] of this.running) {
       const whole = !wanted || wanted.has(root);
       // The latest started first: a phase before the incident machine waiting on it.
       for (const arn of [...family].reverse()) {
@@ -340,7 +340,7 @@ export class LocalIncidentRunner {
   /** What follows a stored event: the progress listener, and the audit of a phase's start or end. */
   private afterAppend(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
     if (event.type === "ExecutionStarted" && this.running.size > 0) {
-      const family = this.running.get(this.rootOf(executionArn))?.family;
+      const family = this.running.get(this.rootOf(executionArn));
       if (family && !family.includes(executionArn)) family.push(executionArn);
     }
     this.observe(executionArn, event);
