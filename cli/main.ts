@@ -1,19 +1,7 @@
 import { Command, CommanderError } from "commander";
-import { registerAbort } from "./commands/abort.js";
-import { registerApprovals, useAudit } from "./commands/approvals.js";
-import { registerCompile } from "./commands/compile.js";
-import { registerExecutions } from "./commands/executions.js";
-import { registerGraph } from "./commands/graph.js";
-import { registerHistory } from "./commands/history.js";
-import { registerIncidents } from "./commands/incidents.js";
-import { registerReport } from "./commands/report.js";
-import { registerVerify } from "./commands/verify.js";
-import { SqliteAuditLog } from "../workflows/local/store/sqlite-audit-log.js";
-import { registerLint, UsageError } from "./commands/lint.js";
-import { registerRun } from "./commands/run.js";
-import { registerRunbooks } from "./commands/runbooks.js";
-import { registerTasks } from "./commands/tasks.js";
+import { commandsFor } from "./command-modules.js";
 import { EXIT, paint } from "./output.js";
+import { UsageError } from "./usage-error.js";
 
 // The AWS SDK warns that it will need Node 22 from 2027; Lambdas run on nodejs22.x, and the CLI's
 // local runs on Node 20 are supported until then, so this one warning is noise to a responder.
@@ -36,23 +24,8 @@ program.addHelpText(
 Exit codes: 0 success, 1 problems found (invalid or stale runbooks), 2 usage error, 3 internal error.`,
 );
 
-registerLint(program);
-registerCompile(program);
-registerGraph(program);
-registerRunbooks(program);
-registerTasks(program);
-registerRun(program);
-registerApprovals(program);
-registerAbort(program);
-registerExecutions(program);
-registerIncidents(program);
-registerHistory(program);
-registerVerify(program);
-registerReport(program);
-// Answers given from the CLI go into the same hash-chained log the run writes.
-useAudit((database) => new SqliteAuditLog(database));
-
 try {
+  for (const register of await commandsFor(process.argv.slice(2))) register(program);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -9,7 +9,7 @@ import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/stor
 import { EXIT, paint } from "../output.js";
 import { terminalField as f } from "../terminal-text.js";
 import { incidentArgument, openAuditStore } from "./audit-store.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface AbortOptions extends StoreOptions {

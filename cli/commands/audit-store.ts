@@ -5,7 +5,7 @@ import { IncidentId } from "../../functions/incident/document.js";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EXIT, paint } from "../output.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 /** The embedded database the auditors' commands read; never created by reading. */

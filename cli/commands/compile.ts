@@ -5,7 +5,7 @@ import { compileProject, listRunbookFiles } from "../../workflows/compile-projec
 import { compareGenerated, isFresh, writeGenerated, type Drift } from "../../workflows/generated-files.js";
 import { EXIT, paint, printDiagnostics, summarise } from "../output.js";
 import { DEFAULT_GENERATED_DIR, DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT, VALIDATION_CACHE } from "../project-paths.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 
 export function registerCompile(program: Command): void {
   program

@@ -7,7 +7,7 @@ import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/emb
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ExecutionsOptions extends StoreOptions {

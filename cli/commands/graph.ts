@@ -5,7 +5,8 @@ import { MACHINE_NAMES, type MachineName } from "../../workflows/compiler/compil
 import { toMermaid } from "../../workflows/graph/mermaid.js";
 import { EXIT, printDiagnostics } from "../output.js";
 import { PROJECT_ROOT } from "../project-paths.js";
-import { resolveRunbookFiles, UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
+import { resolveRunbookFiles } from "./lint.js";
 
 export function registerGraph(program: Command): void {
   program

@@ -3,7 +3,7 @@ import { projectRecord } from "../../functions/audit/incident-record.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { openAuditStore } from "./audit-store.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface IncidentsOptions extends StoreOptions {

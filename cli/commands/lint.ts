@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { compileProject, listRunbookFiles } from "../../workflows/compile-project.js";
 import { EXIT, paint, printDiagnostics, summarise } from "../output.js";
 import { DEFAULT_RUNBOOKS_DIR, PROJECT_ROOT, VALIDATION_CACHE } from "../project-paths.js";
+import { UsageError } from "../usage-error.js";
 
 /** Runbook files named on the command line (files or folders), or every runbook of the project. */
 export function resolveRunbookFiles(paths: readonly string[]): string[] {
@@ -13,10 +14,6 @@ export function resolveRunbookFiles(paths: readonly string[]): string[] {
     if (!existsSync(full)) throw new UsageError(`no such file or folder: ${path}`);
     return statSync(full).isDirectory() ? listRunbookFiles(full) : [full];
   });
-}
-
-export class UsageError extends Error {
-  override readonly name = "UsageError";
 }
 
 export function registerLint(program: Command): void {

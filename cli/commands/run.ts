@@ -14,7 +14,7 @@ import { EXIT, paint } from "../output.js";
 import { DIGEST_PREFIX_LENGTH } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { PROJECT_ROOT } from "../project-paths.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { onInterrupt, SIGNAL_EXIT_CODES } from "./interrupt.js";
 
 const DEMO_RUNBOOK = "ssh-rdp-brute-force";

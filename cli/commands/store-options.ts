@@ -4,7 +4,7 @@ import { Option } from "commander";
 import type { Identity } from "../../functions/approval/identity.js";
 import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity } from "../../workflows/local/incident/local-identities.js";
 import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 
 /** Where the embedded database is: the state folder (as `irflow approvals --dir`) or the file itself. */
 export interface StoreOptions {

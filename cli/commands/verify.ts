@@ -3,7 +3,7 @@ import { verifyChain, type ChainVerdict } from "../../functions/audit/verify-cha
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
-import { UsageError } from "./lint.js";
+import { UsageError } from "../usage-error.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface VerifyOptions extends StoreOptions {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stopVerdict } from "../../cli/commands/abort.js";
-import { UsageError } from "../../cli/commands/lint.js";
+import { UsageError } from "../../cli/usage-error.js";
 import { identityFor, stateFolder } from "../../cli/commands/store-options.js";
 
 const A = "arn:aws:states:local:000000000000:execution:irflow-x-incident:inc-1";
