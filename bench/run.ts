@@ -5,6 +5,7 @@ import os from "node:os";
 import pc from "picocolors";
 import { benchApproval } from "./approval.bench.js";
 import { benchBundles } from "./bundle.bench.js";
+import { benchCli } from "./cli.bench.js";
 import { benchCompile } from "./compile.bench.js";
 import { benchVerify } from "./verify.bench.js";
 import { benchIncidents } from "./incidents.bench.js";
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Figure[] | Promise<Figure[]>> = {
   verify: benchVerify,
   approval: benchApproval,
   incidents: benchIncidents,
+  cli: benchCli,
 };
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results.json");
