@@ -42,8 +42,9 @@ export function registerAbort(program: Command): void {
 The request is stored in the embedded database and audited; the process running the incident
 (irflow run / demo, or any runner on the same file) looks for requests every 50 ms while it runs.
 Exit codes: 0 every named execution ended ABORTED (or recorded, with --no-wait); 1 unknown target,
-nothing running, executions that ended on their own (listed with their statuses), or the run did not
-stop in time (the request stays recorded); 2 usage error. The irflow run whose incident is aborted
+nothing running, executions that ended on their own (listed with their statuses), the running process
+took the request but could not carry it out (with its reason), or the run did not stop in time (the
+request stays recorded); 2 usage error. The irflow run whose incident is aborted
 prints "aborted" and exits 1.`,
     )
     .action(async (target: string, options: AbortOptions) => {
@@ -89,8 +90,13 @@ async function waitForStop(store: SqliteAbortRequests, executions: SqliteHistory
     const states: ExecutionState[] = request.executionArns.map((arn) => executions.describe(arn) ?? { executionArn: arn, status: "RUNNING" });
     const taken = store.get(request.id);
     const stillRunning = states.filter((e) => e.status === "RUNNING");
+    const failure = givenBack(taken);
+    if (failure !== undefined) {
+      writeStates(states);
+      return problem(`${failure} (the request stays recorded as ${request.id})`);
+    }
     if (stillRunning.length === 0) {
-      for (const e of states) write(`  ${(e.status === "ABORTED" ? paint.green : paint.yellow)(e.status.padEnd(9))} ${f(e.executionArn)}`);
+      writeStates(states);
       const history = request.incidentId ? `; irflow history ${request.incidentId} for the timeline` : "";
       const verdict = stopVerdict(states, taken);
       if (verdict.stopped) {
@@ -108,6 +114,15 @@ async function waitForStop(store: SqliteAbortRequests, executions: SqliteHistory
     }
     await sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
   }
+}
+
+/**
+ * Why the request was given back, when the process that took it could not carry it out and no
+ * process holds it now; undefined otherwise (untaken, taken, or taken again after a failure).
+ */
+export function givenBack(request: Pick<AbortRequest, "takenAt" | "failedAt" | "failedBy" | "failedReason"> | undefined): string | undefined {
+  if (request === undefined || request.takenAt !== undefined || request.failedAt === undefined) return undefined;
+  return `the running process could not carry out the request: ${request.failedReason ?? "no reason recorded"} (${request.failedBy ?? "a process"} gave it back at ${request.failedAt})`;
 }
 
 /**
@@ -153,6 +168,9 @@ function timeoutOf(text: string): number {
 }
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
+const writeStates = (states: readonly ExecutionState[]) => {
+  for (const e of states) write(`  ${(e.status === "ABORTED" ? paint.green : paint.yellow)(e.status.padEnd(9))} ${f(e.executionArn)}`);
+};
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function problem(message: string): number {

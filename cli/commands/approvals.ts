@@ -48,7 +48,7 @@ export function registerApprovals(program: Command): void {
     });
   approvals
     .command("show")
-    .description("one approval in full: the plan with every change before and after, its digest, who may answer")
+    .description("one approval in full: its status (pending, approved, rejected, expired, or withdrawn: its incident was aborted, by whom and why), the plan with every change before and after, its digest, who may answer")
     .argument("<id>", "approval id (apr-…)")
     .option("--json", "print JSON")
     .action(async (id: string, _options: ListOptions, command: Command) => {
@@ -146,6 +146,7 @@ async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListO
   write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${f(a.approvers.join(", "))}${a.escalation ? " (escalated)" : ""}`);
   for (const vote of a.votes) write(`  approved by ${f(vote.by)} at ${f(vote.at)}: ${f(vote.reason)}`);
   if (a.rejection) write(`  rejected by ${f(a.rejection.by)} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
+  if (a.withdrawal) write(`  withdrawn at ${f(a.withdrawal.at)}: the incident was aborted by ${f(a.withdrawal.by)}: ${f(a.withdrawal.reason)}`);
   write("");
   for (const line of planLines(a)) write(`  ${f(line)}`);
   write("");

@@ -1,5 +1,5 @@
 import type { AuditEntryInput } from "../audit/audit-port.js";
-import type { ApprovalView, Vote } from "./approval.js";
+import type { ApprovalView, Vote, Withdrawal } from "./approval.js";
 import type { AnswerCheck, Refusal } from "./check-answer.js";
 import { auditKindOf } from "./check-answer.js";
 
@@ -43,4 +43,9 @@ export function expiredEntry(approval: ApprovalView, at: Date, actor = "system:a
 
 export function remindedEntry(approval: ApprovalView, at: Date, actor = "system:approval-sweep"): AuditEntryInput {
   return { kind: "approval.reminded", actor, at: at.toISOString(), body: { ...about(approval), deadline: approval.deadline, approvers: approval.approvers } };
+}
+
+/** A pending approval closed because its incident was aborted: who aborted it and why (actor: the process that stopped it). */
+export function withdrawnEntry(approval: ApprovalView, withdrawal: Withdrawal, actor: string): AuditEntryInput {
+  return { kind: "approval.withdrawn", actor, at: withdrawal.at, body: { ...about(approval), executionId: approval.executionId, by: withdrawal.by, reason: withdrawal.reason, votes: approval.votes.map((vote: Vote) => vote.by) } };
 }

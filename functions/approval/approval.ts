@@ -6,7 +6,8 @@ import type requestApprovalContract from "./request-approval.contract.js";
 /** What the generated `Approve: …` states send: the contract's flat input, task token included. */
 export type ApprovalRequest = z.output<typeof requestApprovalContract.input>;
 
-export const APPROVAL_STATUSES = ["pending", "approved", "rejected", "expired"] as const;
+/** `withdrawn`: closed unanswered because the incident's executions were aborted (not a timeout). */
+export const APPROVAL_STATUSES = ["pending", "approved", "rejected", "expired", "withdrawn"] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /** One plan the approvers confirm: the dry run's summary and, when the journal has it, every change with before/after. */
@@ -21,6 +22,10 @@ export type PlanView = z.infer<typeof PlanView>;
 /** One approver's answer so far (a two-person step collects two before it is decided). */
 export const Vote = z.object({ by: z.string().min(1), reason: z.string(), at: z.string() });
 export type Vote = z.infer<typeof Vote>;
+
+/** Who closed a pending approval by aborting its incident (`irflow abort`, Ctrl-C), why, and when. */
+export const Withdrawal = z.object({ by: z.string().min(1), reason: z.string(), at: z.string() });
+export type Withdrawal = z.infer<typeof Withdrawal>;
 
 /**
  * An approval as stores keep it and responders read it: everything but the task token, which
@@ -53,6 +58,8 @@ export const ApprovalView = z.object({
   decidedAt: z.string().optional(),
   /** The reason of the rejection (approvals keep theirs in `votes`). */
   rejection: Vote.optional(),
+  /** Set with status `withdrawn`. */
+  withdrawal: Withdrawal.optional(),
   remindedAt: z.string().optional(),
 });
 export type ApprovalView = z.infer<typeof ApprovalView>;

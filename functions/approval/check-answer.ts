@@ -6,6 +6,7 @@ export const REFUSAL_STATUS = {
   "not-found": 404,
   "already-decided": 409,
   expired: 410,
+  withdrawn: 410,
   "not-allowed": 403,
   requester: 403,
   "digest-required": 400,
@@ -67,6 +68,7 @@ const refuse = (code: RefusalCode, message: string): AnswerCheck => ({ ok: false
 export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerInput, now: Date): AnswerCheck {
   if (!approval) return refuse("not-found", "no such approval (the id is unknown or forged)");
   if (approval.status === "expired") return refuse("expired", `approval ${approval.id} expired at ${approval.deadline}; the workflow took its on-timeout path (${approval.onTimeout})`);
+  if (approval.status === "withdrawn") return refuse("withdrawn", withdrawnMessage(approval));
   if (approval.status !== "pending") return refuse("already-decided", `approval ${approval.id} was already ${approval.status}${approval.decidedAt ? ` at ${approval.decidedAt}` : ""}`);
   if (now.getTime() >= Date.parse(approval.deadline)) return refuse("expired", `approval ${approval.id} expired at ${approval.deadline}`);
   if (!isAllowedApprover(answer.caller, approval.approvers)) {
@@ -93,6 +95,12 @@ export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerIn
   if (answer.kind === "reject") return { ok: true, vote, votes: [vote], complete: true, decision: "rejected" };
   const votes = [...approval.votes, vote];
   return { ok: true, vote, votes, complete: votes.length >= approval.requiredApprovals, decision: "approved" };
+}
+
+/** Why a withdrawn approval takes no answer: who aborted the incident, and why. */
+export function withdrawnMessage(approval: Pick<ApprovalView, "id" | "withdrawal">): string {
+  const w = approval.withdrawal;
+  return `approval ${approval.id} was withdrawn: the incident was aborted by ${w?.by ?? "someone"}: ${w?.reason ?? "no reason recorded"}`;
 }
 
 /** The audit kind of an answer's outcome. */

@@ -22,6 +22,8 @@ export const KIND = {
   approvalRejected: "approval.rejected",
   approvalRefused: "approval.refused",
   approvalExpired: "approval.expired",
+  /** Closed unanswered because the incident was aborted; the body says by whom and why. */
+  approvalWithdrawn: "approval.withdrawn",
   approvalReminded: "approval.reminded",
   incidentClosed: "incident.closed",
   reportWritten: "report.written",

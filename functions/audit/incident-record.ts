@@ -40,7 +40,7 @@ export interface RecordedApproval {
     readonly planDigests: readonly string[];
   };
   readonly decision?: {
-    readonly decision: "approved" | "rejected" | "expired";
+    readonly decision: "approved" | "rejected" | "expired" | "withdrawn";
     readonly by: readonly string[];
     readonly reason: string;
     readonly decidedAt: string;
@@ -235,15 +235,18 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
       }
       case KIND.approvalApproved:
       case KIND.approvalRejected:
-      case KIND.approvalExpired: {
+      case KIND.approvalExpired:
+      case KIND.approvalWithdrawn: {
         const a = approvalOf(entry);
-        const decision = entry.kind === KIND.approvalApproved ? "approved" : entry.kind === KIND.approvalRejected ? "rejected" : "expired";
+        const decision = entry.kind === KIND.approvalApproved ? "approved" : entry.kind === KIND.approvalRejected ? "rejected" : entry.kind === KIND.approvalWithdrawn ? "withdrawn" : "expired";
         const by = strings(entry.body.by).length > 0 ? strings(entry.body.by) : strings(entry.body.approvers).length > 0 && decision !== "expired" ? strings(entry.body.approvers) : [entry.actor];
         const reason = text(entry.body.reason) ?? text(entry.body.comment) ?? "";
         // The first decision stands: an answer is single use.
         if (a && !a.decision) a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at };
         phase = a ? phaseOfStep(a.approval.stepId) : undefined;
-        what = `${a?.approval.stepId ?? "?"} ${decision}${decision === "expired" ? "" : ` by ${by.join(", ")}`}${reason ? `: ${reason}` : ""}`;
+        // Withdrawn: `by` aborted the incident; nobody answered the approval.
+        const who = decision === "expired" ? "" : decision === "withdrawn" ? `: the incident was aborted by ${by.join(", ")}` : ` by ${by.join(", ")}`;
+        what = `${a?.approval.stepId ?? "?"} ${decision}${who}${reason ? `: ${reason}` : ""}`;
         break;
       }
       case KIND.approvalRefused: {

@@ -37,7 +37,7 @@ export interface ReportStep {
   readonly item?: number;
   readonly phase: string;
   readonly task: string;
-  readonly outcome: "done" | "planned, not run" | "failed" | "rejected" | "expired";
+  readonly outcome: "done" | "planned, not run" | "failed" | "rejected" | "expired" | "withdrawn";
   readonly at?: string;
   readonly summary: string;
   readonly csf: readonly CsfTag[];
@@ -206,16 +206,16 @@ function stepsOf(record: IncidentRecord): ReportStep[] {
     rows.set(k, { stepId: step.stepId, ...(step.item !== undefined ? { item: step.item } : {}), phase: phase(step.stepId), task: r.task, outcome: r.mode === "run" ? "done" : "planned, not run", at: r.at, summary: r.summary, csf: csfOf(r.task), changes: r.changes, ...(r.undo ? { undo: r.undo } : {}), seq: step.seq });
   }
   for (const { approval, decision } of record.approvals) {
-    if (decision?.decision !== "rejected" && decision?.decision !== "expired") continue;
+    if (decision?.decision !== "rejected" && decision?.decision !== "expired" && decision?.decision !== "withdrawn") continue;
     const k = key(approval.stepId);
     const known = rows.get(k);
     const task = known?.task ?? approval.task ?? "";
-    rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: `${decision.decision}${decision.decision === "rejected" ? ` by ${decision.by.join(", ")}: ${decision.reason}` : ""}` });
+    rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: `${decision.decision}${decision.decision === "rejected" ? ` by ${decision.by.join(", ")}: ${decision.reason}` : decision.decision === "withdrawn" ? `: the incident was aborted by ${decision.by.join(", ")}: ${decision.reason}` : ""}` });
   }
   for (const failure of record.failures) {
     const k = [...rows.keys()].find((candidate) => candidate.startsWith(`${failure.stepId}#`)) ?? key(failure.stepId);
     const known = rows.get(k);
-    if (known?.outcome === "rejected" || known?.outcome === "expired") continue;
+    if (known?.outcome === "rejected" || known?.outcome === "expired" || known?.outcome === "withdrawn") continue;
     const task = known?.task ?? "";
     rows.set(k, { ...(known ?? { stepId: failure.stepId, phase: phase(failure.stepId), task, csf: csfOf(task), changes: [] }), outcome: known?.outcome === "done" ? "done" : "failed", summary: `${known?.summary ? `${known.summary}; ` : ""}failed: ${failure.error}`, at: known?.at ?? failure.at });
   }

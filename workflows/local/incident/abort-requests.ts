@@ -22,6 +22,28 @@ export interface AbortRequest {
   /** Set once a running process has taken the request. */
   readonly takenAt?: string;
   readonly takenBy?: string;
+  /**
+   * Set when a process took the request but could not carry it out and gave it back: when, which
+   * process, and why (so `irflow abort` can say so instead of "no process took it").
+   */
+  readonly failedAt?: string;
+  readonly failedBy?: string;
+  readonly failedReason?: string;
+}
+
+/** Why a taken request was given back, as the store records it. */
+export interface AbortFailure {
+  readonly at: Date;
+  readonly reason: string;
+}
+
+/** At most this much of a failure's message is kept on the request. */
+export const FAILED_REASON_MAX = 2000;
+
+/** A failure's message for the request: the error's message (not its stack), bounded. */
+export function failedReasonOf(error: unknown): string {
+  const text = (error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error)).trim() || "unknown error";
+  return text.length > FAILED_REASON_MAX ? `${text.slice(0, FAILED_REASON_MAX - 1)}…` : text;
 }
 
 /** Audit kinds: the request (by the responder's process) and its execution (by the running one). */
@@ -53,8 +75,11 @@ export interface AbortRequestStore {
   untaken(since?: string): AbortRequest[];
   /** Marks the request taken by `by`; false when another process took it first. */
   take(id: string, at: Date, by: string): boolean;
-  /** Gives back a request `by` took but could not carry out, so it reads as untaken again. */
-  release(id: string, by: string): void;
+  /**
+   * Gives back a request `by` took but could not carry out, so it reads as untaken again (another
+   * process may still take it), recording when, by whom and why it failed.
+   */
+  release(id: string, by: string, failure: AbortFailure): void;
   /** Runs `work` as one transaction (the request and its audit entry are written together). */
   atomically<T>(work: () => T): T;
 }
@@ -129,11 +154,11 @@ export class MemoryAbortRequests implements AbortRequestStore {
     return true;
   }
 
-  release(id: string, by: string): void {
+  release(id: string, by: string, failure: AbortFailure): void {
     const request = this.requests.get(id);
     if (request?.takenBy !== by) return;
     const { takenAt: _at, takenBy: _by, ...untaken } = request;
-    this.requests.set(id, untaken);
+    this.requests.set(id, { ...untaken, failedAt: failure.at.toISOString(), failedBy: by, failedReason: failure.reason });
   }
 
   /** No rollback in memory: `work` runs as is. */

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { AbortRequest, AbortRequestStore } from "./abort-requests.js";
+import { failedReasonOf, type AbortRequest, type AbortRequestStore } from "./abort-requests.js";
 
 /** How often a running process looks for abort requests written by another one. */
 export const DEFAULT_ABORT_POLL_MS = 50;
@@ -78,9 +78,10 @@ export class AbortWatch {
       try {
         await this.options.apply(request);
       } catch (error) {
-        // Not consumed without being carried out: given back (a store error here stops the watch).
+        // Not consumed without being carried out: given back with why, which `irflow abort` reports
+        // (a store error here stops the watch).
         this.failed.add(request.id);
-        this.options.store.release(request.id, this.takenBy);
+        this.options.store.release(request.id, this.takenBy, { at: now(), reason: failedReasonOf(error) });
         this.options.onApplyError?.(request, error);
       }
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { answerEntry, expiredEntry, remindedEntry, requestedEntry } from "../../../functions/approval/approval-audit.js";
+import { answerEntry, expiredEntry, remindedEntry, requestedEntry, withdrawnEntry } from "../../../functions/approval/approval-audit.js";
 import { approvalNotice } from "../../../functions/approval/approval-message.js";
 import { approvalOutput, newApproval, reminderDue, type ApprovalRequest, type ApprovalView, type Vote } from "../../../functions/approval/approval.js";
 import { ApprovalRefused, checkAnswer, type AnswerCheck } from "../../../functions/approval/check-answer.js";
@@ -10,6 +10,7 @@ import type { Change } from "../../../functions/contract/changes.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import { formatIssues } from "../../../functions/runtime/execute-task.js";
 import { MemoryDeskStore, type DeskStore } from "./desk-store.js";
+import { LOCAL_ACTOR } from "./incident-record.js";
 
 export { ApprovalRefused } from "../../../functions/approval/check-answer.js";
 export type { ApprovalRequest } from "../../../functions/approval/approval.js";
@@ -47,6 +48,12 @@ export interface Answer {
   readonly digest?: string;
 }
 
+/** Who aborted the incident whose approvals are withdrawn, and why (the abort order's). */
+export interface Withdrawing {
+  readonly by: string;
+  readonly reason: string;
+}
+
 /** What the requesting side knows besides the request: who asked, and the plan's changes. */
 export interface RequestContext {
   readonly requester: string;
@@ -75,10 +82,11 @@ export interface ApprovalDesk {
    */
   poll?(): Promise<void>;
   /**
-   * The executions are being aborted: their pending approvals close with them. They are not
-   * audited as expired (the abort's own entry says who stopped the executions and why).
+   * The executions are being aborted: their pending approvals close as withdrawn, with who and
+   * why, never as expired. Each withdrawn approval's audit entry is queued before this returns (so
+   * ahead of the stops' entries); the promise settles once they are durable.
    */
-  withdraw?(executionArns: readonly string[]): void;
+  withdraw?(executionArns: readonly string[], withdrawing: Withdrawing): Promise<void>;
   /** Stops watching the store for answers from other processes. */
   close(): void;
 }
@@ -236,16 +244,19 @@ export class LocalApprovalDesk implements ApprovalDesk {
     await this.resume(id, { ...approval, status: "approved", votes: [vote] }, [vote], now);
   }
 
-  withdraw(executionArns: readonly string[]): void {
+  withdraw(executionArns: readonly string[], { by, reason }: Withdrawing): Promise<void> {
     const stopping = new Set(executionArns);
-    const now = this.now();
+    const at = this.now();
+    const audited: Promise<void>[] = [];
     for (const [id, { approval }] of this.waiting) {
       if (!stopping.has(approval.executionId)) continue;
-      // Closed in the store (no longer listed as pending; the store has no "cancelled" status), and
-      // no longer watched, so the closed token is not taken for a wait that ran out.
-      this.options.store.markExpired(id, now);
+      // No longer watched, so the closed token is not taken for a wait that ran out. One decided
+      // meanwhile (answered, not yet resumed) keeps its decision: only a pending one is withdrawn.
       this.waiting.delete(id);
+      if (!this.options.store.markWithdrawn(id, { at, by, reason })) continue;
+      audited.push(this.append(approval.incidentId, withdrawnEntry(approval, { by, reason, at: at.toISOString() }, LOCAL_ACTOR)));
     }
+    return Promise.all(audited).then(() => undefined);
   }
 
   private async expire(approval: ApprovalView, now: Date): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ApprovalView, Vote } from "../../../functions/approval/approval.js";
+import type { ApprovalView, Vote, Withdrawal } from "../../../functions/approval/approval.js";
 
 /** What a vote does to a pending approval once it lands. */
 export interface VoteWrite {
@@ -26,8 +26,19 @@ export interface DeskStore {
   claimResume(approvalId: string, at: Date): string | undefined;
   /** Marks a pending approval reminded; false when it was already (or is no longer pending). */
   markReminded(approvalId: string, at: Date): boolean;
-  /** Marks an approval expired: pending ones, or (`force`) a decision the workflow could no longer take. */
+  /**
+   * Marks an approval expired: pending ones, or (`force`) a decision the workflow could no longer
+   * take. A withdrawn approval stays withdrawn.
+   */
   markExpired(approvalId: string, at: Date, force?: boolean): boolean;
+  /** Closes a pending approval because its incident was aborted (who, why, when); false when it was not pending. */
+  markWithdrawn(approvalId: string, withdrawal: WithdrawalWrite): boolean;
+}
+
+export interface WithdrawalWrite {
+  readonly at: Date;
+  readonly by: string;
+  readonly reason: string;
 }
 
 interface Entry {
@@ -93,8 +104,18 @@ export class MemoryDeskStore implements DeskStore {
 
   markExpired(approvalId: string, at: Date, force = false): boolean {
     const entry = this.entries.get(approvalId);
-    if (!entry || entry.approval.status === "expired" || (!force && entry.approval.status !== "pending")) return false;
+    if (!entry || entry.approval.status === "expired" || entry.approval.status === "withdrawn" || (!force && entry.approval.status !== "pending")) return false;
     entry.approval = { ...entry.approval, status: "expired", decidedAt: at.toISOString() };
+    entry.resumed = true;
+    return true;
+  }
+
+  markWithdrawn(approvalId: string, { at, by, reason }: WithdrawalWrite): boolean {
+    const entry = this.entries.get(approvalId);
+    if (!entry || entry.approval.status !== "pending") return false;
+    const withdrawal: Withdrawal = { by, reason, at: at.toISOString() };
+    entry.approval = { ...entry.approval, status: "withdrawn", decidedAt: withdrawal.at, withdrawal };
+    // Its token is never handed out: the execution that waited on it is being stopped.
     entry.resumed = true;
     return true;
   }

@@ -307,10 +307,11 @@ export class LocalIncidentRunner {
       this.records.append(incidentId, { kind: ABORT_KIND.applied, actor: ABORT_ACTOR, at, body: { requestedBy: order.by, reason: order.reason, executionArns, ...(order.requestId ? { requestId: order.requestId } : {}) } }),
     );
     // Before the stops: the desk would otherwise audit their closed approval waits as expired.
-    this.approvals.withdraw?.(stopping.map(({ arn }) => arn));
+    // Its entries (withdrawn, by whom and why) are queued here too, behind abort.applied.
+    const withdrawn = this.approvals.withdraw?.(stopping.map(({ arn }) => arn), { by: order.by, reason: order.reason });
     const cause = abortCause(order.by, order.reason);
     for (const { handle } of stopping) handle.abort(cause);
-    await Promise.all([...audited, ...stopping.map(({ handle }) => handle.result)]);
+    await Promise.all([...audited, ...(withdrawn ? [withdrawn] : []), ...stopping.map(({ handle }) => handle.result)]);
     return stopping.map(({ arn }) => arn);
   }
 

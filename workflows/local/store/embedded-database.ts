@@ -231,6 +231,53 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX abort_requests_untaken ON abort_requests (taken_at, requested_at);
     `,
   },
+  {
+    version: 9,
+    description: "approvals may be withdrawn (their incident aborted: by whom, why; decided_at is when); abort requests record why a process gave one back",
+    // SQLite cannot change a CHECK in place: the table is rebuilt with every column, default and
+    // constraint of versions 1 and 2, its rows copied, and its indexes made again.
+    sql: `
+      CREATE TABLE approvals_v9 (
+        approval_id         TEXT PRIMARY KEY,
+        incident_id         TEXT NOT NULL,
+        step_id             TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'expired', 'withdrawn')),
+        requested_at        TEXT NOT NULL,
+        deadline            TEXT NOT NULL,
+        deadline_ms         INTEGER NOT NULL,
+        decided_at          TEXT,
+        decided_by          TEXT,
+        comment             TEXT,
+        approvers           TEXT NOT NULL,
+        plan                TEXT NOT NULL,
+        digest              TEXT NOT NULL,
+        task_token          TEXT NOT NULL,
+        record              TEXT,
+        requester           TEXT,
+        required_approvals  INTEGER NOT NULL DEFAULT 1 CHECK (required_approvals IN (1, 2)),
+        votes               TEXT NOT NULL DEFAULT '[]',
+        vote_count          INTEGER NOT NULL DEFAULT 0,
+        reminded_at         TEXT,
+        resumed_at          TEXT,
+        withdrawn_by        TEXT,
+        withdrawn_reason    TEXT,
+        CHECK (status <> 'withdrawn' OR (withdrawn_by IS NOT NULL AND withdrawn_reason IS NOT NULL AND decided_at IS NOT NULL))
+      );
+      INSERT INTO approvals_v9 (approval_id, incident_id, step_id, status, requested_at, deadline, deadline_ms, decided_at, decided_by, comment, approvers, plan, digest, task_token,
+                                record, requester, required_approvals, votes, vote_count, reminded_at, resumed_at)
+        SELECT approval_id, incident_id, step_id, status, requested_at, deadline, deadline_ms, decided_at, decided_by, comment, approvers, plan, digest, task_token,
+               record, requester, required_approvals, votes, vote_count, reminded_at, resumed_at
+        FROM approvals ORDER BY rowid;
+      DROP TABLE approvals;
+      ALTER TABLE approvals_v9 RENAME TO approvals;
+      CREATE INDEX approvals_pending ON approvals (status, incident_id);
+      CREATE INDEX approvals_unresumed ON approvals (resumed_at, status);
+
+      ALTER TABLE abort_requests ADD COLUMN failed_at TEXT;
+      ALTER TABLE abort_requests ADD COLUMN failed_by TEXT;
+      ALTER TABLE abort_requests ADD COLUMN failed_reason TEXT;
+    `,
+  },
 ];
 
 /** What `tryImmediate` answers when another connection holds the write lock: nothing was run. */

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { AbortRequest, AbortRequestStore } from "../incident/abort-requests.js";
+import type { AbortFailure, AbortRequest, AbortRequestStore } from "../incident/abort-requests.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
 interface Row {
@@ -11,12 +11,17 @@ interface Row {
   reason: string;
   taken_at: string | null;
   taken_by: string | null;
+  failed_at: string | null;
+  failed_by: string | null;
+  failed_reason: string | null;
 }
 
-const COLUMNS = "request_id, incident_id, execution_arns, requested_by, requested_at, reason, taken_at, taken_by";
+/** What an insert writes; a request is never inserted failed. */
+const INSERT_COLUMNS = "request_id, incident_id, execution_arns, requested_by, requested_at, reason, taken_at, taken_by";
+const COLUMNS = `${INSERT_COLUMNS}, failed_at, failed_by, failed_reason`;
 
 /**
- * Abort requests in the embedded database (migration 8): `irflow abort` writes them, the process
+ * Abort requests in the embedded database (migrations 8 and 9): `irflow abort` writes them, the process
  * running the executions polls `untaken` and takes each with a conditional update.
  */
 export class SqliteAbortRequests implements AbortRequestStore {
@@ -24,7 +29,7 @@ export class SqliteAbortRequests implements AbortRequestStore {
   private readonly statements: {
     readonly untaken: Statement<[string], Row>;
     readonly take: Statement<[string, string, string]>;
-    readonly release: Statement<[string, string]>;
+    readonly release: Statement<[string, string, string, string, string]>;
   };
 
   constructor(private readonly database: EmbeddedDatabase) {
@@ -32,13 +37,15 @@ export class SqliteAbortRequests implements AbortRequestStore {
       // On the (taken_at, requested_at) index: a look reads only the recent untaken requests.
       untaken: database.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM abort_requests WHERE taken_at IS NULL AND requested_at >= ? ORDER BY requested_at, rowid`),
       take: database.db.prepare<[string, string, string]>("UPDATE abort_requests SET taken_at = ?, taken_by = ? WHERE request_id = ? AND taken_at IS NULL"),
-      release: database.db.prepare<[string, string]>("UPDATE abort_requests SET taken_at = NULL, taken_by = NULL WHERE request_id = ? AND taken_by = ?"),
+      release: database.db.prepare<[string, string, string, string, string]>(
+        "UPDATE abort_requests SET taken_at = NULL, taken_by = NULL, failed_at = ?, failed_by = ?, failed_reason = ? WHERE request_id = ? AND taken_by = ?",
+      ),
     };
   }
 
   insert(request: AbortRequest): void {
     this.database.db
-      .prepare(`INSERT INTO abort_requests (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO abort_requests (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(request.id, request.incidentId ?? null, toColumn(request.executionArns), request.requestedBy, request.requestedAt, request.reason, request.takenAt ?? null, request.takenBy ?? null);
   }
 
@@ -55,8 +62,8 @@ export class SqliteAbortRequests implements AbortRequestStore {
     return this.statements.take.run(at.toISOString(), by, id).changes === 1;
   }
 
-  release(id: string, by: string): void {
-    this.statements.release.run(id, by);
+  release(id: string, by: string, failure: AbortFailure): void {
+    this.statements.release.run(failure.at.toISOString(), by, failure.reason, id, by);
   }
 
   /** A `BEGIN IMMEDIATE` transaction on this connection; an audit log on it joins it. */
@@ -75,5 +82,8 @@ function toRequest(row: Row): AbortRequest {
     reason: row.reason,
     ...(row.taken_at !== null ? { takenAt: row.taken_at } : {}),
     ...(row.taken_by !== null ? { takenBy: row.taken_by } : {}),
+    ...(row.failed_at !== null ? { failedAt: row.failed_at } : {}),
+    ...(row.failed_by !== null ? { failedBy: row.failed_by } : {}),
+    ...(row.failed_reason !== null ? { failedReason: row.failed_reason } : {}),
   };
 }

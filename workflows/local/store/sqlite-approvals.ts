@@ -1,9 +1,9 @@
 import type { ApprovalView, Vote } from "../../../functions/approval/approval.js";
-import type { DeskStore, VoteWrite } from "../incident/desk-store.js";
+import type { DeskStore, VoteWrite, WithdrawalWrite } from "../incident/desk-store.js";
 import type { JsonValue } from "../json.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
 
-export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired" | "withdrawn";
 
 /** A request for approval as the run that waits on it creates it. */
 export interface NewApproval {
@@ -35,6 +35,9 @@ export interface Approval {
   readonly decidedAt?: string;
   readonly decidedBy?: string;
   readonly comment?: string;
+  /** Status `withdrawn`: who aborted the incident, and why (`decidedAt` is when). */
+  readonly withdrawnBy?: string;
+  readonly withdrawnReason?: string;
   readonly approvers: readonly string[];
   readonly plan: JsonValue;
   readonly digest: string;
@@ -51,7 +54,7 @@ export type DecideResult =
   /** This answer decided the approval: the caller resumes the waiting task with the token. */
   | { readonly decided: true; readonly approval: Approval; readonly taskToken: string }
   /** Another answer (or expiry) came first, the deadline has passed, or there is no such approval. */
-  | { readonly decided: false; readonly reason: "not-found" | "already-decided" | "expired"; readonly approval?: Approval };
+  | { readonly decided: false; readonly reason: "not-found" | "already-decided" | "expired" | "withdrawn"; readonly approval?: Approval };
 
 export interface ExpiredApproval {
   readonly approval: Approval;
@@ -69,6 +72,8 @@ interface ApprovalRow {
   decided_at: string | null;
   decided_by: string | null;
   comment: string | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
   approvers: string;
   plan: string;
   digest: string;
@@ -82,10 +87,14 @@ interface ViewRow {
   comment: string | null;
   votes: string;
   reminded_at: string | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
 }
 
 /** Every column but the token: what reads select. */
-const PUBLIC_COLUMNS = "approval_id, incident_id, step_id, status, requested_at, deadline, decided_at, decided_by, comment, approvers, plan, digest";
+const PUBLIC_COLUMNS = "approval_id, incident_id, step_id, status, requested_at, deadline, decided_at, decided_by, comment, withdrawn_by, withdrawn_reason, approvers, plan, digest";
+/** What the desk's view reads. */
+const VIEW_COLUMNS = "record, status, decided_at, decided_by, comment, votes, reminded_at, withdrawn_by, withdrawn_reason";
 
 function millis(iso: string, what: string): number {
   const ms = Date.parse(iso);
@@ -104,6 +113,8 @@ function toApproval(row: ApprovalRow): Approval {
     ...(row.decided_at === null ? {} : { decidedAt: row.decided_at }),
     ...(row.decided_by === null ? {} : { decidedBy: row.decided_by }),
     ...(row.comment === null ? {} : { comment: row.comment }),
+    ...(row.withdrawn_by === null ? {} : { withdrawnBy: row.withdrawn_by }),
+    ...(row.withdrawn_reason === null ? {} : { withdrawnReason: row.withdrawn_reason }),
     approvers: fromColumn<string[]>(row.approvers),
     plan: fromColumn<JsonValue>(row.plan),
     digest: row.digest,
@@ -146,14 +157,14 @@ export class SqliteApprovals implements DeskStore {
 
   view(approvalId: string): ApprovalView | undefined {
     const row = this.database.db
-      .prepare<[string], ViewRow>("SELECT record, status, decided_at, decided_by, comment, votes, reminded_at FROM approvals WHERE approval_id = ?")
+      .prepare<[string], ViewRow>(`SELECT ${VIEW_COLUMNS} FROM approvals WHERE approval_id = ?`)
       .get(approvalId);
     return row ? toView(row) : undefined;
   }
 
   pending(filter: { readonly incidentId?: string } = {}): ApprovalView[] {
     const { db } = this.database;
-    const columns = "record, status, decided_at, decided_by, comment, votes, reminded_at";
+    const columns = VIEW_COLUMNS;
     const rows =
       filter.incidentId === undefined
         ? db.prepare<[], ViewRow>(`SELECT ${columns} FROM approvals WHERE status = 'pending' AND record IS NOT NULL ORDER BY requested_at, rowid`).all()
@@ -211,11 +222,22 @@ export class SqliteApprovals implements DeskStore {
   }
 
   markExpired(approvalId: string, at: Date, force = false): boolean {
-    const condition = force ? "status <> 'expired'" : "status = 'pending'";
+    const condition = force ? "status NOT IN ('expired', 'withdrawn')" : "status = 'pending'";
     return (
       this.database.db
         .prepare<[string, string, string]>(`UPDATE approvals SET status = 'expired', decided_at = ?, resumed_at = coalesce(resumed_at, ?) WHERE approval_id = ? AND ${condition}`)
         .run(at.toISOString(), at.toISOString(), approvalId).changes === 1
+    );
+  }
+
+  markWithdrawn(approvalId: string, { at, by, reason }: WithdrawalWrite): boolean {
+    // resumed_at too: the token of an execution being stopped is never handed out.
+    return (
+      this.database.db
+        .prepare<[string, string, string, string, string]>(
+          "UPDATE approvals SET status = 'withdrawn', decided_at = ?, withdrawn_by = ?, withdrawn_reason = ?, resumed_at = coalesce(resumed_at, ?) WHERE approval_id = ? AND status = 'pending'",
+        )
+        .run(at.toISOString(), by, reason, at.toISOString(), approvalId).changes === 1
     );
   }
 
@@ -261,7 +283,8 @@ export class SqliteApprovals implements DeskStore {
     const approval = this.get(approvalId);
     if (won) return { decided: true, approval: approval!, taskToken: won.task_token };
     if (!approval) return { decided: false, reason: "not-found" };
-    return { decided: false, reason: approval.status === "pending" || approval.status === "expired" ? "expired" : "already-decided", approval };
+    const reason = approval.status === "withdrawn" ? "withdrawn" : approval.status === "pending" || approval.status === "expired" ? "expired" : "already-decided";
+    return { decided: false, reason, approval };
   }
 
   /** Marks every pending approval whose deadline has come as expired; returns those this call expired. */
@@ -285,12 +308,14 @@ function toView(row: ViewRow): ApprovalView | undefined {
   const base = fromColumn<ApprovalView>(row.record);
   const votes = fromColumn<Vote[]>(row.votes);
   const rejection = row.status === "rejected" && row.decided_by !== null && row.decided_at !== null ? { by: row.decided_by, reason: row.comment ?? "", at: row.decided_at } : undefined;
+  const withdrawal = row.status === "withdrawn" && row.withdrawn_by !== null && row.decided_at !== null ? { by: row.withdrawn_by, reason: row.withdrawn_reason ?? "", at: row.decided_at } : undefined;
   return {
     ...base,
     status: row.status,
     votes,
     ...(row.decided_at === null ? {} : { decidedAt: row.decided_at }),
     ...(rejection ? { rejection } : {}),
+    ...(withdrawal ? { withdrawal } : {}),
     ...(row.reminded_at === null ? {} : { remindedAt: row.reminded_at }),
   };
 }
