@@ -11,6 +11,15 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (!text.startsWith("NodeVersionSupportWarning")) emitWarning(warning, ...rest);
 });
 
+// A reader that stops early (irflow history … | head) closes the pipe: stop writing, quietly, as
+// other command-line tools do, rather than dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
+
 const program = new Command()
   .name("irflow")
   .description("Incident-response workflows for AWS: markdown runbooks compiled to Step Functions")
