@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { stopVerdict } from "../../cli/commands/abort.js";
+import { givenBack, stopVerdict } from "../../cli/commands/abort.js";
 import { UsageError } from "../../cli/usage-error.js";
 import { identityFor, stateFolder } from "../../cli/commands/store-options.js";
 
@@ -26,6 +26,21 @@ describe("stopVerdict", () => {
   it("is not stopped when no run took the request, whatever the statuses", () => {
     expect(stopVerdict([{ executionArn: A, status: "ABORTED" }], {})).toMatchObject({ stopped: false, problem: expect.stringContaining("no run took the request") });
     expect(stopVerdict([{ executionArn: A, status: "SUCCEEDED" }], undefined)).toMatchObject({ stopped: false, problem: expect.stringContaining("ended on their own") });
+  });
+});
+
+describe("givenBack", () => {
+  const failed = { failedAt: "2026-01-01T00:00:01.000Z", failedBy: "pid 7 on host", failedReason: "the engine is gone" };
+
+  it("says why the process that took the request gave it back", () => {
+    expect(givenBack(failed)).toBe("the running process could not carry out the request: the engine is gone (pid 7 on host gave it back at 2026-01-01T00:00:01.000Z)");
+  });
+
+  it("says nothing for a request never taken, taken now (again, after a failure), or not found", () => {
+    expect(givenBack({})).toBeUndefined();
+    expect(givenBack(taken)).toBeUndefined();
+    expect(givenBack({ ...failed, ...taken })).toBeUndefined();
+    expect(givenBack(undefined)).toBeUndefined();
   });
 });
 

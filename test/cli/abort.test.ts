@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
+import { AbortWatch } from "../../workflows/local/incident/abort-watch.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
@@ -76,6 +78,16 @@ async function waitingAtApproval(dir: string): Promise<string> {
   }
 }
 
+/** The incident's approval ids, as any connection reads them. */
+function approvalIdsOf(dir: string, incidentId: string): string[] {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    return database.db.prepare<[string], { approval_id: string }>("SELECT approval_id FROM approvals WHERE incident_id = ? ORDER BY rowid").all(incidentId).map((row) => row.approval_id);
+  } finally {
+    database.close();
+  }
+}
+
 function statusesOf(dir: string, incidentId: string): Record<string, string> {
   const database = EmbeddedDatabase.open({ dir });
   try {
@@ -107,6 +119,21 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     // The request precedes its application in the chain, and the approval it waited at is not called expired.
     expect(entries.find((e) => e.kind === ABORT_KIND.requested)!.seq).toBeLessThan(entries.find((e) => e.kind === ABORT_KIND.applied)!.seq);
     expect(entries.map((e) => e.kind)).not.toContain("approval.expired");
+    expect(entries.find((e) => e.kind === "approval.withdrawn")).toMatchObject({ body: { by: "bob", reason: "the key is a test key" } });
+
+    // The approval it waited at reads as withdrawn, with who and why, and takes no answer.
+    const [approvalId] = approvalIdsOf(dir, incidentId);
+    const withdrawn = `approval ${approvalId} was withdrawn: the incident was aborted by bob: the key is a test key`;
+    const [shown, approved, rejected] = await Promise.all([
+      irflow("approvals", "show", approvalId!, "--dir", dir),
+      irflow("approve", approvalId!, "--digest", "0".repeat(12), "--reason", "late", "--as", "carol", "--dir", dir),
+      irflow("reject", approvalId!, "--reason", "late", "--as", "carol", "--dir", dir),
+    ]);
+    expect(shown).toMatchObject({ code: 0, stdout: expect.stringContaining(`${approvalId}  withdrawn`) });
+    expect(shown.stdout).toMatch(/withdrawn at \S+: the incident was aborted by bob: the key is a test key/);
+    expect(shown.stdout).not.toContain("expired");
+    expect(approved).toMatchObject({ code: 1, stderr: expect.stringContaining(`refused (withdrawn): ${withdrawn}`) });
+    expect(rejected).toMatchObject({ code: 1, stderr: expect.stringContaining(`refused (withdrawn): ${withdrawn}`) });
 
     // Nothing runs for it any more, and the errors a responder can make (independent: run side by side).
     const contain = `arn:aws:states:local:000000000000:execution:irflow-${RUNBOOK}-contain:${incidentId}-contain`;
@@ -143,6 +170,34 @@ describe("irflow abort", { timeout: 120_000 }, () => {
   });
 });
 
+describe("irflow abort when the running process cannot carry out the request", { timeout: 120_000 }, () => {
+  it("exits 1 at once with the reason the process gave the request back, not 'no running process took the request'", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    // A process that serves the request but fails to stop its executions, as a run's watch would.
+    const database = EmbeddedDatabase.open({ dir });
+    const watch = new AbortWatch({ store: new SqliteAbortRequests(database), serves: () => true, apply: () => Promise.reject(new Error("the engine is gone")), pollMs: 20 });
+    watch.start();
+    try {
+      const started = Date.now();
+      const answer = await irflow("abort", incidentId, "--reason", "stale", "--as", "bob", "--timeout", "30", "--dir", dir);
+      expect(answer.code).toBe(1);
+      expect(answer.stderr).toMatch(/the running process could not carry out the request: the engine is gone \(pid \d+ on .+ gave it back at \S+\) \(the request stays recorded as abt-/);
+      expect(answer.stderr).not.toContain("no running process took the request");
+      // Its executions are listed as they are: still RUNNING in the store.
+      expect(answer.stdout).toContain("RUNNING");
+      // Not after waiting out its --timeout: the given-back request says all there is to say.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      watch.stop();
+      database.close();
+    }
+  });
+});
+
 describe("--help", { timeout: 60_000 }, () => {
   it("says that the run whose incident is aborted from another terminal exits 1", async () => {
     const [run, abort] = await Promise.all([irflow("run", "--help"), irflow("abort", "--help")]);
@@ -169,5 +224,6 @@ describe("Ctrl-C during irflow run", { timeout: 120_000 }, () => {
     const entries = new SqliteAuditLog(database).entriesNow(incidentId);
     database.close();
     expect(entries.find((e) => e.kind === ABORT_KIND.applied)).toMatchObject({ body: { requestedBy: "alice", reason: `interrupted (${signal})` } });
+    expect(entries.find((e) => e.kind === "approval.withdrawn")).toMatchObject({ body: { by: "alice", reason: `interrupted (${signal})` } });
   });
 });

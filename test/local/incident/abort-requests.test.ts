@@ -1,9 +1,10 @@
 /** `irflow abort`'s two halves: the request stored by one connection, carried out by the runner on another. */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
+import { buildReport } from "../../../functions/audit/report/report-model.js";
 import { ABORT_KIND, InvalidAbortRequest, requestAbort, type AbortRequest } from "../../../workflows/local/incident/abort-requests.js";
 import { AbortWatch } from "../../../workflows/local/incident/abort-watch.js";
 import { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
@@ -130,6 +131,8 @@ describe("abort requests in the embedded database", () => {
     await eventually(() => (failures.length > 0 ? failures : undefined));
     expect(failures).toEqual(["abt-1: Error: engine gone"]);
     expect(store.get("abt-1")?.takenAt).toBeUndefined();
+    // Given back with why, for irflow abort to say (not "no process took it").
+    expect(store.get("abt-1")).toMatchObject({ failedAt: expect.any(String), failedBy: `pid ${process.pid} on ${hostname()}`, failedReason: "engine gone" });
     store.insert({ ...first, id: "abt-2" });
     await eventually(() => (applied.length > 0 ? applied : undefined));
     expect(applied).toEqual(["abt-2"]);
@@ -269,7 +272,7 @@ describe("the runner takes a request written by another connection", { timeout: 
     expect(runner.engine.running(contain.executionArn)).toBeUndefined();
   });
 
-  it("an approval waiting when its execution is aborted is closed with it, not audited as expired", async () => {
+  it("an approval waiting when its execution is aborted is withdrawn with who and why (store, log, timeline, report), not expired", async () => {
     const dir = tempDir();
     const gated = "iam-access-key-compromise";
     const s = await scenario(gated);
@@ -288,9 +291,26 @@ describe("the runner takes a request written by another connection", { timeout: 
     expect((await run).status).toBe("aborted");
     await new Promise((resolve) => setTimeout(resolve, 120));
     expect(await runner.approvals.list()).toEqual([]);
-    const kinds = new SqliteAuditLog(connection(dir)).entriesNow(pending!.incidentId).map((e) => e.kind);
+    const entries = new SqliteAuditLog(connection(dir)).entriesNow(pending!.incidentId);
+    const kinds = entries.map((e) => e.kind);
     expect(kinds).toContain(ABORT_KIND.applied);
     expect(kinds).not.toContain("approval.expired");
+    expect(await runner.approvals.get(pending!.id)).toMatchObject({ status: "withdrawn", withdrawal: { by: "alice", reason: "wrong host" } });
+    const withdrawn = entries.filter((e) => e.kind === "approval.withdrawn");
+    expect(withdrawn).toEqual([expect.objectContaining({ actor: "system:irflow-local", body: expect.objectContaining({ approvalId: pending!.id, stepId: pending!.stepId, by: "alice", reason: "wrong host" }) })]);
+    // In the log as the abort ordered it: who stopped the executions, the approval withdrawn, then the phase's end.
+    const seqOf = (predicate: (e: (typeof entries)[number]) => boolean) => entries.find(predicate)!.seq;
+    const applied = seqOf((e) => e.kind === ABORT_KIND.applied);
+    const containEnd = seqOf((e) => e.kind === "phase.ended" && e.body.phase === "contain");
+    expect(applied).toBeLessThan(withdrawn[0]!.seq);
+    expect(withdrawn[0]!.seq).toBeLessThan(containEnd);
+    // The timeline (irflow history) and the report's approvals and steps say withdrawn, by whom and why.
+    const record = projectRecord(pending!.incidentId, entries);
+    expect(record.unreadable).toEqual([]);
+    expect(record.timeline.find((item) => item.kind === "approval.withdrawn")).toMatchObject({ what: `${pending!.stepId} withdrawn: the incident was aborted by alice: wrong host` });
+    const report = buildReport(record, new Date());
+    expect(report.approvals).toEqual([expect.objectContaining({ stepId: pending!.stepId, decision: "withdrawn", by: ["alice"], reason: "wrong host" })]);
+    expect(report.steps.find((step) => step.stepId === pending!.stepId)).toMatchObject({ outcome: "withdrawn", summary: "withdrawn: the incident was aborted by alice: wrong host" });
   });
 
   it("stops everything it runs on the run's own interrupt (no stored request)", async () => {
