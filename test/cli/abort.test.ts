@@ -124,11 +124,14 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     // The approval it waited at reads as withdrawn, with who and why, and takes no answer.
     const [approvalId] = approvalIdsOf(dir, incidentId);
     const withdrawn = `approval ${approvalId} was withdrawn: the incident was aborted by bob: the key is a test key`;
-    const [shown, approved, rejected] = await Promise.all([
+    const [verified, shown, approved, rejected] = await Promise.all([
+      irflow("verify", incidentId, "--dir", dir),
       irflow("approvals", "show", approvalId!, "--dir", dir),
       irflow("approve", approvalId!, "--digest", "0".repeat(12), "--reason", "late", "--as", "carol", "--dir", dir),
       irflow("reject", approvalId!, "--reason", "late", "--as", "carol", "--dir", dir),
     ]);
+    // The chain with the new entry kind verifies.
+    expect(verified.code).toBe(0);
     expect(shown).toMatchObject({ code: 0, stdout: expect.stringContaining(`${approvalId}  withdrawn`) });
     expect(shown.stdout).toMatch(/withdrawn at \S+: the incident was aborted by bob: the key is a test key/);
     expect(shown.stdout).not.toContain("expired");
