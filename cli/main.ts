@@ -11,12 +11,13 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (!text.startsWith("NodeVersionSupportWarning")) emitWarning(warning, ...rest);
 });
 
-// A reader that stops early (irflow history … | head) closes the pipe: stop writing, quietly, as
-// other command-line tools do, rather than dying on an unhandled EPIPE with a stack trace.
+// A reader that stops early (irflow demo … | head) closes the pipe. Later writes go nowhere, and
+// the command still finishes with its own exit code: exiting at once would leave a run's
+// executions RUNNING and its incident open, and an unhandled EPIPE would print a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    process.exit(process.exitCode ?? EXIT.ok);
+    stream.write = (() => true) as typeof stream.write;
+    if (error.code !== "EPIPE") process.exitCode = EXIT.internal;
   });
 }
 

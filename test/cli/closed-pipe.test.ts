@@ -1,12 +1,18 @@
 /**
- * `irflow … | head` closes the pipe before irflow has written everything: irflow stops quietly
- * with its own exit code, as other command-line tools do, instead of an EPIPE stack trace.
+ * `irflow … | head` closes the pipe before irflow has written everything: irflow stops writing,
+ * quietly, and still finishes its work with its own exit code, as other command-line tools do,
+ * instead of an EPIPE stack trace or an exit halfway through a run.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const folders: string[] = [];
+afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
 function withStdoutClosed(args: readonly string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -26,4 +32,18 @@ describe("a reader that closes irflow's output early", () => {
     expect(run.stderr).not.toMatch(/EPIPE|Unhandled|at /);
     expect(run).toMatchObject({ code: 0, signal: null });
   }, 30_000);
+
+  it("lets a run finish: the incident ends resolved and none of its executions is left running", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "irflow-closed-pipe-"));
+    folders.push(dir);
+    const run = await withStdoutClosed(["demo", "--approve", "--dir", dir]);
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(run).toMatchObject({ code: 0, signal: null });
+    const listed = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["bin/irflow.mjs", "executions", "--dir", dir, "--json"], { cwd: PROJECT_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    const statuses = (JSON.parse(listed) as { status: string }[]).map((execution) => execution.status);
+    expect(statuses.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(statuses)).toEqual(new Set(["SUCCEEDED"]));
+  }, 60_000);
 });
