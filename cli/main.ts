@@ -16,7 +16,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 // executions RUNNING and its incident open, and an unhandled EPIPE would print a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    stream.write = (() => true) as typeof stream.write;
+    stream.write = () => true;
     if (error.code !== "EPIPE") process.exitCode = EXIT.internal;
   });
 }

@@ -3,7 +3,7 @@
  * quietly, and still finishes its work with its own exit code, as other command-line tools do,
  * instead of an EPIPE stack trace or an exit halfway through a run.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,9 +39,7 @@ describe("a reader that closes irflow's output early", () => {
     const run = await withStdoutClosed(["demo", "--approve", "--dir", dir]);
     expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(run).toMatchObject({ code: 0, signal: null });
-    const listed = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["bin/irflow.mjs", "executions", "--dir", dir, "--json"], { cwd: PROJECT_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-    );
+    const listed = execFileSync(process.execPath, ["bin/irflow.mjs", "executions", "--dir", dir, "--json"], { cwd: PROJECT_ROOT, encoding: "utf8" });
     const statuses = (JSON.parse(listed) as { status: string }[]).map((execution) => execution.status);
     expect(statuses.length).toBeGreaterThanOrEqual(6);
     expect(new Set(statuses)).toEqual(new Set(["SUCCEEDED"]));
