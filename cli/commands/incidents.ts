@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import type { ClosedStatus } from "../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
@@ -18,7 +19,7 @@ export interface IncidentRow {
   readonly runbook: string;
   readonly openedAt: string;
   readonly status: "open" | "closed";
-  readonly outcome: "resolved" | "failed" | "open";
+  readonly outcome: ClosedStatus | "open";
   readonly closedAt?: string;
   readonly entries: number;
 }
@@ -75,7 +76,7 @@ export function registerIncidents(program: Command): void {
         process.stdout.write(`${paint.dim(`${"incident".padEnd(28)}  ${"runbook".padEnd(runbookWidth)}  ${"opened".padEnd(24)}  ${"status".padEnd(8)}  outcome`)}\n`);
         for (const row of rows) {
           const r = { ...row, incidentId: terminalField(row.incidentId), runbook: terminalField(row.runbook), openedAt: terminalField(row.openedAt) };
-          const outcome = r.outcome === "resolved" ? paint.green(r.outcome) : r.outcome === "failed" ? paint.red(r.outcome) : paint.yellow(r.outcome);
+          const outcome = r.outcome === "resolved" ? paint.green(r.outcome) : r.outcome === "open" ? paint.yellow(r.outcome) : paint.red(r.outcome);
           process.stdout.write(`${r.incidentId.padEnd(28)}  ${r.runbook.padEnd(runbookWidth)}  ${r.openedAt.padEnd(24)}  ${r.status.padEnd(8)}  ${outcome}\n`);
         }
       } finally {

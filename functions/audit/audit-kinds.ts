@@ -38,6 +38,10 @@ export type Phase = (typeof PHASES)[number];
 export const MilestoneName = z.enum(["detected", "contained", "eradicated", "recovered", "closed"]);
 export type MilestoneName = z.infer<typeof MilestoneName>;
 
+/** How an incident ended: post-incident closed it (resolved, failed), or its run stopped first (aborted, failed). */
+export const ClosedStatus = z.enum(["resolved", "failed", "aborted"]);
+export type ClosedStatus = z.infer<typeof ClosedStatus>;
+
 export const StepRecordBody = z.object({
   task: z.string(),
   mode: z.enum(["plan", "run"]),
@@ -67,7 +71,16 @@ export const Bodies = {
   [KIND.stepPlanned]: z.object({ stepId: z.string(), item: z.number().int().optional(), record: StepRecordBody }),
   [KIND.stepRan]: z.object({ stepId: z.string(), item: z.number().int().optional(), record: StepRecordBody }),
   [KIND.stepFailed]: z.object({ stepId: z.string(), error: z.string(), cause: z.string().optional() }),
-  [KIND.incidentClosed]: z.object({ status: z.enum(["resolved", "failed"]), document: z.record(z.string(), z.unknown()) }),
+  [KIND.incidentClosed]: z.object({
+    status: ClosedStatus,
+    document: z.record(z.string(), z.unknown()),
+    /**
+     * Set when something other than the post-incident phase closed the incident: how the incident
+     * execution ended (ABORTED, FAILED, TIMED_OUT; RUNNING when its process died), who stopped it
+     * and why (an abort), or the cause (a failure).
+     */
+    stopped: z.object({ execution: z.enum(["ABORTED", "FAILED", "TIMED_OUT", "RUNNING"]), by: z.string().optional(), reason: z.string() }).optional(),
+  }),
   [KIND.reportWritten]: z.object({ location: z.string(), format: z.string(), sha256: z.string(), sizeBytes: z.number().int(), coversSeq: z.number().int() }),
   [KIND.executionArchived]: z.object({ executionArn: z.string(), status: z.string(), location: z.string(), events: z.number().int(), sha256: z.string(), sizeBytes: z.number().int() }),
   /** A responder asked to stop the incident's running executions (`irflow abort`); the actor is who asked. */

@@ -69,7 +69,9 @@ export function createCloseIncident(ports: CloseIncidentPorts = lambdaPorts()): 
         if (format === "md") reportLocation = location;
       }
       await ports.closeIncident(ctx, input.incidentId, now);
-      return { output: { reportLocation, status: record.closed?.status ?? status }, changes: [], summary: `closed ${input.incidentId} (${record.closed?.status ?? status}); report ${reportLocation}` };
+      // The workflow document knows resolved and failed; an incident a responder closed as aborted meanwhile ended badly.
+      const closedAs = record.closed ? (record.closed.status === "aborted" ? "failed" : record.closed.status) : status;
+      return { output: { reportLocation, status: closedAs }, changes: [], summary: `closed ${input.incidentId} (${record.closed?.status ?? status}); report ${reportLocation}` };
     },
   });
 }

@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import type { StepRecord } from "../runtime/step-journal.js";
 import { GENESIS_HASH, type AuditEntry } from "./audit-entry.js";
-import { Bodies, KIND, type MilestoneName } from "./audit-kinds.js";
+import { Bodies, KIND, type ClosedStatus, type MilestoneName } from "./audit-kinds.js";
 
 export type { MilestoneName } from "./audit-kinds.js";
 
@@ -92,7 +92,14 @@ export interface IncidentRecord {
   readonly steps: readonly RecordedStep[];
   readonly failures: readonly RecordedFailure[];
   readonly approvals: readonly RecordedApproval[];
-  readonly closed?: { readonly at: string; readonly status: "resolved" | "failed"; readonly document: Record<string, unknown> };
+  readonly closed?: {
+    readonly at: string;
+    readonly actor: string;
+    readonly status: ClosedStatus;
+    readonly document: Record<string, unknown>;
+    /** Closed by other than post-incident: how the incident execution ended, who stopped it and why. */
+    readonly stopped?: { readonly execution: "ABORTED" | "FAILED" | "TIMED_OUT" | "RUNNING"; readonly by?: string; readonly reason: string };
+  };
   readonly reports: readonly { readonly at: string; readonly location: string; readonly format: string; readonly sha256: string; readonly sizeBytes: number; readonly coversSeq: number }[];
   readonly archives: readonly { readonly at: string; readonly executionArn: string; readonly status: string; readonly location: string; readonly events: number; readonly sha256: string }[];
   readonly timeline: readonly TimelineItem[];
@@ -108,6 +115,14 @@ const phaseOfStep = (stepId: string): string | undefined => stepId.split("/")[0]
 
 /** "1 execution", "3 executions", "? executions" for a body that could not be read. */
 const executionCount = (arns: readonly string[] | undefined): string => (arns === undefined ? "? executions" : `${arns.length} execution${arns.length === 1 ? "" : "s"}`);
+
+/** "resolved"; "aborted by alice: wrong host"; "failed (the incident execution ended FAILED): DetectionFailed: …". */
+function closedText(body: z.output<(typeof Bodies)[typeof KIND.incidentClosed]>): string {
+  const { status, stopped } = body;
+  if (!stopped) return status;
+  if (status === "aborted") return `aborted${stopped.by ? ` by ${stopped.by}` : ""}: ${stopped.reason}`;
+  return `${status} (the incident execution ended ${stopped.execution} before post-incident closed it): ${stopped.reason}`;
+}
 
 /** The projection: entries in chain order → the record. Pure; unknown kinds only reach the timeline. */
 export function projectRecord(incidentId: string, entries: readonly AuditEntry[]): IncidentRecord {
@@ -259,9 +274,9 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
       }
       case KIND.incidentClosed: {
         const b = read(entry, KIND.incidentClosed);
-        if (b) closed ??= { at: entry.at, status: b.status, document: b.document };
+        if (b) closed ??= { at: entry.at, actor: entry.actor, status: b.status, document: b.document, ...(b.stopped ? { stopped: b.stopped } : {}) };
         phase = "post-incident";
-        what = `incident closed: ${b?.status ?? "?"}`;
+        what = `incident closed: ${b ? closedText(b) : "?"}`;
         break;
       }
       case KIND.reportWritten: {

@@ -3,12 +3,15 @@ import { defineTaskContract } from "../contract/task-contract.js";
 import {
   AmiId,
   AutoScalingGroupName,
+  Cidr,
   IamRoleName,
   InstanceId,
   InstanceProfileArn,
   Ipv4Address,
   NetworkInterfaceId,
+  Port,
   SecurityGroupId,
+  SecurityGroupRuleId,
   SubnetId,
   TargetGroupArn,
   VolumeId,
@@ -17,6 +20,20 @@ import {
 
 export const InstanceState = z.enum(["pending", "running", "shutting-down", "terminated", "stopping", "stopped"]);
 
+/**
+ * An ingress rule that lets the whole internet reach a port over TCP, shaped as
+ * ec2.revoke-security-group-rule takes it (its rule id is checked against the rest before use).
+ */
+export const WorldOpenRule = z.object({
+  groupId: SecurityGroupId,
+  ruleId: SecurityGroupRuleId,
+  direction: z.enum(["ingress"]),
+  protocol: z.enum(["tcp"]),
+  fromPort: Port,
+  toPort: Port,
+  cidr: Cidr,
+});
+
 export default defineTaskContract({
   name: "ec2.describe-instance",
   summary: "Enrich the incident with an instance's network, volumes, role, owner, group and load-balancer membership",
@@ -24,6 +41,8 @@ export default defineTaskContract({
   csf: ["DE.AE", "RS.AN"],
   input: z.object({
     instanceId: InstanceId,
+    /** A port a finding names (e.g. the one being brute-forced): the output then lists the rules that open it to the world. */
+    exposedPort: Port.optional(),
   }),
   output: z.object({
     instanceId: InstanceId,
@@ -56,11 +75,18 @@ export default defineTaskContract({
      * runbooks should route an exempt instance to a human rather than skip it silently.
      */
     exempt: z.boolean(),
+    /**
+     * Only when asked with exposedPort: the TCP ingress rules of any of its groups (every interface)
+     * that admit 0.0.0.0/0 or ::/0 to that port. All-traffic rules are not listed: revoking one
+     * closes every port, which is a different decision from closing this one.
+     */
+    openToWorld: z.array(WorldOpenRule).max(64).optional(),
   }),
   iam: [
     {
       actions: [
         "ec2:DescribeInstances",
+        "ec2:DescribeSecurityGroupRules",
         "autoscaling:DescribeAutoScalingInstances",
         "elasticloadbalancing:DescribeTargetGroups",
         "elasticloadbalancing:DescribeTargetHealth",

@@ -8,10 +8,14 @@ import { canonicalJson, sha256Hex } from "../contract/digest.js";
 import { isTaskError, notFound, preconditionFailed } from "../contract/errors.js";
 import { exemptReason } from "../contract/guards.js";
 import { implementTask, type TaskContext } from "../contract/task.js";
-import contract from "./describe-instance.contract.js";
+import contract, { type WorldOpenRule } from "./describe-instance.contract.js";
 import { allPages, describeInstance, ebsVolumes, networkInterfaces, stateOf, tagsOf } from "./instance-lookup.js";
+import { describeGroupRules, protocolName, ruleCidr } from "./security-group-rules.js";
 
 type Output = z.input<typeof contract.output>;
+type OpenRule = z.input<typeof WorldOpenRule>;
+const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+const MAX_OPEN_RULES = 64;
 const OWNER_TAGS = ["irflow:owner", "owner", "team", "contact"];
 const ENVIRONMENT_TAGS = ["irflow:environment", "environment", "env", "stage"];
 const MAX_TARGET_GROUPS = 100;
@@ -86,6 +90,27 @@ async function targetGroupsOf(instance: Instance, vpcId: string, ctx: TaskContex
   return member.slice(0, MAX_TARGET_GROUPS);
 }
 
+/** Every group of every interface, once each: a world-open rule on a secondary interface's group exposes the port too. */
+function allGroupIds(instance: Instance): string[] {
+  const fromInterfaces = networkInterfaces(instance).flatMap((n) => n.groupIds);
+  const fromInstance = (instance.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
+  return [...new Set([...fromInterfaces, ...fromInstance])];
+}
+
+/** The TCP ingress rules of these groups that let 0.0.0.0/0 or ::/0 reach `port`. */
+async function openToWorld(groupIds: readonly string[], port: number, ctx: TaskContext): Promise<OpenRule[]> {
+  const perGroup = await Promise.all(groupIds.map((groupId) => describeGroupRules(groupId, ctx)));
+  const open = perGroup.flat().flatMap((rule): OpenRule[] => {
+    const cidr = ruleCidr(rule);
+    const { GroupId: groupId, SecurityGroupRuleId: ruleId, FromPort: fromPort, ToPort: toPort } = rule;
+    if (rule.IsEgress || protocolName(rule.IpProtocol) !== "tcp" || !cidr || !WORLD.has(cidr) || !groupId || !ruleId) return [];
+    if (fromPort === undefined || toPort === undefined || fromPort > port || toPort < port) return [];
+    return [{ groupId, ruleId, direction: "ingress", protocol: "tcp", fromPort, toPort, cidr }];
+  });
+  if (open.length > MAX_OPEN_RULES) ctx.log.warn("more world-open rules reach the port than the record keeps", { count: open.length, port });
+  return open.slice(0, MAX_OPEN_RULES);
+}
+
 function placement(instance: Instance): { vpcId: string; subnetId: string } {
   const { VpcId: vpcId, SubnetId: subnetId } = instance;
   if (vpcId && subnetId) return { vpcId, subnetId };
@@ -94,7 +119,7 @@ function placement(instance: Instance): { vpcId: string; subnetId: string } {
 }
 
 export default implementTask(contract, {
-  async run({ instanceId }, ctx) {
+  async run({ instanceId, exposedPort }, ctx) {
     const instance = await describeInstance(instanceId, ctx);
     const state = stateOf(instance);
     const { vpcId, subnetId } = placement(instance);
@@ -104,7 +129,12 @@ export default implementTask(contract, {
     const tags = tagsOf(instance);
     const primary = networkInterfaces(instance).find((n) => n.primary);
     const profileArn = instance.IamInstanceProfile?.Arn;
-    const [iamRoleName, autoScalingGroupName, targetGroupArns] = await Promise.all([roleOf(profileArn, ctx), autoScalingGroupOf(instanceId, ctx), targetGroupsOf(instance, vpcId, ctx)]);
+    const [iamRoleName, autoScalingGroupName, targetGroupArns, open] = await Promise.all([
+      roleOf(profileArn, ctx),
+      autoScalingGroupOf(instanceId, ctx),
+      targetGroupsOf(instance, vpcId, ctx),
+      exposedPort === undefined ? undefined : openToWorld(allGroupIds(instance), exposedPort, ctx),
+    ]);
     const output: Output = {
       instanceId,
       state,
@@ -130,6 +160,7 @@ export default implementTask(contract, {
       ...(tagValue(tags, OWNER_TAGS) ? { owner: tagValue(tags, OWNER_TAGS) } : {}),
       ...(tagValue(tags, ENVIRONMENT_TAGS) ? { environment: tagValue(tags, ENVIRONMENT_TAGS) } : {}),
       exempt: exemptReason(instance.Tags) !== undefined,
+      ...(open ? { openToWorld: open } : {}),
     };
     return {
       output,
@@ -142,7 +173,7 @@ export default implementTask(contract, {
           description: `description of ${instanceId} at ${ctx.clock.now().toISOString()} (network, volumes, role, Auto Scaling group, target groups, tags); the hash is of this step's recorded output`,
         },
       ],
-      summary: `${instanceId}: ${state} ${instance.InstanceType} in ${subnetId}${autoScalingGroupName ? `, Auto Scaling group ${autoScalingGroupName}` : ""}${iamRoleName ? `, role ${iamRoleName}` : ""}${targetGroupArns.length > 0 ? `, ${targetGroupArns.length} target group(s)` : ""}${output.exempt ? ", EXEMPT" : ""}`,
+      summary: `${instanceId}: ${state} ${instance.InstanceType} in ${subnetId}${autoScalingGroupName ? `, Auto Scaling group ${autoScalingGroupName}` : ""}${iamRoleName ? `, role ${iamRoleName}` : ""}${targetGroupArns.length > 0 ? `, ${targetGroupArns.length} target group(s)` : ""}${output.exempt ? ", EXEMPT" : ""}${open && open.length > 0 ? `, port ${exposedPort} open to the internet by ${open.map((r) => `${r.ruleId} (${r.groupId})`).join(", ")}` : ""}`,
     };
   },
 });

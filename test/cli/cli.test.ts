@@ -141,11 +141,16 @@ describe("irflow demo", () => {
       const run = await irflow("demo", "--approve", "--dir", tempDir("demo-state"));
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/contain\s+Block the attacking address/);
+      // The one approval, closing SSH to the internet, answered by --approve.
+      expect(run.stdout).toMatch(/contain\s+Approve: Close the port to the internet/);
       expect(run.stdout).toMatch(/post-incident\s+Close incident/);
       expect(run.stdout).toMatch(/resolved {2}incident inc-\d{8}-[0-9a-f]{12}/);
       const report = /report: (\S+\.md)/.exec(run.stdout)?.[1];
       expect(report).toBeDefined();
-      expect(readFileSync(report!, "utf8")).toContain("UnauthorizedAccess:EC2/SSHBruteForce");
+      const text = readFileSync(report!, "utf8");
+      expect(text).toContain("UnauthorizedAccess:EC2/SSHBruteForce");
+      expect(text).toMatch(/\| contain\/close-the-port-to-the-internet \| approved \| irflow-local \(auto-approve\) \|/);
+      expect(text).toContain("RevokeSecurityGroupIngress sgr-0cc33dd44ee55ff66");
       expect(run.stderr).not.toContain("NodeVersionSupportWarning");
     },
     TIMEOUT,

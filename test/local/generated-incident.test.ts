@@ -34,6 +34,8 @@ const instance = {
   targetGroupArns: [],
   tags: { Name: "bastion" },
   exempt: false,
+  // Nothing opens the attacked port to the world, so Contain has no port to close and asks no one.
+  openToWorld: [],
 };
 
 function incidentTasks(overrides: Record<string, ((input: Record<string, unknown>) => Record<string, unknown>) | Error> = {}) {
@@ -58,6 +60,9 @@ function incidentTasks(overrides: Record<string, ((input: Record<string, unknown
       expiresAt: "2025-06-02T12:00:00.000Z",
     }),
     "sns.notify": () => ({ messageId: "msg-1" }),
+    // Bound (every Task needs a handler) but skipped: nothing opens the attacked port to the world.
+    "approval.request": () => ({}),
+    "ec2.revoke-security-group-rule": new Error("not expected: no world-open rule to revoke"),
     "guardduty.archive-finding": () => ({ ...FINDING, wasArchived: false }),
     "guardduty.send-feedback": () => ({ ...FINDING, feedback: "USEFUL" }),
     "audit.record-failure": () => ({ recorded: true }),
@@ -104,6 +109,7 @@ describe("the generated ssh-rdp-brute-force incident machine, end to end", () =>
       "run audit.close-incident",
     ]);
     expect(tasks.calls[0]?.input).toMatchObject({ event: finding, runbook: { id: RUNBOOK }, executionId: expect.stringMatching(new RegExp(`:execution:irflow-${RUNBOOK}-detect:`)) });
+    expect(tasks.calls[1]?.input).toEqual({ instanceId: INSTANCE_ID, exposedPort: 22 });
     expect(tasks.calls[3]?.input).toEqual({ subnetId: instance.subnetId, ip: "203.0.113.7", expiresAfterHours: 24 });
 
     // Each later phase is a child named after the incident, started by this execution.

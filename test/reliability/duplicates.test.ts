@@ -69,7 +69,7 @@ describe(`storms: ${STORM} findings about one instance`, { timeout: 120_000 }, (
     const stored = incidents.incidents();
     expect(stored).toHaveLength(1);
     expect(stored[0]!.occurrences).toHaveLength(STORM);
-    expect(changeCounts(s.account.calls)).toEqual({ "ec2:CreateNetworkAclEntry": 2, "ec2:CreateTags": 2, "sns:Publish": 1, "guardduty:ArchiveFindings": 1, "guardduty:UpdateFindingsFeedback": 1 });
+    expect(changeCounts(s.account.calls)).toEqual({ "ec2:CreateNetworkAclEntry": 2, "ec2:CreateTags": 2, "sns:Publish": 1, "ec2:RevokeSecurityGroupIngress": 1, "guardduty:ArchiveFindings": 1, "guardduty:UpdateFindingsFeedback": 1 });
   }, 120_000);
 
   it("delivered one after another while the incident is open: one incident, one change, every occurrence recorded", async () => {

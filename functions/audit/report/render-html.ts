@@ -43,7 +43,7 @@ header.top .eyebrow{text-transform:uppercase;letter-spacing:.08em;font-size:12px
 header.top h1{margin:4px 0 12px;font-size:26px;font-weight:600}
 .badge{display:inline-block;padding:2px 10px;border-radius:999px;font-size:12px;font-weight:700;letter-spacing:.05em;text-transform:uppercase;vertical-align:middle}
 .badge.resolved,.badge.done,.badge.approved,.badge.intact,.badge.SUCCEEDED{background:#e3f4ea;color:var(--ok)}
-.badge.failed,.badge.rejected,.badge.FAILED,.badge.expired,.badge.withdrawn,.badge.TIMED_OUT,.badge.ABORTED{background:#fde8e6;color:var(--bad)}
+.badge.failed,.badge.aborted,.badge.rejected,.badge.FAILED,.badge.expired,.badge.withdrawn,.badge.TIMED_OUT,.badge.ABORTED{background:#fde8e6;color:var(--bad)}
 .badge.open,.badge.pending,.badge.RUNNING,.badge.planned{background:#fff1dc;color:var(--warn)}
 header.top .badge{background:#fff}
 .meta{display:flex;flex-wrap:wrap;gap:6px 28px;font-size:13px;opacity:.95}

@@ -6,10 +6,11 @@ const list = (items: readonly string[]): readonly string[] => (items.length > 0 
 
 /** The post-incident report as markdown (the file responders read next to the run). */
 export function renderMarkdown(model: ReportModel): string {
+  const why = model.aborted ?? model.failure;
   const lines: string[] = [
     `# Post-incident report: ${t(model.incidentId)}`,
     "",
-    `- Outcome: **${model.status.toUpperCase()}**${model.failure ? ` (${t(model.failure)})` : ""}`,
+    `- Outcome: **${model.status.toUpperCase()}**${why !== undefined ? ` (${t(why)})` : ""}`,
     `- Runbook: ${t(model.runbook.id)} (revision ${t(model.runbook.revision)})`,
     `- Opened: ${t(model.openedAt ?? "unknown")}; closed: ${t(model.closedAt ?? "not yet")}; report written ${model.writtenAt}`,
     `- Severity: ${t(model.severity ?? "unknown")}`,

@@ -17,7 +17,7 @@ const ReportDocument = z.looseObject({
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }).nullable().optional(),
 });
 
-export type ReportStatus = "resolved" | "failed" | "open";
+export type ReportStatus = "resolved" | "failed" | "aborted" | "open";
 
 export interface Fact {
   readonly name: string;
@@ -76,6 +76,8 @@ export interface ReportModel {
   readonly outcome: string;
   /** Why the incident failed, from the document's `failure`. */
   readonly failure?: string;
+  /** Who aborted the incident and why ("aborted by alice: wrong host"), when it was. */
+  readonly aborted?: string;
   readonly runbook: { readonly id: string; readonly revision: string; readonly file?: string };
   readonly openedAt?: string;
   readonly closedAt?: string;
@@ -115,6 +117,8 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
   const doc = parsed.success ? parsed.data : {};
   const status: ReportStatus = record.closed ? record.closed.status : "open";
   const failure = doc.failure ? `${doc.failure.Error}: ${explainCause(doc.failure.Cause)}` : undefined;
+  const stopped = record.closed?.stopped;
+  const aborted = status === "aborted" ? `aborted${stopped?.by ? ` by ${stopped.by}` : ""}${stopped ? `: ${stopped.reason}` : ""}` : undefined;
   const milestone = (name: string) => record.milestones.find((m) => m.name === name)?.at;
   const triggerTime = typeof doc.trigger?.time === "string" ? doc.trigger.time : undefined;
   const detected = milestone("detected");
@@ -158,8 +162,9 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
   return {
     incidentId: record.incidentId,
     status,
-    outcome: status === "resolved" ? "Every phase completed." : status === "failed" ? `The incident ended FAILED; post-incident still ran.${failure ? ` ${failure}` : ""}` : "The incident is still open: this report is interim.",
+    outcome: outcomeOf(status, record.closed, failure, aborted),
     ...(failure ? { failure } : {}),
+    ...(aborted ? { aborted } : {}),
     runbook: record.opened?.runbook ?? doc.runbook ?? { id: "unknown", revision: "unknown" },
     ...(record.opened?.at || doc.openedAt ? { openedAt: doc.openedAt ?? record.opened!.at } : {}),
     ...(record.closed ? { closedAt: record.closed.at } : {}),
@@ -190,6 +195,25 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
     lessons: lessonsOf(record, steps, approvals, metrics),
     unreadable: record.unreadable.map((u) => `entry ${u.seq} (${u.kind}): ${u.message}`),
   };
+}
+
+/** The summary sentence: how the incident ended, and who or what closed it when post-incident did not. */
+function outcomeOf(status: ReportStatus, closed: IncidentRecord["closed"], failure: string | undefined, aborted: string | undefined): string {
+  const stopped = closed?.stopped;
+  // Post-incident always runs (DESIGN.md §1) unless the run itself stops: then the closer says so.
+  const closer = stopped
+    ? ` Its run stopped before the post-incident phase${stopped.execution === "RUNNING" ? " (its process died with the executions still RUNNING)" : ` (the incident execution ended ${stopped.execution})`}; ${closed?.actor ?? "irflow"} closed it and wrote this report.`
+    : "";
+  switch (status) {
+    case "resolved":
+      return "Every phase completed.";
+    case "aborted":
+      return `The incident was ${aborted ?? "aborted"}.${closer}`;
+    case "failed":
+      return stopped ? `The incident ended FAILED: ${stopped.reason}.${closer}` : `The incident ended FAILED; post-incident still ran.${failure ? ` ${failure}` : ""}`;
+    case "open":
+      return "The incident is still open: this report is interim.";
+  }
 }
 
 /** One row per step the incident touched, in the order it was first recorded, each with its CSF tags. */
@@ -227,6 +251,8 @@ function lessonsOf(record: IncidentRecord, steps: readonly ReportStep[], approva
   const lessons: string[] = [];
   const detect = metrics.find((m) => m.name === "Time to detect");
   lessons.push(`What would have detected this sooner${detect?.value ? ` than ${detect.value} after the triggering event` : ""}, and is the trigger of runbook ${record.opened?.runbook.id ?? "(unknown)"} tuned right (false positives, severity threshold)?`);
+  const stopped = record.closed?.stopped;
+  if (stopped) lessons.push(`The incident was closed by ${record.closed?.actor ?? "irflow"}, not its post-incident phase (${record.closed?.status}: ${stopped.reason}): which steps were left half done, and does anything need undoing or finishing by hand?`);
   for (const f of record.failures) lessons.push(`Why did ${f.stepId} fail (${f.error})? Would a permission, a retry setting or a runbook change have prevented it?`);
   for (const a of approvals) {
     if (a.decision === "rejected") lessons.push(`${a.stepId} was rejected by ${a.by.join(", ")} ("${a.reason}"): was the planned action wrong for this incident, or should the runbook decide differently?`);

@@ -1,5 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
-import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeSecurityGroupRulesCommand, EC2Client, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import { mockClient } from "aws-sdk-client-mock";
@@ -89,7 +89,10 @@ describe("ec2.describe-instance", () => {
       owner: "payments-team",
       environment: "prod",
       exempt: false,
+      // Not asked about a port: not looked at, and left out.
+      openToWorld: null,
     });
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)).toHaveLength(0);
     expect(iam.commandCalls(GetInstanceProfileCommand)[0]!.args[0].input).toEqual({ InstanceProfileName: "web-profile" });
     expect(elb.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, "page-2"]);
     // Only groups in the instance's VPC that can hold it are asked.
@@ -126,6 +129,55 @@ describe("ec2.describe-instance", () => {
     elb.reset();
     world();
     await expect(harness(task).run({ instanceId: INSTANCE }, { stepId: "detect/describe-again" })).resolves.toEqual(first);
+  });
+
+  describe("asked about an exposed port", () => {
+    const rule = (groupId: string, ruleId: string, fields: Partial<SecurityGroupRule>): SecurityGroupRule => ({ GroupId: groupId, SecurityGroupRuleId: ruleId, IsEgress: false, IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0", ...fields });
+    function rules(byGroup: Record<string, SecurityGroupRule[]>) {
+      for (const [groupId, list] of Object.entries(byGroup)) ec2.on(DescribeSecurityGroupRulesCommand, { Filters: [{ Name: "group-id", Values: [groupId] }] }).resolves({ SecurityGroupRules: list });
+    }
+
+    it("lists the TCP ingress rules of every interface's groups that let the whole internet reach the port", async () => {
+      world();
+      rules({
+        [SG_WEB]: [
+          rule(SG_WEB, "sgr-0000000000000000a", {}),
+          rule(SG_WEB, "sgr-0000000000000000b", { CidrIpv4: undefined, CidrIpv6: "::/0", Description: "ssh v6" }),
+          rule(SG_WEB, "sgr-0000000000000000c", { FromPort: 443, ToPort: 443 }),
+          rule(SG_WEB, "sgr-0000000000000000d", { CidrIpv4: "198.51.100.0/24" }),
+          rule(SG_WEB, "sgr-0000000000000000e", { IsEgress: true }),
+          rule(SG_WEB, "sgr-0000000000000000f", { IpProtocol: "-1", FromPort: -1, ToPort: -1 }),
+          rule(SG_WEB, "sgr-00000000000000010", { IpProtocol: "udp" }),
+        ],
+        [SG_DB]: [],
+        // The second interface's group opens a range that holds the port.
+        [SG_ADMIN]: [rule(SG_ADMIN, "sgr-00000000000000011", { IpProtocol: "6", FromPort: 0, ToPort: 1024 })],
+      });
+      const output = await harness(task).run({ instanceId: INSTANCE, exposedPort: 22 });
+      expect(output.openToWorld).toEqual([
+        { groupId: SG_WEB, ruleId: "sgr-0000000000000000a", direction: "ingress", protocol: "tcp", fromPort: 22, toPort: 22, cidr: "0.0.0.0/0" },
+        { groupId: SG_WEB, ruleId: "sgr-0000000000000000b", direction: "ingress", protocol: "tcp", fromPort: 22, toPort: 22, cidr: "::/0" },
+        { groupId: SG_ADMIN, ruleId: "sgr-00000000000000011", direction: "ingress", protocol: "tcp", fromPort: 0, toPort: 1024, cidr: "0.0.0.0/0" },
+      ]);
+      expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input.Filters?.[0]?.Values?.[0]).sort()).toEqual([SG_ADMIN, SG_DB, SG_WEB].sort());
+    });
+
+    it("answers an empty list when nothing opens the port to the world", async () => {
+      world();
+      rules({ [SG_WEB]: [rule(SG_WEB, "sgr-0000000000000000a", { FromPort: 443, ToPort: 443 })], [SG_DB]: [], [SG_ADMIN]: [] });
+      await expect(harness(task).run({ instanceId: INSTANCE, exposedPort: 3389 })).resolves.toMatchObject({ openToWorld: [] });
+    });
+
+    it("maps throttling of the rule lookup to Transient", async () => {
+      world();
+      ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError("RequestLimitExceeded", 503));
+      await expect(harness(task).run({ instanceId: INSTANCE, exposedPort: 22 })).rejects.toMatchObject({ name: "Transient" });
+    });
+
+    it("refuses a port out of range before any AWS call", async () => {
+      await expect(harness(task).run({ instanceId: INSTANCE, exposedPort: 70000 })).rejects.toMatchObject({ name: "InvalidInput", message: expect.stringContaining("exposedPort") });
+      expect(ec2.calls()).toHaveLength(0);
+    });
   });
 
   it("fails with NotFound, naming it, when the instance is already terminated", async () => {

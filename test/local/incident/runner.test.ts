@@ -30,7 +30,7 @@ describe("duplicate deliveries", () => {
     const statuses = [first, second].map((r) => r.status).sort();
     expect(statuses).toEqual(["joined", "resolved"]);
     expect(first.incidentId).toBe(second.incidentId);
-    expect(changes(s.account.mutations())).toEqual(["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:CreateNetworkAclEntry", "ec2:CreateTags", "sns:Publish", "guardduty:ArchiveFindings", "guardduty:UpdateFindingsFeedback"]);
+    expect(changes(s.account.mutations())).toEqual(["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:CreateNetworkAclEntry", "ec2:CreateTags", "sns:Publish", "ec2:RevokeSecurityGroupIngress", "guardduty:ArchiveFindings", "guardduty:UpdateFindingsFeedback"]);
   });
 
   it("a redelivery after the run joins the incident (still inside its window) without a second change", async () => {
@@ -48,7 +48,7 @@ describe("duplicate deliveries", () => {
 
 describe("a throttled account (throttleRate 0.3)", () => {
   it.each([
-    ["ssh-rdp-brute-force", { "ec2:CreateNetworkAclEntry": 2, "ec2:CreateTags": 2, "sns:Publish": 1, "guardduty:ArchiveFindings": 1, "guardduty:UpdateFindingsFeedback": 1 }],
+    ["ssh-rdp-brute-force", { "ec2:CreateNetworkAclEntry": 2, "ec2:CreateTags": 2, "sns:Publish": 1, "ec2:RevokeSecurityGroupIngress": 1, "guardduty:ArchiveFindings": 1, "guardduty:UpdateFindingsFeedback": 1 }],
     ["iam-access-key-compromise", { "iam:UpdateAccessKey": 1, "iam:PutUserPolicy": 1, "sns:Publish": 2, "guardduty:ArchiveFindings": 1, "guardduty:UpdateFindingsFeedback": 1 }],
   ] as const)("%s still completes, each change applied exactly once", async (name, expected) => {
     const s = await scenario(name, { faults: { seed: 11, throttleRate: 0.3 } });

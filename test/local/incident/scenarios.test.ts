@@ -36,7 +36,7 @@ function expectMemoryCaptured(run: Run, instanceId: string, sizeBytes: number): 
 }
 
 const checks: Record<string, (run: Run) => void> = {
-  "ssh-rdp-brute-force": ({ result, state, s, report }) => {
+  "ssh-rdp-brute-force": ({ result, state, s, report, runner }) => {
     expect(result.status).toBe("resolved");
     const acl = state.ec2.networkAcls["acl-0e1f2a3b4c5d6e7f8"]!;
     const denies = acl.entries.filter((e) => e.cidr === "203.0.113.77/32");
@@ -44,13 +44,19 @@ const checks: Record<string, (run: Run) => void> = {
     expect(denies).toEqual(expect.arrayContaining([expect.objectContaining({ ruleNumber: 1, egress: false, action: "deny" }), expect.objectContaining({ ruleNumber: 1, egress: true, action: "deny" })]));
     expect(Object.keys(acl.tags).filter((k) => k.startsWith("irflow:"))).toEqual(["irflow:block:in:1", "irflow:block:out:1"]);
     expect(messages(state, "owner")).toHaveLength(1);
+    expect(messages(state, "owner")[0]?.subject).toContain("closing port 22");
     expect(state.guardduty.detectors["3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b"]?.findings["a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1"]).toMatchObject({ archived: true, feedback: "USEFUL" });
-    // Untouched: the web group's SSH rule and the private subnet's default ACL.
-    expect(state.ec2.securityGroups["sg-0123456789abcdef0"]?.ingress.map((r) => r.ruleId)).toContain("sgr-0cc33dd44ee55ff66");
+    // The approved close removed the world-open SSH rule, and only it; Recover did not put it back.
+    expect(state.ec2.securityGroups["sg-0123456789abcdef0"]?.ingress.map((r) => r.ruleId)).toEqual(["sgr-0aa11bb22cc33dd44", "sgr-0bb22cc33dd44ee55"]);
+    expect(s.account.callsTo("ec2", "AuthorizeSecurityGroupIngress")).toEqual([]);
+    const revoke = runner.records.get(result.incidentId!)?.steps.find((st) => st.record.mode === "run" && st.record.task === "ec2.revoke-security-group-rule");
+    expect(revoke?.record.undo).toMatchObject({ task: "ec2.restore-security-group-rule", input: { ruleId: "sgr-0cc33dd44ee55ff66", fromPort: 22, cidr: "0.0.0.0/0" } });
+    // Untouched: the private subnet's default ACL.
     expect(state.ec2.networkAcls["acl-0f1e2d3c4b5a69780"]?.entries.some((e) => e.action === "deny")).toBe(false);
-    expect(mutationNames(s)).toEqual(["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:CreateNetworkAclEntry", "ec2:CreateTags", "sns:Publish", "guardduty:ArchiveFindings", "guardduty:UpdateFindingsFeedback"]);
+    expect(mutationNames(s)).toEqual(["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:CreateNetworkAclEntry", "ec2:CreateTags", "sns:Publish", "ec2:RevokeSecurityGroupIngress", "guardduty:ArchiveFindings", "guardduty:UpdateFindingsFeedback"]);
     expect(report).toContain("CreateNetworkAclEntry");
     expect(report).toContain("203.0.113.77/32");
+    expect(report).toContain("RevokeSecurityGroupIngress sgr-0cc33dd44ee55ff66");
   },
 
   "security-group-open-to-world": ({ result, state, report }) => {

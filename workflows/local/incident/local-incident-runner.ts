@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { ClientProvider } from "../../../functions/contract/clients.js";
 import type { IrflowConfig } from "../../../functions/contract/config.js";
 import { TaskError } from "../../../functions/contract/errors.js";
@@ -27,15 +26,17 @@ import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type A
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
 import { MemoryRefusedEventLog, refusalOf, type RefusedEventLog } from "./refused-events.js";
 import { SqliteRefusedEventLog } from "../store/sqlite-refused-events.js";
-import { auditEntry, KIND, phaseExecutionName } from "../../../functions/audit/audit-kinds.js";
+import { auditEntry, Bodies, KIND, phaseExecutionName } from "../../../functions/audit/audit-kinds.js";
+import type { AuditEntry } from "../../../functions/audit/audit-entry.js";
+import type { RecordedExecution } from "../../../functions/audit/incident-record.js";
+import { explainCause } from "../../../functions/audit/report/explain-cause.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
-import { sha256Hex } from "../../../functions/contract/digest.js";
 import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
 import { groupCommitOf } from "../store/group-commit.js";
 import { GroupCommittedAuditLog } from "./group-committed-audit-log.js";
 import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
-import { buildReport, renderModel } from "./report.js";
+import { closeLocally, type LocalClosePorts, type LocalClosure } from "./close-locally.js";
 import { configFromAccount } from "./scenario-config.js";
 import { ABORT_ACTOR, ABORT_KIND, abortCause, type AbortRequestStore } from "./abort-requests.js";
 import { AbortWatch } from "./abort-watch.js";
@@ -165,6 +166,8 @@ export class LocalIncidentRunner {
   private readonly historyWriter: HistorySink;
   /** Incident executions running in `runIncident`, and every execution each has started (itself first). */
   private readonly running = new Map<string, string[]>();
+  /** Incident executions whose event joined an incident another execution opened: theirs to close, not these. */
+  private readonly joined = new Set<string>();
   /** Takes abort requests another process wrote for this runner's executions. */
   private readonly abortWatch: AbortWatch | undefined;
 
@@ -254,7 +257,11 @@ export class LocalIncidentRunner {
       const outcome = await handle.result;
       const output = outcome.status === "SUCCEEDED" && outcome.output !== null && typeof outcome.output === "object" && !Array.isArray(outcome.output) ? outcome.output : undefined;
       const incidentId = this.incidentOf.get(handle.executionArn) ?? (typeof output?.incidentId === "string" ? output.incidentId : undefined);
-      const reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
+      let reportLocation = incidentId ? this.reports.get(incidentId) : undefined;
+      // Stopped before post-incident closed the incident it opened (not one it joined): closed here, so it never stays open.
+      if (incidentId && outcome.status !== "SUCCEEDED" && reportLocation === undefined && !this.joined.has(handle.executionArn)) {
+        reportLocation = await this.closeStopped(handle.executionArn, incidentId, outcome);
+      }
       // Failed before any incident opened: the event was refused (DetectionFailed, or an input the
       // machine could not even carry, such as a string, whose Catch fails States.ResultPathMatchFailure).
       const refused = outcome.status === "FAILED" && !incidentId;
@@ -275,6 +282,7 @@ export class LocalIncidentRunner {
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
       this.running.delete(handle.executionArn);
+      this.joined.delete(handle.executionArn);
       if (this.running.size === 0) this.abortWatch?.stop();
     }
   }
@@ -401,6 +409,7 @@ export class LocalIncidentRunner {
     const executionId = envelopeOf(payload, SYSTEM_TASKS.openIncident).context.executionId;
     if (incidentId) {
       this.incidentOf.set(this.rootOf(executionId), incidentId);
+      if ((output as { duplicate?: unknown }).duplicate === true) this.joined.add(this.rootOf(executionId));
       await this.historyWriter.linkIncident?.(this.rootOf(executionId), incidentId);
       await this.auditOpened(incidentId, payload, output, this.rootOf(executionId));
     }
@@ -434,46 +443,38 @@ export class LocalIncidentRunner {
     const input = inputOf(payload, SYSTEM_TASKS.closeIncident);
     const incidentId = String(input.incidentId);
     const document = input.document as Record<string, unknown>;
-    const now = this.clock.now();
     const status = reportStatus(document);
-    // Closed first, then rendered: the report is the projection of the log up to and including the close.
-    const closed = this.records.get(incidentId)?.closed;
-    if (!closed) await this.records.append(incidentId, auditEntry(KIND.incidentClosed, LOCAL_ACTOR, now.toISOString(), { status, document }));
-    await this.records.addMilestone(incidentId, { name: "closed", at: now.toISOString() });
-    const record = this.records.get(incidentId)!;
-    const reportLocation = join(this.reportsDirectory, `${incidentId}.md`);
-    // Both formats show the same model (the log up to the close), so it is built once; the files are
-    // written side by side, and their entries appended in format order once both are on disk.
-    const model = buildReport(record, now);
-    const written = await Promise.allSettled(
-      (["md", "html"] as const).map(async (format) => {
-        const location = join(this.reportsDirectory, `${incidentId}.${format}`);
-        const text = renderModel(model, format);
-        await this.writeReport(location, text);
-        return { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
-      }),
-    );
-    for (const result of written) {
-      if (result.status === "rejected") throw result.reason;
-      await this.records.append(incidentId, auditEntry(KIND.reportWritten, LOCAL_ACTOR, now.toISOString(), result.value));
-    }
+    const { reportLocation } = await closeLocally(this.closePorts(), incidentId, { status, document, actor: LOCAL_ACTOR }, this.clock.now());
     this.reports.set(incidentId, reportLocation);
-    // Last, once the report is written: from now on the next event with this key opens a new incident.
-    await this.incidents.close(incidentId, now);
     return { reportLocation, status };
   }
 
-  private async writeReport(location: string, text: string): Promise<void> {
+  /**
+   * Closes an incident whose run stopped before post-incident closed it (aborted, timed out, or
+   * failed, e.g. DetectionFailed after detect opened it): `incident.closed` as aborted (who, why:
+   * the abort.applied entry) or failed (the cause), and its report. The phases' ends come first.
+   * A close that fails is logged and leaves the incident open for `irflow incidents close`.
+   */
+  private async closeStopped(root: string, incidentId: string, outcome: Exclude<Outcome, { status: "SUCCEEDED" }>): Promise<string | undefined> {
     try {
-      // The folder is made when a write finds it missing (once, not for every report).
-      await writeFile(location, text, "utf8").catch(async (error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        await mkdir(this.reportsDirectory, { recursive: true });
-        await writeFile(location, text, "utf8");
-      });
+      // A stopped phase's end is written by its own recorder, which may finish after the incident machine's.
+      await Promise.all((this.running.get(root) ?? []).flatMap((arn) => this.engine.running(arn)?.result ?? []));
+      // A wait the stop closed is audited before the close, not after it.
+      await this.approvals.poll?.().catch(() => undefined);
+      const record = this.records.get(incidentId);
+      const opened = record?.opened?.document ?? {};
+      const closure = stoppedClosure(outcome, opened, record?.executions ?? [], lastAbort(this.records.log.entriesNow(incidentId), root));
+      const { reportLocation } = await closeLocally(this.closePorts(), incidentId, { ...closure, actor: LOCAL_ACTOR }, this.clock.now());
+      this.reports.set(incidentId, reportLocation);
+      return reportLocation;
     } catch (error) {
-      throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logs.push({ level: "error", task: SYSTEM_TASKS.closeIncident, stepId: "", message: `could not close ${incidentId} after its run stopped (irflow incidents close can): ${String(error)}` });
+      return undefined;
     }
+  }
+
+  private closePorts(): LocalClosePorts {
+    return { records: this.records, incidents: this.incidents, reportsDirectory: this.reportsDirectory };
   }
 
   /** The incident's first entry: runbook revision, trigger event and the opened document; a duplicate event joins. */
@@ -496,6 +497,35 @@ export class LocalIncidentRunner {
     }
     await this.records.addMilestone(incidentId, { name: "detected", at });
   }
+}
+
+/** Who stopped the incident execution `root` and why: the latest abort.applied naming it (or, failing that, any). */
+function lastAbort(entries: readonly AuditEntry[], root: string): { readonly requestedBy: string; readonly reason: string } | undefined {
+  const applied = entries.flatMap((entry) => {
+    if (entry.kind !== KIND.abortApplied) return [];
+    const body = Bodies[KIND.abortApplied].safeParse(entry.body);
+    return body.success ? [body.data] : [];
+  });
+  return applied.findLast((body) => body.executionArns.includes(root)) ?? applied.at(-1);
+}
+
+/** How a stopped incident closes: aborted with who and why, or failed with the cause (the failed phase's, when one failed). */
+function stoppedClosure(
+  outcome: Exclude<Outcome, { status: "SUCCEEDED" }>,
+  opened: Record<string, unknown>,
+  executions: readonly RecordedExecution[],
+  abort: { readonly requestedBy: string; readonly reason: string } | undefined,
+): Omit<LocalClosure, "actor"> {
+  if (outcome.status === "ABORTED") {
+    return { status: "aborted", document: opened, stopped: { execution: "ABORTED", ...(abort ? { by: abort.requestedBy } : {}), reason: abort?.reason ?? "the incident execution was stopped" } };
+  }
+  const phase = executions.findLast((execution) => execution.status === "FAILED" && execution.error !== undefined);
+  const error = outcome.status === "TIMED_OUT" ? "States.Timeout" : outcome.error;
+  const cause = outcome.status === "TIMED_OUT" ? "the incident execution timed out" : outcome.cause || (phase ? `phase ${phase.phase} failed: ${phase.error}${phase.cause ? `: ${phase.cause}` : ""}` : "");
+  const failure = { Error: error, ...(cause ? { Cause: cause } : {}) };
+  // The reason reads as a sentence (a child's nested JSON down to its message); the document keeps the whole cause.
+  const why = explainCause(cause);
+  return { status: "failed", document: { ...opened, failure }, stopped: { execution: outcome.status, reason: `${error}${why ? `: ${why}` : ""}` } };
 }
 
 /** resolved, or failed when the document carries an earlier phase's failure. */

@@ -152,6 +152,25 @@ export class SqliteHistory implements HistorySink {
     });
   }
 
+  /**
+   * Ends an execution the store still shows RUNNING though no process runs it any more (its
+   * process died): an ExecutionAborted event with the cause after its last stored event, and the
+   * status ABORTED. False, changing nothing, when it has ended already or the store has never seen it.
+   */
+  markAborted(executionArn: string, at: string, cause: string): boolean {
+    const { insert, lastStored, stopped } = this.statements;
+    return this.database.immediate(() => {
+      const row = this.database.db.prepare<[string], { status: ExecutionStatus }>("SELECT status FROM executions WHERE execution_arn = ?").get(executionArn);
+      if (row?.status !== "RUNNING") return false;
+      const last = lastStored.get(executionArn, executionArn)?.last ?? 0;
+      const event: HistoryEvent = { type: "ExecutionAborted", details: { cause }, id: last + 1, previousEventId: last, timestamp: at };
+      // A fresh encoder: the event carries no document that an earlier chunk could hold.
+      insert.run(executionArn, event.id, event.id, new ChunkEncoder().encode([event]));
+      stopped.run("ABORTED", at, executionArn);
+      return true;
+    });
+  }
+
   /** The events of one execution, in id order. */
   events(executionArn: string): readonly HistoryEvent[] {
     const { db } = this.database;

@@ -1,0 +1,83 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { auditEntry, KIND, type ClosedStatus } from "../../../functions/audit/audit-kinds.js";
+import type { IncidentRecord } from "../../../functions/audit/incident-record.js";
+import { TaskError } from "../../../functions/contract/errors.js";
+import { sha256Hex } from "../../../functions/contract/digest.js";
+import type { IncidentStore } from "../../../functions/detect/incident-store.js";
+import type { IncidentRecordStore } from "./incident-record.js";
+import { buildReport, renderModel } from "./report.js";
+
+/** Where a local close writes: the incident's log, the incident store, and the reports folder. */
+export interface LocalClosePorts {
+  readonly records: IncidentRecordStore;
+  readonly incidents: IncidentStore;
+  readonly reportsDirectory: string;
+}
+
+/** How the incident ends, and who closes it. */
+export interface LocalClosure {
+  readonly status: ClosedStatus;
+  /** The incident document as it ended (post-incident's), or as it opened when the run stopped first. */
+  readonly document: Record<string, unknown>;
+  /** Who appends the close: the runner, or the responder of `irflow incidents close`. */
+  readonly actor: string;
+  /** Set when post-incident did not close it: how its execution ended, who stopped it, why. */
+  readonly stopped?: NonNullable<IncidentRecord["closed"]>["stopped"];
+}
+
+export interface ClosedLocally {
+  /** The markdown report (the html one is beside it). */
+  readonly reportLocation: string;
+  /** As the log says: the first close stands. */
+  readonly status: ClosedStatus;
+}
+
+/**
+ * Closes an incident locally, for post-incident (audit.close-incident) and for a run that stopped
+ * before it: `incident.closed` (once: a close already in the log stands), the `closed` milestone,
+ * the report in md and html rendered from the log up to the close with each report's digest
+ * audited, and last the incident store, so the next event with its key opens a new incident.
+ * Safe to repeat after a failure part way.
+ */
+export async function closeLocally(ports: LocalClosePorts, incidentId: string, closure: LocalClosure, now: Date): Promise<ClosedLocally> {
+  const { records } = ports;
+  const at = now.toISOString();
+  // Closed first, then rendered: the report is the projection of the log up to and including the close.
+  if (!records.get(incidentId)?.closed) {
+    await records.append(incidentId, auditEntry(KIND.incidentClosed, closure.actor, at, { status: closure.status, document: closure.document, ...(closure.stopped ? { stopped: closure.stopped } : {}) }));
+  }
+  await records.addMilestone(incidentId, { name: "closed", at });
+  const record = records.get(incidentId)!;
+  // Both formats show the same model (the log up to the close), so it is built once; the files are
+  // written side by side, and their entries appended in format order once both are on disk.
+  const model = buildReport(record, now);
+  const written = await Promise.allSettled(
+    (["md", "html"] as const).map(async (format) => {
+      const location = join(ports.reportsDirectory, `${incidentId}.${format}`);
+      const text = renderModel(model, format);
+      await writeReport(ports.reportsDirectory, location, text);
+      return { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
+    }),
+  );
+  for (const result of written) {
+    if (result.status === "rejected") throw result.reason;
+    await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
+  }
+  // Last, once the report is written: from now on the next event with this key opens a new incident.
+  await ports.incidents.close(incidentId, now);
+  return { reportLocation: join(ports.reportsDirectory, `${incidentId}.md`), status: record.closed?.status ?? closure.status };
+}
+
+async function writeReport(directory: string, location: string, text: string): Promise<void> {
+  try {
+    // The folder is made when a write finds it missing (once, not for every report).
+    await writeFile(location, text, "utf8").catch(async (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      await mkdir(directory, { recursive: true });
+      await writeFile(location, text, "utf8");
+    });
+  } catch (error) {
+    throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
