@@ -1,23 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { createInterface } from "node:readline/promises";
 import { userInfo } from "node:os";
 import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
 import { openLocalRuntime } from "../../workflows/local/local-runtime.js";
 import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
-import { ApprovalRefused, type ApprovalDesk, type PendingApproval } from "../../workflows/local/incident/approval-desk.js";
-import type { Identity } from "../../functions/approval/identity.js";
-import { loadScenario, ScenarioError } from "../../workflows/local/simulated-account/index.js";
+import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
 import { EXIT, paint } from "../output.js";
-import { DIGEST_PREFIX_LENGTH } from "../../functions/approval/approval.js";
-import { planLines } from "../../functions/approval/approval-message.js";
 import { UsageError } from "../usage-error.js";
 import { onInterrupt, SIGNAL_EXIT_CODES } from "./interrupt.js";
+import { displayPath, resolveRunInputs, type RunInputOptions, type RunInputs } from "./run-inputs.js";
+import { endingLines } from "./run-ending.js";
+import { ApprovalWatch } from "./approval-watch.js";
+import { promptForApprovals } from "./approval-prompt.js";
+import { answerCommands, endedLine, requestLines, storeFlags } from "./approval-lines.js";
 
 /** `irflow run` and `irflow demo`: one incident on the embedded default, progress and approvals at this terminal. */
 
-export interface RunOptions extends StoreOptions {
-  scenario?: string;
+export interface RunOptions extends StoreOptions, RunInputOptions {
   approve?: boolean;
   /** False with --no-prompt: approvals wait for `irflow approve` from another terminal. */
   prompt?: boolean;
@@ -25,15 +24,24 @@ export interface RunOptions extends StoreOptions {
   role?: string[];
 }
 
-export async function runLocally(runbookId: string, scenarioPath: string, options: RunOptions): Promise<number> {
+/** Flags that cannot go together, and an empty name: refused before anything runs. */
+export function checkRunFlags(options: RunOptions): void {
+  if (options.approve && options.prompt === false) throw new UsageError("--approve and --no-prompt contradict each other: --approve answers every approval itself, --no-prompt leaves them to another terminal; pass one");
+  if (options.as !== undefined && options.as.trim() === "") throw new UsageError("--as needs a name (who starts the run and answers its approvals)");
+}
+
+export async function runLocally(runbookId: string, options: RunOptions): Promise<number> {
+  checkRunFlags(options);
   const interactive = !options.approve;
   const prompting = interactive && options.prompt !== false;
+  const inputs = await resolveRunInputs(runbookId, options);
   if (prompting && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run, or --no-prompt to answer them with irflow approve from another terminal");
-  const scenario = await loadScenarioOrExplain(scenarioPath);
+  // Who answers at this prompt, checked before anything runs: a bad identities file is a usage error.
+  const answerer = prompting ? await identityFor(options) : undefined;
   // Incidents, step records, history, approvals and the audit log in the embedded database, so a second terminal sees them.
   const runtime = await openLocalRuntime({
     ...storeOptions.location(options),
-    account: scenario.account,
+    account: inputs.scenario.account,
     runbookIds: [runbookId],
     // Reports beside the database they describe (default <project>/.irflow/reports).
     reportsDirectory: join(stateFolder(options), "reports"),
@@ -42,16 +50,43 @@ export async function runLocally(runbookId: string, scenarioPath: string, option
   });
   const { runner } = runtime;
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  write(`${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${scenario.description || scenarioPath})`)}`);
-  const answerer = prompting ? await identityFor(options) : undefined;
-  const prompt = answerer ? promptForApprovals(runner.approvals, answerer, write) : undefined;
+  write(headerLine(runbookId, inputs));
+  const flags = storeFlags(options, DEFAULT_DIRECTORY);
+  // This run's executions: the store may hold approvals of other runs, which are not this terminal's to show.
+  const executions = new Set<string>();
+  const prompt = answerer ? promptForApprovals({ desk: runner.approvals, as: answerer, write, flags, stateFolder: stateFolder(options) }) : undefined;
+  const watch = interactive
+    ? new ApprovalWatch({
+        desk: runner.approvals,
+        ours: (approval) => executions.has(approval.executionId),
+        onRequested: (approval) => {
+          if (prompt) return prompt.requested(approval);
+          write("");
+          for (const line of requestLines(approval)) write(line.startsWith("approval needed") ? `${paint.yellow("approval needed")}${line.slice("approval needed".length)}` : line);
+          write("  answer in another terminal:");
+          for (const line of answerCommands(approval, flags)) write(`  ${line}`);
+        },
+        onVoted: (approval) => write(`  ${endedLine(approval)}`),
+        onEnded: (approval) => {
+          prompt?.ended(approval);
+          const line = endedLine(approval);
+          write(`  ${approval.status === "approved" ? paint.green(line) : paint.red(line)}`);
+        },
+      })
+    : undefined;
+  watch?.start();
   const by = options.as?.trim() || userInfo().username;
   const interrupt = onInterrupt({ stop: (signal) => runner.abort({ by, reason: `interrupted (${signal})` }), notice: (line) => write(`\n${paint.yellow(line)}`) });
   try {
     // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
-    const event = { ...scenario.event, id: randomUUID() };
-    const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent: (progress) => printProgress(progress, write) });
+    const event = { ...inputs.event, id: randomUUID() };
+    const onEvent = (progress: IncidentProgress) => {
+      executions.add(progress.executionArn);
+      printProgress(progress, write);
+    };
+    const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent });
+    await watch?.stop();
     // The phases' ends and their audit entries are written before the database is closed.
     const signal = await interrupt.endedBy(result.status);
     if (signal) {
@@ -63,25 +98,26 @@ export async function runLocally(runbookId: string, scenarioPath: string, option
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
     write("");
     write(`${colour(result.status)}  incident ${result.incidentId ?? "(not opened)"}`);
-    if (result.outcome.status === "FAILED") write(`  ${paint.red(result.outcome.error)}: ${result.outcome.cause.slice(0, 300)}`);
+    if (result.status !== "resolved" && result.status !== "joined") {
+      const record = result.incidentId ? runner.records.get(result.incidentId) : undefined;
+      for (const line of endingLines(result.outcome, record)) write(`  ${paint.red(line)}`);
+    }
     if (result.reportLocation) write(`  report: ${result.reportLocation}`);
-    if (result.status === "aborted" && result.incidentId) write(`  irflow history ${result.incidentId} shows who stopped it and why`);
+    if (result.incidentId && result.status !== "resolved" && result.status !== "joined") write(`  irflow history ${result.incidentId}${flags} shows ${result.status === "aborted" ? "who stopped it and why" : "every step"}`);
     return result.status === "resolved" || result.status === "joined" ? EXIT.ok : EXIT.problems;
   } finally {
     interrupt.dispose();
+    await watch?.stop();
     prompt?.stop();
     runtime.close();
   }
 }
 
-async function loadScenarioOrExplain(path: string) {
-  try {
-    return await loadScenario(path);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.message);
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") throw new UsageError(`no such scenario: ${path}`);
-    throw error;
-  }
+/** Which runbook, on which scenario's account, with which event. */
+function headerLine(runbookId: string, inputs: RunInputs): string {
+  const what = inputs.eventPath ? `${inputs.event["detail-type"]} from ${inputs.event.source}` : inputs.scenario.description;
+  const on = `scenario ${displayPath(inputs.scenarioPath)}${inputs.scenarioDefaulted ? " (the runbook's own)" : ""}${inputs.eventPath ? `, event ${displayPath(inputs.eventPath)}` : ""}`;
+  return `${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${what})`)}  ${paint.dim(on)}`;
 }
 
 /** One line per state a phase enters, so a responder sees the incident move. */
@@ -94,58 +130,10 @@ function printProgress({ machineKey, event }: IncidentProgress, write: (line: st
   } else if (event.type === "TaskFailed") {
     const { error } = event.details as { error?: string };
     write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(`failed: ${error ?? "error"}`)}`);
+  } else if (event.type === "ExecutionAborted") {
+    const { cause } = event.details as { cause?: string };
+    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(cause?.startsWith("aborted ") ? `phase ${cause}` : `phase aborted${cause ? `: ${cause}` : ""}`)}`);
+  } else if (event.type === "ExecutionTimedOut") {
+    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red("phase timed out")}`);
   }
-}
-
-/** Asks at the terminal for every approval that comes up, one at a time. */
-function promptForApprovals(desk: ApprovalDesk, as: Identity, write: (line: string) => void): { stop(): void } {
-  const terminal = createInterface({ input: process.stdin, output: process.stdout });
-  // The terminal is in raw mode while readline reads: Ctrl-C reaches it, not the process.
-  terminal.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
-  const asked = new Set<string>();
-  let busy = false;
-  const ask = async (pending: PendingApproval): Promise<void> => {
-    write("");
-    write(`${paint.yellow("approval needed")}: ${pending.stepTitle} (${pending.task}, ${pending.risk})`);
-    write(`  requested by ${pending.requester}; answer before ${pending.deadline}; ${pending.id}`);
-    for (const line of planLines(pending)) write(`  ${line}`);
-    write(`  digest ${pending.digest.slice(0, DIGEST_PREFIX_LENGTH)}`);
-    for (;;) {
-      const answer = (await terminal.question("  approve? [y/N] ")).trim().toLowerCase();
-      const approve = answer === "y" || answer === "yes";
-      // Approving confirms the digest shown above; the same checks apply as for `irflow approve`.
-      const reason = (await terminal.question("  reason: ")).trim();
-      try {
-        const decision = approve ? await desk.approve(pending.id, { as, reason, digest: pending.digest }) : await desk.reject(pending.id, { as, reason });
-        if (decision.decision === "recorded") write(`  ${paint.green("recorded")}: it needs another approver (irflow approve ${pending.id} in another terminal)`);
-        return;
-      } catch (error) {
-        if (!(error instanceof ApprovalRefused)) throw error;
-        write(`  ${paint.red(`refused (${error.code})`)}: ${error.message}`);
-        if (error.code !== "reason-required") return;
-      }
-    }
-  };
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void desk
-      .list()
-      .then(async (pending) => {
-        for (const item of pending) {
-          if (asked.has(item.id)) continue;
-          asked.add(item.id);
-          await ask(item);
-        }
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, 100);
-  return {
-    stop() {
-      clearInterval(timer);
-      terminal.close();
-    },
-  };
 }

@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { userInfo } from "node:os";
 import { storeOptions } from "./store-options.js";
@@ -13,6 +13,17 @@ const DEMO_SCENARIO = join(PROJECT_ROOT, "test", "scenarios", `${DEMO_RUNBOOK}.y
 const collectRoles = (value: string, previous: string[] = []) => [...previous, value];
 const ROLE_HELP = `a role you answer approvals as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`;
 const NO_PROMPT_HELP = "do not ask at this terminal: approvals wait for irflow approve / reject from another one";
+const RUN_EXAMPLES = `
+Examples:
+  irflow run ssh-rdp-brute-force                       the runbook's own scenario (test/scenarios/ssh-rdp-brute-force.yaml)
+  irflow run ssh-rdp-brute-force --event test/fixtures/events/guardduty-ssh-brute-force.json
+                                                       that event, on the runbook's scenario account
+  irflow run public-s3-bucket --scenario my-account.yaml --event my-event.json --no-prompt
+
+At each approval irflow asks approve? [y/n/l]: y approves, n rejects (the phase fails; post-incident
+still runs), l leaves it for irflow approve / reject in another terminal; Enter asks again. With
+--no-prompt it prints the approval's id, digest, deadline and the commands to answer it with.
+`;
 const INTERRUPT_HELP = `
 Ctrl-C (or SIGTERM) stops the incident: its executions are aborted and recorded, then irflow exits
 with ${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}); a second one quits at once. irflow abort <incident> --reason <why> does the same
@@ -22,17 +33,19 @@ export function registerRun(program: Command): void {
   program
     .command("run")
     .description("run a runbook's whole incident locally, on its generated state machines, against a simulated account")
-    .argument("<runbook>", "runbook id")
-    .requiredOption("--scenario <file>", "scenario file: the simulated account and the triggering event (see test/scenarios/)")
+    .argument("<runbook>", "runbook id (irflow runbooks lists them)")
+    .option("--scenario <file>", "scenario file: the simulated account and the triggering event (default test/scenarios/<runbook>.yaml)")
+    .option("--event <file>", "an EventBridge event (JSON or YAML) to play instead of the scenario's, on the scenario's account (test/fixtures/events/)")
+    .option("--any-runbook", "play a scenario whose runbook: field names another runbook (refused otherwise)")
     .option("--approve", "approve every step automatically (unattended runs)")
     .option("--no-prompt", NO_PROMPT_HELP)
     .option("--as <name>", "who starts the run and answers approvals at the prompt", userInfo().username)
     .option("--role <role>", ROLE_HELP, collectRoles)
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .addHelpText("after", INTERRUPT_HELP)
+    .addHelpText("after", `${RUN_EXAMPLES}${INTERRUPT_HELP}`)
     .action(async (runbook: string, options: RunOptions) => {
-      process.exitCode = await (await runner()).runLocally(runbook, resolve(options.scenario!), options);
+      process.exitCode = await (await runner()).runLocally(runbook, options);
     });
   program
     .command("demo")
@@ -45,7 +58,7 @@ export function registerRun(program: Command): void {
     .addOption(storeOptions.db())
     .addHelpText("after", INTERRUPT_HELP)
     .action(async (options: RunOptions) => {
-      process.exitCode = await (await runner()).runLocally(DEMO_RUNBOOK, DEMO_SCENARIO, { ...options, role: options.role ?? ["IncidentResponder"] });
+      process.exitCode = await (await runner()).runLocally(DEMO_RUNBOOK, { ...options, scenario: DEMO_SCENARIO, role: options.role ?? ["IncidentResponder"] });
     });
 }
 

@@ -17,7 +17,7 @@ import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUNBOOK = "iam-access-key-compromise";
 const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
-const PROMPT = "approve? [y/N]";
+const PROMPT = "approve? [y/n/l]";
 const REASON = "reason:";
 
 const hasScript = (() => {
@@ -41,12 +41,12 @@ const plain = (text: string): string => stripVTControlCharacters(text.replace(/\
  * Runs the gated runbook on a pseudo-terminal; `answer` is asked what to type each time the screen
  * ends with a prompt it has not answered yet (the prompt's text and how many of it came before).
  */
-function onTerminal(answer: (prompt: string, count: number) => string) {
+function onTerminal(answer: (prompt: string, count: number) => string, as: readonly string[] = ["--as", "alice", "--role", "IncidentResponder"]) {
   const dir = mkdtempSync(join(tmpdir(), "irflow-cli-tty-"));
   folders.push(dir);
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", TERM: "dumb" };
   delete env.FORCE_COLOR;
-  const command = [process.execPath, "bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--as", "alice", "--role", "IncidentResponder", "--dir", dir].join(" ");
+  const command = [process.execPath, "bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, ...as, "--dir", dir].join(" ");
   // -e: script exits with the run's own code; -f: output as it comes.
   const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
   let screen = "";
@@ -63,17 +63,69 @@ function onTerminal(answer: (prompt: string, count: number) => string) {
     }
   });
   const exited = new Promise<{ code: number | null; screen: string }>((resolve) => child.on("exit", (code) => resolve({ code, screen: plain(screen) })));
-  return { dir, exited };
+  /** Resolves with the first match of `pattern` on the screen, once it shows. */
+  const until = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const match = pattern.exec(plain(screen));
+      if (match) return match;
+    }
+    throw new Error(`the screen never showed ${String(pattern)}:\n${plain(screen)}`);
+  };
+  return { dir, exited, until };
+}
+
+/** Answers an approval from a second process, as bob (an IncidentResponder). */
+function rejectAsBob(id: string, dir: string): string {
+  return execFileSync(process.execPath, ["bin/irflow.mjs", "reject", id, "--reason", "not this key", "--as", "bob", "--role", "IncidentResponder", "--dir", dir], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8" });
 }
 
 describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, () => {
-  it("asks at each approval and goes on with the answers typed, to a resolved incident and its report", async () => {
-    const { exited } = onTerminal((prompt, count) => (prompt === PROMPT ? "y\r" : `checked the key's use, answer ${count}\r`));
+  it("asks at each approval (a bare Enter asks again, it does not reject) and goes on with the answers typed, to a resolved incident and its report", async () => {
+    const { exited } = onTerminal((prompt, count) => (prompt === PROMPT ? (count === 1 ? "\r" : "y\r") : `checked the key's use, answer ${count}\r`));
     const { code, screen } = await exited;
     expect(screen).toContain("approval needed: Deactivate the access key");
+    expect(screen).toContain("type y (approve), n (reject) or l (later: leave it to another terminal)");
+    expect(screen).not.toContain("rejected");
+    expect(screen).toContain("approved: Deactivate the access key by alice: checked the key's use, answer 1");
     expect(screen).toMatch(/resolved {2}incident inc-\S+/);
     expect(screen).toMatch(/report: \S+\.md/);
     expect(code).toBe(0);
+  });
+
+  it("l leaves the approval to another terminal with the exact commands; the answer given there ends the run in words", async () => {
+    const { dir, exited, until } = onTerminal(() => "l\r");
+    const [, id, digest] = await until(/left for another terminal; answer it there with:\n\s+irflow approve (apr-\S+) --digest ([0-9a-f]{12}) --reason "…" --dir \S+\n\s+irflow reject apr-\S+ --reason "…"/);
+    expect(digest).toHaveLength(12);
+    expect(rejectAsBob(id!, dir)).toContain("rejected");
+    const { code, screen } = await exited;
+    expect(screen.split(PROMPT)).toHaveLength(2);
+    expect(screen).toContain("rejected: Deactivate the access key by bob: not this key");
+    expect(screen).toMatch(/failed {2}incident inc-\S+\n {2}contain failed: rejected by bob: not this key\n/);
+    expect(code).toBe(1);
+  });
+
+  it("stops asking when the approval is answered from another terminal while the prompt waits", async () => {
+    const { dir, exited, until } = onTerminal(() => "");
+    const [, id] = await until(/ id (apr-\S+) {2}digest/);
+    await until(/approve\? \[y\/n\/l\]\s*$/);
+    rejectAsBob(id!, dir);
+    const { code, screen } = await exited;
+    expect(screen).toContain("rejected: Deactivate the access key by bob: not this key");
+    expect(screen).toMatch(/contain failed: rejected by bob: not this key/);
+    expect(code).toBe(1);
+  });
+
+  it("does not ask someone who may not answer: it says who may and how to answer as them", async () => {
+    const { dir, exited, until } = onTerminal(() => "y\r", ["--as", "carol", "--role", "Auditor"]);
+    await until(/not asked here: carol \(Auditor\) may not answer this step; approvers: IncidentResponder/);
+    const [, id] = await until(/irflow approve (apr-\S+) --digest [0-9a-f]{12} --reason "…" --as <name> --role IncidentResponder --dir \S+/);
+    await until(/identities\.yaml, or start the run with --as <name> --role IncidentResponder/);
+    rejectAsBob(id!, dir);
+    const { code, screen } = await exited;
+    expect(screen).not.toContain(PROMPT);
+    expect(screen).not.toContain("refused (not-allowed)");
+    expect(screen).toContain("rejected: Deactivate the access key by bob: not this key");
+    expect(code).toBe(1);
   });
 
   it("stops the run on Ctrl-C typed at the prompt: the incident is aborted, its end stored, exit 130", async () => {

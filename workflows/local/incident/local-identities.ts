@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { parse } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import * as z from "zod";
 import type { Identity } from "../../../functions/approval/identity.js";
+import { yamlPosition } from "../yaml-position.js";
 
 /** `.irflow/identities.yaml` under the project: who answers approvals locally, as which roles. */
 export const IDENTITIES_FILE = "identities.yaml";
@@ -27,13 +28,32 @@ export async function loadIdentities(path: string): Promise<IdentitiesFile> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return { identities: {} };
+    const code = error instanceof Error && "code" in error ? error.code : undefined;
+    if (code === "ENOENT") return { identities: {} };
+    // A folder or an unreadable file where the identities should be is the user's to fix, not a crash.
+    if (code === "EISDIR" || code === "EACCES") throw new IdentityError(`${path}: cannot read the identities file (${String(code)})`);
     throw error;
   }
-  const parsed = IdentitiesFile.safeParse(parse(text) ?? {});
+  return parseIdentities(text, path);
+}
+
+/** The identities file's text checked; an error names `file:line:col` and the field, as scenario errors do. */
+export function parseIdentities(text: string, path: string): IdentitiesFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lines.linePos(first.pos[0]);
+    throw new IdentityError(`${path}:${line}:${col}: invalid YAML: ${first.message.split("\n")[0] ?? first.message}`);
+  }
+  const parsed = IdentitiesFile.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new IdentityError(`${path}: ${issue.path.join(".") || "(file)"}: ${issue.message}`);
+    const issuePath = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+    const field = issue.code === "unrecognized_keys" ? [...issuePath, issue.keys[0] ?? ""] : issuePath;
+    const at = yamlPosition(doc, lines, field);
+    const message = issue.code === "unrecognized_keys" ? `unknown field "${issue.keys[0] ?? ""}"` : issue.message;
+    throw new IdentityError(`${path}${at ? `:${at.line}:${at.column}` : ""}: ${field.join(".") || "(file)"}: ${message}`);
   }
   return parsed.data;
 }

@@ -4,7 +4,7 @@
  * scenario.ts for the scenario file format.
  */
 export { SimulatedAccount, type CallRecord, type SimulatedAccountOptions } from "./account.js";
-export { loadScenario, parseScenario, scenarioFromData, ScenarioError, ScenarioFile, type Scenario, type ScenarioIssue, type ScenarioOptions, type EventBridgeEvent } from "./scenario.js";
+export { loadEvent, loadScenario, parseEvent, parseScenario, scenarioFromData, ScenarioError, ScenarioFile, type Scenario, type ScenarioIssue, type ScenarioOptions, type EventBridgeEvent } from "./scenario.js";
 export { FaultConfig, type FaultConfigInput } from "./faults.js";
 export { AccountResources, type AccountResourcesInput } from "./resources.js";
 export { ResourceError, SERVICES, SimulationError, type ServiceName } from "./errors.js";

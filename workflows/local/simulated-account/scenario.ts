@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import * as z from "zod";
 import { AccountId, Region } from "../../../functions/contract/aws-ids.js";
 import { SimulatedAccount } from "./account.js";
 import { formatPath, ResourceError } from "./errors.js";
 import { FaultConfig } from "./faults.js";
 import { AccountResources } from "./resources.js";
+import { yamlPosition } from "../yaml-position.js";
 
 /**
  * A scenario file: an account with its resources, the EventBridge event that starts an incident,
@@ -66,8 +67,10 @@ export class ScenarioError extends Error {
   constructor(
     readonly file: string,
     readonly issues: readonly ScenarioIssue[],
+    /** What the file was meant to be: a scenario, or a lone event (`irflow run --event`). */
+    what = "scenario",
   ) {
-    super(`${file}: invalid scenario\n${issues.map((i) => `  ${file}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ""}: ${formatPath(i.path)}: ${i.message}`).join("\n")}`);
+    super(`${file}: invalid ${what}\n${issues.map((i) => `  ${file}${i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : ""}: ${formatPath(i.path)}: ${i.message}`).join("\n")}`);
   }
 }
 
@@ -87,43 +90,12 @@ export interface ScenarioOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
   /** Overrides the file's faults (undefined in the file and here: none). */
   readonly faults?: z.input<typeof FaultConfig>;
+  /** Replaces the file's event (`irflow run --event`); the account's `fromEvent` findings are seeded from it. */
+  readonly event?: EventBridgeEvent;
 }
 
-function position(doc: Document, lines: LineCounter, path: readonly (string | number)[]): { line: number; column: number } | undefined {
-  // The deepest node that exists on the path.
-  for (let depth = path.length; depth >= 0; depth -= 1) {
-    let node: unknown = doc.contents;
-    let ok = true;
-    for (const key of path.slice(0, depth)) {
-      if (isMap(node)) {
-        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
-        if (!pair) {
-          ok = false;
-          break;
-        }
-        node = pair.value ?? pair.key;
-      } else if (isSeq(node) && typeof key === "number") {
-        node = node.items[key];
-        if (node === undefined) {
-          ok = false;
-          break;
-        }
-      } else {
-        ok = false;
-        break;
-      }
-    }
-    const range = ok && node !== null && typeof node === "object" && "range" in node ? (node as { range?: [number, number, number] }).range : undefined;
-    if (range) {
-      const { line, col } = lines.linePos(range[0]);
-      return { line, column: col };
-    }
-  }
-  return undefined;
-}
-
-/** Parses and validates a scenario's text and builds its account; `file` names it in every error. */
-export function parseScenario(text: string, file: string, options: ScenarioOptions = {}): Scenario {
+/** The YAML (or JSON) text parsed, and where each field is; a syntax error is a ScenarioError naming line and column. */
+function parsePlaced(text: string, file: string, what: string): { data: unknown; at: (path: readonly (string | number)[], message: string) => ScenarioIssue } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -133,10 +105,36 @@ export function parseScenario(text: string, file: string, options: ScenarioOptio
         const { line, col } = lines.linePos(e.pos[0]);
         return { path: [], message: `invalid YAML: ${e.message.split("\n")[0] ?? e.message}`, line, column: col };
       }),
+      what,
     );
   }
-  const at = (path: readonly (string | number)[], message: string): ScenarioIssue => ({ path, message, ...position(doc, lines, path) });
-  return buildScenario(validScenario(doc.toJS({ maxAliasCount: 100 }), file, at), file, options, at);
+  return { data: doc.toJS({ maxAliasCount: 100 }), at: (path, message) => ({ path, message, ...yamlPosition(doc, lines, path) }) };
+}
+
+/** Parses and validates a scenario's text and builds its account; `file` names it in every error. */
+export function parseScenario(text: string, file: string, options: ScenarioOptions = {}): Scenario {
+  const { data, at } = parsePlaced(text, file, "scenario");
+  return buildScenario(validScenario(data, file, at), file, options, at);
+}
+
+/**
+ * A lone EventBridge event (JSON, or YAML), checked as a scenario's `event:` is; every error names
+ * the file, the field and its line and column. It runs on a scenario's account (`irflow run --event`).
+ */
+export function parseEvent(text: string, file: string): EventBridgeEvent {
+  const { data, at } = parsePlaced(text, file, "event");
+  const parsed = EventBridgeEvent.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new ScenarioError(
+    file,
+    parsed.error.issues.slice(0, 20).map((issue) => at(issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), issue.code === "invalid_type" && issue.input === undefined ? "missing (an EventBridge event has version, id, detail-type, source, account, time, region, resources and detail)" : issue.message)),
+    "event",
+  );
+}
+
+/** Reads an event file (`irflow run --event`). */
+export async function loadEvent(path: string): Promise<EventBridgeEvent> {
+  return parseEvent(await readFile(path, "utf8"), path);
 }
 
 /**
@@ -169,7 +167,7 @@ function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, op
       accountId: scenario.account.id,
       region: scenario.account.region,
       resources: scenario.resources,
-      event: scenario.event,
+      event: options.event ?? scenario.event,
       faults: options.faults ?? scenario.faults,
       ...(options.now ? { now: options.now } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -178,7 +176,7 @@ function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, op
     if (error instanceof ResourceError) throw new ScenarioError(file, [at(error.path, error.message.slice(formatPath(error.path).length + 2))]);
     throw error;
   }
-  return { file, description: scenario.description, runbook: scenario.runbook, account, event: scenario.event, faults: options.faults ? FaultConfig.parse(options.faults) : scenario.faults, expect: scenario.expect };
+  return { file, description: scenario.description, runbook: scenario.runbook, account, event: options.event ?? scenario.event, faults: options.faults ? FaultConfig.parse(options.faults) : scenario.faults, expect: scenario.expect };
 }
 
 /** Reads a scenario file (YAML) and builds its simulated account. */

@@ -1,0 +1,55 @@
+import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
+import { planLines } from "../../functions/approval/approval-message.js";
+
+/** What a responder reads about an approval while a run waits at it: the request, how to answer, how it ended. */
+
+/** The `--dir`/`--db` a command in another terminal needs to reach this run's store ("" for the default one). */
+export type StoreFlags = string;
+
+const quoted = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+
+export function storeFlags(options: { dir?: string; db?: string }, defaultDirectory: string): StoreFlags {
+  if (options.db !== undefined) return ` --db ${quoted(options.db)}`;
+  return options.dir !== undefined && options.dir !== defaultDirectory ? ` --dir ${quoted(options.dir)}` : "";
+}
+
+/** Role names of ARN patterns (`arn:aws:iam::*:role/IncidentLead` → IncidentLead), for `--role`. */
+export function roleNames(approvers: readonly string[]): string[] {
+  return [...new Set(approvers.map((arn) => arn.slice(arn.lastIndexOf("/") + 1) || arn))];
+}
+
+const prefix = (approval: ApprovalView): string => approval.digest.slice(0, DIGEST_PREFIX_LENGTH);
+
+/** The request: step, id, digest, deadline, who may answer, and the plan. */
+export function requestLines(approval: ApprovalView): string[] {
+  return [
+    `approval needed: ${approval.stepTitle} (${approval.task}, ${approval.risk})`,
+    `  id ${approval.id}  digest ${prefix(approval)}  answer before ${approval.deadline}`,
+    `  requested by ${approval.requester}; may answer: ${roleNames(approval.approvers).join(", ")}${approval.requiredApprovals > 1 ? ` (${approval.requiredApprovals} different people)` : ""}`,
+    ...planLines(approval).map((line) => `  ${line}`),
+  ];
+}
+
+/** The exact commands to answer it from another terminal. */
+export function answerCommands(approval: ApprovalView, flags: StoreFlags, as = ""): string[] {
+  return [`  irflow approve ${approval.id} --digest ${prefix(approval)} --reason "…"${as}${flags}`, `  irflow reject ${approval.id} --reason "…"${as}${flags}`];
+}
+
+/** How it ended: approved, rejected, timed out or withdrawn, by whom and why. */
+export function endedLine(approval: ApprovalView): string {
+  const step = approval.stepTitle;
+  switch (approval.status) {
+    case "approved": {
+      const last = approval.votes.at(-1);
+      return `approved: ${step} by ${approval.votes.map((vote) => vote.by).join(", ")}${last?.reason ? `: ${last.reason}` : ""}`;
+    }
+    case "rejected":
+      return `rejected: ${step} by ${approval.rejection?.by ?? "?"}${approval.rejection?.reason ? `: ${approval.rejection.reason}` : ""}`;
+    case "expired":
+      return `timed out: ${step}: nobody answered by ${approval.deadline} (on timeout: ${approval.onTimeout})`;
+    case "withdrawn":
+      return `withdrawn: ${step}: the incident was aborted${approval.withdrawal ? ` by ${approval.withdrawal.by}: ${approval.withdrawal.reason}` : ""}`;
+    case "pending":
+      return `approved once: ${step} by ${approval.votes.map((vote) => vote.by).join(", ")}; it needs ${approval.requiredApprovals - approval.votes.length} more approver(s)`;
+  }
+}

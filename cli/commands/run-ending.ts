@@ -1,0 +1,59 @@
+import type { IncidentRecord, RecordedApproval, RecordedExecution } from "../../functions/audit/incident-record.js";
+import { explainCause } from "../../functions/audit/report/explain-cause.js";
+import type { Outcome } from "../../workflows/local/outcome.js";
+
+const MAX_CAUSE = 300;
+const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
+
+/**
+ * Why a run did not resolve, one readable line per phase that did not succeed, from the incident's
+ * record (what its audit log proves): "contain failed: rejected by bob: not that host". Without a
+ * record (the event was refused before an incident opened) the execution's own cause, unwrapped
+ * from the nested JSON a child execution's failure carries.
+ */
+export function endingLines(outcome: Outcome, record: IncidentRecord | undefined): string[] {
+  const phases = (record?.executions ?? []).filter((execution) => execution.phase !== "incident" && execution.status !== undefined && execution.status !== "SUCCEEDED");
+  const lines = phases.map((execution) => phaseLine(execution, record!));
+  if (lines.length > 0) return lines;
+  if (outcome.status !== "FAILED") return [];
+  const cause = explainCause(outcome.cause);
+  return [`${outcome.error === "DetectionFailed" ? "detection failed" : outcome.error}: ${cut(cause || "no cause recorded")}`];
+}
+
+function phaseLine(execution: RecordedExecution, record: IncidentRecord): string {
+  const { phase } = execution;
+  switch (execution.status) {
+    case "ABORTED": {
+      // The runner's cause already reads "aborted by <who>: <why>".
+      const cause = execution.cause ?? "";
+      return cause.startsWith("aborted ") ? `${phase} ${cut(cause)}` : `${phase} aborted${cause ? `: ${cut(cause)}` : ""}`;
+    }
+    case "TIMED_OUT":
+      return `${phase} timed out (the phase ran past its TimeoutSeconds)`;
+    default: {
+      const failures = record.failures.filter((failure) => failure.stepId.startsWith(`${phase}/`));
+      const reasons = failures.map((failure) => {
+        // An approval that said no (or never said yes) is the reason; an approved step failed on its own.
+        const approval = record.approvals.find((a) => a.approval.stepId === failure.stepId && a.decision !== undefined && a.decision.decision !== "approved");
+        return approval ? approvalText(approval) : `${failure.stepId}: ${failure.error}${failure.cause ? `: ${explainCause(failure.cause)}` : ""}`;
+      });
+      if (reasons.length === 0) reasons.push(`${execution.error ?? "an error"}${execution.cause ? `: ${explainCause(execution.cause)}` : ""}`);
+      return `${phase} failed: ${cut(reasons.join("; "))}`;
+    }
+  }
+}
+
+/** An approval that ended its step: who decided and why, as the report says it. */
+function approvalText({ approval, decision }: RecordedApproval): string {
+  const by = decision!.by.join(", ");
+  switch (decision!.decision) {
+    case "rejected":
+      return `rejected by ${by}: ${decision!.reason}`;
+    case "expired":
+      return `nobody answered the approval of ${approval.stepTitle ?? approval.stepId}${approval.deadline ? ` by ${approval.deadline}` : ""} (timed out)`;
+    case "withdrawn":
+      return `approval withdrawn: aborted by ${by}: ${decision!.reason}`;
+    default:
+      return `${decision!.decision} by ${by}`;
+  }
+}

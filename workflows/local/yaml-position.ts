@@ -1,0 +1,37 @@
+import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
+
+/**
+ * Where a field of a parsed YAML (or JSON) document starts: the line and column of the deepest
+ * node that exists on `path`, so a schema error can name `file:line:col` and not only the field.
+ */
+export function yamlPosition(doc: Document, lines: LineCounter, path: readonly (string | number)[]): { line: number; column: number } | undefined {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    let node: unknown = doc.contents;
+    let ok = true;
+    for (const key of path.slice(0, depth)) {
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
+        if (!pair) {
+          ok = false;
+          break;
+        }
+        node = pair.value ?? pair.key;
+      } else if (isSeq(node) && typeof key === "number") {
+        node = node.items[key];
+        if (node === undefined) {
+          ok = false;
+          break;
+        }
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    const range = ok && node !== null && typeof node === "object" && "range" in node ? (node as { range?: [number, number, number] }).range : undefined;
+    if (range) {
+      const { line, col } = lines.linePos(range[0]);
+      return { line, column: col };
+    }
+  }
+  return undefined;
+}
