@@ -90,20 +90,23 @@ async function waitForStop(store: SqliteAbortRequests, executions: SqliteHistory
     const states: ExecutionState[] = request.executionArns.map((arn) => executions.describe(arn) ?? { executionArn: arn, status: "RUNNING" });
     const taken = store.get(request.id);
     const stillRunning = states.filter((e) => e.status === "RUNNING");
-    const failure = givenBack(taken);
-    if (failure !== undefined) {
-      writeStates(states);
-      return problem(`${failure} (the request stays recorded as ${request.id})`);
-    }
-    if (stillRunning.length === 0) {
+    const look = lookAt(states, taken);
+    if (look.ended) {
       writeStates(states);
       const history = request.incidentId ? `; irflow history ${request.incidentId} for the timeline` : "";
-      const verdict = stopVerdict(states, taken);
+      const { verdict } = look;
       if (verdict.stopped) {
-        write(`${paint.green("stopped")}: taken by ${f(taken?.takenBy ?? "?")}${history}`);
+        write(`${paint.green("stopped")}: taken by ${f(taken?.takenBy ?? taken?.failedBy ?? "?")}${history}`);
+        // Given back after its stops (an audit entry that failed, say): stopped, but not all is recorded.
+        const failure = givenBack(taken);
+        if (failure !== undefined) process.stderr.write(`${paint.yellow("warning:")} ${f(failure)}\n`);
         return EXIT.ok;
       }
       return problem(`${verdict.problem} (the request stays recorded as ${request.id})${history}`);
+    }
+    if (look.givenBack !== undefined) {
+      writeStates(states);
+      return problem(`${look.givenBack} (the request stays recorded as ${request.id})`);
     }
     if (Date.now() >= deadline) {
       const left = plural(stillRunning.length, "execution");
@@ -126,15 +129,31 @@ export function givenBack(request: Pick<AbortRequest, "takenAt" | "failedAt" | "
 }
 
 /**
- * Once none of the named executions runs: stopped only when a run took the request and every one
- * of them ended ABORTED. Otherwise (some) ended on their own, which the abort did not do.
+ * What one look at the named executions and the request says. Once none of them runs, the stop
+ * verdict decides: a process that gave the request back after its stops had ended them still
+ * stopped them. While some run, a request given back ends the wait with its reason.
  */
-export function stopVerdict(ended: readonly ExecutionState[], request: Pick<AbortRequest, "takenAt"> | undefined): { stopped: true } | { stopped: false; problem: string } {
+export function lookAt(
+  states: readonly ExecutionState[],
+  request: Pick<AbortRequest, "takenAt" | "failedAt" | "failedBy" | "failedReason"> | undefined,
+): { ended: true; verdict: ReturnType<typeof stopVerdict> } | { ended: false; givenBack?: string } {
+  if (states.every((e) => e.status !== "RUNNING")) return { ended: true, verdict: stopVerdict(states, request) };
+  const failure = givenBack(request);
+  return failure === undefined ? { ended: false } : { ended: false, givenBack: failure };
+}
+
+/**
+ * Once none of the named executions runs: stopped only when a run took the request (or took it and
+ * gave it back) and every one of them ended ABORTED. Otherwise (some) ended on their own, which the
+ * abort did not do.
+ */
+export function stopVerdict(ended: readonly ExecutionState[], request: Pick<AbortRequest, "takenAt" | "failedAt"> | undefined): { stopped: true } | { stopped: false; problem: string } {
   const own = ended.filter((e) => e.status !== "ABORTED");
-  if (request?.takenAt !== undefined && own.length === 0) return { stopped: true };
+  const tookIt = request?.takenAt !== undefined || request?.failedAt !== undefined;
+  if (tookIt && own.length === 0) return { stopped: true };
   const statuses = own.map((e) => `${e.executionArn} ${e.status}`).join(", ");
   if (own.length === ended.length) return { stopped: false, problem: `nothing was stopped: the executions ended on their own (${statuses})` };
-  if (request?.takenAt === undefined) return { stopped: false, problem: `no run took the request: the executions ended without it (${ended.map((e) => `${e.executionArn} ${e.status}`).join(", ")})` };
+  if (!tookIt) return { stopped: false, problem: `no run took the request: the executions ended without it (${ended.map((e) => `${e.executionArn} ${e.status}`).join(", ")})` };
   return { stopped: false, problem: `${plural(own.length, "execution")} ended on their own before the run stopped them (${statuses})` };
 }
 

@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
+import { withdrawalText } from "../../functions/approval/withdrawal-text.js";
 import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.js";
 import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
@@ -146,7 +147,7 @@ async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListO
   write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${f(a.approvers.join(", "))}${a.escalation ? " (escalated)" : ""}`);
   for (const vote of a.votes) write(`  approved by ${f(vote.by)} at ${f(vote.at)}: ${f(vote.reason)}`);
   if (a.rejection) write(`  rejected by ${f(a.rejection.by)} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
-  if (a.withdrawal) write(`  withdrawn at ${f(a.withdrawal.at)}: the incident was aborted by ${f(a.withdrawal.by)}: ${f(a.withdrawal.reason)}`);
+  if (a.withdrawal) write(`  withdrawn at ${f(a.withdrawal.at)}: ${f(withdrawalText(a.withdrawal.by, a.withdrawal.reason, a.withdrawal.answer))}`);
   write("");
   for (const line of planLines(a)) write(`  ${f(line)}`);
   write("");

@@ -45,7 +45,12 @@ export function remindedEntry(approval: ApprovalView, at: Date, actor = "system:
   return { kind: "approval.reminded", actor, at: at.toISOString(), body: { ...about(approval), deadline: approval.deadline, approvers: approval.approvers } };
 }
 
-/** A pending approval closed because its incident was aborted: who aborted it and why (actor: the process that stopped it). */
+/**
+ * An approval closed because its incident was aborted: who aborted it and why (actor: the process
+ * that stopped it), the votes it had, and an answer that came too late to reach the workflow.
+ * `approval` is the store's view after the withdrawal (a copy taken at the request has no votes).
+ */
 export function withdrawnEntry(approval: ApprovalView, withdrawal: Withdrawal, actor: string): AuditEntryInput {
-  return { kind: "approval.withdrawn", actor, at: withdrawal.at, body: { ...about(approval), executionId: approval.executionId, by: withdrawal.by, reason: withdrawal.reason, votes: approval.votes.map((vote: Vote) => vote.by) } };
+  const body = { ...about(approval), executionId: approval.executionId, by: withdrawal.by, reason: withdrawal.reason, votes: approval.votes.map((vote: Vote) => vote.by) };
+  return { kind: "approval.withdrawn", actor, at: withdrawal.at, body: withdrawal.answer ? { ...body, answer: withdrawal.answer } : body };
 }

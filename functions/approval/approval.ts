@@ -6,7 +6,10 @@ import type requestApprovalContract from "./request-approval.contract.js";
 /** What the generated `Approve: …` states send: the contract's flat input, task token included. */
 export type ApprovalRequest = z.output<typeof requestApprovalContract.input>;
 
-/** `withdrawn`: closed unanswered because the incident's executions were aborted (not a timeout). */
+/**
+ * `withdrawn`: closed because the incident's executions were aborted (not a timeout), unanswered or
+ * answered too late for the workflow to take the answer.
+ */
 export const APPROVAL_STATUSES = ["pending", "approved", "rejected", "expired", "withdrawn"] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
@@ -23,8 +26,15 @@ export type PlanView = z.infer<typeof PlanView>;
 export const Vote = z.object({ by: z.string().min(1), reason: z.string(), at: z.string() });
 export type Vote = z.infer<typeof Vote>;
 
-/** Who closed a pending approval by aborting its incident (`irflow abort`, Ctrl-C), why, and when. */
-export const Withdrawal = z.object({ by: z.string().min(1), reason: z.string(), at: z.string() });
+/**
+ * An answer that had decided the approval when the abort came, but whose workflow had not been
+ * resumed with it: the decision never took effect. `by`/`reason` as the store keeps them (joined).
+ */
+export const LateAnswer = z.object({ decision: z.enum(["approved", "rejected"]), by: z.string().min(1), reason: z.string() });
+export type LateAnswer = z.infer<typeof LateAnswer>;
+
+/** Who closed an approval by aborting its incident (`irflow abort`, Ctrl-C), why, and when; `answer` when it came too late. */
+export const Withdrawal = z.object({ by: z.string().min(1), reason: z.string(), at: z.string(), answer: LateAnswer.optional() });
 export type Withdrawal = z.infer<typeof Withdrawal>;
 
 /**

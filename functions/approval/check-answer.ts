@@ -1,5 +1,6 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "./approval.js";
 import { isAllowedApprover, isRequester, samePerson, type Identity } from "./identity.js";
+import { withdrawalText } from "./withdrawal-text.js";
 
 /** Why an answer was refused; each has its own message and HTTP status. */
 export const REFUSAL_STATUS = {
@@ -100,7 +101,7 @@ export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerIn
 /** Why a withdrawn approval takes no answer: who aborted the incident, and why. */
 export function withdrawnMessage(approval: Pick<ApprovalView, "id" | "withdrawal">): string {
   const w = approval.withdrawal;
-  return `approval ${approval.id} was withdrawn: the incident was aborted by ${w?.by ?? "someone"}: ${w?.reason ?? "no reason recorded"}`;
+  return `approval ${approval.id} was withdrawn: ${withdrawalText(w?.by ?? "someone", w?.reason ?? "no reason recorded", w?.answer)}`;
 }
 
 /** The audit kind of an answer's outcome. */

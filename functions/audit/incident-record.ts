@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import type { StepRecord } from "../runtime/step-journal.js";
 import { GENESIS_HASH, type AuditEntry } from "./audit-entry.js";
+import { withdrawalText, type LateAnswerText } from "../approval/withdrawal-text.js";
 import { Bodies, KIND, type ClosedStatus, type MilestoneName } from "./audit-kinds.js";
 
 export type { MilestoneName } from "./audit-kinds.js";
@@ -44,6 +45,8 @@ export interface RecordedApproval {
     readonly by: readonly string[];
     readonly reason: string;
     readonly decidedAt: string;
+    /** Withdrawn: the answer that had decided it, too late to reach the workflow (the abort came first). */
+    readonly lateAnswer?: LateAnswerText;
   };
   /** Answers that were refused (wrong approver, the requester, a stale digest, …). */
   readonly refusals: readonly { readonly at: string; readonly by: string; readonly reason: string }[];
@@ -111,6 +114,14 @@ export interface IncidentRecord {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? [value] : []);
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/** The answer an approval.withdrawn entry says came too late, read leniently like the rest of the body. */
+function lateAnswerOf(value: unknown): LateAnswerText | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const { decision, by } = value as { decision?: unknown; by?: unknown };
+  return (decision === "approved" || decision === "rejected") && typeof by === "string" ? { decision, by } : undefined;
+}
+
 const phaseOfStep = (stepId: string): string | undefined => stepId.split("/")[0];
 
 /** "1 execution", "3 executions", "? executions" for a body that could not be read. */
@@ -256,12 +267,16 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
         const decision = entry.kind === KIND.approvalApproved ? "approved" : entry.kind === KIND.approvalRejected ? "rejected" : entry.kind === KIND.approvalWithdrawn ? "withdrawn" : "expired";
         const by = strings(entry.body.by).length > 0 ? strings(entry.body.by) : strings(entry.body.approvers).length > 0 && decision !== "expired" ? strings(entry.body.approvers) : [entry.actor];
         const reason = text(entry.body.reason) ?? text(entry.body.comment) ?? "";
-        // The first decision stands: an answer is single use.
-        if (a && !a.decision) a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at };
+        const lateAnswer = decision === "withdrawn" ? lateAnswerOf(entry.body.answer) : undefined;
+        // The first decision stands (an answer is single use), except an answer the abort kept from
+        // the workflow: the withdrawal that says so replaces it.
+        if (a && (!a.decision || (lateAnswer !== undefined && a.decision.decision === lateAnswer.decision))) {
+          a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at, ...(lateAnswer ? { lateAnswer } : {}) };
+        }
         phase = a ? phaseOfStep(a.approval.stepId) : undefined;
-        // Withdrawn: `by` aborted the incident; nobody answered the approval.
-        const who = decision === "expired" ? "" : decision === "withdrawn" ? `: the incident was aborted by ${by.join(", ")}` : ` by ${by.join(", ")}`;
-        what = `${a?.approval.stepId ?? "?"} ${decision}${who}${reason ? `: ${reason}` : ""}`;
+        // Withdrawn: `by` aborted the incident; an answer, if any, never reached the workflow.
+        if (decision === "withdrawn") what = `${a?.approval.stepId ?? "?"} withdrawn: ${withdrawalText(by.join(", "), reason, lateAnswer)}`;
+        else what = `${a?.approval.stepId ?? "?"} ${decision}${decision === "expired" ? "" : ` by ${by.join(", ")}`}${reason ? `: ${reason}` : ""}`;
         break;
       }
       case KIND.approvalRefused: {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { givenBack, stopVerdict } from "../../cli/commands/abort.js";
+import { givenBack, lookAt, stopVerdict } from "../../cli/commands/abort.js";
 import { UsageError } from "../../cli/usage-error.js";
 import { identityFor, stateFolder } from "../../cli/commands/store-options.js";
 
@@ -41,6 +41,24 @@ describe("givenBack", () => {
     expect(givenBack(taken)).toBeUndefined();
     expect(givenBack({ ...failed, ...taken })).toBeUndefined();
     expect(givenBack(undefined)).toBeUndefined();
+  });
+});
+
+describe("lookAt (the order of irflow abort's checks)", () => {
+  const gaveBack = { failedAt: "2026-01-01T00:00:01.000Z", failedBy: "pid 7 on host", failedReason: "could not append abort.applied" };
+
+  it("once nothing runs, the stop verdict decides: a process that gave the request back after its stops still stopped them", () => {
+    expect(lookAt([{ executionArn: A, status: "ABORTED" }, { executionArn: B, status: "ABORTED" }], gaveBack)).toEqual({ ended: true, verdict: { stopped: true } });
+    expect(stopVerdict([{ executionArn: A, status: "ABORTED" }], gaveBack)).toEqual({ stopped: true });
+    // Given back, and the executions ended on their own: that is what it says, not the give-back.
+    expect(lookAt([{ executionArn: B, status: "SUCCEEDED" }], gaveBack)).toEqual({ ended: true, verdict: { stopped: false, problem: `nothing was stopped: the executions ended on their own (${B} SUCCEEDED)` } });
+  });
+
+  it("while some still run, a given-back request ends the wait with its reason; otherwise it waits", () => {
+    const states = [{ executionArn: A, status: "RUNNING" as const }, { executionArn: B, status: "ABORTED" as const }];
+    expect(lookAt(states, gaveBack)).toEqual({ ended: false, givenBack: givenBack(gaveBack) });
+    expect(lookAt(states, taken)).toEqual({ ended: false });
+    expect(lookAt(states, undefined)).toEqual({ ended: false });
   });
 });
 

@@ -2,6 +2,7 @@ import * as z from "zod";
 import type { Change, Undo } from "../../contract/changes.js";
 import type { CsfTag } from "../../contract/task-contract.js";
 import type { IncidentRecord, TimelineItem } from "../incident-record.js";
+import { withdrawalText } from "../../approval/withdrawal-text.js";
 import { CSF_NAMES, csfOf } from "./csf.js";
 import { explainCause, formatDuration } from "./explain-cause.js";
 
@@ -216,6 +217,14 @@ function outcomeOf(status: ReportStatus, closed: IncidentRecord["closed"], failu
   }
 }
 
+/** Why a step did not run, as its row says: "rejected by bob: …", "expired", "withdrawn: the incident was aborted by …". */
+function decisionSummary(decision: NonNullable<IncidentRecord["approvals"][number]["decision"]>): string {
+  const by = decision.by.join(", ");
+  if (decision.decision === "rejected") return `rejected by ${by}: ${decision.reason}`;
+  if (decision.decision === "withdrawn") return `withdrawn: ${withdrawalText(by, decision.reason, decision.lateAnswer)}`;
+  return decision.decision;
+}
+
 /** One row per step the incident touched, in the order it was first recorded, each with its CSF tags. */
 function stepsOf(record: IncidentRecord): ReportStep[] {
   const rows = new Map<string, ReportStep>();
@@ -234,7 +243,7 @@ function stepsOf(record: IncidentRecord): ReportStep[] {
     const k = key(approval.stepId);
     const known = rows.get(k);
     const task = known?.task ?? approval.task ?? "";
-    rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: `${decision.decision}${decision.decision === "rejected" ? ` by ${decision.by.join(", ")}: ${decision.reason}` : decision.decision === "withdrawn" ? `: the incident was aborted by ${decision.by.join(", ")}: ${decision.reason}` : ""}` });
+    rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: decisionSummary(decision) });
   }
   for (const failure of record.failures) {
     const k = [...rows.keys()].find((candidate) => candidate.startsWith(`${failure.stepId}#`)) ?? key(failure.stepId);

@@ -82,9 +82,11 @@ export interface ApprovalDesk {
    */
   poll?(): Promise<void>;
   /**
-   * The executions are being aborted: their pending approvals close as withdrawn, with who and
-   * why, never as expired. Each withdrawn approval's audit entry is queued before this returns (so
-   * ahead of the stops' entries); the promise settles once they are durable.
+   * The executions are being aborted: their approvals close as withdrawn, with who and why, never
+   * as expired: pending ones, and answered ones whose workflow was not resumed yet (the answer came
+   * too late). Each withdrawn approval's audit entry is queued before this returns (so ahead of the
+   * stops' entries); the promise settles once they are durable. The desk remembers the executions:
+   * an approval one of them requests afterwards (its handler was already running) is withdrawn at once.
    */
   withdraw?(executionArns: readonly string[], withdrawing: Withdrawing): Promise<void>;
   /** Stops watching the store for answers from other processes. */
@@ -121,6 +123,8 @@ export class LocalApprovalDesk implements ApprovalDesk {
   private readonly audit: AuditAppender;
   /** Approvals this desk requested and whose workflow it has not resumed (only with an engine). */
   private readonly waiting = new Map<string, { readonly token: string; readonly approval: ApprovalView }>();
+  /** Executions this desk was told are aborted, with who and why: their approvals are withdrawn, never resumed or expired. */
+  private readonly aborted = new Map<string, Withdrawing>();
   private timer: ReturnType<typeof setInterval> | undefined;
   /** The look under way, and the one queued behind it for the callers that came during it. */
   private polling: Promise<void> | undefined;
@@ -135,6 +139,15 @@ export class LocalApprovalDesk implements ApprovalDesk {
     const id = this.options.newId?.() ?? `apr-${randomUUID()}`;
     const approval = newApproval(request, { id, requester: context.requester, now: this.now(), ...(context.details ? { details: context.details } : {}) });
     this.options.store.insert(approval, request.taskToken);
+    const aborted = this.aborted.get(approval.executionId);
+    if (aborted) {
+      // Its execution was aborted while the handler was on its way here (the engine does not stop a
+      // running handler): closed at once, before anyone could answer it, and audited as withdrawn.
+      const closed = this.withdrawOne(id, aborted, this.now());
+      await this.append(approval.incidentId, requestedEntry(approval, `function:${requestApprovalContract.name}`));
+      if (closed) await this.append(approval.incidentId, closed);
+      return { approvalId: id };
+    }
     if (this.options.answers) this.waiting.set(id, { token: request.taskToken, approval });
     await this.append(approval.incidentId, requestedEntry(approval, `function:${requestApprovalContract.name}`));
     this.options.onNotice?.(approval, approvalNotice(approval));
@@ -244,19 +257,31 @@ export class LocalApprovalDesk implements ApprovalDesk {
     await this.resume(id, { ...approval, status: "approved", votes: [vote] }, [vote], now);
   }
 
-  withdraw(executionArns: readonly string[], { by, reason }: Withdrawing): Promise<void> {
-    const stopping = new Set(executionArns);
+  withdraw(executionArns: readonly string[], withdrawing: Withdrawing): Promise<void> {
+    for (const arn of executionArns) this.aborted.set(arn, { by: withdrawing.by, reason: withdrawing.reason });
     const at = this.now();
     const audited: Promise<void>[] = [];
     for (const [id, { approval }] of this.waiting) {
-      if (!stopping.has(approval.executionId)) continue;
-      // No longer watched, so the closed token is not taken for a wait that ran out. One decided
-      // meanwhile (answered, not yet resumed) keeps its decision: only a pending one is withdrawn.
-      this.waiting.delete(id);
-      if (!this.options.store.markWithdrawn(id, { at, by, reason })) continue;
-      audited.push(this.append(approval.incidentId, withdrawnEntry(approval, { by, reason, at: at.toISOString() }, LOCAL_ACTOR)));
+      if (!this.aborted.has(approval.executionId)) continue;
+      // One answered meanwhile but not resumed is withdrawn too: its answer can no longer reach the
+      // workflow. A store that fails leaves the approval watched: a later look withdraws it then.
+      try {
+        const closed = this.withdrawOne(id, withdrawing, at);
+        // No longer watched, so the closed token is not taken for a wait that ran out.
+        this.waiting.delete(id);
+        if (closed) audited.push(this.append(approval.incidentId, closed));
+      } catch (error) {
+        audited.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+      }
     }
     return Promise.all(audited).then(() => undefined);
+  }
+
+  /** Withdraws an approval in the store; its audit entry (from the store's view: votes, a late answer) if this call closed it. */
+  private withdrawOne(id: string, { by, reason }: Withdrawing, at: Date): AuditEntryInput | undefined {
+    if (!this.options.store.markWithdrawn(id, { at, by, reason })) return undefined;
+    const closed = this.options.store.view(id);
+    return closed?.withdrawal ? withdrawnEntry(closed, closed.withdrawal, LOCAL_ACTOR) : undefined;
   }
 
   private async expire(approval: ApprovalView, now: Date): Promise<void> {
@@ -298,13 +323,26 @@ export class LocalApprovalDesk implements ApprovalDesk {
     const now = this.now();
     for (const id of this.options.store.decidedUnresumed([...this.waiting.keys()])) {
       const approval = this.options.store.view(id);
-      if (!approval) continue;
+      // An aborted execution's approval is never resumed: it is withdrawn below.
+      if (!approval || this.aborted.has(approval.executionId)) continue;
       const votes = approval.status === "rejected" && approval.rejection ? [approval.rejection] : approval.votes;
       await this.resume(id, approval, votes, now).catch(() => undefined);
     }
     const { answers } = this.options;
     for (const [id, { token, approval }] of this.waiting) {
-      if (answers?.isWaiting && !answers.isWaiting(token) && this.options.store.view(id)?.status === "pending") await this.expire(approval, now);
+      const aborted = this.aborted.get(approval.executionId);
+      if (aborted) {
+        // Still watched after its execution was aborted (the withdrawal's write failed): withdrawn
+        // now, not expired (a failure here ends this look; the next one tries again).
+        const closed = this.withdrawOne(id, aborted, now);
+        this.waiting.delete(id);
+        if (closed) await this.append(approval.incidentId, closed);
+        continue;
+      }
+      if (!answers?.isWaiting || answers.isWaiting(token)) continue;
+      // The store's view, not the copy taken at the request: it has the votes cast since.
+      const current = this.options.store.view(id);
+      if (current?.status === "pending") await this.expire(current, now);
     }
     if (this.waiting.size === 0) this.close();
   }

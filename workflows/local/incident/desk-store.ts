@@ -1,4 +1,4 @@
-import type { ApprovalView, Vote, Withdrawal } from "../../../functions/approval/approval.js";
+import type { ApprovalView, LateAnswer, Vote, Withdrawal } from "../../../functions/approval/approval.js";
 
 /** What a vote does to a pending approval once it lands. */
 export interface VoteWrite {
@@ -31,7 +31,11 @@ export interface DeskStore {
    * take. A withdrawn approval stays withdrawn.
    */
   markExpired(approvalId: string, at: Date, force?: boolean): boolean;
-  /** Closes a pending approval because its incident was aborted (who, why, when); false when it was not pending. */
+  /**
+   * Closes an approval because its incident was aborted (who, why, when): a pending one, or one
+   * answered whose workflow was not resumed yet (the answer can no longer reach it: the view keeps
+   * it as `withdrawal.answer`, and the votes). False otherwise (resumed, expired, withdrawn, unknown).
+   */
   markWithdrawn(approvalId: string, withdrawal: WithdrawalWrite): boolean;
 }
 
@@ -112,11 +116,23 @@ export class MemoryDeskStore implements DeskStore {
 
   markWithdrawn(approvalId: string, { at, by, reason }: WithdrawalWrite): boolean {
     const entry = this.entries.get(approvalId);
-    if (!entry || entry.approval.status !== "pending") return false;
-    const withdrawal: Withdrawal = { by, reason, at: at.toISOString() };
-    entry.approval = { ...entry.approval, status: "withdrawn", decidedAt: withdrawal.at, withdrawal };
+    if (!entry) return false;
+    const { status } = entry.approval;
+    const answered = (status === "approved" || status === "rejected") && !entry.resumed;
+    if (status !== "pending" && !answered) return false;
+    const answer = answered ? lateAnswerOf(entry.approval) : undefined;
+    const withdrawal: Withdrawal = { by, reason, at: at.toISOString(), ...(answer ? { answer } : {}) };
+    const { rejection: _rejection, ...rest } = entry.approval;
+    entry.approval = { ...rest, status: "withdrawn", decidedAt: withdrawal.at, withdrawal };
     // Its token is never handed out: the execution that waited on it is being stopped.
     entry.resumed = true;
     return true;
   }
+}
+
+/** The decision an answered approval holds, as the embedded store keeps it (approvers and reasons joined). */
+export function lateAnswerOf(approval: ApprovalView): LateAnswer | undefined {
+  if (approval.status === "rejected" && approval.rejection) return { decision: "rejected", by: approval.rejection.by, reason: approval.rejection.reason };
+  if (approval.status !== "approved") return undefined;
+  return { decision: "approved", by: approval.votes.map((vote) => vote.by).join(", "), reason: approval.votes.map((vote) => vote.reason).join(" | ") };
 }

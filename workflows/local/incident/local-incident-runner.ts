@@ -310,16 +310,29 @@ export class LocalIncidentRunner {
       }
     }
     const at = this.clock.now().toISOString();
+    // Runs `work` at once; a synchronous throw (a store that fails) becomes a rejection, so the stops
+    // that abort.applied announces still happen, and the error is reported after them.
+    const attempt = <T>(work: () => T | Promise<T>): Promise<T> => {
+      try {
+        return Promise.resolve(work());
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
     // Queued before the stops, so the log has the order before the phases' ends.
     const audited = [...perIncident].map(([incidentId, executionArns]) =>
-      this.records.append(incidentId, { kind: ABORT_KIND.applied, actor: ABORT_ACTOR, at, body: { requestedBy: order.by, reason: order.reason, executionArns, ...(order.requestId ? { requestId: order.requestId } : {}) } }),
+      attempt(() => this.records.append(incidentId, { kind: ABORT_KIND.applied, actor: ABORT_ACTOR, at, body: { requestedBy: order.by, reason: order.reason, executionArns, ...(order.requestId ? { requestId: order.requestId } : {}) } })),
     );
     // Before the stops: the desk would otherwise audit their closed approval waits as expired.
     // Its entries (withdrawn, by whom and why) are queued here too, behind abort.applied.
-    const withdrawn = this.approvals.withdraw?.(stopping.map(({ arn }) => arn), { by: order.by, reason: order.reason });
+    const withdrawn = attempt(() => this.approvals.withdraw?.(stopping.map(({ arn }) => arn), { by: order.by, reason: order.reason }));
     const cause = abortCause(order.by, order.reason);
     for (const { handle } of stopping) handle.abort(cause);
-    await Promise.all([...audited, ...(withdrawn ? [withdrawn] : []), ...stopping.map(({ handle }) => handle.result)]);
+    // Every stop's end is stored before a failure is reported: the request is then given back with
+    // its executions already ended, which `irflow abort` reads as stopped.
+    const settled = await Promise.allSettled([...audited, withdrawn, ...stopping.map(({ handle }) => handle.result)]);
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) throw failed.reason;
     return stopping.map(({ arn }) => arn);
   }
 

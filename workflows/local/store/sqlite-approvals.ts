@@ -1,4 +1,4 @@
-import type { ApprovalView, Vote } from "../../../functions/approval/approval.js";
+import type { ApprovalView, LateAnswer, Vote } from "../../../functions/approval/approval.js";
 import type { DeskStore, VoteWrite, WithdrawalWrite } from "../incident/desk-store.js";
 import type { JsonValue } from "../json.js";
 import { fromColumn, toColumn, type EmbeddedDatabase } from "./embedded-database.js";
@@ -231,11 +231,13 @@ export class SqliteApprovals implements DeskStore {
   }
 
   markWithdrawn(approvalId: string, { at, by, reason }: WithdrawalWrite): boolean {
-    // resumed_at too: the token of an execution being stopped is never handed out.
+    // resumed_at too: the token of an execution being stopped is never handed out. An answered row
+    // keeps its votes, decided_by and comment: the view reads them back as the answer that came too late.
     return (
       this.database.db
         .prepare<[string, string, string, string, string]>(
-          "UPDATE approvals SET status = 'withdrawn', decided_at = ?, withdrawn_by = ?, withdrawn_reason = ?, resumed_at = coalesce(resumed_at, ?) WHERE approval_id = ? AND status = 'pending'",
+          `UPDATE approvals SET status = 'withdrawn', decided_at = ?, withdrawn_by = ?, withdrawn_reason = ?, resumed_at = coalesce(resumed_at, ?)
+           WHERE approval_id = ? AND (status = 'pending' OR (status IN ('approved', 'rejected') AND resumed_at IS NULL))`,
         )
         .run(at.toISOString(), by, reason, at.toISOString(), approvalId).changes === 1
     );
@@ -308,7 +310,8 @@ function toView(row: ViewRow): ApprovalView | undefined {
   const base = fromColumn<ApprovalView>(row.record);
   const votes = fromColumn<Vote[]>(row.votes);
   const rejection = row.status === "rejected" && row.decided_by !== null && row.decided_at !== null ? { by: row.decided_by, reason: row.comment ?? "", at: row.decided_at } : undefined;
-  const withdrawal = row.status === "withdrawn" && row.withdrawn_by !== null && row.decided_at !== null ? { by: row.withdrawn_by, reason: row.withdrawn_reason ?? "", at: row.decided_at } : undefined;
+  const answer = row.status === "withdrawn" ? lateAnswerOf(row, votes, base.requiredApprovals) : undefined;
+  const withdrawal = row.status === "withdrawn" && row.withdrawn_by !== null && row.decided_at !== null ? { by: row.withdrawn_by, reason: row.withdrawn_reason ?? "", at: row.decided_at, ...(answer ? { answer } : {}) } : undefined;
   return {
     ...base,
     status: row.status,
@@ -318,4 +321,13 @@ function toView(row: ViewRow): ApprovalView | undefined {
     ...(withdrawal ? { withdrawal } : {}),
     ...(row.reminded_at === null ? {} : { remindedAt: row.reminded_at }),
   };
+}
+
+/**
+ * The answer a withdrawn row had when the abort came: only an answer sets decided_by. A rejection
+ * adds no vote and an approval is decided only with all its votes, so the vote count tells which.
+ */
+function lateAnswerOf(row: ViewRow, votes: readonly Vote[], requiredApprovals: number): LateAnswer | undefined {
+  if (row.decided_by === null) return undefined;
+  return { decision: votes.length >= requiredApprovals ? "approved" : "rejected", by: row.decided_by, reason: row.comment ?? "" };
 }
