@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import type { StepRecord } from "../runtime/step-journal.js";
 import { GENESIS_HASH, type AuditEntry } from "./audit-entry.js";
+import { explainCause } from "./report/explain-cause.js";
 import { withdrawalText, type LateAnswerText } from "../approval/withdrawal-text.js";
 import { Bodies, KIND, type ClosedStatus, type MilestoneName } from "./audit-kinds.js";
 
@@ -123,6 +124,11 @@ function lateAnswerOf(value: unknown): LateAnswerText | undefined {
 }
 
 const phaseOfStep = (stepId: string): string | undefined => stepId.split("/")[0];
+/** A phase's failure cause on one timeline line: the innermost message, cut. */
+const causeLine = (cause: string): string => {
+  const inner = explainCause(cause);
+  return inner.length > 240 ? `${inner.slice(0, 239)}…` : inner;
+};
 
 /** "1 execution", "3 executions", "? executions" for a body that could not be read. */
 const executionCount = (arns: readonly string[] | undefined): string => (arns === undefined ? "? executions" : `${arns.length} execution${arns.length === 1 ? "" : "s"}`);
@@ -220,7 +226,8 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
           executions.set(b.executionArn, { ...(known ?? { phase: b.phase, machineKey: b.machineKey, executionArn: b.executionArn, name: b.name, startedAt: entry.at }), endedAt: entry.at, status: b.status, ...(b.error ? { error: b.error } : {}), ...(b.cause ? { cause: b.cause } : {}) });
         }
         phase = b?.phase;
-        what = `phase ${b?.phase ?? "?"} ${b?.status.toLowerCase() ?? "ended"}${b?.error ? ` (${b.error})` : ""}`;
+        // A failure's cause is kept (a States.Runtime error says which path did not resolve), unwrapped from a child execution's JSON.
+        what = `phase ${b?.phase ?? "?"} ${b?.status.toLowerCase() ?? "ended"}${b?.error ? ` (${b.error}${b.cause && b.status === "FAILED" ? `: ${causeLine(b.cause)}` : ""})` : ""}`;
         break;
       }
       case KIND.milestone: {
