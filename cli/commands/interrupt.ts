@@ -1,5 +1,5 @@
 /** The exit code of a process ended by a signal, as shells report it (128 + the signal's number). */
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 export interface Interrupt {
@@ -23,9 +23,9 @@ export interface InterruptOptions {
 }
 
 /**
- * Ctrl-C or SIGTERM while a run is under way: the first stops the run cleanly (without this the
- * process died and its executions stayed RUNNING in the store for ever), a second ends the
- * process at once for a responder who will not wait.
+ * Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an SSH session dropped) while a run is under
+ * way: the first stops the run cleanly (without this the process died and its executions stayed
+ * RUNNING in the store for ever), a second ends the process at once for a responder who will not wait.
  */
 export function onInterrupt(options: InterruptOptions): Interrupt {
   const target = options.target ?? process;
@@ -46,10 +46,8 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
       (error: unknown) => options.notice(`the run could not be stopped cleanly: ${error instanceof Error ? error.message : String(error)}`),
     );
   };
-  const onSigint = () => handle("SIGINT");
-  const onSigterm = () => handle("SIGTERM");
-  target.on("SIGINT", onSigint);
-  target.on("SIGTERM", onSigterm);
+  const listeners = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => [signal, () => handle(signal)] as const);
+  for (const [signal, listener] of listeners) target.on(signal, listener);
   return {
     async endedBy(status: string) {
       if (signal === undefined) return undefined;
@@ -57,8 +55,7 @@ export function onInterrupt(options: InterruptOptions): Interrupt {
       return stoppedCount > 0 || status === "aborted" ? signal : undefined;
     },
     dispose() {
-      target.off("SIGINT", onSigint);
-      target.off("SIGTERM", onSigterm);
+      for (const [signal, listener] of listeners) target.off(signal, listener);
     },
   };
 }

@@ -26,6 +26,19 @@ describe("onInterrupt", () => {
     expect(notices.at(-1)).toContain("quitting now");
   });
 
+  it("SIGHUP (the terminal closed, an SSH session dropped) stops the run as SIGTERM does; a second one exits 129", async () => {
+    const stops: StopSignal[] = [];
+    const { target, notices, exits, interrupt } = harness((signal) => (stops.push(signal), Promise.resolve(["arn-1"])));
+    target.emit("SIGHUP");
+    expect(await interrupt.endedBy("aborted")).toBe("SIGHUP");
+    expect(stops).toEqual(["SIGHUP"]);
+    expect(notices[0]).toBe("SIGHUP: stopping the run… (SIGHUP again quits at once)");
+    target.emit("SIGHUP");
+    expect(exits).toEqual([129]);
+    interrupt.dispose();
+    expect(target.listenerCount("SIGHUP")).toBe(0);
+  });
+
   it("a run ends by the signal only when the stop stopped something or the incident ended aborted", async () => {
     const idle = harness(() => Promise.resolve([]));
     expect(await idle.interrupt.endedBy("resolved")).toBeUndefined();
@@ -47,6 +60,6 @@ describe("onInterrupt", () => {
     await interrupt.endedBy("resolved");
     expect(notices.at(-1)).toBe("the run could not be stopped cleanly: database is closed");
     interrupt.dispose();
-    expect(target.listenerCount("SIGINT") + target.listenerCount("SIGTERM")).toBe(0);
+    expect(target.listenerCount("SIGINT") + target.listenerCount("SIGTERM") + target.listenerCount("SIGHUP")).toBe(0);
   });
 });
