@@ -60,7 +60,7 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
   const execution = target.startsWith("arn:");
   const arn = execution ? executionArgument(target) : undefined;
   const incident = execution ? undefined : incidentArgument(target);
-  const { database, log } = openAuditStore(options);
+  const { database, log } = openAuditStore(options, "write");
   try {
     const store = new SqliteAbortRequests(database);
     const executions = new SqliteHistory(database);

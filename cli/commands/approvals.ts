@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
@@ -7,14 +7,14 @@ import { withdrawalText } from "../../functions/approval/withdrawal-text.js";
 import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.js";
 import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
-import { DEFAULT_DIRECTORY, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { openExistingStore, type StoreAccess } from "../existing-store.js";
+import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { identityFor } from "./store-options.js";
+import { incidentArgument } from "./audit-store.js";
+import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
 
-interface StoreOptions {
-  dir?: string;
-}
 interface ListOptions extends StoreOptions {
   incident?: string;
   json?: boolean;
@@ -34,44 +34,53 @@ export function useAudit(factory: AuditFactory): void {
   auditFor = factory;
 }
 
-const dirOption = () => new Option("--dir <folder>", "the local state folder (irflow.db, identities.yaml)").default(DEFAULT_DIRECTORY, "<project>/.irflow");
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerApprovals(program: Command): void {
   const approvals = program
     .command("approvals")
     .description("list the approvals waiting for an answer (local runs; answer with irflow approve / reject)")
-    .option("--incident <id>", "only this incident's")
+    .option("--incident <id>", "only this incident's (inc-…)")
     .option("--json", "print JSON")
-    .addOption(dirOption())
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
+    .addHelpText("after", examples("irflow approvals --incident inc-20261124-0a1b2c3d4e5f", "irflow approvals --db /tmp/drill/irflow.db --json", "irflow approvals show apr-… --dir /tmp/drill"))
     .action(async (options: ListOptions) => {
-      process.exitCode = await withDesk(options, (desk) => listApprovals(desk, options));
+      if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
+      process.exitCode = await withDesk(options, "read", (desk) => listApprovals(desk, options));
     });
   approvals
     .command("show")
     .description("one approval in full: its status (pending, approved, rejected, expired, or withdrawn: its incident was aborted, by whom and why), the plan with every change before and after, its digest, who may answer")
     .argument("<id>", "approval id (apr-…)")
     .option("--json", "print JSON")
+    // Listed here for --help; commander gives --dir/--db to `approvals` wherever they are written,
+    // and optsWithGlobals lets the parent's values win.
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
     .action(async (id: string, _options: ListOptions, command: Command) => {
-      // --dir belongs to `approvals`; commander hands it to the parent wherever it is written.
       const options = command.optsWithGlobals<ListOptions>();
-      process.exitCode = await withDesk(options, (desk) => showApproval(desk, id, options));
+      process.exitCode = await withDesk(options, "read", (desk) => showApproval(desk, id, options));
     });
   const approve = program
     .command("approve")
-    .description("approve a waiting step: confirm the plan's digest and say why (exit 1 with the reason when refused)")
+    .description("approve a waiting step: confirm the plan's digest and say why (--digest and --reason are required; exit 1 with the reason when refused)")
     .argument("<id>", "approval id (apr-…)")
-    .requiredOption("--reason <text>", "why (audit log and report)")
+    .requiredOption("--reason <text>", "why (required; audit log and report)")
     .requiredOption("--digest <hex>", `the plan digest you reviewed (its first ${DIGEST_PREFIX_LENGTH} or more hex characters)`);
-  answerOptions(approve).action(async (id: string, options: AnswerOptions) => {
+  answerOptions(approve)
+    .addHelpText("after", examples('irflow approve apr-… --digest 8e5a815fa200 --reason "key used from a known-bad address" --as bob', "irflow approve apr-… --digest 8e5a815fa200 --reason … --db /tmp/drill/irflow.db"))
+    .action(async (id: string, options: AnswerOptions) => {
     process.exitCode = await answer("approve", id, options);
   });
   const reject = program
     .command("reject")
-    .description("reject a waiting step: the workflow records the rejection and goes on to post-incident")
+    .description("reject a waiting step: the workflow records the rejection and goes on to post-incident (--reason is required)")
     .argument("<id>", "approval id (apr-…)")
-    .requiredOption("--reason <text>", "why (audit log and report)");
-  answerOptions(reject).action(async (id: string, options: AnswerOptions) => {
+    .requiredOption("--reason <text>", "why (required; audit log and report)");
+  answerOptions(reject)
+    .addHelpText("after", examples('irflow reject apr-… --reason "the host is a honeypot; leave it" --as bob'))
+    .action(async (id: string, options: AnswerOptions) => {
     process.exitCode = await answer("reject", id, options);
   });
 }
@@ -82,17 +91,18 @@ function answerOptions(command: Command): Command {
     .option("--as <name>", "who answers", userInfo().username)
     .option("--role <role>", `a role you act as (name or ARN; repeatable); ${IDENTITIES_FILE} pins names to roles`, collect)
     .option("--json", "print JSON")
-    .addOption(dirOption());
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db());
 }
 
-function openDesk(options: StoreOptions): { desk: SqliteApprovalDesk; database: EmbeddedDatabase } {
-  const database = EmbeddedDatabase.open({ dir: options.dir ?? DEFAULT_DIRECTORY });
+function openDesk(options: StoreOptions, access: StoreAccess): { desk: SqliteApprovalDesk; database: EmbeddedDatabase } {
+  const database = openExistingStore(options, access);
   // No engine here: a decision is written to the store and the waiting run resumes itself.
   return { desk: new SqliteApprovalDesk(database, { audit: auditFor(database), pollMs: 0 }), database };
 }
 
-async function withDesk(options: StoreOptions, work: (desk: SqliteApprovalDesk) => Promise<number>): Promise<number> {
-  const { desk, database } = openDesk(options);
+async function withDesk(options: StoreOptions, access: StoreAccess, work: (desk: SqliteApprovalDesk) => Promise<number>): Promise<number> {
+  const { desk, database } = openDesk(options, access);
   try {
     return await work(desk);
   } finally {
@@ -157,7 +167,7 @@ async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListO
 
 async function answer(kind: "approve" | "reject", id: string, options: AnswerOptions): Promise<number> {
   const identity = await identityFor(options);
-  const { desk, database } = openDesk(options);
+  const { desk, database } = openDesk(options, "write");
   try {
     const request = { as: identity, ...(options.reason !== undefined ? { reason: options.reason } : {}), ...(options.digest !== undefined ? { digest: options.digest } : {}) };
     const decision = kind === "approve" ? await desk.approve(id, request) : await desk.reject(id, request);

@@ -1,25 +1,25 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { IncidentId } from "../../functions/incident/document.js";
-import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EXIT, paint } from "../output.js";
 import { UsageError } from "../usage-error.js";
-import { storeOptions, type StoreOptions } from "./store-options.js";
+import { openExistingStore, type StoreAccess } from "../existing-store.js";
+import type { StoreOptions } from "./store-options.js";
 
-/** The embedded database the auditors' commands read; never created by reading. */
-export function openAuditStore(options: StoreOptions): { database: EmbeddedDatabase; log: SqliteAuditLog } {
-  const location = storeOptions.location(options);
-  const file = location.path ?? join(location.dir!, DATABASE_FILE);
-  if (!existsSync(file)) throw new UsageError(`no embedded database at ${file}: nothing has run here (or pass --db <file>)`);
-  const database = EmbeddedDatabase.open({ path: file });
+/**
+ * The embedded database and its audit log for a command that reads (`"read"`: opened read-only)
+ * or also writes (`"write"`, the default); it must exist, and is never created here.
+ */
+export function openAuditStore(options: StoreOptions, access: StoreAccess = "write"): { database: EmbeddedDatabase; log: SqliteAuditLog } {
+  const database = openExistingStore(options, access);
   return { database, log: new SqliteAuditLog(database) };
 }
 
-export function incidentArgument(id: string): string {
+/** An incident id from the command line (an argument, or the value of `flag`), else a usage error saying why. */
+export function incidentArgument(id: string, flag?: string): string {
   const parsed = IncidentId.safeParse(id);
-  if (!parsed.success) throw new UsageError(`${id}: ${parsed.error.issues[0]?.message ?? "is not an incident id"}`);
+  if (!parsed.success) throw new UsageError(`${flag ? `${flag} ` : ""}${id}: ${parsed.error.issues[0]?.message ?? "is not an incident id"}`);
   return parsed.data;
 }
 
@@ -29,7 +29,7 @@ export function incidentArgument(id: string): string {
  */
 export async function withIncidentEntries(options: StoreOptions, incident: string, work: (entries: readonly AuditEntry[], id: string, database: EmbeddedDatabase) => void | Promise<void>): Promise<void> {
   const id = incidentArgument(incident);
-  const { database, log } = openAuditStore(options);
+  const { database, log } = openAuditStore(options, "read");
   try {
     const entries = log.entriesNow(id);
     if (entries.length === 0) return reportIncidentNotFound(new IncidentNotFound(id));

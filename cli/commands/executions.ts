@@ -1,13 +1,11 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { IncidentId } from "../../functions/incident/document.js";
 import type { ExecutionStatus } from "../../workflows/local/outcome.js";
-import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { UsageError } from "../usage-error.js";
+import { openExistingStore } from "../existing-store.js";
+import { examples } from "../help-examples.js";
+import { incidentArgument } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ExecutionsOptions extends StoreOptions {
@@ -27,6 +25,7 @@ export function registerExecutions(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
+    .addHelpText("after", examples("irflow executions --status running", "irflow executions --incident inc-20261124-0a1b2c3d4e5f --json", "irflow executions --db /tmp/drill/irflow.db"))
     .action((options: ExecutionsOptions) => {
       const executions = listExecutions(options);
       if (options.json) {
@@ -42,15 +41,8 @@ export function registerExecutions(program: Command): void {
 }
 
 function listExecutions(options: ExecutionsOptions): ExecutionSummary[] {
-  if (options.incident !== undefined) {
-    const parsed = IncidentId.safeParse(options.incident);
-    if (!parsed.success) throw new UsageError(`--incident ${options.incident}: ${parsed.error.issues[0]?.message ?? "is not an incident id"}`);
-  }
-  const location = storeOptions.location(options);
-  const file = location.path ?? join(location.dir!, DATABASE_FILE);
-  // Listing never creates a database: no file yet means nothing has run here.
-  if (!existsSync(file)) return [];
-  const database = EmbeddedDatabase.open({ path: file });
+  if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
+  const database = openExistingStore(options, "read");
   try {
     return new SqliteHistory(database).list({ ...(options.incident !== undefined ? { incidentId: options.incident } : {}), ...(options.status !== undefined ? { status: STATUSES[options.status]! } : {}) });
   } finally {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { examples } from "../help-examples.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
@@ -35,6 +36,7 @@ export function registerHistory(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
+    .addHelpText("after", examples("irflow history inc-20261124-0a1b2c3d4e5f", "irflow history inc-20261124-0a1b2c3d4e5f --all-events --json", "irflow history inc-20261124-0a1b2c3d4e5f --db /tmp/drill/irflow.db"))
     .action((incident: string, options: HistoryOptions) =>
       withIncidentEntries(options, incident, (entries, id, database) => {
         const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);

@@ -23,7 +23,7 @@ export function registerVerify(program: Command): void {
     .addHelpText("after", "\nExit codes: 0 every log verified, 1 tampering found (the entry is named) or no such incident, 2 usage error.")
     .action(async (incident: string | undefined, options: VerifyOptions) => {
       if (Boolean(incident) === Boolean(options.all)) throw new UsageError("name one incident, or pass --all");
-      const { database, log } = openAuditStore(options);
+      const { database, log } = openAuditStore(options, "read");
       try {
         const ids = options.all ? log.incidentIds() : [incidentArgument(incident!)];
         const verdicts: ChainVerdict[] = [];

@@ -154,7 +154,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     ];
     const answers = await Promise.all(cases.map(([args]) => irflow("abort", ...args, "--dir", dir)));
     answers.forEach((answer, index) => expect(answer, cases[index]![0].join(" ")).toMatchObject({ code: cases[index]![1], stderr: expect.stringContaining(cases[index]![2]) }));
-    expect(await irflow("abort", incidentId, "--reason", "x", "--dir", tempDir())).toMatchObject({ code: 2, stderr: expect.stringContaining("no embedded database") });
+    expect(await irflow("abort", incidentId, "--reason", "x", "--dir", tempDir())).toMatchObject({ code: 2, stderr: expect.stringContaining("no irflow store at") });
   });
 
   it("says when no running process takes the request (a killed run), which stays recorded; --no-wait returns at once", async () => {

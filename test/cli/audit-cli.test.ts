@@ -75,7 +75,7 @@ describe("irflow history", () => {
     expect((await irflow("history", "i-123; rm -rf /", "--db", db)).code).toBe(2);
     const missing = await irflow("history", incidentId, "--db", join(dir, "nope.db"));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("no embedded database");
+    expect(missing.stderr).toContain(`no irflow store at ${join(dir, "nope.db")}`);
   }, TIMEOUT);
 });
 

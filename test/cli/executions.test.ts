@@ -30,8 +30,8 @@ describe("irflow executions", () => {
   it(
     "lists what another process ran on the database, filtered by incident and status, as a table or JSON",
     async () => {
-      const empty = await irflow("executions", "--db", db);
-      expect(empty).toMatchObject({ code: 0, stdout: "no executions\n" });
+      const missing = await irflow("executions", "--db", db);
+      expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining(`no irflow store at ${db}`) });
 
       const demo = await irflow("demo", "--approve", "--db", db);
       expect(demo.code).toBe(0);

@@ -22,6 +22,23 @@ export interface EmbeddedDatabaseOptions {
   readonly path?: string;
   /** How long a writer waits for another process's lock before SQLITE_BUSY. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Open only a store that is already there: the file and its folder are never created, and a file
+   * without irflow's schema is refused (`NotAnIrflowStore`). `"read"` opens it read-only (a file at
+   * an older schema version is brought forward first); `"write"` read-write.
+   */
+  readonly existing?: "read" | "write";
+}
+
+/** The file named is missing, not SQLite, or SQLite without irflow's schema. */
+export class NotAnIrflowStore extends Error {
+  override readonly name = "NotAnIrflowStore";
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path} is not an irflow store: ${reason}`);
+  }
 }
 
 export interface Migration {
@@ -334,6 +351,7 @@ export class EmbeddedDatabase {
   /** Opens (creating) the database file and brings its schema to the latest version. */
   static open(options: EmbeddedDatabaseOptions = {}, migrations: readonly Migration[] = MIGRATIONS): EmbeddedDatabase {
     const path = options.path ?? join(options.dir ?? DEFAULT_DIRECTORY, DATABASE_FILE);
+    if (options.existing !== undefined) return EmbeddedDatabase.openExisting(path, options.existing, Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)), migrations);
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
@@ -346,6 +364,38 @@ export class EmbeddedDatabase {
       const database = new EmbeddedDatabase(path, db, busyTimeoutMs);
       database.migrate(migrations);
       return database;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private static openExisting(path: string, access: "read" | "write", busyTimeoutMs: number, migrations: readonly Migration[]): EmbeddedDatabase {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { fileMustExist: true, readonly: access === "read" });
+    } catch (error) {
+      throw new NotAnIrflowStore(path, error instanceof Error ? error.message : String(error));
+    }
+    try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // SQLite reads nothing until the first statement: this is where a file that is not a database says so.
+      const schema = unlessNotADatabase(path, () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get());
+      if (schema === undefined) throw new NotAnIrflowStore(path, "an SQLite database without irflow's tables");
+      const database = new EmbeddedDatabase(path, db, busyTimeoutMs);
+      if (access === "write") {
+        switchToWal(db, busyTimeoutMs);
+        db.pragma("synchronous = NORMAL");
+        db.pragma("foreign_keys = ON");
+        database.migrate(migrations);
+        return database;
+      }
+      const applied = new Set(database.appliedMigrations().map((m) => m.version));
+      if (migrations.every((m) => applied.has(m.version)) && database.schemaVersion() <= (migrations.at(-1)?.version ?? 0)) return database;
+      // Older (or newer) than this irflow: the read-write open migrates it (or says it is too new), then read again.
+      db.close();
+      EmbeddedDatabase.openExisting(path, "write", busyTimeoutMs, migrations).close();
+      return EmbeddedDatabase.openExisting(path, "read", busyTimeoutMs, migrations);
     } catch (error) {
       db.close();
       throw error;
@@ -466,6 +516,18 @@ export class EmbeddedDatabase {
  */
 export function switchToWal(db: Pick<Database.Database, "pragma">, busyTimeoutMs: number): void {
   retryWhileBusy(busyTimeoutMs, (attempt) => Math.min(5 * attempt, 50), () => void db.pragma("journal_mode = WAL"));
+}
+
+/** `work`, with SQLite's "file is not a database" (or an unreadable file) said as `NotAnIrflowStore`. */
+function unlessNotADatabase<T>(path: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof Database.SqliteError && (error.code === "SQLITE_NOTADB" || error.code.startsWith("SQLITE_IOERR") || error.code === "SQLITE_CORRUPT")) {
+      throw new NotAnIrflowStore(path, error.code === "SQLITE_NOTADB" ? "not an SQLite database" : `${error.message} (${error.code})`);
+    }
+    throw error;
+  }
 }
 
 /** JSON text for a column. */

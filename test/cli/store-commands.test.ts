@@ -1,0 +1,139 @@
+/**
+ * The commands a responder runs from a second terminal agree on where the store is (`--dir`/`--db`
+ * on every one) and never answer from a store that is not there: a mistyped path is refused,
+ * naming it, and nothing is created.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { DIGEST, request } from "../functions/approval/fixtures.js";
+import { irflow } from "../support/irflow-cli.js";
+
+const TIMEOUT = 120_000;
+const INCIDENT = "inc-20261124-0a1b2c3d4e5f";
+const root = mkdtempSync(join(tmpdir(), "irflow-cli-store-"));
+/** A run started with `--db <folder>/custom.db`: the folder holds no irflow.db. */
+const folder = join(root, "j_db");
+const custom = join(folder, "custom.db");
+let approvalId = "";
+
+beforeAll(async () => {
+  const database = EmbeddedDatabase.open({ path: custom });
+  try {
+    const desk = new SqliteApprovalDesk(database, { pollMs: 0, now: () => new Date() });
+    ({ approvalId } = await desk.request(request({ timeoutSeconds: 3600 }), "manual", { requester: "event:aws.guardduty", details: [[{ resource: "i-0abc", action: "ModifyInstanceAttribute groups", before: ["sg-web"], after: ["sg-quarantine"] }]] }));
+  } finally {
+    database.close();
+  }
+  writeFileSync(join(folder, "identities.yaml"), "identities:\n  alice: [IncidentLead]\n");
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("--db on approvals, approve and reject", () => {
+  it(
+    "lists, shows and answers the approvals of a store named with --db",
+    async () => {
+      const list = await irflow("approvals", "--db", custom);
+      expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining(approvalId) });
+      const show = await irflow("approvals", "show", approvalId, "--db", custom);
+      expect(show).toMatchObject({ code: 0, stdout: expect.stringContaining("pending") });
+      // As README writes it: the store options before the subcommand.
+      const parentFirst = await irflow("approvals", "--db", custom, "show", approvalId, "--json");
+      expect(JSON.parse(parentFirst.stdout)).toMatchObject({ id: approvalId, status: "pending" });
+      const approved = await irflow("approve", approvalId, "--as", "alice", "--digest", DIGEST.slice(0, 12), "--reason", "host confirmed", "--db", custom);
+      expect(approved).toMatchObject({ code: 0, stdout: expect.stringContaining("approved") });
+      const again = await irflow("reject", approvalId, "--as", "alice", "--reason", "changed my mind", "--db", custom);
+      expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (already-decided)") });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the folder of a --db run is not its store: approvals --dir there is refused and creates no irflow.db",
+    async () => {
+      const wrong = await irflow("approvals", "--dir", folder);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain(`no irflow store at ${join(folder, "irflow.db")} (irflow run or irflow demo creates it; --dir/--db name another)`);
+      expect(wrong.stdout).not.toContain("no approvals waiting");
+      expect(readdirSync(folder).sort()).toEqual(["custom.db", "identities.yaml"]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "approvals show --help lists --dir and --db; approve and reject help say --reason is required and give examples",
+    async () => {
+      const show = await irflow("approvals", "show", "--help");
+      expect(show.stdout).toContain("--dir <folder>");
+      expect(show.stdout).toContain("--db <file>");
+      for (const command of ["approve", "reject"]) {
+        const help = await irflow(command, "--help");
+        expect(help.stdout).toContain("--db <file>");
+        expect(help.stdout).toMatch(/--reason <text>\s+why \(required/);
+        expect(help.stdout).toContain(`$ irflow ${command} apr-`);
+      }
+      for (const command of ["approvals", "executions", "history"]) expect((await irflow(command, "--help")).stdout).toContain(`Examples:\n  $ irflow ${command}`);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "approvals --incident is checked like every other command's incident id (exit 2)",
+    async () => {
+      const garbage = await irflow("approvals", "--incident", "garbage", "--db", custom);
+      expect(garbage).toMatchObject({ code: 2, stderr: expect.stringContaining("--incident garbage: must be an irflow incident id") });
+    },
+    TIMEOUT,
+  );
+});
+
+describe("a store that is not there", () => {
+  const commands: readonly (readonly string[])[] = [
+    ["approvals"],
+    ["approvals", "show", "apr-0123456789abcdef"],
+    ["approve", "apr-0123456789abcdef", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"],
+    ["reject", "apr-0123456789abcdef", "--reason", "no", "--as", "alice"],
+    ["executions"],
+    ["history", INCIDENT],
+    ["incidents"],
+    ["report", INCIDENT],
+    ["verify", INCIDENT],
+    ["abort", INCIDENT, "--reason", "drill", "--as", "alice"],
+  ];
+
+  it(
+    "every reading or answering command refuses a mistyped --dir with exit 2, naming it, and creates nothing",
+    async () => {
+      const typo = join(root, "typo");
+      const runs = await Promise.all(commands.map((args) => irflow(...args, "--dir", typo)));
+      for (const [i, run] of runs.entries()) {
+        expect({ command: commands[i]!.join(" "), code: run.code, stderr: run.stderr }).toEqual({
+          command: commands[i]!.join(" "),
+          code: 2,
+          stderr: expect.stringContaining(`no irflow store at ${join(typo, "irflow.db")} (irflow run or irflow demo creates it; --dir/--db name another)`),
+        });
+      }
+      expect(existsSync(typo)).toBe(false);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a --db that is not SQLite is named, with exit 2 and no stack trace",
+    async () => {
+      const notes = join(root, "notes.txt");
+      writeFileSync(notes, "not a database at all; ".repeat(20));
+      const runs = await Promise.all([["approvals"], ["executions"], ["history", INCIDENT], ["approve", "apr-0123456789abcdef", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"]].map((args) => irflow(...args, "--db", notes)));
+      for (const run of runs) {
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain(`${notes} is not an irflow store: not an SQLite database`);
+        expect(run.stderr).not.toContain("internal error");
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+    },
+    TIMEOUT,
+  );
+});
