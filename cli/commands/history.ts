@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
@@ -7,6 +8,7 @@ import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
+import { orderTimeline, type TimelineEntry, type TimelineEvent } from "./timeline-order.js";
 
 interface HistoryOptions extends StoreOptions {
   json?: boolean;
@@ -46,20 +48,61 @@ export function registerHistory(program: Command): void {
     );
 }
 
-/** The audit log's timeline and the executions' history events, merged by time (audit first on ties). */
-export function timeline(incidentId: string, entries: Parameters<typeof projectRecord>[1], history: SqliteHistory, allEvents: boolean): HistoryLine[] {
+/**
+ * The audit log's timeline and the executions' history events, merged by time; within one
+ * millisecond an entry goes where its task wrote it (timeline-order.ts), so a state's events come
+ * before what its task recorded, and that before the state's end.
+ */
+export function timeline(incidentId: string, entries: readonly AuditEntry[], history: SqliteHistory, allEvents: boolean): HistoryLine[] {
   const record = projectRecord(incidentId, entries);
-  const audit: HistoryLine[] = record.timeline.map((t) => ({ at: t.at, phase: t.phase ?? "", what: t.what, actor: t.actor, source: "audit", seq: t.seq }));
+  const bySeq = new Map(entries.map((entry) => [entry.seq, entry]));
+  const audit = record.timeline.map((t) => ({
+    line: { at: t.at, phase: t.phase ?? "", what: t.what, actor: t.actor, source: "audit", seq: t.seq } satisfies HistoryLine,
+    order: { ...entryPlace(bySeq.get(t.seq)), at: t.at, seq: t.seq, kind: t.kind },
+  }));
   const arns = new Set([...history.list({ incidentId }).map((e) => e.executionArn), ...record.executions.map((e) => e.executionArn), ...(record.opened?.executionArn ? [record.opened.executionArn] : [])]);
-  const executions: HistoryLine[] = [...arns].flatMap((arn) => {
+  const executions = [...arns].flatMap((arn) => {
     const machine = arn.split(":").at(-2) ?? "";
     const phase = PHASES.find((p) => machine.endsWith(`-${p}`)) ?? "";
-    return history
-      .events(arn)
-      .filter((event) => allEvents || NOTABLE.has(event.type))
-      .map((event) => ({ at: event.timestamp, phase, what: describe(event, machine), actor: "system:step-functions", source: "execution" as const }));
+    return history.events(arn).map((event) => ({
+      line: { at: event.timestamp, phase, what: describe(event, machine), actor: "system:step-functions", source: "execution" } satisfies HistoryLine,
+      order: { ...eventPlace(event), at: event.timestamp, executionArn: arn, type: event.type },
+      shown: allEvents || NOTABLE.has(event.type),
+    }));
   });
-  return [...audit, ...executions].map((line, index) => ({ line, index })).sort((a, b) => a.line.at.localeCompare(b.line.at) || (a.line.source === b.line.source ? a.index - b.index : a.line.source === "audit" ? -1 : 1)).map(({ line }) => line);
+  return orderTimeline(
+    executions.map((e) => e.order),
+    audit.map((a) => a.order),
+  ).flatMap((item): HistoryLine[] => {
+    if ("entry" in item) return [audit[item.entry]!.line];
+    const execution = executions[item.event]!;
+    return execution.shown ? [execution.line] : [];
+  });
+}
+
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const field = (value: unknown, key: string): unknown => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined);
+
+/** What an entry's body says about where it was written: its step, execution, mode and the task that wrote it. */
+function entryPlace(entry: AuditEntry | undefined): Omit<TimelineEntry, "at" | "seq" | "kind"> {
+  if (entry === undefined) return {};
+  const record = field(entry.body, "record");
+  const stepId = text(entry.body.stepId);
+  const executionArn = text(entry.body.executionArn) ?? text(field(record, "executionId")) ?? text(entry.body.executionId);
+  const mode = text(field(record, "mode"));
+  const task = entry.actor.startsWith("function:") ? entry.actor.slice("function:".length) : undefined;
+  return { ...(stepId !== undefined ? { stepId } : {}), ...(executionArn !== undefined ? { executionArn } : {}), ...(mode !== undefined ? { mode } : {}), ...(task !== undefined ? { task } : {}) };
+}
+
+/** A TaskScheduled's task (`\${Task:<name>}`), step and mode, from the parameters the state passed. */
+function eventPlace(event: HistoryEvent): Pick<TimelineEvent, "task" | "stepId" | "mode"> {
+  if (event.type !== "TaskScheduled") return {};
+  const parameters = field(event.details, "parameters");
+  const payload = field(parameters, "Payload");
+  const task = /^\$\{Task:(.+)\}$/.exec(text(field(parameters, "FunctionName")) ?? "")?.[1];
+  const stepId = text(field(field(payload, "context"), "stepId"));
+  const mode = text(field(payload, "mode"));
+  return { ...(task !== undefined ? { task } : {}), ...(stepId !== undefined ? { stepId } : {}), ...(mode !== undefined ? { mode } : {}) };
 }
 
 function describe(event: HistoryEvent, machine: string): string {
