@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions/audit/report/index.js";
 import { verifyLinks } from "../../functions/audit/verify-chain.js";
+import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalDocument, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
@@ -17,13 +18,16 @@ interface ReportOptions extends StoreOptions {
 export function registerReport(program: Command): void {
   program
     .command("report")
-    .description("render an incident's post-incident report from its audit log (the same report the run wrote)")
+    .description(
+      "render an incident's post-incident report as of now, from its audit log (the run wrote the one as of the incident's close; entries after it, such as the post-incident phase's end, are only in this one)",
+    )
     .argument("<incident>", "incident id (inc-…)")
     .addOption(new Option("--format <format>", "md, self-contained html, or json").choices(REPORT_FORMATS).default("md"))
     .option("--output <file>", "write to a file instead of standard output")
     .option("--force", "render even when the log fails verification (the report then says so at the top)")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
+    .addHelpText("after", examples("irflow report inc-20261124-0a1b2c3d4e5f", "irflow report inc-20261124-0a1b2c3d4e5f --format html --output report.html --db /tmp/drill/irflow.db"))
     .action((incident: string, options: ReportOptions) =>
       withIncidentEntries(options, incident, async (entries, id) => {
         const links = verifyLinks(id, entries);

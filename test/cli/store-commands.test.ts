@@ -75,7 +75,10 @@ describe("--db on approvals, approve and reject", () => {
         expect(help.stdout).toMatch(/--reason <text>\s+why \(required/);
         expect(help.stdout).toContain(`$ irflow ${command} apr-`);
       }
-      for (const command of ["approvals", "executions", "history"]) expect((await irflow(command, "--help")).stdout).toContain(`Examples:\n  $ irflow ${command}`);
+      for (const command of ["approvals", "executions", "history", "report"]) expect((await irflow(command, "--help")).stdout).toContain(`Examples:\n  $ irflow ${command}`);
+      const report = (await irflow("report", "--help")).stdout.replace(/\s+/g, " ");
+      expect(report).toContain("report as of now, from its audit log (the run wrote the one as of the incident's close");
+      expect(report).not.toContain("the same report the run wrote");
     },
     TIMEOUT,
   );
