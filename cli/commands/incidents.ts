@@ -1,11 +1,14 @@
+import { userInfo } from "node:os";
+import { join } from "node:path";
 import { Option, type Command } from "commander";
 import type { ClosedStatus } from "../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
-import { paint } from "../output.js";
+import { closeAbandoned } from "../../workflows/local/incident/close-abandoned.js";
+import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { openAuditStore } from "./audit-store.js";
+import { incidentArgument, openAuditStore } from "./audit-store.js";
 import { UsageError } from "../usage-error.js";
-import { storeOptions, type StoreOptions } from "./store-options.js";
+import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface IncidentsOptions extends StoreOptions {
   since?: string;
@@ -24,6 +27,12 @@ export interface IncidentRow {
   readonly entries: number;
 }
 
+interface CloseOptions extends StoreOptions {
+  reason: string;
+  as?: string;
+  force?: boolean;
+}
+
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** `24h`, `7d`, `30m`, `2w` (before `now`) or a date; a clear usage error otherwise. */
@@ -36,7 +45,7 @@ export function parseSince(text: string, now: Date): Date {
 }
 
 export function registerIncidents(program: Command): void {
-  program
+  const incidents = program
     .command("incidents")
     .description("list the incidents in the embedded database's audit log, oldest first")
     .option("--since <when>", "opened within a duration (30m, 24h, 7d, 2w) or since a date")
@@ -83,4 +92,49 @@ export function registerIncidents(program: Command): void {
         database.close();
       }
     });
+  incidents
+    .command("close")
+    .description("close an incident a process left open when it died (SIGKILL, a crash): executions still RUNNING end ABORTED, its pending approvals are withdrawn, and it is closed as aborted, with its report")
+    .argument("<incident>", "incident id (inc-…)")
+    .requiredOption("--reason <text>", "why (the audit log, the report)")
+    .option("--as <name>", "who closes it", userInfo().username)
+    .option("--force", "close it although executions of it are RUNNING in the store (you know their process is gone)")
+    .addHelpText(
+      "after",
+      `
+A run that is stopped (irflow abort, Ctrl-C, SIGTERM, SIGHUP) or fails closes its incident itself;
+this is for one whose process was killed before it could. The store cannot tell whether a process
+still runs an execution it shows RUNNING, so while any does the command refuses unless --force:
+if the run is alive, stop it with irflow abort <incident> --reason <why> instead.
+--dir/--db name the store (default <project>/.irflow); the report is written to its reports/ folder.
+Exit codes: 0 closed; 1 unknown incident, already closed, or executions RUNNING without --force;
+2 usage error.`,
+    )
+    .action(async (incident: string, _options: CloseOptions, command: Command) => {
+      // --dir/--db belong to `incidents`; commander hands them to it wherever they are written.
+      process.exitCode = await closeIncident(incident, command.optsWithGlobals<CloseOptions>());
+    });
+}
+
+/** `irflow incidents close`: closes what a dead process left open; says what it ended and where the report is. */
+async function closeIncident(incident: string, options: CloseOptions): Promise<number> {
+  const incidentId = incidentArgument(incident);
+  const reason = options.reason.trim();
+  if (reason === "") throw new UsageError("--reason must say why the incident is closed");
+  const by = (await identityFor(options)).actor;
+  const { database } = openAuditStore(options);
+  try {
+    const result = await closeAbandoned(database, { incidentId, by, reason, force: options.force === true, reportsDirectory: join(stateFolder(options), "reports"), now: new Date() });
+    if (!result.closed) {
+      for (const execution of result.running ?? []) process.stderr.write(`  ${terminalField(execution.machine ?? execution.name)}  RUNNING since ${terminalField(execution.startedAt)}  ${terminalField(execution.executionArn)}\n`);
+      process.stderr.write(`${paint.red("error:")} ${terminalField(result.message)}\n`);
+      return EXIT.problems;
+    }
+    for (const execution of result.aborted) process.stdout.write(`  ${terminalField(execution.machine ?? execution.name)}  ${paint.yellow("ABORTED")}  ${terminalField(execution.executionArn)}\n`);
+    process.stdout.write(`${paint.yellow("closed")}  ${terminalField(incidentId)} as aborted by ${terminalField(by)}: ${terminalField(reason)}\n`);
+    process.stdout.write(`  report: ${terminalField(result.reportLocation)}\n`);
+    return EXIT.ok;
+  } finally {
+    database.close();
+  }
 }

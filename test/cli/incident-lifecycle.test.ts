@@ -1,0 +1,182 @@
+/** Stopped runs never leave their incident open: SIGHUP like SIGTERM, and `irflow incidents close` for a killed run. */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
+import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const RUNBOOK = "iam-access-key-compromise";
+const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-lifecycle-"));
+  folders.push(dir);
+  return dir;
+}
+
+const env = (): NodeJS.ProcessEnv => {
+  const copy: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete copy.FORCE_COLOR;
+  return copy;
+};
+
+function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: env(), timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** `irflow run` with --no-prompt: it waits at the first approval for an answer from elsewhere. */
+function startRun(dir: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
+  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout }))) };
+}
+
+async function waitingAtApproval(dir: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const database = EmbeddedDatabase.open({ dir });
+      try {
+        const pending = new SqliteApprovals(database).pending();
+        if (pending[0]) return pending[0].incidentId;
+      } finally {
+        database.close();
+      }
+    } catch {
+      // The run is still creating the file.
+    }
+    if (Date.now() > deadline) throw new Error("the run never waited at its approval");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function readStore<T>(dir: string, read: (database: EmbeddedDatabase) => T): T {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    return read(database);
+  } finally {
+    database.close();
+  }
+}
+
+interface Row {
+  incidentId: string;
+  status: string;
+  outcome: string;
+}
+
+describe("SIGHUP during irflow run", { timeout: 120_000 }, () => {
+  it("stops the run like SIGTERM (exit 129), and the run closes the aborted incident with its report", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill("SIGHUP");
+    const exited = await run.exited;
+    expect(exited.code).toBe(129);
+    expect(exited.stdout).toContain(`aborted (SIGHUP)  incident ${incidentId}`);
+    const statuses = readStore(dir, (database): Record<string, string> => Object.fromEntries(new SqliteHistory(database).list({ incidentId }).map((e) => [e.machine, e.status])));
+    expect(statuses).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "ABORTED", [`irflow-${RUNBOOK}-contain`]: "ABORTED" });
+    const closed = readStore(dir, (database) => new SqliteAuditLog(database).entriesNow(incidentId).find((e) => e.kind === "incident.closed"));
+    expect(closed?.body).toMatchObject({ status: "aborted", stopped: { execution: "ABORTED", by: "alice", reason: "interrupted (SIGHUP)" } });
+    expect(existsSync(join(dir, "reports", `${incidentId}.md`))).toBe(true);
+    const listed = await irflow("incidents", "--json", "--dir", dir);
+    expect(JSON.parse(listed.stdout) as Row[]).toEqual([expect.objectContaining({ incidentId, status: "closed", outcome: "aborted" })]);
+    const report = await irflow("report", incidentId, "--dir", dir);
+    expect(report.stdout).toContain("The incident was aborted by alice: interrupted (SIGHUP).");
+    expect(report.stdout).not.toContain("interim");
+  });
+});
+
+describe("irflow incidents close", { timeout: 120_000 }, () => {
+  it("closes what a killed run left open: refuses while executions are RUNNING unless --force, then ends them ABORTED, withdraws the approval, closes the incident as aborted with its report", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    expect((JSON.parse((await irflow("incidents", "--json", "--dir", dir)).stdout) as Row[])[0]).toMatchObject({ incidentId, status: "open" });
+
+    const refused = await irflow("incidents", "close", incidentId, "--reason", "the host rebooted", "--as", "bob", "--dir", dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${incidentId} has 2 executions RUNNING in the store, and irflow cannot tell whether a process still runs them`);
+    expect(refused.stderr).toContain(`irflow abort ${incidentId} --reason <why>`);
+    expect(refused.stderr).toContain("--force");
+    expect(readStore(dir, (database) => new SqliteHistory(database).list({ incidentId, status: "RUNNING" }))).toHaveLength(2);
+
+    const closed = await irflow("incidents", "close", incidentId, "--reason", "the host rebooted", "--as", "bob", "--force", "--dir", dir);
+    expect(closed.stderr).toBe("");
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain(`closed  ${incidentId} as aborted by bob: the host rebooted`);
+    expect(closed.stdout).toContain(`report: ${join(dir, "reports", `${incidentId}.md`)}`);
+
+    const cause = "closed by bob: the host rebooted";
+    readStore(dir, (database) => {
+      const history = new SqliteHistory(database);
+      const executions = history.list({ incidentId });
+      expect(executions.filter((e) => e.status === "RUNNING")).toEqual([]);
+      for (const execution of executions.filter((e) => e.status === "ABORTED")) expect(history.events(execution.executionArn).at(-1)).toMatchObject({ type: "ExecutionAborted", details: { cause } });
+      expect(executions.filter((e) => e.status === "ABORTED")).toHaveLength(2);
+      expect(new SqliteApprovals(database).pending()).toEqual([]);
+      expect(new SqliteIncidentStore(database).incident(incidentId)).toMatchObject({ status: "closed" });
+      const entries = new SqliteAuditLog(database).entriesNow(incidentId);
+      expect(entries.find((e) => e.kind === "approval.withdrawn")).toMatchObject({ actor: "bob", body: expect.objectContaining({ by: "bob", reason: "the host rebooted" }) });
+      expect(entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain")).toMatchObject({ body: { status: "ABORTED", cause } });
+      expect(entries.find((e) => e.kind === "incident.closed")).toMatchObject({ actor: "bob", body: { status: "aborted", stopped: { execution: "RUNNING", by: "bob", reason: "the host rebooted" } } });
+    });
+    const markdown = readFileSync(join(dir, "reports", `${incidentId}.md`), "utf8");
+    expect(markdown).toContain("- Outcome: **ABORTED** (aborted by bob: the host rebooted)");
+    expect(markdown).toContain("Its run stopped before the post-incident phase (its process died with the executions still RUNNING); bob closed it and wrote this report.");
+    expect(existsSync(join(dir, "reports", `${incidentId}.html`))).toBe(true);
+
+    const [listed, verified, again] = await Promise.all([
+      irflow("incidents", "--json", "--dir", dir),
+      irflow("verify", incidentId, "--dir", dir),
+      irflow("incidents", "close", incidentId, "--reason", "again", "--as", "bob", "--dir", dir),
+    ]);
+    expect((JSON.parse(listed.stdout) as Row[])[0]).toMatchObject({ incidentId, status: "closed", outcome: "aborted" });
+    expect(verified.code).toBe(0);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`${incidentId} was closed at \\S+ \\(aborted\\); irflow report ${incidentId} shows how it ended`));
+  });
+
+  it("an unknown incident exits 1; a blank or missing --reason and a malformed id are usage errors (exit 2)", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    const [unknown, blank, missing, malformed] = await Promise.all([
+      irflow("incidents", "close", "inc-0000000000000000", "--reason", "why", "--dir", dir),
+      irflow("incidents", "close", incidentId, "--reason", "  ", "--dir", dir),
+      irflow("incidents", "close", incidentId, "--dir", dir),
+      irflow("incidents", "close", "INC-1", "--reason", "why", "--dir", dir),
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no audit log for inc-0000000000000000 in this database");
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain("--reason must say why the incident is closed");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--reason");
+    expect(malformed.code).toBe(2);
+    // Nothing was changed by the refusals.
+    expect(readStore(dir, (database) => new SqliteHistory(database).list({ incidentId, status: "RUNNING" }))).toHaveLength(2);
+  });
+});
