@@ -92,7 +92,7 @@ describe("SIGHUP during irflow run", { timeout: 120_000 }, () => {
     const exited = await run.exited;
     expect(exited.code).toBe(129);
     expect(exited.stdout).toContain(`aborted (SIGHUP)  incident ${incidentId}`);
-    const statuses = readStore(dir, (database): Record<string, string> => Object.fromEntries(new SqliteHistory(database).list({ incidentId }).map((e) => [e.machine, e.status])));
+    const statuses = readStore(dir, (database) => Object.fromEntries(new SqliteHistory(database).list({ incidentId }).map((e): [string, string] => [e.machine ?? e.name, e.status])));
     expect(statuses).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "ABORTED", [`irflow-${RUNBOOK}-contain`]: "ABORTED" });
     const closed = readStore(dir, (database) => new SqliteAuditLog(database).entriesNow(incidentId).find((e) => e.kind === "incident.closed"));
     expect(closed?.body).toMatchObject({ status: "aborted", stopped: { execution: "ABORTED", by: "alice", reason: "interrupted (SIGHUP)" } });
