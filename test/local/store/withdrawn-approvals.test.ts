@@ -132,10 +132,12 @@ describe.each(stores)("markWithdrawn (%s desk store)", (_name, make) => {
     expect(store.view("apr-1")).toMatchObject({ status: "withdrawn", withdrawal: { by: "bob", reason: "wrong host" } });
   });
 
-  it("never touches an approval that is not pending, nor one that does not exist", () => {
+  // An answered one not yet resumed is withdrawn (its answer came too late): withdrawn-desk.test.ts.
+  it("never touches an approval whose answer was resumed, an expired one, nor one that does not exist", () => {
     const store = make();
     store.insert(view("apr-approved"), "token-a");
     store.vote("apr-approved", { votes: [{ by: "alice", reason: "go", at: at(10).toISOString() }], expectedVotes: 0, decision: { status: "approved", at: at(10).toISOString() } }, at(10));
+    expect(store.claimResume("apr-approved", at(11))).toBe("token-a");
     store.insert(view("apr-expired"), "token-e");
     store.markExpired("apr-expired", at(20));
     expect(store.markWithdrawn("apr-approved", { at: at(30), by: "bob", reason: "x" })).toBe(false);
