@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import type { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
+import type { StateMachine } from "../../../workflows/compiler/asl.js";
+import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
+import { GENERATED_DIRECTORY, type LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
 import { runnerFor, scenario } from "./support.js";
 
 /**
@@ -26,7 +28,27 @@ async function pendingOf(runner: LocalIncidentRunner, timeoutMs = 3000) {
   }
 }
 
-describe("ssh-rdp-brute-force: closing the port waits for a person", () => {
+/** The runbook's machines with the approval's 4-hour wait cut to one second. */
+async function withShortWait(): Promise<ReadonlyMap<string, StateMachine>> {
+  const machines = await loadGeneratedMachines(GENERATED_DIRECTORY, [RUNBOOK]);
+  const shorten = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(shorten);
+    if (node === null || typeof node !== "object") return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.Resource === "string" && record.Resource.includes("waitForTaskToken")) {
+      record.TimeoutSeconds = 1;
+      (record.Parameters as { Payload: Record<string, unknown> }).Payload.timeoutSeconds = 1;
+    }
+    Object.values(record).forEach(shorten);
+  };
+  return new Map([...machines].map(([key, machine]) => {
+    const copy = structuredClone(machine);
+    shorten(copy);
+    return [key, copy];
+  }));
+}
+
+describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 30_000 }, () => {
   it("blocks at once, then waits with the exact rule in the plan; nothing is revoked before the answer", async () => {
     const s = await scenario(RUNBOOK);
     const runner = await runnerFor(s);
@@ -80,5 +102,18 @@ describe("ssh-rdp-brute-force: closing the port waits for a person", () => {
     expect(result.status).toBe("resolved");
     expect(runner.records.get(result.incidentId!)?.approvals).toEqual([]);
     expect(changes(s.account.mutations().slice(before))).toEqual(["ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:CreateNetworkAclEntry", "ec2:CreateTags", "sns:Publish", "guardduty:ArchiveFindings", "guardduty:UpdateFindingsFeedback"]);
+  });
+
+  it("an unanswered approval times out and aborts (never proceeds, no escalation): the port stays open and the incident fails", async () => {
+    const s = await scenario(RUNBOOK);
+    const runner = await runnerFor(s, { definitions: await withShortWait() });
+    const result = await runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual" });
+    expect(result.status).toBe("failed");
+    const record = runner.records.get(result.incidentId!)!;
+    expect(record.failures).toEqual([expect.objectContaining({ stepId: STEP, error: "States.Timeout" })]);
+    // One request, never escalated: on-timeout is abort.
+    expect(record.approvals.map((a) => a.approval.approvers)).toEqual([["arn:aws:iam::*:role/IncidentResponder"]]);
+    expect(s.account.snapshot().ec2.securityGroups[GROUP]?.ingress.map((r) => r.ruleId)).toContain(SSH_RULE);
+    expect(changes(s.account.mutations())).not.toContain("ec2:RevokeSecurityGroupIngress");
   });
 });
