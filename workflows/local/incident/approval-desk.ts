@@ -258,15 +258,17 @@ export class LocalApprovalDesk implements ApprovalDesk {
   }
 
   withdraw(executionArns: readonly string[], withdrawing: Withdrawing): Promise<void> {
-    for (const arn of executionArns) this.aborted.set(arn, { by: withdrawing.by, reason: withdrawing.reason });
+    for (const arn of executionArns) if (!this.aborted.has(arn)) this.aborted.set(arn, { by: withdrawing.by, reason: withdrawing.reason });
     const at = this.now();
     const audited: Promise<void>[] = [];
     for (const [id, { approval }] of this.waiting) {
-      if (!this.aborted.has(approval.executionId)) continue;
+      // Who aborted its execution first (an earlier abort whose withdrawal failed keeps its own).
+      const aborted = this.aborted.get(approval.executionId);
+      if (!aborted) continue;
       // One answered meanwhile but not resumed is withdrawn too: its answer can no longer reach the
       // workflow. A store that fails leaves the approval watched: a later look withdraws it then.
       try {
-        const closed = this.withdrawOne(id, withdrawing, at);
+        const closed = this.withdrawOne(id, aborted, at);
         // No longer watched, so the closed token is not taken for a wait that ran out.
         this.waiting.delete(id);
         if (closed) audited.push(this.append(approval.incidentId, closed));
