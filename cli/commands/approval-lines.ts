@@ -20,10 +20,10 @@ export function roleNames(approvers: readonly string[]): string[] {
 
 const prefix = (approval: ApprovalView): string => approval.digest.slice(0, DIGEST_PREFIX_LENGTH);
 
-/** The request: step, id, digest, deadline, who may answer, and the plan. */
-export function requestLines(approval: ApprovalView): string[] {
+/** The request: step, id, digest, deadline, who may answer, and the plan; `label` colours its first word. */
+export function requestLines(approval: ApprovalView, label: (text: string) => string = (text) => text): string[] {
   return [
-    `approval needed: ${approval.stepTitle} (${approval.task}, ${approval.risk})`,
+    `${label("approval needed")}: ${approval.stepTitle} (${approval.task}, ${approval.risk})`,
     `  id ${approval.id}  digest ${prefix(approval)}  answer before ${approval.deadline}`,
     `  requested by ${approval.requester}; may answer: ${roleNames(approval.approvers).join(", ")}${approval.requiredApprovals > 1 ? ` (${approval.requiredApprovals} different people)` : ""}`,
     ...planLines(approval).map((line) => `  ${line}`),

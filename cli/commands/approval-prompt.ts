@@ -46,7 +46,7 @@ export function promptForApprovals(options: ApprovalPromptOptions): ApprovalProm
 
   const ask = async (approval: ApprovalView): Promise<void> => {
     write("");
-    for (const line of requestLines(approval)) write(line.startsWith("approval needed") ? `${paint.yellow("approval needed")}${line.slice("approval needed".length)}` : line);
+    for (const line of requestLines(approval, paint.yellow)) write(line);
     if (!isAllowedApprover(as, approval.approvers)) {
       for (const line of notAllowedLines(approval, as, options)) write(line);
       return;

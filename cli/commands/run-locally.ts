@@ -62,7 +62,7 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
         onRequested: (approval) => {
           if (prompt) return prompt.requested(approval);
           write("");
-          for (const line of requestLines(approval)) write(line.startsWith("approval needed") ? `${paint.yellow("approval needed")}${line.slice("approval needed".length)}` : line);
+          for (const line of requestLines(approval, paint.yellow)) write(line);
           write("  answer in another terminal:");
           for (const line of answerCommands(approval, flags)) write(`  ${line}`);
         },
