@@ -348,7 +348,7 @@ export class EmbeddedDatabase {
     this.busyTimeoutMs = busyTimeoutMs;
   }
 
-  /** Opens (creating) the database file and brings its schema to the latest version. */
+  /** Opens (creating it, unless `existing`) the database file and brings its schema to the latest version. */
   static open(options: EmbeddedDatabaseOptions = {}, migrations: readonly Migration[] = MIGRATIONS): EmbeddedDatabase {
     const path = options.path ?? join(options.dir ?? DEFAULT_DIRECTORY, DATABASE_FILE);
     if (options.existing !== undefined) return EmbeddedDatabase.openExisting(path, options.existing, Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)), migrations);
