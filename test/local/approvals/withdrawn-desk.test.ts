@@ -250,6 +250,25 @@ describe("withdraw after an answer landed that the run had not resumed yet (sqli
   });
 });
 
+describe("withdraw when the store failed, then the deadline passed", () => {
+  it("the expiry sweep withdraws the aborted execution's approval instead of expiring it", async () => {
+    let clock = at(60);
+    const audit = recordingAudit();
+    const run = engine();
+    const runDesk = new SqliteApprovalDesk(temp.open(temp.dir()), { answers: run.port, now: () => clock, audit, pollMs: 0 });
+    const { approvalId } = await runDesk.request(request({ timeoutSeconds: 100 }), "manual", { requester: "event:aws.guardduty" });
+    vi.spyOn(SqliteApprovals.prototype, "markWithdrawn").mockImplementationOnce(() => {
+      throw new Error("database is locked");
+    });
+    await expect(runDesk.withdraw([CONTAIN], ABORT)).rejects.toThrow("database is locked");
+    clock = at(60 + 500);
+    await runDesk.sweep();
+    expect(audit.entries.map((e) => e.kind)).toEqual(["approval.requested", "approval.withdrawn"]);
+    expect(await runDesk.get(approvalId)).toMatchObject({ status: "withdrawn", withdrawal: { by: "bob", reason: "wrong host" } });
+    runDesk.close();
+  });
+});
+
 describe.each([
   ["memory", () => new MemoryDeskStore()],
   ["sqlite", () => new SqliteApprovals(temp.open(temp.dir()))],

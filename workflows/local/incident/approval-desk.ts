@@ -179,7 +179,13 @@ export class LocalApprovalDesk implements ApprovalDesk {
   async sweep(): Promise<void> {
     const now = this.now();
     for (const approval of this.options.store.pending()) {
-      if (now.getTime() >= Date.parse(approval.deadline)) {
+      const aborted = this.aborted.get(approval.executionId);
+      if (aborted) {
+        // Its execution was aborted and the withdrawal's write failed: withdrawn now, never expired.
+        const closed = this.withdrawOne(approval.id, aborted, now);
+        this.waiting.delete(approval.id);
+        if (closed) await this.append(approval.incidentId, closed);
+      } else if (now.getTime() >= Date.parse(approval.deadline)) {
         await this.expire(approval, now);
       } else if (approval.remindedAt === undefined && now >= reminderDue(approval) && this.options.store.markReminded(approval.id, now)) {
         await this.append(approval.incidentId, remindedEntry(approval, now, SWEEP_ACTOR));
