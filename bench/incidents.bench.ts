@@ -12,7 +12,8 @@ import { loadGeneratedMachines } from "../workflows/local/generated-machines.js"
 import { InMemoryHistory } from "../workflows/local/history.js";
 import { GENERATED_DIRECTORY, LocalIncidentRunner, type IncidentRunResult } from "../workflows/local/incident/local-incident-runner.js";
 import { configFromAccount } from "../workflows/local/incident/scenario-config.js";
-import { isJsonObject, type JsonValue } from "../workflows/local/json.js";
+import { allStates } from "../workflows/local/definition-walk.js";
+import { isJsonObject, type JsonObject, type JsonValue } from "../workflows/local/json.js";
 import { libraryDefinition } from "../workflows/local/local-definition.js";
 import { LocalEngine, type LocalTask } from "../workflows/local/local-engine.js";
 import { openLocalRuntime } from "../workflows/local/local-runtime.js";
@@ -20,7 +21,8 @@ import { EmbeddedDatabase } from "../workflows/local/store/embedded-database.js"
 import type { RunnerDone, RunnerJob } from "./incidents-worker.js";
 import { scenarioFromData, type Scenario } from "../workflows/local/simulated-account/index.js";
 import { LibraryStateMachine, type LibraryTaskHandler } from "../workflows/local/step-functions-library.js";
-import { figure, percentile, type Figure } from "./measure.js";
+import { incidentFloor } from "./incident-floor.js";
+import { figure, percentile, threadCpuMs, type Figure } from "./measure.js";
 
 const COMMAND = "npm run bench -- incidents";
 const RUNBOOK = "ssh-rdp-brute-force";
@@ -29,6 +31,8 @@ const CONCURRENCY = Number(process.env.IRFLOW_BENCH_CONCURRENCY ?? 50);
 /** Latency is measured apart from peak throughput: at 50 at a time, a p95 mostly measures the queue. */
 const LATENCY_INCIDENTS = Number(process.env.IRFLOW_BENCH_LATENCY_INCIDENTS ?? Math.min(INCIDENTS, 200));
 const LATENCY_CONCURRENCY = Number(process.env.IRFLOW_BENCH_LATENCY_CONCURRENCY ?? 4);
+/** The floor records a full run of its incidents first, so it takes fewer. */
+const FLOOR_INCIDENTS = Math.min(INCIDENTS, 500);
 const NOW = new Date("2026-11-24T12:00:00.000Z");
 const clock: Clock = { now: () => NOW };
 
@@ -93,7 +97,7 @@ export function bruteForceFleet(count: number, first = 0): { scenario: Scenario;
   return { scenario, events };
 }
 
-interface Measured {
+interface FleetRun {
   readonly perSecond: number;
   readonly containP50: number;
   readonly containP95: number;
@@ -101,8 +105,14 @@ interface Measured {
   readonly containInputs: JsonValue[];
 }
 
+interface Measured extends FleetRun {
+  /** Process CPU (every thread) and the running thread's own CPU per incident (the latter undefined off Linux). */
+  readonly cpuMsPerIncident: number;
+  readonly threadCpuMsPerIncident: number | undefined;
+}
+
 /** Runs every event as an incident, `CONCURRENCY` at a time; containment is finding → contain phase ExecutionSucceeded. */
-export async function runFleet(runner: LocalIncidentRunner, events: readonly Record<string, unknown>[], concurrency: number): Promise<Measured> {
+export async function runFleet(runner: LocalIncidentRunner, events: readonly Record<string, unknown>[], concurrency: number): Promise<FleetRun> {
   const containMs: number[] = [];
   const containInputs: JsonValue[] = [];
   const results: IncidentRunResult[] = [];
@@ -140,7 +150,12 @@ async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory", inc
   const runtime = store === "memory" ? undefined : await openLocalRuntime({ ...common, ...(store === "sqlite-file" ? { dir: stateDir } : { path: ":memory:" }) });
   try {
     const runner = runtime?.runner ?? (await LocalIncidentRunner.create(common));
-    const measured = await runFleet(runner, events, concurrency);
+    const cpu = process.cpuUsage();
+    const thread = threadCpuMs();
+    const fleet = await runFleet(runner, events, concurrency);
+    const used = process.cpuUsage(cpu);
+    const threadAfter = threadCpuMs();
+    const measured = { ...fleet, cpuMsPerIncident: (used.user + used.system) / 1000 / events.length, threadCpuMsPerIncident: thread === undefined || threadAfter === undefined ? undefined : (threadAfter - thread) / events.length };
     if (measured.resolved !== events.length) throw new Error(`${store}: ${events.length - measured.resolved} of ${events.length} incidents did not resolve`);
     return measured;
   } finally {
@@ -216,6 +231,12 @@ export async function twoRunnersSharingOneStore(incidents = INCIDENTS): Promise<
     rmSync(reportsDirectory, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU per incident, the whole process and the thread that ran the incidents. */
+function cpuNote(measured: { readonly cpuMsPerIncident: number; readonly threadCpuMsPerIncident: number | undefined }): string {
+  const thread = measured.threadCpuMsPerIncident === undefined ? "" : ` (${measured.threadCpuMsPerIncident.toFixed(1)} on its thread)`;
+  return `${measured.cpuMsPerIncident.toFixed(1)} ms CPU per incident${thread}`;
 }
 
 /** What each runner thread itself spent: CPU per incident while running, and CPU until ready (its module loading runs partly on its loader thread, counted only in the process figure). */
@@ -299,10 +320,16 @@ async function engineOverhead(recorded: readonly JsonValue[]): Promise<{ engineM
     const bareTasks = taskFunctions(bruteForceFleet(INCIDENTS).scenario);
     const library = new LibraryStateMachine(libraryDefinition(definition, 0), { validationOptions: { noValidate: true } });
     const handlers: Record<string, LibraryTaskHandler> = {};
-    for (const [state, raw] of Object.entries(definition.States)) {
-      const name = /\$\{Task:([^}]+)\}/.exec(JSON.stringify((raw as { Parameters?: unknown }).Parameters ?? ""))?.[1];
+    // Every Task, nested ones included, gets a handler: one without would make the library call real Lambda.
+    for (const { name: state, state: raw } of allStates(definition as unknown as JsonObject)) {
+      if (raw.Type !== "Task") continue;
+      const name = /\$\{Task:([^}]+)\}/.exec(JSON.stringify(raw.Parameters ?? ""))?.[1];
       const task = name ? bareTasks(name) : undefined;
-      if (task) handlers[state] = async (input: JsonValue) => ({ Payload: (await task(isJsonObject(input) ? input.Payload : {}, new AbortController().signal)) as JsonValue, StatusCode: 200 });
+      handlers[state] = task
+        ? async (input: JsonValue) => ({ Payload: (await task(isJsonObject(input) ? input.Payload : {}, new AbortController().signal)) as JsonValue, StatusCode: 200 })
+        : () => {
+            throw new Error(`bare comparison: ${state} has no local function (its inputs skip the approval step)`);
+          };
     }
     const bareRun = () =>
       timeOne(async (input, n) => {
@@ -332,6 +359,7 @@ export async function benchIncidents(): Promise<Figure[]> {
   const inMemoryDb = stores.includes("sqlite-memory") ? await throughput("sqlite-memory") : memory;
   const { engineMs, bareMs } = await engineOverhead(memory.containInputs);
   const shared = stores.includes("sqlite-file") ? await twoRunnersSharingOneStore() : undefined;
+  const floor = await incidentFloor(RUNBOOK, () => bruteForceFleet(FLOOR_INCIDENTS), clock, CONCURRENCY);
   // Reports are written (md and html, to a temporary directory) in every run: the same work as `irflow run`.
   const note = (store: string) => `${INCIDENTS} ${RUNBOOK} incidents, auto-approval, ${CONCURRENCY} at a time, reports written to a temp dir, ${store}`;
   const memoryLatency = await throughput("memory", LATENCY_INCIDENTS, LATENCY_CONCURRENCY);
@@ -367,6 +395,14 @@ export async function benchIncidents(): Promise<Figure[]> {
     figure("finding to containment, p95 (embedded store)", fileLatency.containP95, "ms", COMMAND, { value: 50, comparison: "<=" }, latencyNote("SQLite file")),
     figure("finding to containment, p95 (memory stores)", memoryLatency.containP95, "ms", COMMAND, { value: 50, comparison: "<=" }, latencyNote("memory stores")),
     figure("finding to containment under peak load, p95 (embedded store)", file.containP95, "ms", COMMAND, undefined, loadedNote),
+    figure(
+      "the same phases on bare aws-local-stepfunctions (the floor: no history, audit, stores or reports)",
+      floor.perSecond,
+      "incidents/s",
+      COMMAND,
+      undefined,
+      `${FLOOR_INCIDENTS} incidents, ${CONCURRENCY} at a time: each phase machine on the library alone with the same inputs and task functions against the simulated account, irflow's own tasks (open, approve, record a failure, close) answering what they answered in a full run; ${cpuNote(floor)}, against ${cpuNote(file)} for the full incidents on the SQLite file`,
+    ),
     figure("runner overhead: contain machine on LocalEngine / on bare aws-local-stepfunctions", engineMs / bareMs, "x", COMMAND, { value: 1.5, comparison: "<=" }, `same definition, same task functions, ${Math.floor(memory.containInputs.length / 4) * 2} inputs each, ${CONCURRENCY} at a time (${Math.round(engineMs)} ms vs ${Math.round(bareMs)} ms)`),
   ];
 }
