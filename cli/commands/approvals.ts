@@ -69,7 +69,7 @@ export function registerApprovals(program: Command): void {
     .requiredOption("--reason <text>", "why (required; audit log and report)")
     .requiredOption("--digest <hex>", `the plan digest you reviewed (its first ${DIGEST_PREFIX_LENGTH} or more hex characters)`);
   answerOptions(approve)
-    .addHelpText("after", examples('irflow approve apr-… --digest 8e5a815fa200 --reason "key used from a known-bad address" --as bob', "irflow approve apr-… --digest 8e5a815fa200 --reason … --db /tmp/drill/irflow.db"))
+    .addHelpText("after", examples('irflow approve apr-… --digest 8e5a815fa200 --reason "key used from a known-bad address" --as bob --role IncidentResponder', "irflow approve apr-… --digest 8e5a815fa200 --reason … --db /tmp/drill/irflow.db"))
     .action(async (id: string, options: AnswerOptions) => {
     process.exitCode = await answer("approve", id, options);
   });
@@ -79,7 +79,7 @@ export function registerApprovals(program: Command): void {
     .argument("<id>", "approval id (apr-…)")
     .requiredOption("--reason <text>", "why (required; audit log and report)");
   answerOptions(reject)
-    .addHelpText("after", examples('irflow reject apr-… --reason "the host is a honeypot; leave it" --as bob'))
+    .addHelpText("after", examples('irflow reject apr-… --reason "the host is a honeypot; leave it" --as bob --role IncidentResponder'))
     .action(async (id: string, options: AnswerOptions) => {
     process.exitCode = await answer("reject", id, options);
   });

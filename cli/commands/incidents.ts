@@ -56,7 +56,7 @@ export function registerIncidents(program: Command): void {
     .addOption(storeOptions.db())
     .action((options: IncidentsOptions) => {
       const since = options.since !== undefined ? parseSince(options.since, new Date()) : undefined;
-      const { database, log } = openAuditStore(options);
+      const { database, log } = openAuditStore(options, "read");
       try {
         const rows = log
           .incidentIds()

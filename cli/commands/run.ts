@@ -25,8 +25,9 @@ still runs), l leaves it for irflow approve / reject in another terminal; Enter 
 --no-prompt it prints the approval's id, digest, deadline and the commands to answer it with.
 `;
 const INTERRUPT_HELP = `
-Ctrl-C (or SIGTERM) stops the incident: its executions are aborted and recorded, then irflow exits
-with ${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}); a second one quits at once. irflow abort <incident> --reason <why> does the same
+Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes) stops the incident: its executions are
+aborted and recorded, the incident is closed as aborted with its report, then irflow exits with
+${SIGNAL_EXIT_CODES.SIGINT} (${SIGNAL_EXIT_CODES.SIGTERM}, ${SIGNAL_EXIT_CODES.SIGHUP}); a second one quits at once. irflow abort <incident> --reason <why> does the same
 from another terminal: the run then prints "aborted" and exits 1.`;
 
 export function registerRun(program: Command): void {
