@@ -133,7 +133,12 @@ function describeSecurityGroups(ec2: Ec2State, input: DescribeSecurityGroupsComm
 }
 
 function describeSecurityGroupRules(ec2: Ec2State, input: DescribeSecurityGroupRulesCommandInput): Output<DescribeSecurityGroupRulesCommandOutput> {
-  const all = [...ec2.groups.values()].flatMap((group) => group.rules.map((rule) => ({ group, rule })));
+  // A group-id filter narrows the groups before their rules are listed (the filter still applies
+  // below): listing every rule of a large account on each call made the lookup the account's size.
+  const groupIds = input.SecurityGroupRuleIds?.length ? undefined : input.Filters?.find((filter) => filter.Name === "group-id")?.Values;
+  const wanted = groupIds ? new Set(groupIds) : undefined;
+  const groups = [...ec2.groups.values()].filter((group) => !wanted || wanted.has(group.groupId));
+  const all = groups.flatMap((group) => group.rules.map((rule) => ({ group, rule })));
   let candidates = all;
   if (input.SecurityGroupRuleIds?.length) {
     if (input.MaxResults !== undefined) throw ec2Error("InvalidParameterCombination", "The parameter SecurityGroupRuleIds cannot be used with the parameter MaxResults");
