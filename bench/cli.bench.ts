@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../cli/project-paths.js";
+import { EmbeddedDatabase } from "../workflows/local/store/embedded-database.js";
 import { figure, percentile, type Figure } from "./measure.js";
 
 const COMMAND = "npm run bench -- cli";
@@ -22,6 +23,8 @@ function spawnMs(args: readonly string[]): number[] {
 
 export function benchCli(): Figure[] {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-cli-"));
+  // An empty store, as irflow run leaves one: the reading commands refuse a folder without it.
+  EmbeddedDatabase.open({ dir }).close();
   try {
     const approvals = spawnMs(["approvals", "--dir", dir]);
     const executions = spawnMs(["executions", "--dir", dir]);
