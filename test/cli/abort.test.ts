@@ -1,10 +1,11 @@
 /** `irflow abort` from a second terminal, and Ctrl-C / SIGTERM in the run's own, on temporary state folders. */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { cliEnv, irflow } from "../support/irflow-cli.js";
 import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
 import { AbortWatch } from "../../workflows/local/incident/abort-watch.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
@@ -16,7 +17,6 @@ import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUNBOOK = "iam-access-key-compromise";
 const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
-const TIMEOUT = 60_000;
 const folders: string[] = [];
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
@@ -28,20 +28,6 @@ function tempDir(): string {
   return dir;
 }
 
-const env = (): NodeJS.ProcessEnv => {
-  const copy: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete copy.FORCE_COLOR;
-  return copy;
-};
-
-function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: env(), timeout: TIMEOUT }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 interface Run {
   readonly child: ChildProcess;
@@ -50,7 +36,7 @@ interface Run {
 
 /** `irflow run` with no --approve and no terminal to ask at: it waits at the first approval. */
 function startRun(dir: string): Run {
-  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,10 +1,11 @@
 /** Stopped runs never leave their incident open: SIGHUP like SIGTERM, and `irflow incidents close` for a killed run. */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { cliEnv, irflow } from "../support/irflow-cli.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
@@ -25,24 +26,10 @@ function tempDir(): string {
   return dir;
 }
 
-const env = (): NodeJS.ProcessEnv => {
-  const copy: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete copy.FORCE_COLOR;
-  return copy;
-};
-
-function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: env(), timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** `irflow run` with --no-prompt: it waits at the first approval for an answer from elsewhere. */
 function startRun(dir: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
-  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

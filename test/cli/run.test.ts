@@ -3,15 +3,15 @@
  * refuses as usage errors (exit 2, no stack trace), the approval lines of a --no-prompt run and
  * the readable last lines of a run that did not resolve. Every run uses a temporary state folder.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { cliEnv, irflow } from "../support/irflow-cli.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TIMEOUT = 60_000;
 const GATED = "iam-access-key-compromise";
 const folders: string[] = [];
 afterAll(() => {
@@ -24,20 +24,6 @@ function tempDir(): string {
   return dir;
 }
 
-const env = (): NodeJS.ProcessEnv => {
-  const copy: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete copy.FORCE_COLOR;
-  return copy;
-};
-
-function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: env(), timeout: TIMEOUT }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") reject(new Error(`irflow ${args.join(" ")}: ${error.message}\n${stderr}`));
-      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A usage error: exit 2, the message on stderr, never "internal error" or a stack. */
 function expectUsage(run: { code: number; stderr: string }, message: string | RegExp): void {
@@ -50,7 +36,7 @@ function expectUsage(run: { code: number; stderr: string }, message: string | Re
 
 /** A --no-prompt run of the gated runbook; `until` resolves once its output matches. */
 function startRun(dir: string) {
-  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", GATED, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", GATED, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const waiters: { pattern: RegExp; resolve: (match: RegExpExecArray) => void }[] = [];
   const check = () => {
