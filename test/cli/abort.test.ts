@@ -1,22 +1,17 @@
 /** `irflow abort` from a second terminal, and Ctrl-C / SIGTERM in the run's own, on temporary state folders. */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliEnv, irflow } from "../support/irflow-cli.js";
+import { GATED_RUNBOOK as RUNBOOK, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { irflow } from "../support/irflow-cli.js";
 import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
 import { AbortWatch } from "../../workflows/local/incident/abort-watch.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
-import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const RUNBOOK = "iam-access-key-compromise";
-const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
 const folders: string[] = [];
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
@@ -26,42 +21,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "irflow-cli-abort-"));
   folders.push(dir);
   return dir;
-}
-
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
-}
-
-/** `irflow run` with no --approve and no terminal to ask at: it waits at the first approval. */
-function startRun(dir: string): Run {
-  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout })));
-  return { child, exited };
-}
-
-/** Waits until the run's approval is pending in the store; its incident id. */
-async function waitingAtApproval(dir: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const database = EmbeddedDatabase.open({ dir });
-      try {
-        const pending = new SqliteApprovals(database).pending();
-        if (pending[0]) return pending[0].incidentId;
-      } finally {
-        database.close();
-      }
-    } catch {
-      // The run is still creating the file.
-    }
-    if (Date.now() > deadline) throw new Error("the run never waited at its approval");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** The incident's approval ids, as any connection reads them. */
@@ -86,7 +45,7 @@ function statusesOf(dir: string, incidentId: string): Record<string, string> {
 describe("irflow abort", { timeout: 120_000 }, () => {
   it("stops a run waiting at an approval in another process: the run exits aborted, the store and the audit log say who and why", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
 
     const aborted = await irflow("abort", incidentId, "--reason", "the key is a test key", "--as", "bob", "--dir", dir);
@@ -145,7 +104,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
 
   it("says when no running process takes the request (a killed run), which stays recorded; --no-wait returns at once", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
@@ -162,7 +121,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
 describe("irflow abort when the running process cannot carry out the request", { timeout: 120_000 }, () => {
   it("exits 1 at once with the reason the process gave the request back, not 'no running process took the request'", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
@@ -201,7 +160,7 @@ describe("Ctrl-C during irflow run", { timeout: 120_000 }, () => {
     ["SIGTERM", 143],
   ] as const)("%s aborts the waiting incident, writes its end and exits %i", async (signal, code) => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill(signal);
     const exited = await run.exited;

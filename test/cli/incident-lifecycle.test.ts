@@ -1,20 +1,16 @@
 /** Stopped runs never leave their incident open: SIGHUP like SIGTERM, and `irflow incidents close` for a killed run. */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliEnv, irflow } from "../support/irflow-cli.js";
+import { GATED_RUNBOOK as RUNBOOK, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { irflow } from "../support/irflow-cli.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const RUNBOOK = "iam-access-key-compromise";
-const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
 const folders: string[] = [];
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
@@ -24,35 +20,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "irflow-cli-lifecycle-"));
   folders.push(dir);
   return dir;
-}
-
-
-/** `irflow run` with --no-prompt: it waits at the first approval for an answer from elsewhere. */
-function startRun(dir: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
-  const child = spawn(process.execPath, ["bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, "--no-prompt", "--as", "alice", "--dir", dir], { cwd: PROJECT_ROOT, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  return { child, exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout }))) };
-}
-
-async function waitingAtApproval(dir: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const database = EmbeddedDatabase.open({ dir });
-      try {
-        const pending = new SqliteApprovals(database).pending();
-        if (pending[0]) return pending[0].incidentId;
-      } finally {
-        database.close();
-      }
-    } catch {
-      // The run is still creating the file.
-    }
-    if (Date.now() > deadline) throw new Error("the run never waited at its approval");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function readStore<T>(dir: string, read: (database: EmbeddedDatabase) => T): T {
@@ -73,7 +40,7 @@ interface Row {
 describe("SIGHUP during irflow run", { timeout: 120_000 }, () => {
   it("stops the run like SIGTERM (exit 129), and the run closes the aborted incident with its report", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGHUP");
     const exited = await run.exited;
@@ -95,7 +62,7 @@ describe("SIGHUP during irflow run", { timeout: 120_000 }, () => {
 describe("irflow incidents close", { timeout: 120_000 }, () => {
   it("closes what a killed run left open: refuses while executions are RUNNING unless --force, then ends them ABORTED, withdraws the approval, closes the incident as aborted with its report", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
@@ -146,7 +113,7 @@ describe("irflow incidents close", { timeout: 120_000 }, () => {
 
   it("an unknown incident exits 1; a blank or missing --reason and a malformed id are usage errors (exit 2)", async () => {
     const dir = tempDir();
-    const run = startRun(dir);
+    const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;

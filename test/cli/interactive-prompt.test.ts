@@ -1,77 +1,30 @@
-/**
- * `irflow run` on a terminal: the approval prompt answered, and Ctrl-C typed at it. util-linux's
- * `script` gives the run a pseudo-terminal, so readline is in raw mode as on a responder's
- * screen and Ctrl-C arrives as a keystroke, not as a signal sent by the test.
- */
-import { execFileSync, spawn } from "node:child_process";
+/** `irflow run` on a (pseudo-)terminal: the approval prompt answered, and Ctrl-C typed at it. */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stripVTControlCharacters } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { APPROVE_PROMPT, hasScript, onTerminal } from "../support/pseudo-terminal.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUNBOOK = "iam-access-key-compromise";
 const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
-const PROMPT = "approve? [y/n/l]";
-const REASON = "reason:";
-
-const hasScript = (() => {
-  try {
-    execFileSync("script", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const PROMPT = APPROVE_PROMPT;
 
 const folders: string[] = [];
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
 
-/** What the terminal showed, without carriage returns and cursor moves. */
-const plain = (text: string): string => stripVTControlCharacters(text.replace(/\r/g, ""));
-
-/**
- * Runs the gated runbook on a pseudo-terminal; `answer` is asked what to type each time the screen
- * ends with a prompt it has not answered yet (the prompt's text and how many of it came before).
- */
-function onTerminal(answer: (prompt: string, count: number) => string, as: readonly string[] = ["--as", "alice", "--role", "IncidentResponder"]) {
+/** The gated runbook on a pseudo-terminal, in a fresh state folder, answering as `as`. */
+function runOnTerminal(answer: (prompt: string, count: number) => string, as: readonly string[] = ["--as", "alice", "--role", "IncidentResponder"]) {
   const dir = mkdtempSync(join(tmpdir(), "irflow-cli-tty-"));
   folders.push(dir);
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", TERM: "dumb" };
-  delete env.FORCE_COLOR;
-  const command = [process.execPath, "bin/irflow.mjs", "run", RUNBOOK, "--scenario", SCENARIO, ...as, "--dir", dir].join(" ");
-  // -e: script exits with the run's own code; -f: output as it comes.
-  const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-  let screen = "";
-  const answered = new Map<string, number>();
-  child.stdout.on("data", (chunk: Buffer) => {
-    screen += chunk.toString();
-    const shown = plain(screen).trimEnd();
-    for (const prompt of [PROMPT, REASON]) {
-      const count = shown.split(prompt).length - 1;
-      if (shown.endsWith(prompt) && count > (answered.get(prompt) ?? 0)) {
-        answered.set(prompt, count);
-        child.stdin.write(answer(prompt, count));
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; screen: string }>((resolve) => child.on("exit", (code) => resolve({ code, screen: plain(screen) })));
-  /** Resolves with the first match of `pattern` on the screen, once it shows. */
-  const until = async (pattern: RegExp): Promise<RegExpExecArray> => {
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-      const match = pattern.exec(plain(screen));
-      if (match) return match;
-    }
-    throw new Error(`the screen never showed ${String(pattern)}:\n${plain(screen)}`);
-  };
-  return { dir, exited, until };
+  return { dir, ...onTerminal(["run", RUNBOOK, "--scenario", SCENARIO, ...as, "--dir", dir], answer) };
 }
 
 /** Answers an approval from a second process, as bob (an IncidentResponder). */
@@ -81,7 +34,7 @@ function rejectAsBob(id: string, dir: string): string {
 
 describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, () => {
   it("asks at each approval (a bare Enter asks again, it does not reject) and goes on with the answers typed, to a resolved incident and its report", async () => {
-    const { exited } = onTerminal((prompt, count) => (prompt === PROMPT ? (count === 1 ? "\r" : "y\r") : `checked the key's use, answer ${count}\r`));
+    const { exited } = runOnTerminal((prompt, count) => (prompt === PROMPT ? (count === 1 ? "\r" : "y\r") : `checked the key's use, answer ${count}\r`));
     const { code, screen } = await exited;
     expect(screen).toContain("approval needed: Deactivate the access key");
     expect(screen).toContain("type y (approve), n (reject) or l (later: leave it to another terminal)");
@@ -93,7 +46,7 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
   });
 
   it("l leaves the approval to another terminal with the exact commands; the answer given there ends the run in words", async () => {
-    const { dir, exited, until } = onTerminal(() => "l\r");
+    const { dir, exited, until } = runOnTerminal(() => "l\r");
     const [, id, digest] = await until(/left for another terminal; answer it there with:\n\s+irflow approve (apr-\S+) --digest ([0-9a-f]{12}) --reason "…" --dir \S+\n\s+irflow reject apr-\S+ --reason "…"/);
     expect(digest).toHaveLength(12);
     expect(rejectAsBob(id!, dir)).toContain("rejected");
@@ -105,7 +58,7 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
   });
 
   it("stops asking when the approval is answered from another terminal while the prompt waits", async () => {
-    const { dir, exited, until } = onTerminal(() => "");
+    const { dir, exited, until } = runOnTerminal(() => "");
     const [, id] = await until(/ id (apr-\S+) {2}digest/);
     await until(/approve\? \[y\/n\/l\]\s*$/);
     rejectAsBob(id!, dir);
@@ -116,7 +69,7 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
   });
 
   it("does not ask someone who may not answer: it says who may and how to answer as them", async () => {
-    const { dir, exited, until } = onTerminal(() => "y\r", ["--as", "carol", "--role", "Auditor"]);
+    const { dir, exited, until } = runOnTerminal(() => "y\r", ["--as", "carol", "--role", "Auditor"]);
     await until(/not asked here: carol \(Auditor\) may not answer this step; approvers: IncidentResponder/);
     const [, id] = await until(/irflow approve (apr-\S+) --digest [0-9a-f]{12} --reason "…" --as <name> --role IncidentResponder --dir \S+/);
     await until(/identities\.yaml, or start the run with --as <name> --role IncidentResponder/);
@@ -129,7 +82,7 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
   });
 
   it("stops the run on Ctrl-C typed at the prompt: the incident is aborted, its end stored, exit 130", async () => {
-    const { dir, exited } = onTerminal(() => "\x03");
+    const { dir, exited } = runOnTerminal(() => "\x03");
     const { code, screen } = await exited;
     expect(screen).toContain(PROMPT);
     expect(screen).toContain("aborted (SIGINT)");
