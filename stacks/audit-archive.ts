@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { REMIND_SCHEDULE } from "../functions/approval/service-iam.js";
+import { STOPPED_STATUSES } from "../functions/audit/close-stopped-incident.js";
 import type { StackContext } from "./context.js";
 import { allowRuleToInvoke, type Rules } from "./event-rules.js";
 import type { Lambda } from "./lambda.js";
@@ -27,6 +28,30 @@ export function createArchiveRules(ctx: StackContext, machines: readonly Deploye
       targetArn: archiver.fn.arn,
     });
     allowRuleToInvoke(slug, archiver.fn.name, rule);
+  }
+}
+
+/**
+ * One rule per runbook for its incident machine's ends that skip post-incident (ABORTED,
+ * TIMED_OUT, FAILED): the closer closes that incident as the local runner does. Phase machines
+ * are left out; a failed phase is caught by the incident machine, which still runs post-incident.
+ */
+export function createCloseStoppedRules(ctx: StackContext, machines: readonly DeployedMachine[], closer: Lambda, rules: Rules): void {
+  for (const runbook of ctx.manifest.runbooks) {
+    const incident = machines.find((machine) => machine.manifest.runbook === runbook.id && machine.manifest.machine === "incident");
+    if (!incident) continue;
+    const slug = `${runbook.id}-close-stopped`;
+    const rule = rules.add({
+      slug,
+      description: `${runbook.title}: close an incident whose execution stopped before post-incident`,
+      eventPattern: incident.machine.arn.apply((arn) => ({
+        source: ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        detail: { status: [...STOPPED_STATUSES], stateMachineArn: [arn] },
+      })),
+      targetArn: closer.fn.arn,
+    });
+    allowRuleToInvoke(slug, closer.fn.name, rule);
   }
 }
 

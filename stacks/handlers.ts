@@ -10,12 +10,13 @@ const SYSTEM_TASK_HANDLERS: Readonly<Record<string, string>> = {
   "audit.close-incident": "functions/audit/close-incident.handler.ts",
 };
 
-/** Functions that are not workflow tasks: the approval API, manual incident starts, the reminder sweep, the archiver. */
+/** Functions that are not workflow tasks: the approval API, manual incident starts, the reminder sweep, the archiver, the closer of stopped incidents. */
 export const SERVICE_HANDLERS = {
   respond: "functions/approval/respond.handler.ts",
   startIncident: "functions/detect/start-incident.handler.ts",
   remind: "functions/approval/remind.handler.ts",
   archiver: "functions/audit/archive-execution.handler.ts",
+  closeStopped: "functions/audit/close-stopped-incident.handler.ts",
 } as const;
 export type ServiceFunction = keyof typeof SERVICE_HANDLERS;
 

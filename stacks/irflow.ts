@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { createAccessPolicies } from "./access-policies.js";
 import { createApprovalApi } from "./approval-api.js";
-import { createArchiveRules, createReminderSchedule } from "./audit-archive.js";
+import { createArchiveRules, createCloseStoppedRules, createReminderSchedule } from "./audit-archive.js";
 import type { StageConfig } from "./config.js";
 import { accountOf, type StackContext } from "./context.js";
 import { createRules } from "./event-rules.js";
@@ -39,7 +39,8 @@ export interface IrflowOutputs {
 /**
  * The whole irflow deployment of one stage, derived from the manifest: storage, one function per
  * task, one state machine per definition, the runbooks' triggers, the approval API and reminders,
- * the archiver, and the policies responders and auditors need.
+ * the archiver, the closer of incidents whose execution stopped before post-incident, and the
+ * policies responders and auditors need.
  */
 export function deployIrflow(options: IrflowOptions): IrflowOutputs {
   const ctx: StackContext = {
@@ -56,6 +57,7 @@ export function deployIrflow(options: IrflowOptions): IrflowOutputs {
   const rules = createRules(ctx);
   createTriggers(ctx, machines, rules);
   createArchiveRules(ctx, machines, services.archiver, rules);
+  createCloseStoppedRules(ctx, machines, services.closeStopped, rules);
   createReminderSchedule(services.remind, rules);
   rules.seal();
   const policies = createAccessPolicies(ctx, storage, machines, api.routeArns);

@@ -3,6 +3,7 @@ import type { StackContext } from "./context.js";
 import { SERVICE_HANDLERS } from "./handlers.js";
 import { RESPOND_IAM, REMIND_IAM } from "../functions/approval/service-iam.js";
 import type { IamGrant } from "../functions/contract/task-contract.js";
+import { INCIDENT_MACHINE_ARNS_ENV } from "../functions/audit/close-stopped-incident.js";
 import { INCIDENT_MACHINES_ENV } from "../functions/detect/start-incident.js";
 import { grantStatements, type PolicyStatement, type ResourceArns } from "./iam.js";
 import { lambdaWithRole, type Lambda, type LambdaSpec } from "./lambda.js";
@@ -15,6 +16,7 @@ export interface ServiceFunctions {
   readonly startIncident: Lambda;
   readonly remind: Lambda;
   readonly archiver: Lambda;
+  readonly closeStopped: Lambda;
 }
 
 const executionsOf = (arns: ResourceArns, machines: readonly string[]): string[] =>
@@ -60,7 +62,8 @@ function approvalFunction(
  *   trigger, and only those (functions/detect/start-incident.ts says why that makes its
  *   `startedBy` trustworthy);
  * - remind (REMIND_SCHEDULE): find approvals still pending, remind their approvers, expire them;
- * - archiver: copy an ended execution's full history into the audit bucket.
+ * - archiver: copy an ended execution's full history into the audit bucket;
+ * - close-stopped: close the incident of an incident execution that ended before post-incident.
  */
 export function createServiceFunctions(ctx: StackContext, storage: Storage, arns: pulumi.Output<ResourceArns>, machines: readonly DeployedMachine[]): ServiceFunctions {
   const names = machines.map((machine) => machine.name);
@@ -120,5 +123,29 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     memoryMb: 1024,
   });
 
-  return { respond, startIncident, remind, archiver };
+  // functions/audit/close-stopped-incident.ts reads the incident execution (and its detect child,
+  // when stopped during detect), the incident's item, the log; writes the close, the reports, the item.
+  const detect = machines.filter((machine) => machine.manifest.machine === "detect").map((machine) => machine.name);
+  const closeStopped = lambdaWithRole(ctx, {
+    slug: "audit-close-stopped-incident",
+    description: "irflow: close the incident of an incident execution aborted, timed out or failed before post-incident",
+    entry: SERVICE_HANDLERS.closeStopped,
+    statements: arns.apply((resolved): PolicyStatement[] => [
+      { Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: executionsOf(resolved, [...incidents.all.map((machine) => machine.name), ...detect]) },
+      { Effect: "Allow", Action: ["states:DescribeExecution"], Resource: executionsOf(resolved, incidents.all.map((machine) => machine.name)) },
+      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [resolved.tables.incidents!] },
+      { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [resolved.buckets.audit!] },
+      { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
+    ]),
+    environment: {
+      [ENV.config]: irflowConfigJson(ctx, storage),
+      [ENV.incidentsTable]: storage.incidents.name,
+      [ENV.auditBucket]: storage.auditBucket.bucket,
+      [INCIDENT_MACHINE_ARNS_ENV]: arns.apply((resolved) => JSON.stringify(incidents.all.map((machine) => machineArnOf(resolved, machine.name)))),
+    },
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+  });
+
+  return { respond, startIncident, remind, archiver, closeStopped };
 }

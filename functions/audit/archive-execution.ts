@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from "@aws-sdk/client-sfn";
+import type { HistoryEvent, SFNClient } from "@aws-sdk/client-sfn";
 import * as z from "zod";
 import { awsErrorCode, classifyAwsError } from "../contract/aws-errors.js";
 import { IncidentId } from "../incident/document.js";
 import type { AuditAppender } from "./audit-port.js";
 import { auditEntry, KIND, phaseExecutionName } from "./audit-kinds.js";
+import { fullHistory, type RetryPorts } from "./execution-history.js";
 
 /** The EventBridge event Step Functions sends when an execution changes status. */
 export const ExecutionStatusChange = z.object({
@@ -25,18 +26,13 @@ export const ExecutionStatusChange = z.object({
 export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChange>;
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
-const PAGE_SIZE = 1000;
 
-export interface ArchiverPorts {
+export interface ArchiverPorts extends RetryPorts {
   readonly sfn: SFNClient;
   readonly s3: S3Client;
   readonly bucket: string;
   readonly audit: AuditAppender;
   readonly now: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
-  /** Attempts per history page under throttling or 5xx (default 6, backoff from 100 ms, full jitter). */
-  readonly maxAttempts?: number;
-  readonly random?: () => number;
 }
 
 export type ArchiveResult =
@@ -85,7 +81,7 @@ export async function archiveExecution(raw: unknown, ports: ArchiverPorts): Prom
 
   let events: HistoryEvent[];
   try {
-    events = await fullHistory(detail.executionArn, ports);
+    events = await fullHistory(ports.sfn, detail.executionArn, ports);
   } catch (error) {
     if (awsErrorCode(error) === "ExecutionDoesNotExist") return { archived: false, reason: `ExecutionDoesNotExist: ${detail.executionArn} (deleted, or history past retention)` };
     throw classifyAwsError(error, `GetExecutionHistory ${detail.executionArn}`);
@@ -122,32 +118,4 @@ export async function archiveExecution(raw: unknown, ports: ArchiverPorts): Prom
     );
   }
   return { archived: true, ...(incidentId ? { incidentId } : {}), location, events: events.length, duplicate: false };
-}
-
-const RETRYABLE = new Set(["ThrottlingException", "TooManyRequestsException", "Throttling", "ServiceUnavailable", "InternalServerError", "InternalFailure", "RequestTimeout"]);
-
-async function fullHistory(executionArn: string, ports: ArchiverPorts): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await withRetries(() => ports.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: PAGE_SIZE, includeExecutionData: true, ...(nextToken ? { nextToken } : {}) })), ports);
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken ?? undefined;
-  } while (nextToken);
-  return events;
-}
-
-async function withRetries<T>(call: () => Promise<T>, ports: ArchiverPorts): Promise<T> {
-  const attempts = ports.maxAttempts ?? 6;
-  const random = ports.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-      const retryable = RETRYABLE.has(awsErrorCode(error) ?? "") || status === 429 || status >= 500;
-      if (!retryable || attempt >= attempts) throw error;
-      await ports.sleep(Math.floor(random() * 100 * 2 ** (attempt - 1)));
-    }
-  }
 }

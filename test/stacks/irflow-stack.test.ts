@@ -143,11 +143,11 @@ describe("IAM", () => {
 describe("functions", () => {
   const functions = () => ofType(stack.created, "aws:lambda/function:Function");
 
-  it("one nodejs22.x Lambda per task, plus respond, start-incident, remind and the archiver", () => {
+  it("one nodejs22.x Lambda per task, plus respond, start-incident, remind, the archiver and the closer of stopped incidents", () => {
     const names = new Set(functions().map((fn) => fn.inputs.name));
     for (const task of Object.keys(stack.manifest.tasks)) expect(names.has(deployedName(STAGE, taskSlug(task))), task).toBe(true);
-    for (const service of ["approval-respond", "incident-start", "approval-remind", "audit-archive-execution"]) expect(names.has(deployedName(STAGE, service))).toBe(true);
-    expect(functions()).toHaveLength(Object.keys(stack.manifest.tasks).length + 4);
+    for (const service of ["approval-respond", "incident-start", "approval-remind", "audit-archive-execution", "audit-close-stopped-incident"]) expect(names.has(deployedName(STAGE, service))).toBe(true);
+    expect(functions()).toHaveLength(Object.keys(stack.manifest.tasks).length + 5);
     for (const fn of functions()) expect(fn.inputs.runtime).toBe("nodejs22.x");
   });
 
