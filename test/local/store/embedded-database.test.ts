@@ -29,7 +29,7 @@ describe("EmbeddedDatabase", () => {
     expect(database.schemaVersion()).toBe(MIGRATIONS.at(-1)!.version);
     expect(database.appliedMigrations().map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = database.db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((t) => t.name);
-    expect(tables).toEqual(["abort_requests", "approvals", "audit_log", "dedupe_keys", "executions", "history_chunks", "history_events", "incidents", "occurrences", "refused_events", "schema_version", "step_records"]);
+    expect(tables).toEqual(["abort_requests", "approvals", "audit_log", "dedupe_keys", "executions", "history_chunks", "history_events", "incidents", "occurrences", "refused_events", "runners", "schema_version", "step_records"]);
   });
 
   it("is idempotent: reopening (or a second connection at once) applies nothing again", () => {

@@ -94,6 +94,8 @@ export interface LocalIncidentRunnerOptions {
   readonly abortRequests?: AbortRequestStore;
   /** How often a running incident looks for abort requests; default 50 ms, 0 never. */
   readonly abortPollMs?: number;
+  /** This process's liveness record in the embedded database, named on every execution it starts there. */
+  readonly runnerId?: string;
 }
 
 /** Who stops which executions, and why (`irflow abort`, or the run's own Ctrl-C). */
@@ -194,7 +196,7 @@ export class LocalIncidentRunner {
     this.refusals = options.refusals ?? (database ? new SqliteRefusedEventLog(database) : new MemoryRefusedEventLog());
     this.reportsDirectory = resolve(options.reportsDirectory ?? DEFAULT_REPORTS_DIRECTORY);
     this.approvalSweepMs = options.approvalSweepMs ?? 1000;
-    const inner = options.history ?? (database ? new SqliteHistory(database) : new InMemoryHistory());
+    const inner = options.history ?? (database ? new SqliteHistory(database, options.runnerId !== undefined ? { runnerId: options.runnerId } : {}) : new InMemoryHistory());
     this.history = inner;
     // The embedded store's writes grouped per turn of the event loop, in order (links too).
     this.historyWriter = !options.history && database ? new BatchedHistory(inner, groupCommitOf(database)) : inner;

@@ -295,6 +295,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE abort_requests ADD COLUMN failed_reason TEXT;
     `,
   },
+  {
+    version: 10,
+    description: "runners: each process that runs incidents (pid, host, heartbeat, end), and the runner that started each execution",
+    // Another process asks whether the run behind a RUNNING execution is still alive (an answer to
+    // its approval resumes nothing otherwise). Executions written before this version name none.
+    sql: `
+      CREATE TABLE runners (
+        runner_id     TEXT PRIMARY KEY,
+        pid           INTEGER NOT NULL,
+        hostname      TEXT NOT NULL,
+        started_at    TEXT NOT NULL,
+        heartbeat_ms  INTEGER NOT NULL,
+        ended_at      TEXT
+      );
+      ALTER TABLE executions ADD COLUMN runner_id TEXT;
+    `,
+  },
 ];
 
 /** What `tryImmediate` answers when another connection holds the write lock: nothing was run. */

@@ -59,7 +59,7 @@ UPDATE executions SET incident_id = @incident WHERE execution_arn IN (SELECT arn
 export class SqliteHistory implements HistorySink {
   // Prepared once: preparing is most of the cost of a small statement.
   private readonly statements: {
-    readonly touch: Statement<[{ arn: string; at: string }]>;
+    readonly touch: Statement<[{ arn: string; at: string; runner: string | null }]>;
     readonly started: Statement<[{ machine: string; parent: string | null; at: string; arn: string }]>;
     readonly insert: Statement<[string, number, number, string]>;
     readonly lastStored: Statement<[string, string], { last: number | null }>;
@@ -70,10 +70,17 @@ export class SqliteHistory implements HistorySink {
   /** Per execution still running in this process: its encoder, which remembers the documents its events stored. */
   private readonly encoders = new Map<string, ChunkEncoder>();
 
-  constructor(private readonly database: EmbeddedDatabase) {
+  /** The process that writes: named on each execution row it makes (`runners`, migration 10), so another process can tell whether its run is alive. */
+  private readonly runnerId: string | null;
+
+  constructor(
+    private readonly database: EmbeddedDatabase,
+    options: { readonly runnerId?: string } = {},
+  ) {
+    this.runnerId = options.runnerId ?? null;
     const { db } = database;
     this.statements = {
-      touch: db.prepare("INSERT INTO executions (execution_arn, first_event_at, started_at) VALUES (@arn, @at, @at) ON CONFLICT DO NOTHING"),
+      touch: db.prepare("INSERT INTO executions (execution_arn, first_event_at, started_at, runner_id) VALUES (@arn, @at, @at, @runner) ON CONFLICT DO NOTHING"),
       // A child belongs to its parent's incident (the parent may have been linked before the child started).
       started: db.prepare(
         `UPDATE executions SET state_machine_arn = @machine, parent_execution_arn = @parent, started_at = @at,
@@ -106,7 +113,7 @@ export class SqliteHistory implements HistorySink {
       const chunk = this.encoderOf(executionArn).encode(events);
       this.database.immediate(() => {
         // Events of an execution arrive in id order from one recorder: its first event made the row.
-        if (first.id === 1) touch.run({ arn: executionArn, at: first.timestamp });
+        if (first.id === 1) touch.run({ arn: executionArn, at: first.timestamp, runner: this.runnerId });
         // Each id above the one before it, the first above what the execution has stored.
         let before = lastStored.get(executionArn, executionArn)?.last ?? 0;
         for (const event of events) {
@@ -147,7 +154,7 @@ export class SqliteHistory implements HistorySink {
    */
   linkIncident(executionArn: string, incidentId: string): void {
     this.database.immediate(() => {
-      this.statements.touch.run({ arn: executionArn, at: new Date().toISOString() });
+      this.statements.touch.run({ arn: executionArn, at: new Date().toISOString(), runner: this.runnerId });
       this.statements.link.run({ arn: executionArn, incident: incidentId });
     });
   }
