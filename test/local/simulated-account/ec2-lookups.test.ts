@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeNetworkAclsCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, DescribeNetworkAclsCommand, DescribeSecurityGroupRulesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import type { SimulatedAccount } from "../../../workflows/local/simulated-account/index.js";
 import { accountWith } from "./support.js";
@@ -55,6 +55,34 @@ describe("the simulated account's EC2 lookups by id", () => {
     expect(await bySubnets([subnet(2)], [{ Name: "tag:Name", Values: ["acl-2"] }])).toEqual([acl(2)]);
     expect(await bySubnets(["subnet-0000000000000000f"])).toEqual([]);
     await expect(bySubnets([subnet(2)], [{ Name: "no-such-filter", Values: ["x"] }])).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+
+  it("lists the rules of the groups a group-id filter names, in the account's order, as a scan does", async () => {
+    const sim = accountWith({
+      ec2: {
+        vpcs: [{ vpcId: VPC, cidr: "10.0.0.0/16" }],
+        // Declared out of order: the answer follows the account's order, not the filter's.
+        securityGroups: ["sg-0123456789abcdef2", "sg-0123456789abcdef1", "sg-0123456789abcdef3"].map((groupId, n) => ({
+          groupId,
+          name: `g${n}`,
+          vpcId: VPC,
+          ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidr: `10.0.${n}.0/24` }],
+          egress: [],
+        })),
+      },
+    });
+    const ec2 = sim.clientProvider()(EC2Client);
+    const groupsOf = async (values: string[], more: { Name: string; Values: string[] }[] = []) =>
+      ((await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: values }, ...more] }))).SecurityGroupRules ?? []).map((r) => [r.GroupId, r.CidrIpv4]);
+    expect(await groupsOf(["sg-0123456789abcdef1"])).toEqual([["sg-0123456789abcdef1", "10.0.1.0/24"]]);
+    expect(await groupsOf(["sg-0123456789abcdef3", "sg-0123456789abcdef2"])).toEqual([
+      ["sg-0123456789abcdef2", "10.0.0.0/24"],
+      ["sg-0123456789abcdef3", "10.0.2.0/24"],
+    ]);
+    // An unknown group matches nothing (as EC2 answers a filter), a wildcard goes through the scan and agrees, and the other filters still apply.
+    expect(await groupsOf(["sg-0000000000000000f"])).toEqual([]);
+    expect(await groupsOf(["sg-0123456789abcdef?"])).toHaveLength(3);
+    expect(await groupsOf(["sg-0123456789abcdef1"], [{ Name: "security-group-rule-id", Values: ["sgr-nope"] }])).toEqual([]);
   });
 
   it("settles only the instances in transition, each after its own number of describes", async () => {

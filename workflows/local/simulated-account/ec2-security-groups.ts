@@ -132,12 +132,22 @@ function describeSecurityGroups(ec2: Ec2State, input: DescribeSecurityGroupsComm
   return { SecurityGroups: page.map((g) => sdkGroup(ec2, g)), ...(NextToken ? { NextToken } : {}) };
 }
 
+/** The groups of `ids` that exist, in the account's order; one id (a task's usual lookup) without a walk of every group. */
+function groupsById(ec2: Ec2State, ids: ReadonlySet<string>): GroupState[] {
+  if (ids.size === 1) {
+    const group = ec2.groups.get(ids.values().next().value!);
+    return group ? [group] : [];
+  }
+  return [...ec2.groups.values()].filter((group) => ids.has(group.groupId));
+}
+
 function describeSecurityGroupRules(ec2: Ec2State, input: DescribeSecurityGroupRulesCommandInput): Output<DescribeSecurityGroupRulesCommandOutput> {
   // A group-id filter narrows the groups before their rules are listed (the filter still applies
   // below): listing every rule of a large account on each call made the lookup the account's size.
-  const groupIds = input.SecurityGroupRuleIds?.length ? undefined : input.Filters?.find((filter) => filter.Name === "group-id")?.Values;
+  // Only literal ids narrow: a wildcard value (EC2 filters take * and ?) goes through the scan.
+  const groupIds = input.SecurityGroupRuleIds?.length ? undefined : input.Filters?.find((filter) => filter.Name === "group-id" && filter.Values?.length && filter.Values.every((v) => !/[*?\\]/.test(v)))?.Values;
   const wanted = groupIds ? new Set(groupIds) : undefined;
-  const groups = [...ec2.groups.values()].filter((group) => !wanted || wanted.has(group.groupId));
+  const groups = wanted ? groupsById(ec2, wanted) : [...ec2.groups.values()];
   const all = groups.flatMap((group) => group.rules.map((rule) => ({ group, rule })));
   let candidates = all;
   if (input.SecurityGroupRuleIds?.length) {
