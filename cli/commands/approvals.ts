@@ -6,7 +6,9 @@ import { ApprovalRefused } from "../../functions/approval/check-answer.js";
 import { withdrawalText } from "../../functions/approval/withdrawal-text.js";
 import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.js";
 import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
+import { approvalRunLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
+import { describeRunner } from "../../workflows/local/runner-liveness.js";
 import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { openExistingStore, type StoreAccess } from "../existing-store.js";
 import { examples } from "../help-examples.js";
@@ -47,7 +49,7 @@ export function registerApprovals(program: Command): void {
     .addHelpText("after", examples("irflow approvals --incident inc-20261124-0a1b2c3d4e5f", "irflow approvals --db /tmp/drill/irflow.db --json", "irflow approvals show apr-… --dir /tmp/drill"))
     .action(async (options: ListOptions) => {
       if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
-      process.exitCode = await withDesk(options, "read", (desk) => listApprovals(desk, options));
+      process.exitCode = await withDesk(options, "read", (desk, database) => listApprovals(desk, database, options));
     });
   approvals
     .command("show")
@@ -101,10 +103,10 @@ function openDesk(options: StoreOptions, access: StoreAccess): { desk: SqliteApp
   return { desk: new SqliteApprovalDesk(database, { audit: auditFor(database), pollMs: 0 }), database };
 }
 
-async function withDesk(options: StoreOptions, access: StoreAccess, work: (desk: SqliteApprovalDesk) => Promise<number>): Promise<number> {
+async function withDesk(options: StoreOptions, access: StoreAccess, work: (desk: SqliteApprovalDesk, database: EmbeddedDatabase) => Promise<number>): Promise<number> {
   const { desk, database } = openDesk(options, access);
   try {
-    return await work(desk);
+    return await work(desk, database);
   } finally {
     database.close();
   }
@@ -114,13 +116,16 @@ const write = (line = "") => process.stdout.write(`${line}\n`);
 /** Every recorded value in a line goes through this (cli/terminal-text.ts). */
 const f = terminalField;
 
-async function listApprovals(desk: SqliteApprovalDesk, options: ListOptions): Promise<number> {
-  return printList(await desk.list(options.incident ? { incidentId: options.incident } : {}), options);
+async function listApprovals(desk: SqliteApprovalDesk, database: EmbeddedDatabase, options: ListOptions): Promise<number> {
+  const pending = await desk.list(options.incident ? { incidentId: options.incident } : {});
+  // An approval whose run died is answered in vain: marked, so a responder closes the incident instead.
+  const gone = new Set(pending.filter((a) => approvalRunLiveness(database, a.executionId).liveness === "gone").map((a) => a.id));
+  return printList(pending, gone, options);
 }
 
-function printList(pending: readonly ApprovalView[], options: ListOptions): number {
+function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, options: ListOptions): number {
   if (options.json) {
-    write(terminalJson(pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH) }))));
+    write(terminalJson(pending.map((a) => ({ ...a, digestPrefix: a.digest.slice(0, DIGEST_PREFIX_LENGTH), ...(gone.has(a.id) ? { runAlive: false } : {}) }))));
     return EXIT.ok;
   }
   if (pending.length === 0) {
@@ -129,10 +134,11 @@ function printList(pending: readonly ApprovalView[], options: ListOptions): numb
   }
   for (const a of pending) {
     const votes = a.requiredApprovals > 1 ? `  ${a.votes.length}/${a.requiredApprovals} approvals` : "";
-    write(`${paint.bold(f(a.id))}  ${f(a.incidentId)}  ${f(a.stepId)}${votes}`);
+    write(`${paint.bold(f(a.id))}  ${f(a.incidentId)}  ${f(a.stepId)}${votes}${gone.has(a.id) ? `  ${paint.red("(run not alive)")}` : ""}`);
     write(`  ${f(a.stepTitle)} (${f(a.task)}, ${f(a.risk)}); requested by ${f(a.requester)}`);
     for (const plan of a.plans) write(`  plan: ${f(plan.summary)} (${plan.changes} change${plan.changes === 1 ? "" : "s"})`);
     write(`  digest ${f(a.digest.slice(0, DIGEST_PREFIX_LENGTH))}  deadline ${f(a.deadline)}`);
+    if (gone.has(a.id)) write(`  ${paint.red(`its run is gone: nothing would resume it; irflow incidents close ${f(a.incidentId)} --reason <why>`)}`);
   }
   write("");
   write(paint.dim("irflow approvals show <id> for the full plan; irflow approve <id> --digest <digest> --reason <why>"));
@@ -170,10 +176,16 @@ async function answer(kind: "approve" | "reject", id: string, options: AnswerOpt
   const { desk, database } = openDesk(options, "write");
   try {
     const request = { as: identity, ...(options.reason !== undefined ? { reason: options.reason } : {}), ...(options.digest !== undefined ? { digest: options.digest } : {}) };
+    // Asked before the answer is written: a live run may take it and end its phase at once.
+    const waiting = await runWaitingAt(desk, database, id);
     const decision = kind === "approve" ? await desk.approve(id, request) : await desk.reject(id, request);
-    if (options.json) write(terminalJson(decision, 0));
+    // The decision stands either way (the audit trail keeps it); a responder is told when no run will act on it.
+    const gone = waiting?.liveness === "gone" ? goneNotice(decision.incidentId, waiting) : undefined;
+    if (options.json) write(terminalJson(gone ? { ...decision, runAlive: false, notice: gone } : decision, 0));
     else if (decision.decision === "recorded") write(`${paint.green("recorded")}: ${f(identity.actor)} approved ${f(id)}; it needs one more approver`);
+    else if (gone) write(`${decision.decision === "approved" ? paint.green("approved") : paint.yellow("rejected")}: ${f(id)} by ${f(decision.by.join(", "))}; recorded`);
     else write(`${decision.decision === "approved" ? paint.green("approved") : paint.yellow("rejected")}: ${f(id)} by ${f(decision.by.join(", "))}; the waiting run resumes`);
+    if (gone && !options.json) write(paint.red(f(gone)));
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof ApprovalRefused)) throw error;
@@ -183,4 +195,16 @@ async function answer(kind: "approve" | "reject", id: string, options: AnswerOpt
   } finally {
     database.close();
   }
+}
+
+/** The liveness of the run the approval waits for; undefined when there is no such approval (the answer then says so). */
+async function runWaitingAt(desk: SqliteApprovalDesk, database: EmbeddedDatabase, id: string): Promise<RunLiveness | undefined> {
+  const approval = await desk.get(id);
+  return approval ? approvalRunLiveness(database, approval.executionId) : undefined;
+}
+
+/** What a responder is told when the run that waited is gone: that nothing resumes, and what to do instead. */
+function goneNotice(incidentId: string, waiting: RunLiveness): string {
+  const who = waiting.runners.map(describeRunner).join("; ");
+  return `the run that waited for it is not alive${who ? ` (${who})` : ""}: nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`;
 }

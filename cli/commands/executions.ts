@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import type { ExecutionStatus } from "../../workflows/local/outcome.js";
+import { runningExecutionsLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
@@ -27,24 +28,29 @@ export function registerExecutions(program: Command): void {
     .addOption(storeOptions.db())
     .addHelpText("after", examples("irflow executions --status running", "irflow executions --incident inc-20261124-0a1b2c3d4e5f --json", "irflow executions --db /tmp/drill/irflow.db"))
     .action((options: ExecutionsOptions) => {
-      const executions = listExecutions(options);
+      const { executions, gone } = listExecutions(options);
       if (options.json) {
-        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e) })))}\n`);
+        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e), ...(gone.has(e.executionArn) ? { runAlive: false } : {}) })))}\n`);
         return;
       }
       if (executions.length === 0) {
         process.stdout.write(`${paint.dim("no executions")}\n`);
         return;
       }
-      for (const line of formatTable(executions, new Date())) process.stdout.write(`${line}\n`);
+      for (const line of formatTable(executions, new Date(), gone)) process.stdout.write(`${line}\n`);
     });
 }
 
-function listExecutions(options: ExecutionsOptions): ExecutionSummary[] {
+/** The executions asked for, and those RUNNING whose process is gone (nothing will move them on). */
+function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string> } {
   if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
   const database = openExistingStore(options, "read");
   try {
-    return new SqliteHistory(database).list({ ...(options.incident !== undefined ? { incidentId: options.incident } : {}), ...(options.status !== undefined ? { status: STATUSES[options.status]! } : {}) });
+    const filter = options.incident !== undefined ? { incidentId: options.incident } : {};
+    const executions = new SqliteHistory(database).list({ ...filter, ...(options.status !== undefined ? { status: STATUSES[options.status]! } : {}) });
+    const liveness = executions.some((e) => e.status === "RUNNING") ? runningExecutionsLiveness(database, filter) : new Map<string, RunLiveness>();
+    const gone = new Set([...liveness].filter(([, run]) => run.liveness === "gone").map(([arn]) => arn));
+    return { executions, gone };
   } finally {
     database.close();
   }
@@ -73,12 +79,12 @@ const STATUS_COLOUR: Readonly<Record<ExecutionStatus, (text: string) => string>>
 };
 
 /** One header and one line per execution, columns padded before colouring. */
-export function formatTable(executions: readonly ExecutionSummary[], now: Date): string[] {
+export function formatTable(executions: readonly ExecutionSummary[], now: Date, gone: ReadonlySet<string> = new Set()): string[] {
   const rows = executions.map((e) => {
     const duration = durationMs(e, now);
     return {
       status: e.status,
-      cells: [e.name, e.machine ?? "?", e.status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"].map(terminalField),
+      cells: [e.name, e.machine ?? "?", gone.has(e.executionArn) ? `${e.status} (run not alive)` : e.status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"].map(terminalField),
     };
   });
   const header = ["NAME", "MACHINE", "STATUS", "STARTED", "STOPPED", "DURATION", "INCIDENT"];

@@ -4,6 +4,7 @@ import { Option, type Command } from "commander";
 import type { ClosedStatus } from "../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { closeAbandoned } from "../../workflows/local/incident/close-abandoned.js";
+import { describeRunner } from "../../workflows/local/runner-liveness.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, openAuditStore } from "./audit-store.js";
@@ -98,16 +99,18 @@ export function registerIncidents(program: Command): void {
     .argument("<incident>", "incident id (inc-…)")
     .requiredOption("--reason <text>", "why (the audit log, the report)")
     .option("--as <name>", "who closes it", userInfo().username)
-    .option("--force", "close it although executions of it are RUNNING in the store (you know their process is gone)")
+    .option("--force", "close it although executions of it are RUNNING in the store and irflow cannot tell that their process is gone (you know it is)")
     .addHelpText(
       "after",
       `
 A run that is stopped (irflow abort, Ctrl-C, SIGTERM, SIGHUP) or fails closes its incident itself;
-this is for one whose process was killed before it could. The store cannot tell whether a process
-still runs an execution it shows RUNNING, so while any does the command refuses unless --force:
-if the run is alive, stop it with irflow abort <incident> --reason <why> instead.
+this is for one whose process was killed before it could. Each process that runs incidents keeps a
+liveness record in the store (pid, host, heartbeat): when every execution still RUNNING belongs to a
+process that is gone, the command closes the incident; while the process is alive it refuses (stop
+the run with irflow abort <incident> --reason <why> instead), and for executions recorded by an older
+irflow, which name no process, it refuses unless --force.
 --dir/--db name the store (default <project>/.irflow); the report is written to its reports/ folder.
-Exit codes: 0 closed; 1 unknown incident, already closed, or executions RUNNING without --force;
+Exit codes: 0 closed; 1 unknown incident, already closed, or executions RUNNING in a live (or unknown) process without --force;
 2 usage error.`,
     )
     .action(async (incident: string, _options: CloseOptions, command: Command) => {
@@ -130,6 +133,7 @@ async function closeIncident(incident: string, options: CloseOptions): Promise<n
       process.stderr.write(`${paint.red("error:")} ${terminalField(result.message)}\n`);
       return EXIT.problems;
     }
+    for (const runner of result.goneRunners ?? []) process.stdout.write(`  ${paint.dim(`its run is gone (${terminalField(describeRunner(runner))})`)}\n`);
     for (const execution of result.aborted) process.stdout.write(`  ${terminalField(execution.machine ?? execution.name)}  ${paint.yellow("ABORTED")}  ${terminalField(execution.executionArn)}\n`);
     process.stdout.write(`${paint.yellow("closed")}  ${terminalField(incidentId)} as aborted by ${terminalField(by)}: ${terminalField(reason)}\n`);
     process.stdout.write(`  report: ${terminalField(result.reportLocation)}\n`);

@@ -66,6 +66,9 @@ describe("irflow incidents close", { timeout: 120_000 }, () => {
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
+    // As an irflow before the liveness record wrote them: executions that name no process, which
+    // irflow cannot judge (test/cli/run-liveness.test.ts closes a killed run's without --force).
+    readStore(dir, (database) => database.db.prepare("UPDATE executions SET runner_id = NULL").run());
     expect((JSON.parse((await irflow("incidents", "--json", "--dir", dir)).stdout) as Row[])[0]).toMatchObject({ incidentId, status: "open" });
 
     const refused = await irflow("incidents", "close", incidentId, "--reason", "the host rebooted", "--as", "bob", "--dir", dir);

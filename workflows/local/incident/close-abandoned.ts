@@ -8,26 +8,37 @@ import { SqliteHistory, type ExecutionSummary } from "../store/sqlite-history.js
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { closeLocally } from "./close-locally.js";
 import { AuditedIncidentRecords } from "./incident-record.js";
+import { describeRunner, type RunnerRecord } from "../runner-liveness.js";
+import { combinedRunLiveness, runningExecutionsLiveness, THIS_HOST, type LivenessProbe } from "./run-liveness.js";
 
 export interface CloseAbandonedRequest {
   readonly incidentId: string;
   /** Who closes it (the audit entries' actor). */
   readonly by: string;
   readonly reason: string;
-  /** Close even though executions of it are RUNNING in the store (the responder knows their process is gone). */
+  /** Close even though executions of it are RUNNING in the store and their process may be alive (the responder knows it is gone). */
   readonly force: boolean;
   readonly reportsDirectory: string;
   readonly now: Date;
+  /** How the runners of RUNNING executions are judged alive; default this host, wall clock, its pids. */
+  readonly probe?: LivenessProbe;
 }
 
 export type CloseAbandonedResult =
-  | { readonly closed: true; readonly reportLocation: string; readonly aborted: readonly ExecutionSummary[] }
+  | {
+      readonly closed: true;
+      readonly reportLocation: string;
+      readonly aborted: readonly ExecutionSummary[];
+      /** Set when RUNNING executions were ended without `force`: the runners they named, all gone. */
+      readonly goneRunners?: readonly RunnerRecord[];
+    }
   | { readonly closed: false; readonly problem: "not-found" | "already-closed" | "running"; readonly message: string; readonly running?: readonly ExecutionSummary[] };
 
 /**
  * `irflow incidents close`: closes an incident a process left open when it died (SIGKILL, a
- * crash) before the run could close it. The store cannot tell whether a process still runs an
- * execution it shows RUNNING, so those refuse the close unless `force`; forced, they are ended
+ * crash) before the run could close it. Executions it shows RUNNING refuse the close while the
+ * process that runs them may be alive (its liveness record says so, or an execution names no
+ * runner) unless `force`; when every one's runner is gone, or forced, they are ended
  * ABORTED (cause "closed by <who>: <why>", with their phase's end in the log), the approvals they
  * waited at are withdrawn, and the incident is
  * closed as aborted by <who> with its report, like a run that was stopped.
@@ -44,7 +55,17 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
   }
   const history = new SqliteHistory(database);
   const running = history.list({ incidentId, status: "RUNNING" });
-  if (running.length > 0 && !request.force) {
+  const liveness = running.length > 0 && !request.force ? runLivenessOf(database, incidentId, running, request.probe ?? THIS_HOST) : undefined;
+  if (liveness?.liveness === "alive") {
+    const alive = liveness.runners.map(describeRunner).join("; ");
+    return {
+      closed: false,
+      problem: "running",
+      running,
+      message: `${incidentId} is still run by a live process (${alive}): stop it with irflow abort ${incidentId} --reason <why> (it then closes the incident itself)`,
+    };
+  }
+  if (liveness?.liveness === "unknown") {
     return {
       closed: false,
       problem: "running",
@@ -78,5 +99,12 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
     { status: "aborted", document: record.opened?.document ?? {}, actor: by, stopped: { execution: ended, by, reason } },
     request.now,
   );
-  return { closed: true, reportLocation, aborted };
+  return { closed: true, reportLocation, aborted, ...(liveness?.liveness === "gone" ? { goneRunners: liveness.runners } : {}) };
+}
+
+/** The run behind an incident's RUNNING executions: alive if any execution's runner is, gone only if every one's is. */
+function runLivenessOf(database: EmbeddedDatabase, incidentId: string, running: readonly ExecutionSummary[], probe: LivenessProbe) {
+  const each = runningExecutionsLiveness(database, { incidentId }, probe);
+  const of = running.map((execution) => each.get(execution.executionArn) ?? { liveness: "unknown" as const, runners: [] });
+  return combinedRunLiveness(of);
 }

@@ -1,0 +1,102 @@
+/** A responder told whether the run behind an approval is alive: a killed run's approval and incident, and a live one's. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { irflow } from "../support/irflow-cli.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
+import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-liveness-"));
+  folders.push(dir);
+  return dir;
+}
+
+function readStore<T>(dir: string, read: (database: EmbeddedDatabase) => T): T {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    return read(database);
+  } finally {
+    database.close();
+  }
+}
+
+const pendingApproval = (dir: string) => readStore(dir, (database) => new SqliteApprovals(database).pending()[0]!);
+
+describe("a run killed while it waits at an approval", { timeout: 120_000 }, () => {
+  it("is marked not alive in approvals and executions; approve records the decision and says nothing will act on it; incidents close needs no --force", async () => {
+    const dir = tempDir();
+    const run = startGatedRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    const pid = run.child.pid!;
+    run.child.kill("SIGKILL");
+    await run.exited;
+    const approval = pendingApproval(dir);
+
+    const [listed, listedJson, executions] = await Promise.all([irflow("approvals", "--dir", dir), irflow("approvals", "--json", "--dir", dir), irflow("executions", "--incident", incidentId, "--dir", dir)]);
+    expect(listed.stdout).toContain(`${approval.id}  ${incidentId}`);
+    expect(listed.stdout).toContain("(run not alive)");
+    expect(listed.stdout).toContain(`irflow incidents close ${incidentId} --reason <why>`);
+    expect(JSON.parse(listedJson.stdout)).toEqual([expect.objectContaining({ id: approval.id, runAlive: false })]);
+    expect(executions.stdout.match(/RUNNING \(run not alive\)/g)).toHaveLength(2);
+
+    const approved = await irflow("approve", approval.id, "--digest", approval.digest.slice(0, 12), "--reason", "key confirmed leaked", "--as", "bob", "--role", "IncidentResponder", "--dir", dir);
+    expect(approved.stderr).toBe("");
+    // The decision was recorded: exit 0.
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain(`approved: ${approval.id} by bob; recorded`);
+    expect(approved.stdout).toContain(`the run that waited for it is not alive (pid ${pid} on `);
+    expect(approved.stdout).toContain(`nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`);
+    expect(approved.stdout).not.toContain("resumes");
+    expect(readStore(dir, (database) => new SqliteApprovals(database).view(approval.id)?.status)).toBe("approved");
+
+    const closed = await irflow("incidents", "close", incidentId, "--reason", "its terminal was closed", "--as", "bob", "--dir", dir);
+    expect(closed.stderr).toBe("");
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain(`its run is gone (pid ${pid} on `);
+    expect(closed.stdout).toContain(`closed  ${incidentId} as aborted by bob: its terminal was closed`);
+    readStore(dir, (database) => {
+      expect(new SqliteHistory(database).list({ incidentId, status: "RUNNING" })).toEqual([]);
+      expect(new SqliteIncidentStore(database).incident(incidentId)).toMatchObject({ status: "closed" });
+    });
+  });
+});
+
+describe("a live run waiting at an approval", { timeout: 120_000 }, () => {
+  it("still blocks incidents close without --force (pointing to irflow abort), is not marked, and an answer resumes it", async () => {
+    const dir = tempDir();
+    const run = startGatedRun(dir);
+    try {
+      const incidentId = await waitingAtApproval(dir);
+      const approval = pendingApproval(dir);
+      const refused = await irflow("incidents", "close", incidentId, "--reason", "wrong incident", "--as", "bob", "--dir", dir);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${incidentId} is still run by a live process (pid ${run.child.pid} on `);
+      expect(refused.stderr).toContain(`stop it with irflow abort ${incidentId} --reason <why>`);
+      const [listed, executions] = await Promise.all([irflow("approvals", "--dir", dir), irflow("executions", "--dir", dir)]);
+      expect(listed.stdout).toContain(approval.id);
+      expect(listed.stdout).not.toContain("not alive");
+      expect(executions.stdout).not.toContain("not alive");
+
+      const rejected = await irflow("reject", approval.id, "--reason", "not that key", "--as", "bob", "--role", "IncidentResponder", "--dir", dir);
+      expect(rejected.code).toBe(0);
+      expect(rejected.stdout).toContain(`rejected: ${approval.id} by bob; the waiting run resumes`);
+      expect(rejected.stdout).not.toContain("not alive");
+      const exited = await run.exited;
+      expect(exited.stdout).toContain("contain failed: rejected by bob: not that key");
+      // The run closed the incident itself and ended its record.
+      readStore(dir, (database) => expect(new SqliteIncidentStore(database).incident(incidentId)).toMatchObject({ status: "closed" }));
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  });
+});
