@@ -3,7 +3,7 @@ import type { StackContext } from "./context.js";
 import { SERVICE_HANDLERS } from "./handlers.js";
 import { RESPOND_IAM, REMIND_IAM } from "../functions/approval/service-iam.js";
 import type { IamGrant } from "../functions/contract/task-contract.js";
-import { INCIDENT_MACHINE_ARNS_ENV } from "../functions/audit/close-stopped-incident.js";
+import { CLOSE_STOPPED_EXECUTION_IAM, CLOSE_STOPPED_IAM, INCIDENT_MACHINE_ARNS_ENV } from "../functions/audit/close-stopped-incident.js";
 import { INCIDENT_MACHINES_ENV } from "../functions/detect/start-incident.js";
 import { grantStatements, type PolicyStatement, type ResourceArns } from "./iam.js";
 import { lambdaWithRole, type Lambda, type LambdaSpec } from "./lambda.js";
@@ -56,7 +56,8 @@ function approvalFunction(
 
 /**
  * The functions that are not workflow tasks. They have no contract; respond and remind declare
- * their IAM beside their code (functions/approval/service-iam.ts), the archiver's is here:
+ * their IAM beside their code (functions/approval/service-iam.ts), and so does close-stopped
+ * (functions/audit/close-stopped-incident.ts); the archiver's is here:
  * - respond (the approval API): read and answer approvals, answer the waiting task;
  * - start-incident (`POST /incidents`): start the incident machine of a runbook with a manual
  *   trigger, and only those (functions/detect/start-incident.ts says why that makes its
@@ -123,19 +124,19 @@ export function createServiceFunctions(ctx: StackContext, storage: Storage, arns
     memoryMb: 1024,
   });
 
-  // functions/audit/close-stopped-incident.ts reads the incident execution (and its detect child,
-  // when stopped during detect), the incident's item, the log; writes the close, the reports, the item.
-  const detect = machines.filter((machine) => machine.manifest.machine === "detect").map((machine) => machine.name);
+  // Declared beside its code (functions/audit/close-stopped-incident.ts): the executions it reads,
+  // by machine kind, filled with this stage's machines; the rest as a task contract's grants.
   const closeStopped = lambdaWithRole(ctx, {
     slug: "audit-close-stopped-incident",
     description: "irflow: close the incident of an incident execution aborted, timed out or failed before post-incident",
     entry: SERVICE_HANDLERS.closeStopped,
     statements: arns.apply((resolved): PolicyStatement[] => [
-      { Effect: "Allow", Action: ["states:GetExecutionHistory"], Resource: executionsOf(resolved, [...incidents.all.map((machine) => machine.name), ...detect]) },
-      { Effect: "Allow", Action: ["states:DescribeExecution"], Resource: executionsOf(resolved, incidents.all.map((machine) => machine.name)) },
-      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [resolved.tables.incidents!] },
-      { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [resolved.buckets.audit!] },
-      { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: [`${resolved.buckets.audit!}/*`] },
+      ...Object.entries(CLOSE_STOPPED_EXECUTION_IAM).map(([action, kinds]): PolicyStatement => ({
+        Effect: "Allow",
+        Action: [action],
+        Resource: executionsOf(resolved, machines.filter((machine) => (kinds as readonly string[]).includes(machine.manifest.machine)).map((machine) => machine.name)),
+      })),
+      ...grantStatements(CLOSE_STOPPED_IAM, resolved),
     ]),
     environment: {
       [ENV.config]: irflowConfigJson(ctx, storage),

@@ -3,6 +3,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, type HistoryEvent, type SFNClient } from "@aws-sdk/client-sfn";
 import * as z from "zod";
 import { awsErrorCode, classifyAwsError } from "../contract/aws-errors.js";
+import type { IamGrant } from "../contract/task-contract.js";
 import { DynamoDbIncidentStore } from "../detect/dynamodb-incident-store.js";
 import { IncidentId } from "../incident/document.js";
 import { ExecutionStatusChange } from "./archive-execution.js";
@@ -29,6 +30,27 @@ export type StoppedExecutionEvent = z.infer<typeof StoppedExecutionEvent>;
 export const INCIDENT_MACHINE_ARNS_ENV = "IRFLOW_INCIDENT_MACHINE_ARNS";
 
 export const CLOSER_ACTOR = "system:close-stopped-incident";
+
+/**
+ * The IAM this function needs, beside the code that calls it (the stacks read these). The incident
+ * item (read; closed by DynamoDbIncidentStore.close), the audit log (listed, read, appended) and
+ * the reports; resource templates as in task contracts.
+ */
+export const CLOSE_STOPPED_IAM: readonly IamGrant[] = [
+  { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: ["{table:incidents}"] },
+  { actions: ["s3:ListBucket"], resources: ["{bucket:audit}"] },
+  { actions: ["s3:GetObject", "s3:PutObject"], resources: ["{bucket:audit}/*"] },
+];
+
+/**
+ * The Step Functions actions it needs, by the kind of machine whose executions they read: the
+ * incident execution's history and description, and the detect child's history (for an incident
+ * stopped while detect ran). Execution ARNs exist only once the machines do, so the stack fills them.
+ */
+export const CLOSE_STOPPED_EXECUTION_IAM: Readonly<Record<"states:GetExecutionHistory" | "states:DescribeExecution", readonly ("incident" | "detect")[]>> = {
+  "states:GetExecutionHistory": ["incident", "detect"],
+  "states:DescribeExecution": ["incident"],
+};
 
 export interface StoppedIncidentPorts extends RetryPorts {
   readonly sfn: SFNClient;

@@ -2,13 +2,14 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue 
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, type HistoryEvent, type HistoryEventType } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CLOSER_ACTOR, closeStoppedIncident, MalformedStatusChange, type StoppedIncidentPorts } from "../../../functions/audit/close-stopped-incident.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CLOSE_STOPPED_EXECUTION_IAM, CLOSE_STOPPED_IAM, CLOSER_ACTOR, closeStoppedIncident, INCIDENT_MACHINE_ARNS_ENV, MalformedStatusChange, type StoppedIncidentPorts } from "../../../functions/audit/close-stopped-incident.js";
 import { auditEntry, KIND } from "../../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { renderReport } from "../../../functions/audit/report/index.js";
 import { S3AuditLog } from "../../../functions/audit/s3-audit-log.js";
 import { verifyChain } from "../../../functions/audit/verify-chain.js";
+import { iamActionFor } from "../../support/iam-coverage.js";
 import { awsError } from "../../support/task-harness.js";
 import { fakeS3 } from "./s3-fake.js";
 
@@ -288,5 +289,58 @@ describe("closing an incident whose execution stopped before post-incident (AWS)
     const contain = `${PREFIX}:stateMachine:irflow-test-ssh-rdp-brute-force-contain`;
     expect(await closeStoppedIncident(event("FAILED", { stateMachineArn: contain, name: `${ID}-contain` }), p)).toEqual({ closed: false, reason: `${contain} is not an incident machine` });
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+  });
+});
+
+describe("the closer's declared IAM", () => {
+  it("covers every call a close makes (stopped during detect: both histories, DescribeExecution, the item, the log, the reports, the table)", async () => {
+    serve({ [INCIDENT_ARN]: failedInDetect(), [DETECT_ARN]: detectOpenedThenFailed() });
+    sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "DetectionFailed", cause: "x" });
+    const { ports: p } = ports();
+    await closeStoppedIncident(event("FAILED"), p);
+    const declared = new Set([...CLOSE_STOPPED_IAM.flatMap((grant) => grant.actions), ...Object.keys(CLOSE_STOPPED_EXECUTION_IAM)]);
+    const called = [
+      ...sfn.calls().map((call) => `states:${call.args[0].constructor.name.replace(/Command$/, "")}`),
+      ...dynamo.calls().map((call) => iamActionFor("DynamoDBClient", call.args[0].constructor.name)),
+      ...s3.mock.calls().map((call) => iamActionFor("S3Client", call.args[0].constructor.name)),
+    ];
+    expect(new Set(called)).toEqual(declared);
+    expect(CLOSE_STOPPED_EXECUTION_IAM).toEqual({ "states:GetExecutionHistory": ["incident", "detect"], "states:DescribeExecution": ["incident"] });
+  });
+});
+
+describe("the closer's Lambda handler", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  const load = async () => (await import("../../../functions/audit/close-stopped-incident.handler.js")).handler;
+
+  it("refuses to start without its table, bucket or incident machines, naming what is missing", async () => {
+    vi.stubEnv("IRFLOW_AUDIT_BUCKET", "");
+    await expect((await load())(event("ABORTED"))).rejects.toThrow(/IRFLOW_AUDIT_BUCKET/);
+    vi.resetModules();
+    vi.stubEnv("IRFLOW_AUDIT_BUCKET", BUCKET);
+    vi.stubEnv("IRFLOW_INCIDENTS_TABLE", "");
+    await expect((await load())(event("ABORTED"))).rejects.toThrow(/IRFLOW_INCIDENTS_TABLE/);
+    vi.resetModules();
+    vi.stubEnv("IRFLOW_INCIDENTS_TABLE", TABLE);
+    vi.stubEnv(INCIDENT_MACHINE_ARNS_ENV, "{not json");
+    await expect((await load())(event("ABORTED"))).rejects.toThrow(new RegExp(INCIDENT_MACHINE_ARNS_ENV));
+  });
+
+  it("ignores, with a log line, an event of a machine its environment does not list", async () => {
+    vi.stubEnv("IRFLOW_AUDIT_BUCKET", BUCKET);
+    vi.stubEnv("IRFLOW_INCIDENTS_TABLE", TABLE);
+    vi.stubEnv(INCIDENT_MACHINE_ARNS_ENV, JSON.stringify([`${PREFIX}:stateMachine:irflow-test-other-incident`]));
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    try {
+      expect(await (await load())(event("ABORTED"))).toEqual({ closed: false, reason: `${INCIDENT_MACHINE} is not an incident machine` });
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines.some((line) => line.includes("nothing to close") && line.includes("not an incident machine"))).toBe(true);
   });
 });
