@@ -140,3 +140,31 @@ describe("manual approval", () => {
   });
 });
 
+
+describe("progress events", () => {
+  it("each incident's listener gets exactly its own executions' events, with their machines; nothing is kept about them once they end", async () => {
+    const s = await scenario("ssh-rdp-brute-force");
+    const runner = await runnerFor(s);
+    const seen: IncidentProgress[][] = [[], []];
+    const events = [s.event, { ...s.event, id: "a-second-event-0000" }];
+    const results = await Promise.all(events.map((event, i) => runner.runIncident({ runbookId: "ssh-rdp-brute-force", event, approvals: "auto", name: `progress-${i}`, onEvent: (p) => seen[i]!.push(p) })));
+    for (const [i, progress] of seen.entries()) {
+      // Every execution of the incident, each from its start to its end, and no other incident's.
+      const executions = [...new Set(progress.map((p) => p.executionArn))];
+      expect(executions[0]).toBe(results[i]!.executionArn);
+      for (const arn of executions) {
+        const own = progress.filter((p) => p.executionArn === arn);
+        expect(own[0]?.event.type).toBe("ExecutionStarted");
+        expect(own.at(-1)?.event.type).toMatch(/^Execution(Succeeded|Failed|Aborted|TimedOut)$/);
+        expect(new Set(own.map((p) => p.machineKey)).size).toBe(1);
+        expect(runner.engine.describeExecution(arn)?.machineKey).toBe(own[0]?.machineKey);
+      }
+      expect(executions.some((arn) => seen[1 - i]!.some((p) => p.executionArn === arn))).toBe(false);
+      // The same finding twice: one incident runs every phase, the other joins it after detect.
+      const machines = [...new Set(progress.map((p) => p.machineKey.split("/")[1]))].sort();
+      expect(machines).toEqual(results[i]!.status === "resolved" ? ["contain", "detect", "eradicate", "incident", "post-incident", "recover"] : ["detect", "incident"]);
+    }
+    expect(results.map((r) => r.status).sort()).toEqual(["joined", "resolved"]);
+    expect((runner as unknown as { lineage: Map<string, unknown> }).lineage.size).toBe(0);
+  });
+});

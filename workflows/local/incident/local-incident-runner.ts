@@ -131,6 +131,13 @@ export interface IncidentRunResult {
   readonly reportLocation?: string;
 }
 
+/** An execution's incident execution (itself for the incident machine), machine key and name. */
+interface Lineage {
+  readonly root: string;
+  readonly machineKey: string;
+  readonly name: string;
+}
+
 const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
 const instantSleep = (): Promise<void> => Promise.resolve();
 const systemClock: Clock = { now: () => new Date() };
@@ -159,6 +166,11 @@ export class LocalIncidentRunner {
   private readonly policies = new Map<string, ApprovalPolicy>();
   private readonly listeners = new Map<string, (progress: IncidentProgress) => void>();
   private readonly incidentOf = new Map<string, string>();
+  /**
+   * Each running execution's incident execution and machine (fixed at its start): resolved at its
+   * ExecutionStarted and dropped at its end, not looked up again for each of its events.
+   */
+  private readonly lineage = new Map<string, Lineage>();
   private readonly reports = new Map<string, string>();
   private readonly requesters = new Map<string, string>();
   private readonly approvalSweepMs: number;
@@ -283,6 +295,8 @@ export class LocalIncidentRunner {
       await this.approvals.poll?.().catch(() => undefined);
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
+      // Normally gone with each execution's end; not kept when a store failed before that end was handled.
+      for (const arn of this.running.get(handle.executionArn) ?? []) this.lineage.delete(arn);
       this.running.delete(handle.executionArn);
       this.joined.delete(handle.executionArn);
       if (this.running.size === 0) this.abortWatch?.stop();
@@ -340,6 +354,8 @@ export class LocalIncidentRunner {
 
   /** The incident execution an execution belongs to (itself for the incident machine). */
   private rootOf(executionArn: string): string {
+    const known = this.lineage.get(executionArn);
+    if (known) return known.root;
     let arn = executionArn;
     for (let depth = 0; depth < 8; depth += 1) {
       const parent = this.engine.describeExecution(arn)?.parentExecutionId;
@@ -349,12 +365,19 @@ export class LocalIncidentRunner {
     return arn;
   }
 
-  private observe(executionArn: string, event: HistoryEvent): void {
+  /** Where an execution belongs; undefined for one this engine never started. */
+  private lineageOf(executionArn: string): Lineage | undefined {
+    const known = this.lineage.get(executionArn);
+    if (known) return known;
     const description = this.engine.describeExecution(executionArn);
-    const listener = this.listeners.get(this.rootOf(executionArn));
-    if (listener && description) {
+    return description && { root: this.rootOf(executionArn), machineKey: description.machineKey, name: description.name };
+  }
+
+  private observe(executionArn: string, event: HistoryEvent, lineage: Lineage | undefined): void {
+    const listener = lineage && this.listeners.get(lineage.root);
+    if (listener) {
       try {
-        listener({ executionArn, machineKey: description.machineKey, event });
+        listener({ executionArn, machineKey: lineage.machineKey, event });
       } catch {
         // A progress display must not break the run.
       }
@@ -363,26 +386,27 @@ export class LocalIncidentRunner {
 
   /** What follows a stored event: the progress listener, and the audit of a phase's start or end. */
   private afterAppend(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
-    if (event.type === "ExecutionStarted" && this.running.size > 0) {
-      const family = this.running.get(this.rootOf(executionArn));
+    const lineage = this.lineageOf(executionArn);
+    if (event.type === "ExecutionStarted") {
+      if (lineage) this.lineage.set(executionArn, lineage);
+      const family = this.running.size > 0 ? this.running.get(lineage?.root ?? executionArn) : undefined;
       if (family && !family.includes(executionArn)) family.push(executionArn);
     }
-    this.observe(executionArn, event);
-    return this.auditPhase(executionArn, event);
+    const terminal = TERMINAL_STATUS.get(event.type);
+    if (terminal !== undefined) this.lineage.delete(executionArn);
+    this.observe(executionArn, event, lineage);
+    if (event.type !== "ExecutionStarted" && terminal === undefined) return undefined;
+    return lineage && this.auditPhase(executionArn, event, lineage, terminal);
   }
 
   /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
-  private auditPhase(executionArn: string, event: HistoryEvent): Promise<void> | undefined {
-    const status = TERMINAL_STATUS.get(event.type);
-    if (event.type !== "ExecutionStarted" && status === undefined) return undefined;
-    const description = this.engine.describeExecution(executionArn);
-    if (!description) return undefined;
-    const phase = description.machineKey.split("/")[1] ?? "";
-    const named = phaseExecutionName(description.name);
+  private auditPhase(executionArn: string, event: HistoryEvent, lineage: Lineage, status: Outcome["status"] | undefined): Promise<void> | undefined {
+    const phase = lineage.machineKey.split("/")[1] ?? "";
+    const named = phaseExecutionName(lineage.name);
     // Detect runs before there is an incident id to name it by: it belongs to the incident its run opened.
-    const incidentId = named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(this.rootOf(executionArn)) : undefined;
+    const incidentId = named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(lineage.root) : undefined;
     if (!incidentId) return undefined;
-    const facts = { phase, machineKey: description.machineKey, executionArn, name: description.name };
+    const facts = { phase, machineKey: lineage.machineKey, executionArn, name: lineage.name };
     // No end status: the phase's ExecutionStarted.
     if (status === undefined) return this.records.append(incidentId, auditEntry(KIND.phaseStarted, "system:step-functions", event.timestamp, facts));
     const details = event.details as { error?: unknown; cause?: unknown };
