@@ -127,7 +127,7 @@ describe("migration 10", () => {
   });
 });
 
-describe("openLocalRuntime's liveness record", () => {
+describe("openLocalRuntime's liveness record", { timeout: 60_000 }, () => {
   it("registers the process, names it on every execution an incident starts, and ends it on close", async () => {
     const { openLocalRuntime } = await import("../../../workflows/local/local-runtime.js");
     const { NOW, scenario } = await import("../incident/support.js");
