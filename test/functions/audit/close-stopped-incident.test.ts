@@ -175,6 +175,22 @@ describe("closing an incident whose execution stopped before post-incident (AWS)
     expect(dynamo.commandCalls(UpdateItemCommand)).toHaveLength(0);
   });
 
+  it("post-incident's close that died before the table: only the table is closed, the log and reports stay as they are", async () => {
+    serve({ [INCIDENT_ARN]: stoppedInContain() });
+    const { ports: p, log } = ports();
+    await log.append(ID, auditEntry(KIND.incidentClosed, "function:audit.close-incident", "2026-11-25T04:59:00.000Z", { status: "failed", document: { ...OPENED, failure: { Error: "Rejected" } } }));
+    await log.append(ID, auditEntry(KIND.milestone, "function:audit.close-incident", "2026-11-25T04:59:00.000Z", { name: "closed" }));
+    for (const format of ["md", "html", "json"]) {
+      await log.append(ID, auditEntry(KIND.reportWritten, "function:audit.close-incident", "2026-11-25T04:59:00.000Z", { location: `s3://${BUCKET}/incidents/${ID}/report.${format}`, format, sha256: "0".repeat(64), sizeBytes: 1, coversSeq: 2 }));
+    }
+    const puts = s3.mock.commandCalls(PutObjectCommand).length;
+    expect(await closeStoppedIncident(event("FAILED", { error: "States.TaskFailed", cause: "close-incident timed out" }), p)).toMatchObject({ closed: true, status: "failed", alreadyClosed: true });
+    expect(await kinds(log)).toEqual(["incident.closed", "milestone.reached", "report.written", "report.written", "report.written"]);
+    expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(puts);
+    expect(table.get(`incident#${ID}`)!.status).toEqual({ S: "closed" });
+    expect(table.get(`dedupe#${KEY}`)!.status).toEqual({ S: "closed" });
+  });
+
   it("a redelivered event appends nothing twice and writes no report again", async () => {
     serve({ [INCIDENT_ARN]: stoppedInContain() });
     const { ports: p, log } = ports();
