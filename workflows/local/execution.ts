@@ -3,6 +3,7 @@ import type { Clock } from "../../functions/contract/task.js";
 import { AttemptBarrier } from "./attempt-barrier.js";
 import type { CallbackTokens } from "./callback-tokens.js";
 import { stateError } from "./errors.js";
+import { ExecutionStop } from "./execution-stop.js";
 import type { HistorySink } from "./history.js";
 import { HistoryRecorder } from "./history-recorder.js";
 import type { JsonValue } from "./json.js";
@@ -58,7 +59,7 @@ export function runExecution(request: ExecutionRequest, environment: ExecutionEn
   const { machine, executionArn } = request;
   const recorder = new HistoryRecorder(executionArn, environment.history, environment.clock);
   const barrier = new AttemptBarrier(machine.nested);
-  const stopController = new AbortController();
+  const execution = new ExecutionStop();
   const placeholder = `irflow-local-task-token-placeholder-${randomUUID()}`;
   let abortCause: string | undefined;
   let finished = false;
@@ -72,7 +73,7 @@ export function runExecution(request: ExecutionRequest, environment: ExecutionEn
 
   const handle = async (binding: TaskBinding, input: JsonValue): Promise<JsonValue> => {
     // Synchronous up to the first await: the attempt's timeout timer starts before the library's.
-    const attempt = new TaskAttempt(binding, executionArn, stopController.signal, recorder);
+    const attempt = new TaskAttempt(binding, executionArn, execution, recorder);
     try {
       await barrier.invocation(binding.state);
       if (attempt.signal.aborted) throw stateError("ExecutionAborted", "the execution has stopped");
@@ -118,7 +119,7 @@ export function runExecution(request: ExecutionRequest, environment: ExecutionEn
 
   const stop = (reason: Error) => {
     recorder.stop();
-    stopController.abort(reason);
+    execution.stop(reason);
   };
 
   const result = run.result
@@ -137,7 +138,7 @@ export function runExecution(request: ExecutionRequest, environment: ExecutionEn
   return {
     result,
     abort(reason?: string) {
-      if (finished || stopController.signal.aborted) return;
+      if (finished || execution.reason !== undefined) return;
       abortCause = reason;
       recorder.stop();
       run.abort();

@@ -1,5 +1,6 @@
 import { setImmediate as nextMacrotask } from "node:timers/promises";
 import { stateError } from "./errors.js";
+import type { ExecutionStop, StopListener } from "./execution-stop.js";
 import type { HistoryDraft } from "./history.js";
 import type { HistoryRecorder } from "./history-recorder.js";
 import type { TaskBinding } from "./task-bindings.js";
@@ -17,37 +18,31 @@ const TIMED_OUT = "States.Timeout";
  * timer rejects the state with the library's own States.Timeout error, which `States.TaskFailed`
  * rightly does not match (the library tests `instanceof` its unexported error class).
  */
-export class TaskAttempt {
+export class TaskAttempt implements StopListener {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private ended = false;
   private timedOut = false;
   private readonly endListeners: (() => void)[] = [];
-  /** The execution's signal while this attempt follows it (until `dispose`). */
-  private readonly executionSignal: AbortSignal | undefined;
 
   constructor(
     readonly binding: TaskBinding,
     readonly executionArn: string,
-    executionSignal: AbortSignal,
+    private readonly execution: ExecutionStop,
     private readonly recorder: HistoryRecorder,
   ) {
     // One controller that the execution's stop also aborts (cheaper than AbortSignal.any, which
     // tracks both sources through weak references); the attempt itself is the listener (no
-    // closure per attempt), removed by `dispose`.
+    // closure per attempt), until `dispose`.
     this.signal = this.controller.signal;
-    if (executionSignal.aborted) this.controller.abort(executionSignal.reason);
-    else {
-      this.executionSignal = executionSignal;
-      executionSignal.addEventListener("abort", this, { once: true });
-    }
+    execution.join(this);
     this.timer = setTimeout(() => this.timeOut(), binding.timeoutSeconds * 1000);
   }
 
-  /** The execution's signal fired (EventListener): the attempt stops with the execution's reason. */
-  handleEvent(): void {
-    if (!this.controller.signal.aborted) this.controller.abort(this.executionSignal?.reason);
+  /** The execution stopped: the attempt stops with the execution's reason. */
+  executionStopped(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
   /** A lifecycle event before the end (TaskScheduled, TaskStarted, TaskSubmitted). */
@@ -93,7 +88,7 @@ export class TaskAttempt {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.executionSignal?.removeEventListener("abort", this);
+    this.execution.leave(this);
   }
 }
 
