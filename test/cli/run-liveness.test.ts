@@ -7,6 +7,7 @@ import { startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
 
@@ -67,7 +68,12 @@ describe("a run killed while it waits at an approval", { timeout: 120_000 }, () 
     readStore(dir, (database) => {
       expect(new SqliteHistory(database).list({ incidentId, status: "RUNNING" })).toEqual([]);
       expect(new SqliteIncidentStore(database).incident(incidentId)).toMatchObject({ status: "closed" });
+      // The answer that reached no run is kept, as too late, like one an abort overtook.
+      expect(new SqliteApprovals(database).view(approval.id)).toMatchObject({ status: "withdrawn", withdrawal: { by: "bob", reason: "its terminal was closed", answer: { decision: "approved", by: "bob", reason: "key confirmed leaked" } } });
+      const withdrawn = new SqliteAuditLog(database).entriesNow(incidentId).filter((e) => e.kind === "approval.withdrawn");
+      expect(withdrawn).toEqual([expect.objectContaining({ actor: "bob", body: expect.objectContaining({ answer: { decision: "approved", by: "bob", reason: "key confirmed leaked" } }) })]);
     });
+    expect((await irflow("verify", incidentId, "--dir", dir)).code).toBe(0);
   });
 });
 

@@ -86,6 +86,12 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
   for (const approval of approvals.pending({ incidentId })) {
     if (approvals.markWithdrawn(approval.id, { at: request.now, by, reason })) await records.append(incidentId, withdrawnEntry(approval, { by, reason, at }, by));
   }
+  // An answer given after the run died (irflow approve says so) never reached it: withdrawn too, the answer kept as too late.
+  for (const approval of approvals.answeredUnresumed(incidentId)) {
+    if (!approvals.markWithdrawn(approval.id, { at: request.now, by, reason })) continue;
+    const closed = approvals.view(approval.id);
+    if (closed?.withdrawal) await records.append(incidentId, withdrawnEntry(closed, closed.withdrawal, by));
+  }
   // The phases the log saw start end here, so the report's phases say ABORTED rather than RUNNING.
   for (const execution of record.executions) {
     if (execution.endedAt !== undefined || !aborted.some((a) => a.executionArn === execution.executionArn)) continue;

@@ -172,6 +172,15 @@ export class SqliteApprovals implements DeskStore {
     return rows.map(toView).filter((view): view is ApprovalView => view !== undefined);
   }
 
+  /** Approvals of an incident answered (approved or rejected) whose workflow has not taken the answer, oldest first. */
+  answeredUnresumed(incidentId: string): ApprovalView[] {
+    return this.database.db
+      .prepare<[string], ViewRow>(`SELECT ${VIEW_COLUMNS} FROM approvals WHERE status IN ('approved', 'rejected') AND resumed_at IS NULL AND record IS NOT NULL AND incident_id = ? ORDER BY requested_at, rowid`)
+      .all(incidentId)
+      .map(toView)
+      .filter((view): view is ApprovalView => view !== undefined);
+  }
+
   vote(approvalId: string, write: VoteWrite, now: Date): boolean {
     const { decision } = write;
     const decidedBy = decision?.rejection ? decision.rejection.by : write.votes.map((vote) => vote.by).join(", ");
