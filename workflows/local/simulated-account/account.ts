@@ -203,18 +203,17 @@ export class SimulatedAccount {
   /** Answers one SDK command: what the middleware calls, with the client's class name and region. */
   async dispatch(clientName: string, commandName: string, input: unknown, clientRegion?: string): Promise<object> {
     const service = CLIENTS[clientName];
-    const command = commandName.replace(/Command$/, "");
+    const command = commandName.endsWith("Command") ? commandName.slice(0, -"Command".length) : commandName;
     if (!service) throw new SimulationError(`the simulated account has no model of ${clientName} (${commandName}); it models ${Object.keys(CLIENTS).join(", ")}`);
     const handler: CommandHandler | undefined = this.tables[service][command];
     const dryRun = typeof input === "object" && input !== null && (input as { DryRun?: unknown }).DryRun === true;
-    const record = (outcome: "ok" | "error", extra: { error?: string; fault?: CallRecord["fault"] } = {}) =>
-      this.calls.push({ seq: this.calls.length + 1, service, command, input: toLogged(input), outcome, ...extra, dryRun, mutating: handler?.mutating ?? false });
+    const mutating = handler?.mutating ?? false;
     if (!handler) {
-      record("error", { error: "SimulationError" });
+      this.log(service, command, input, dryRun, mutating, "SimulationError");
       throw new SimulationError(`simulated ${service} does not model ${command} (${commandName}); add a handler in workflows/local/simulated-account before a task relies on it`);
     }
     if (clientRegion !== undefined && clientRegion !== this.region && !GLOBAL.has(service)) {
-      record("error", { error: "SimulationError" });
+      this.log(service, command, input, dryRun, mutating, "SimulationError");
       throw new SimulationError(`account ${this.accountId} is simulated in ${this.region}; this ${clientName} is configured for ${clientRegion}`);
     }
     const { latencyMs } = this.faults.config;
@@ -228,16 +227,27 @@ export class SimulatedAccount {
           : fault.kind === "deny"
             ? accessDeniedError(service, `${service}:${command}`)
             : serviceError(service, fault.error.error, fault.error.message ?? `injected ${fault.error.error}`, fault.error.status);
-      record("error", { error: error.name, fault: fault.kind === "error" ? "injected" : fault.kind });
+      this.log(service, command, input, dryRun, mutating, error.name, fault.kind === "error" ? "injected" : fault.kind);
       throw error;
     }
     try {
       const output = await handler.handle(clonePlain(input));
-      record("ok");
+      this.log(service, command, input, dryRun, mutating);
       return clonePlain(output);
     } catch (error) {
-      record("error", { error: error instanceof Error ? error.name : String(error) });
+      this.log(service, command, input, dryRun, mutating, error instanceof Error ? error.name : String(error));
       throw error;
     }
+  }
+
+  /** Appends a call to the log: ok without an error, else with its name (and the fault that raised it, if injected). */
+  private log(service: ServiceName, command: string, input: unknown, dryRun: boolean, mutating: boolean, error?: string, fault?: CallRecord["fault"]): void {
+    const logged = toLogged(input);
+    const seq = this.calls.length + 1;
+    this.calls.push(
+      error === undefined
+        ? { seq, service, command, input: logged, outcome: "ok", dryRun, mutating }
+        : { seq, service, command, input: logged, outcome: "error", error, ...(fault !== undefined ? { fault } : {}), dryRun, mutating },
+    );
   }
 }

@@ -13,7 +13,12 @@ function copy(value: unknown): unknown {
   if (prototype === Object.prototype || prototype === null) {
     // A loop, not Object.fromEntries(entries.map): every SDK call copies its input and output (hot).
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) setOwn(out, key, copy((value as Record<string, unknown>)[key]));
+    for (const key of Object.keys(value)) {
+      const item = copy((value as Record<string, unknown>)[key]);
+      // "__proto__" is rare enough to leave the common assignment without a call.
+      if (key === "__proto__") setOwn(out, key, item);
+      else out[key] = item;
+    }
     return out;
   }
   if (value instanceof Date) return new Date(value.getTime());
