@@ -7,12 +7,13 @@ import { storedEntry } from "./stored-entry.js";
 /** The `prevHash` of an incident's first entry. */
 export const GENESIS_HASH = "0".repeat(64);
 
+const KIND_FORM = /^[a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+$/;
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256");
 const IsoTime = z.string().refine((text) => !Number.isNaN(Date.parse(text)), "must be an ISO 8601 time");
 
 /** What a caller may append (the port's `AuditEntryInput`), checked before it is chained. */
 export const AuditEntryInputSchema = z.object({
-  kind: z.string().regex(/^[a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+$/, "must be a dotted kind such as step.ran"),
+  kind: z.string().regex(KIND_FORM, "must be a dotted kind such as step.ran"),
   actor: z.string().min(1).max(2048),
   at: IsoTime,
   // Only its shape here: canonicalJson checks every value inside when the entry is sealed (a
@@ -71,18 +72,42 @@ export interface SealedEntry {
 
 /** The entry that follows `previous` (or starts the chain); validates the input, names the bad field. */
 export function sealNext(incidentId: string, previous: Pick<AuditEntry, "seq" | "hash"> | undefined, input: AuditEntryInput): SealedEntry {
+  // The schema only when the quick check fails: it then names the bad field.
+  const data = isValidInput(input) ? input : parsedInput(incidentId, input);
+  if (incidentId.length === 0) throw new AuditInputError("audit entry: incidentId is empty");
+  // Serialised once, with a copy that is exactly what parsing the hashed text gives back: what is
+  // hashed is exactly what is read (and canonicalJson of it gives the same text again).
+  const { json: bodyJson, copy: body } = canonicalForm(data.body);
+  const fields = { incidentId, seq: (previous?.seq ?? 0) + 1, at: data.at, kind: data.kind, actor: data.actor, prevHash: previous?.hash ?? GENESIS_HASH };
+  const hash = hashAt(sealPrefixWith(fields, bodyJson), fields.seq);
+  return { entry: storedEntry({ ...fields, hash }, bodyJson, () => body), bodyJson, body };
+}
+
+/** Exactly what `AuditEntryInputSchema` accepts, without building its result (every append passes it). */
+function isValidInput(input: AuditEntryInput): boolean {
+  if (typeof input !== "object" || input === null) return false;
+  const { kind, actor, at, body } = input as { kind?: unknown; actor?: unknown; at?: unknown; body?: unknown };
+  return (
+    typeof kind === "string" &&
+    KIND_FORM.test(kind) &&
+    typeof actor === "string" &&
+    actor.length >= 1 &&
+    actor.length <= 2048 &&
+    typeof at === "string" &&
+    !Number.isNaN(Date.parse(at)) &&
+    typeof body === "object" &&
+    body !== null &&
+    !Array.isArray(body)
+  );
+}
+
+function parsedInput(incidentId: string, input: AuditEntryInput): AuditEntryInput {
   const parsed = AuditEntryInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new AuditInputError(`audit entry for ${incidentId}: ${issue.path.join(".") || "(entry)"} ${issue.message}`);
   }
-  if (incidentId.length === 0) throw new AuditInputError("audit entry: incidentId is empty");
-  // Serialised once, with a copy that is exactly what parsing the hashed text gives back: what is
-  // hashed is exactly what is read (and canonicalJson of it gives the same text again).
-  const { json: bodyJson, copy: body } = canonicalForm(parsed.data.body);
-  const fields = { incidentId, seq: (previous?.seq ?? 0) + 1, at: parsed.data.at, kind: parsed.data.kind, actor: parsed.data.actor, prevHash: previous?.hash ?? GENESIS_HASH };
-  const hash = hashAt(sealPrefixWith(fields, bodyJson), fields.seq);
-  return { entry: storedEntry({ ...fields, hash }, bodyJson, () => body), bodyJson, body };
+  return parsed.data;
 }
 
 /** `sealNext` without the text. */

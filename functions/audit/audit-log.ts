@@ -12,4 +12,6 @@ export interface LocalAuditLog extends AuditLog {
   entriesNow(incidentId: string): readonly AuditEntry[];
   /** Every incident with at least one entry, oldest first entry first. */
   incidentIds(): readonly string[];
+  /** The incident is closed here: whatever this log keeps of it in memory may go (reads still see it all). */
+  forget?(incidentId: string): void;
 }

@@ -346,3 +346,34 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
     headHash: entries.at(-1)?.hash ?? GENESIS_HASH,
   };
 }
+
+/*
+ * Single facts of the projection, read from the entries without projecting the whole record: each
+ * answers exactly as `projectRecord(…)` would (the same bodies count as readable).
+ */
+
+/** The milestones reached (`projectRecord(…).milestones`' names). */
+export function reachedMilestones(entries: readonly AuditEntry[]): MilestoneName[] {
+  const names: MilestoneName[] = [];
+  for (const entry of entries) {
+    if (entry.kind !== KIND.milestone) continue;
+    const parsed = Bodies[KIND.milestone].safeParse(entry.body);
+    if (parsed.success && !names.includes(parsed.data.name)) names.push(parsed.data.name);
+  }
+  return names;
+}
+
+/** Whether the log holds a readable close (`projectRecord(…).closed` is set). */
+export const isClosedIn = (entries: readonly AuditEntry[]): boolean => entries.some((entry) => entry.kind === KIND.incidentClosed && Bodies[KIND.incidentClosed].safeParse(entry.body).success);
+
+const DECISION_KINDS: ReadonlySet<string> = new Set([KIND.approvalApproved, KIND.approvalRejected, KIND.approvalExpired, KIND.approvalWithdrawn]);
+
+/** Whether approval `approvalId` has a decision (`projectRecord(…).approvals` holds it with one). */
+export function isDecidedIn(entries: readonly AuditEntry[], approvalId: string): boolean {
+  return entries.some((entry) => {
+    if (!DECISION_KINDS.has(entry.kind)) return false;
+    // As approvalOf names the approval: the first decision of a readable one stands.
+    const id = text(entry.body.approvalId) ?? text(entry.body.id);
+    return !!id && id === approvalId && !!text(entry.body.stepId);
+  });
+}

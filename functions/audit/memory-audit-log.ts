@@ -1,6 +1,7 @@
 import { sealNext, type AuditEntry } from "./audit-entry.js";
 import type { LocalAuditLog } from "./audit-log.js";
 import type { AuditEntryInput } from "./audit-port.js";
+import { deepFreeze } from "./deep-freeze.js";
 import { storedEntry } from "./stored-entry.js";
 
 interface Kept {
@@ -9,14 +10,6 @@ interface Kept {
   readonly bodyJson: string;
   /** Deeply frozen: every reader shares it, and none can change the log through it. */
   readonly body: Readonly<Record<string, unknown>>;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const item of Object.values(value)) deepFreeze(item);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** The chained log in process memory (unit tests, single-process runs without a database). */

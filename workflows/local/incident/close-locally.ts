@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { auditEntry, KIND, type ClosedStatus } from "../../../functions/audit/audit-kinds.js";
-import type { IncidentRecord } from "../../../functions/audit/incident-record.js";
+import { isClosedIn, type IncidentRecord } from "../../../functions/audit/incident-record.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import { sha256Hex } from "../../../functions/contract/digest.js";
 import type { IncidentStore } from "../../../functions/detect/incident-store.js";
@@ -43,8 +43,9 @@ export interface ClosedLocally {
 export async function closeLocally(ports: LocalClosePorts, incidentId: string, closure: LocalClosure, now: Date): Promise<ClosedLocally> {
   const { records } = ports;
   const at = now.toISOString();
-  // Closed first, then rendered: the report is the projection of the log up to and including the close.
-  if (!records.get(incidentId)?.closed) {
+  // Closed first, then rendered: the report is the projection of the log up to and including the close
+  // (projected once, after it; before it only whether a close is already there matters).
+  if (!isClosedIn(records.log.entriesNow(incidentId))) {
     await records.append(incidentId, auditEntry(KIND.incidentClosed, closure.actor, at, { status: closure.status, document: closure.document, ...(closure.stopped ? { stopped: closure.stopped } : {}) }));
   }
   await records.addMilestone(incidentId, { name: "closed", at });
@@ -66,6 +67,7 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
   }
   // Last, once the report is written: from now on the next event with this key opens a new incident.
   await ports.incidents.close(incidentId, now);
+  records.release?.(incidentId);
   return { reportLocation: join(ports.reportsDirectory, `${incidentId}.md`), status: record.closed?.status ?? closure.status };
 }
 

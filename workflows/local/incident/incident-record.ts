@@ -1,8 +1,10 @@
 import { auditEntry, KIND, stepEntry, type MilestoneName } from "../../../functions/audit/audit-kinds.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
-import { projectRecord, type IncidentRecord } from "../../../functions/audit/incident-record.js";
+import type { AuditEntry } from "../../../functions/audit/audit-entry.js";
+import { isDecidedIn, projectRecord, reachedMilestones, type IncidentRecord } from "../../../functions/audit/incident-record.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
+import { unreadBodyJson } from "../../../functions/audit/stored-entry.js";
 import type { StepJournal, StepKey, StepRecord } from "../../../functions/runtime/step-journal.js";
 import type { ApprovalDecision, PendingApproval } from "./approval-desk.js";
 
@@ -26,6 +28,27 @@ export interface IncidentRecordStore {
   /** An approval decided without the desk auditing it; a decision the log already holds is not added twice. */
   addApproval(incidentId: string, approval: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void>;
   get(incidentId: string): IncidentRecord | undefined;
+  /** The incident is closed here: what is kept of it in memory may go (a later read still sees it all). */
+  release?(incidentId: string): void;
+}
+
+/** What a projection was computed from: each entry's fields and body text, compared before reusing it. */
+interface Projected {
+  readonly from: readonly (readonly [seq: number, at: string, kind: string, actor: string, hash: string, body: string])[];
+  readonly record: IncidentRecord;
+}
+
+/** Projections kept at most (the incidents running at once, with room to spare). */
+const PROJECTIONS_KEPT = 256;
+
+function sameEntries(from: Projected["from"], entries: readonly AuditEntry[]): boolean {
+  if (from.length !== entries.length) return false;
+  for (let i = 0; i < entries.length; i++) {
+    const [seq, at, kind, actor, hash, body] = from[i]!;
+    const entry = entries[i]!;
+    if (entry.seq !== seq || entry.hash !== hash || entry.at !== at || entry.kind !== kind || entry.actor !== actor || unreadBodyJson(entry) !== body) return false;
+  }
+  return true;
 }
 
 export class AuditedIncidentRecords implements IncidentRecordStore {
@@ -35,6 +58,8 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
    * project the whole record again.
    */
   private readonly milestones = new Map<string, Set<MilestoneName>>();
+  /** The last projection per incident, reused while the entries it was computed from are the log. */
+  private readonly projected = new Map<string, Projected>();
 
   constructor(readonly log: LocalAuditLog = new MemoryAuditLog()) {}
 
@@ -46,7 +71,7 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
     // A milestone is reached once (a retried phase does not reach it twice).
     let reached = this.milestones.get(incidentId);
     if (!reached) {
-      reached = new Set(this.get(incidentId)?.milestones.map((m) => m.name));
+      reached = new Set(reachedMilestones(this.log.entriesNow(incidentId)));
       this.milestones.set(incidentId, reached);
     }
     if (reached.has(milestone.name)) return;
@@ -69,7 +94,7 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   }
 
   async addApproval(incidentId: string, { approval, decision }: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void> {
-    if (this.get(incidentId)?.approvals.some((a) => a.approval.id === decision.id && a.decision)) return;
+    if (isDecidedIn(this.log.entriesNow(incidentId), decision.id)) return;
     await this.append(incidentId, {
       kind: decision.decision === "approved" ? KIND.approvalApproved : KIND.approvalRejected,
       actor: decision.by[0] ?? LOCAL_ACTOR,
@@ -91,7 +116,24 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
 
   get(incidentId: string): IncidentRecord | undefined {
     const entries = this.log.entriesNow(incidentId);
-    return entries.length > 0 ? projectRecord(incidentId, entries) : undefined;
+    if (entries.length === 0) return undefined;
+    const known = this.projected.get(incidentId);
+    if (known && sameEntries(known.from, entries)) return known.record;
+    // Taken before projecting: reading a body lets its text go.
+    const texts = entries.map(unreadBodyJson);
+    const record = projectRecord(incidentId, entries);
+    this.projected.delete(incidentId);
+    if (texts.every((text) => text !== undefined)) {
+      this.projected.set(incidentId, { from: entries.map((e, i) => [e.seq, e.at, e.kind, e.actor, e.hash, texts[i]!] as const), record });
+      if (this.projected.size > PROJECTIONS_KEPT) this.projected.delete(this.projected.keys().next().value!);
+    }
+    return record;
+  }
+
+  release(incidentId: string): void {
+    this.projected.delete(incidentId);
+    this.milestones.delete(incidentId);
+    this.log.forget?.(incidentId);
   }
 }
 

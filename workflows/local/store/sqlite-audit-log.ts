@@ -1,4 +1,4 @@
-import { sealNext, type AuditEntry } from "../../../functions/audit/audit-entry.js";
+import { sealNext, type AuditEntry, type SealedEntry } from "../../../functions/audit/audit-entry.js";
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import { storedEntry } from "../../../functions/audit/stored-entry.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
@@ -32,6 +32,7 @@ export class SqliteAuditLog implements LocalAuditLog {
     readonly head: Statement<[string], { seq: number; hash: string }>;
     readonly insert: Statement<[string, number, string, string, string, string, string, string]>;
     readonly entries: Statement<[string], Row>;
+    readonly after: Statement<[string, number], Row>;
   };
 
   constructor(private readonly database: EmbeddedDatabase) {}
@@ -42,6 +43,7 @@ export class SqliteAuditLog implements LocalAuditLog {
       head: db.prepare<[string], { seq: number; hash: string }>("SELECT seq, hash FROM audit_log WHERE incident_id = ? ORDER BY seq DESC LIMIT 1"),
       insert: db.prepare<[string, number, string, string, string, string, string, string]>("INSERT INTO audit_log (incident_id, seq, at, kind, actor, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       entries: db.prepare<[string], Row>("SELECT incident_id, seq, at, kind, actor, body, prev_hash, hash FROM audit_log WHERE incident_id = ? ORDER BY seq").raw(true),
+      after: db.prepare<[string, number], Row>("SELECT incident_id, seq, at, kind, actor, body, prev_hash, hash FROM audit_log WHERE incident_id = ? AND seq > ? ORDER BY seq").raw(true),
     };
     return this.statements;
   }
@@ -57,14 +59,30 @@ export class SqliteAuditLog implements LocalAuditLog {
 
   /** Appends and returns the stored entry. */
   appendNow(incidentId: string, input: AuditEntryInput): AuditEntry {
+    return this.appendSealed(incidentId, input).entry;
+  }
+
+  /** Appends and returns the stored entry with its body's text (as stored) and object (as parsing that text gives it). */
+  appendSealed(incidentId: string, input: AuditEntryInput): SealedEntry {
     const statements = this.prepared();
     return this.database.immediate(() => {
       const head = statements.head.get(incidentId);
       // The body column holds the very text the hash covers (canonical JSON).
-      const { entry, bodyJson } = sealNext(incidentId, head, input);
-      statements.insert.run(entry.incidentId, entry.seq, entry.at, entry.kind, entry.actor, bodyJson, entry.prevHash, entry.hash);
-      return entry;
+      const sealed = sealNext(incidentId, head, input);
+      const { entry } = sealed;
+      statements.insert.run(entry.incidentId, entry.seq, entry.at, entry.kind, entry.actor, sealed.bodyJson, entry.prevHash, entry.hash);
+      return sealed;
     });
+  }
+
+  /** The incident's last stored entry's seq and hash (one indexed row), or undefined for an empty log. */
+  headNow(incidentId: string): { readonly seq: number; readonly hash: string } | undefined {
+    return this.prepared().head.get(incidentId);
+  }
+
+  /** The incident's entries after `seq`, in seq order. */
+  entriesAfterNow(incidentId: string, seq: number): readonly AuditEntry[] {
+    return this.prepared().after.all(incidentId, seq).map(toEntry);
   }
 
   entries(incidentId: string): Promise<readonly AuditEntry[]> {
