@@ -2,6 +2,7 @@ import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "./history.js";
 import { jsonCopy, type JsonValue } from "./json.js";
+import { detailsWithDocument, documentFieldOf, type DocumentField } from "./recorded-document.js";
 
 /**
  * Numbers, stamps and stores the events of one execution in the order they are recorded. Nothing
@@ -15,6 +16,11 @@ export class HistoryRecorder {
   private readonly secrets = new Set<string>();
   /** Replaces every secret in a string by its digest; built when a secret is added, not per copy. */
   private redactText: ((text: string) => string) | undefined;
+  /**
+   * A secret JSON writes escaped: a document's JSON may hold it in a string without its text
+   * appearing, so every document is copied by the walk. (Tokens are base64url: never.)
+   */
+  private escapedSecret = false;
   private writing: Promise<void> = Promise.resolve();
   /** Writes chained and not yet settled. */
   private backlog = 0;
@@ -24,7 +30,8 @@ export class HistoryRecorder {
    * dispatched back to back, before anything can change it): its copy is made once and shared by
    * both events, which are read-only from then on.
    */
-  private lastDocument: { readonly source: object; readonly copy: JsonValue } | undefined;
+  private lastDocument: { readonly source: object; readonly json: string } | undefined;
+  private lastStamp: { readonly time: number; readonly text: string } | undefined;
 
   constructor(
     private readonly executionArn: string,
@@ -35,6 +42,7 @@ export class HistoryRecorder {
   /** Keeps a secret (a task token) out of every event recorded from now on; a digest stands in. */
   redact(secret: string): void {
     this.secrets.add(secret);
+    if (JSON.stringify(secret) !== `"${secret}"`) this.escapedSecret = true;
     this.redactText = this.redactor();
     this.lastDocument = undefined;
   }
@@ -49,7 +57,7 @@ export class HistoryRecorder {
     if (this.ended) return;
     if (TERMINAL_STATUS.has(draft.type)) this.ended = true;
     const id = this.nextId++;
-    const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.clock.now().toISOString() } as HistoryEvent;
+    const event = { type: draft.type, details: this.cleanDetails(draft), id, previousEventId: id - 1, timestamp: this.timestamp() } as HistoryEvent;
     // Straight to the sink while nothing waits before it (the in-memory and batched sinks answer
     // at once, and a promise chain per event was a good part of the recorder's cost); behind the
     // writes still pending otherwise, so the order holds.
@@ -71,6 +79,14 @@ export class HistoryRecorder {
     this.queue(async () => {
       if (!this.failure) await this.sink.append(this.executionArn, event);
     });
+  }
+
+  /** The clock's reading in ISO 8601; formatted once per instant (events come many to a millisecond). */
+  private timestamp(): string {
+    const now = this.clock.now();
+    const time = now.getTime();
+    if (this.lastStamp?.time !== time) this.lastStamp = { time, text: now.toISOString() };
+    return this.lastStamp.text;
   }
 
   /** Chains a write behind the pending ones; the backlog counts it until it has settled. */
@@ -97,20 +113,54 @@ export class HistoryRecorder {
     if (this.failure) throw this.failure.error;
   }
 
+  /**
+   * The details as stored and read: a JSON copy, redacted. The document (a state's input or
+   * output, a task's parameters or result) is serialised once, here: the store writes that JSON,
+   * and readers get it parsed when they first read it.
+   */
   private cleanDetails(draft: HistoryDraft): JsonValue {
     const details = draft.details as Record<string, unknown>;
-    // The execution's output is the last state's output, recorded right after it: one copy for both.
-    const field = draft.type.endsWith("StateEntered") ? "input" : draft.type.endsWith("StateExited") || draft.type === "ExecutionSucceeded" ? "output" : undefined;
-    if (field === undefined || details[field] === undefined) return this.clean(details);
-    return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: this.cleanDocument(details[field]) };
+    const field = documentFieldOf(details);
+    if (field === undefined) return this.clean(details);
+    const json = this.documentJson(details[field], documentLast(draft.type));
+    // Nothing JSON would write (a function): copied as before.
+    if (json === undefined) return this.copiedDetails(draft.type, details, field);
+    return detailsWithDocument({ field, json, rest: this.restOf(draft.type, details, field, null) });
   }
 
-  private cleanDocument(value: unknown): JsonValue {
-    if (typeof value !== "object" || value === null) return this.clean(value);
-    if (this.lastDocument?.source === value) return this.lastDocument.copy;
-    const copy = this.clean(value);
-    this.lastDocument = { source: value, copy };
-    return copy;
+  /**
+   * The details without their document: `document` in its place. A state's entry and exit and the
+   * execution's success have it last (they always did); other events keep it where the draft has it.
+   */
+  private restOf(type: HistoryDraft["type"], details: Record<string, unknown>, field: DocumentField, document: JsonValue): Record<string, JsonValue> {
+    if (!documentLast(type)) return this.clean({ ...details, [field]: document }) as Record<string, JsonValue>;
+    return { ...(this.clean({ ...details, [field]: undefined }) as Record<string, JsonValue>), [field]: document };
+  }
+
+  /** The walk's copy, for a document JSON leaves out (the state events' document then reads null, as JSON's copy of it). */
+  private copiedDetails(type: HistoryDraft["type"], details: Record<string, unknown>, field: DocumentField): JsonValue {
+    if (!documentLast(type)) return this.clean(details);
+    return this.restOf(type, details, field, this.clean(details[field]));
+  }
+
+  /**
+   * The document's JSON, redacted; undefined where JSON writes nothing. A secret is replaced in
+   * string values only (never in keys): when the JSON holds no secret's text there is nothing to
+   * replace, else the walk copies it, replacing as it goes. A state's output is the next state's
+   * input (the same object, in two state events recorded back to back): serialised once for both.
+   */
+  private documentJson(value: unknown, stateEvent: boolean): string | undefined {
+    const shared = stateEvent && typeof value === "object" && value !== null;
+    if (shared && this.lastDocument?.source === value) return this.lastDocument.json;
+    let json = JSON.stringify(value);
+    if (json !== undefined && this.redactText !== undefined && (this.escapedSecret || this.holdsSecret(json))) json = JSON.stringify(this.clean(value));
+    if (shared && json !== undefined) this.lastDocument = { source: value, json };
+    return json;
+  }
+
+  private holdsSecret(json: string): boolean {
+    for (const secret of this.secrets) if (json.includes(secret)) return true;
+    return false;
   }
 
   /**
@@ -129,4 +179,9 @@ export class HistoryRecorder {
       return clean;
     };
   }
+}
+
+/** The events whose document always came last in their details. */
+function documentLast(type: HistoryDraft["type"]): boolean {
+  return type.endsWith("StateEntered") || type.endsWith("StateExited") || type === "ExecutionSucceeded";
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { HistoryEvent } from "../../../workflows/local/history.js";
+import { InMemoryHistory, type HistoryEvent, type HistorySink } from "../../../workflows/local/history.js";
+import { HistoryRecorder } from "../../../workflows/local/history-recorder.js";
 import type { JsonValue } from "../../../workflows/local/json.js";
 import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
@@ -218,6 +219,37 @@ describe("history chunks: documents stored once per execution", () => {
       { id: 67, document_field: "input", document: JSON.stringify(incident(0)), document_from: null },
     ]);
     expect(history.events(ARN)).toEqual(events);
+  });
+
+  it("tells apart documents of the same length, and names the right one of them", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const [a, b, c] = ["a", "b", "c"].map((letter) => ({ incident: { id: `inc-${letter}`, summary: "SSH brute force against i-0abc".repeat(4) } }));
+    const events = numbered([
+      { type: "ExecutionStarted", details: { input: a!, stateMachineArn: "arn:sm" } },
+      { type: "PassStateEntered", details: { name: "B", input: b! } },
+      { type: "PassStateEntered", details: { name: "C", input: c! } },
+      { type: "PassStateEntered", details: { name: "B again", input: structuredClone(b!) } },
+      { type: "PassStateEntered", details: { name: "A again", input: structuredClone(a!) } },
+    ]);
+    for (const event of events) history.append(ARN, event);
+    expect(rows(database).map((row) => row.document_from)).toEqual([null, null, null, 2, 1]);
+    expect(history.events(ARN)).toEqual(events);
+  });
+
+  it("stores the JSON the recorder made of a document, reading back what a recorder's reader sees", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    const memory = new InMemoryHistory();
+    const both: HistorySink = { append: (arn, event) => (history.append(arn, event), memory.append(arn, event)) };
+    const recorder = new HistoryRecorder(ARN, both, { now: () => new Date("2026-11-24T12:00:00.000Z") });
+    recorder.record({ type: "ExecutionStarted", details: { input: incident(1), stateMachineArn: "arn:sm" } });
+    recorder.record({ type: "TaskStateEntered", details: { name: "Isolate", input: incident(1) } });
+    recorder.record({ type: "TaskScheduled", details: { resourceType: "lambda", resource: "invoke", parameters: incident(1), timeoutInSeconds: 60 } });
+    recorder.record({ type: "ExecutionSucceeded", details: { output: incident(2) } });
+    expect(rows(database).map((row) => row.document_from)).toEqual([null, 1, 1, null]);
+    expect(history.events(ARN)).toEqual(memory.events(ARN));
+    expect(history.events(ARN).map((event) => Object.keys(event.details))).toEqual([["input", "stateMachineArn"], ["name", "input"], ["resourceType", "resource", "parameters", "timeoutInSeconds"], ["output"]]);
   });
 
   it("refuses to read an event whose document names an event that holds none, naming both", () => {

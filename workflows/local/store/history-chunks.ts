@@ -1,17 +1,21 @@
 import type { HistoryEvent } from "../history.js";
 import type { JsonValue } from "../json.js";
+import { documentFieldOf, recordedDocumentOf, type DocumentField } from "../recorded-document.js";
 import { toColumn } from "./embedded-database.js";
 
-/** The details field that carries an event's document: what the state or task read or wrote. */
-export type DocumentField = "input" | "output" | "parameters";
-
-const DOCUMENT_FIELDS: readonly DocumentField[] = ["input", "output", "parameters"];
+export type { DocumentField } from "../recorded-document.js";
 
 /** Shorter documents are stored in place: a reference would save next to nothing. */
 const SHARED_FROM_BYTES = 64;
 
 /** Distinct documents remembered per execution; past this, the oldest are forgotten (stored again if they recur). */
 const REMEMBERED_PER_EXECUTION = 64;
+
+/** A document the encoder remembers: its JSON, and the event that stored it. */
+interface StoredDocument {
+  readonly text: string;
+  readonly id: number;
+}
 
 /**
  * An event as a chunk holds it: its details with the document's value null (the field keeps its
@@ -27,22 +31,24 @@ interface StoredEvent {
   readonly document?: { readonly field: DocumentField; readonly json?: JsonValue; readonly from?: number };
 }
 
-/** Which of the document fields the event carries (each event type has at most one). */
-function documentFieldOf(details: Readonly<Record<string, unknown>>): DocumentField | undefined {
-  return DOCUMENT_FIELDS.find((field) => details[field] !== undefined);
-}
-
 /**
  * Encodes one execution's events into chunks: the JSON of the events one write stores together.
  * A document the execution stored before names that event instead (an incident's documents were
  * ~185 KiB of its ~190 KiB of history: each state's input is the last one's output, a task's
- * parameters often its state's input). The recorder hands the same copy to a state's exit and the
- * next state's entry, so the last document's JSON is kept by identity and not serialised twice.
+ * parameters often its state's input). An event the recorder made carries its document's JSON,
+ * which goes in as it is; any other event's document is serialised here (the last one's JSON kept
+ * by identity: a state's exit and the next state's entry may share it).
  * What it remembers names events of chunks not yet committed: the store forgets the execution
  * when a write of it fails.
  */
 export class ChunkEncoder {
-  private readonly stored = new Map<string, number>();
+  /**
+   * The documents remembered, by length (a map keyed by the JSON itself hashed every document
+   * whole; most documents are new and of a length not seen, or the very string stored before),
+   * and in the order they were stored, oldest first.
+   */
+  private readonly byLength = new Map<number, StoredDocument[]>();
+  private readonly order: StoredDocument[] = [];
   private last: { readonly value: unknown; readonly text: string } | undefined;
 
   /** The chunk's JSON: an array of the events, in order. */
@@ -55,22 +61,51 @@ export class ChunkEncoder {
     // recorder's order, so the event reads back as it was appended.
     const type = `{"type":${JSON.stringify(event.type)}`;
     const tail = `"id":${event.id},"previousEventId":${event.previousEventId},"timestamp":${JSON.stringify(event.timestamp)}}`;
+    const recorded = recordedDocumentOf(event.details);
+    if (recorded !== undefined) return this.withDocument(type, tail, event.id, recorded.field, recorded.json, recorded.rest);
     const details = event.details as Readonly<Record<string, unknown>>;
     const field = documentFieldOf(details);
     if (field === undefined) return `${type},"details":${toColumn(details)},${tail}`;
     const value = details[field];
     const text = this.last !== undefined && this.last.value === value && typeof value === "object" ? this.last.text : toColumn(value);
     this.last = { value, text };
-    const from = this.stored.get(text);
-    if (from === undefined) this.remember(text, event.id);
+    return this.withDocument(type, tail, event.id, field, text, { ...details, [field]: null });
+  }
+
+  /** The event with its document apart: in place the first time the execution stores it, else the id of the event that holds it. */
+  private withDocument(type: string, tail: string, id: number, field: DocumentField, text: string, rest: Readonly<Record<string, unknown>>): string {
+    const from = this.storedAt(text);
+    if (from === undefined) this.remember(text, id);
     const document = from === undefined ? `{"field":"${field}","json":${text}}` : `{"field":"${field}","from":${from}}`;
-    return `${type},"details":${toColumn({ ...details, [field]: null })},"document":${document},${tail}`;
+    return `${type},"details":${toColumn(rest)},"document":${document},${tail}`;
+  }
+
+  /** The event that stored the same document, if remembered. */
+  private storedAt(text: string): number | undefined {
+    const candidates = this.byLength.get(text.length);
+    if (candidates === undefined) return undefined;
+    for (const candidate of candidates) if (candidate.text === text) return candidate.id;
+    return undefined;
   }
 
   private remember(text: string, id: number): void {
     if (text.length < SHARED_FROM_BYTES) return;
-    if (this.stored.size >= REMEMBERED_PER_EXECUTION) this.stored.delete(this.stored.keys().next().value as string);
-    this.stored.set(text, id);
+    if (this.order.length >= REMEMBERED_PER_EXECUTION) this.forgetOldest();
+    const document = { text, id };
+    this.order.push(document);
+    const sameLength = this.byLength.get(text.length);
+    if (sameLength === undefined) this.byLength.set(text.length, [document]);
+    else sameLength.push(document);
+  }
+
+  private forgetOldest(): void {
+    const oldest = this.order.shift();
+    if (oldest === undefined) return;
+    const sameLength = this.byLength.get(oldest.text.length);
+    if (sameLength === undefined) return;
+    const left = sameLength.filter((document) => document !== oldest);
+    if (left.length === 0) this.byLength.delete(oldest.text.length);
+    else this.byLength.set(oldest.text.length, left);
   }
 }
 
