@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tokenDigest } from "../../workflows/local/callback-tokens.js";
+import { checkDataLimit } from "../../workflows/local/errors.js";
 import { InMemoryHistory, type HistoryDraft, type HistoryEvent } from "../../workflows/local/history.js";
 import { HistoryRecorder } from "../../workflows/local/history-recorder.js";
 import { jsonCopy, type JsonValue } from "../../workflows/local/json.js";
@@ -142,6 +143,17 @@ describe("history recorder: each document serialised once", () => {
     time += 1;
     recorder.record({ type: "PassStateExited", details: { name: "A", output: {} } });
     expect(history.events(ARN).map((event) => event.timestamp)).toEqual(["2026-11-24T12:00:00.000Z", "2026-11-24T12:00:00.000Z", "2026-11-24T12:00:00.001Z"]);
+  });
+
+  it("records a task's result with the JSON made when it was measured against the data cap, redacted all the same", () => {
+    const { recorder, history } = recorderInto();
+    recorder.redact(TOKEN);
+    const result = { Payload: { token: TOKEN, [TOKEN]: 1 }, StatusCode: 200 };
+    checkDataLimit(result, "the result");
+    recorder.record({ type: "TaskSucceeded", details: { resourceType: "lambda", resource: "invoke", output: result } });
+    const expected = { resourceType: "lambda", resource: "invoke", output: { Payload: { token: DIGEST, [TOKEN]: 1 }, StatusCode: 200 } };
+    expect(storedAndRead(history.events(ARN))[0]!.details).toEqual(expected);
+    expect(history.events(ARN)[0]!.details).toEqual(expected);
   });
 
   it("fails to record, as JSON does, a document JSON cannot write", () => {

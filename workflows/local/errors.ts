@@ -1,3 +1,5 @@
+import { serialiseForNow } from "./json.js";
+
 /** Errors of the local engine's own API, named like the Step Functions API errors they stand for. */
 export type LocalEngineErrorName =
   | "UnsupportedDefinition"
@@ -50,9 +52,13 @@ export const DATA_LIMIT_BYTES = 256 * 1024;
 /**
  * States.DataLimitExceeded for a result over 256 KiB. As in AWS it is terminal: neither Retry nor
  * Catch (not even States.ALL) handles it; the library honours `isRetryable` / `isCatchable`.
+ * The JSON it measures is kept for the history recorder, which records the result right after.
  */
 export function checkDataLimit(value: unknown, what: string): void {
-  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
+  const json = serialiseForNow(value) ?? "";
+  // Under the cap even at 3 bytes per UTF-16 unit (the most UTF-8 takes): no need to count.
+  if (json.length * 3 <= DATA_LIMIT_BYTES) return;
+  const bytes = Buffer.byteLength(json, "utf8");
   if (bytes <= DATA_LIMIT_BYTES) return;
   const error = stateError("States.DataLimitExceeded", `${what} is ${bytes} bytes; Step Functions allows ${DATA_LIMIT_BYTES}`);
   throw Object.assign(error, { isRetryable: false, isCatchable: false });

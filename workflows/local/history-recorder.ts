@@ -1,7 +1,7 @@
 import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "./history.js";
-import { jsonCopy, type JsonValue } from "./json.js";
+import { jsonCopy, takeSerialised, type JsonValue } from "./json.js";
 import { detailsWithDocument, documentFieldOf, type DocumentField } from "./recorded-document.js";
 
 /**
@@ -152,7 +152,8 @@ export class HistoryRecorder {
   private documentJson(value: unknown, stateEvent: boolean): string | undefined {
     const shared = stateEvent && typeof value === "object" && value !== null;
     if (shared && this.lastDocument?.source === value) return this.lastDocument.json;
-    let json = JSON.stringify(value);
+    // A task's result was serialised a moment ago, to be measured against the data cap.
+    let json = takeSerialised(value) ?? JSON.stringify(value);
     if (json !== undefined && this.redactText !== undefined && (this.escapedSecret || this.holdsSecret(json))) json = JSON.stringify(this.clean(value));
     if (shared && json !== undefined) this.lastDocument = { source: value, json };
     return json;

@@ -64,6 +64,33 @@ function copyValue(value: unknown, replace: ((text: string) => string) | undefin
   return copy;
 }
 
+/**
+ * The JSON just made of an object, for the next serialiser of the same object in the same
+ * synchronous run (a task's result is measured against the data cap, then recorded). Forgotten
+ * once the run's microtasks start, and when taken: an object changed afterwards is serialised
+ * afresh, never answered with stale JSON.
+ */
+let lastSerialised: { readonly value: object; readonly json: string } | undefined;
+
+/** `JSON.stringify(value)`, kept for `takeSerialised` until the current synchronous run ends. */
+export function serialiseForNow(value: unknown): string | undefined {
+  const json = JSON.stringify(value);
+  if (json === undefined || typeof value !== "object" || value === null) return json;
+  const kept = { value, json };
+  lastSerialised = kept;
+  queueMicrotask(() => {
+    if (lastSerialised === kept) lastSerialised = undefined;
+  });
+  return json;
+}
+
+/** The JSON `serialiseForNow` made of this very object in this synchronous run, if it was the last it made; forgotten either way. */
+export function takeSerialised(value: unknown): string | undefined {
+  const kept = lastSerialised;
+  lastSerialised = undefined;
+  return kept !== undefined && kept.value === value ? kept.json : undefined;
+}
+
 /** JSON with object keys sorted: equal documents give equal strings whatever their key order. */
 export function canonicalJson(value: JsonValue): string {
   return JSON.stringify(sortKeys(value));
