@@ -33,24 +33,27 @@ export interface Vantage {
 }
 
 /**
- * alive: it has not ended, its heartbeat is recent and (same host) its pid exists; gone:
- * otherwise; unknown: the execution names no runner (written by an irflow before the record, or by
- * a runner without a store), so nothing can be said.
+ * alive: it has not ended, its heartbeat is recent and (same host) its pid exists; gone: it ended,
+ * its pid is gone, or (another host) its heartbeat is stale; unknown: the execution names no runner
+ * (written by an irflow before the record, or by a runner without a store), or on this host its
+ * heartbeat is stale while its pid exists, so nothing can be said.
  */
 export type Liveness = "alive" | "gone" | "unknown";
 
 /**
- * The rule, pure. The heartbeat alone would judge a live process gone after a long pause of its
- * event loop, and the pid alone would judge a dead one alive once its pid is reused: a runner is
- * alive only when both agree. Another host's pids mean nothing here, so there the heartbeat decides.
+ * The rule, pure. A runner is alive only when its heartbeat and (on this host) its pid agree. When
+ * they disagree on this host (a stale heartbeat, the pid still there) it is either a live process
+ * that stopped beating for a while (suspended, Ctrl-Z, a blocked event loop) or a dead one whose
+ * pid was reused: unknown, so nothing is closed under a process that may still run (a responder
+ * can still `--force`). Another host's pids mean nothing here, so there the heartbeat decides.
  */
 export function runnerLiveness(runner: RunnerRecord | undefined, vantage: Vantage): Liveness {
   if (runner === undefined) return "unknown";
   if (runner.endedAt !== undefined) return "gone";
-  const staleAfterMs = vantage.staleAfterMs ?? MISSED_BEATS * HEARTBEAT_INTERVAL_MS;
-  if (vantage.nowMs - runner.heartbeatMs > staleAfterMs) return "gone";
-  if (runner.hostname === vantage.hostname && !vantage.pidExists(runner.pid)) return "gone";
-  return "alive";
+  const stale = vantage.nowMs - runner.heartbeatMs > (vantage.staleAfterMs ?? MISSED_BEATS * HEARTBEAT_INTERVAL_MS);
+  if (runner.hostname !== vantage.hostname) return stale ? "gone" : "alive";
+  if (!vantage.pidExists(runner.pid)) return "gone";
+  return stale ? "unknown" : "alive";
 }
 
 /** The liveness of a run spread over several executions: alive if any is, gone only if all are. */

@@ -20,12 +20,14 @@ describe("runnerLiveness", () => {
     expect(asked).toEqual([4242]);
   });
 
-  it("is gone when the heartbeat is stale although the pid exists (the pid was reused)", () => {
+  it("is unknown on this host when the heartbeat is stale although the pid exists (a suspended process, or a reused pid)", () => {
     const stale = NOW - MISSED_BEATS * HEARTBEAT_INTERVAL_MS - 1;
-    expect(runnerLiveness(runner({ heartbeatMs: stale }), here())).toBe("gone");
+    expect(runnerLiveness(runner({ heartbeatMs: stale }), here())).toBe("unknown");
     // Exactly at the limit still counts as recent.
     expect(runnerLiveness(runner({ heartbeatMs: NOW - MISSED_BEATS * HEARTBEAT_INTERVAL_MS }), here())).toBe("alive");
-    expect(runnerLiveness(runner({ heartbeatMs: NOW - 5000 }), here({ staleAfterMs: 4000 }))).toBe("gone");
+    expect(runnerLiveness(runner({ heartbeatMs: NOW - 5000 }), here({ staleAfterMs: 4000 }))).toBe("unknown");
+    // Stale and its pid gone: gone.
+    expect(runnerLiveness(runner({ heartbeatMs: stale }), here({ pidExists: () => false }))).toBe("gone");
   });
 
   it("on another host, judges by the heartbeat alone: its pids mean nothing here", () => {
