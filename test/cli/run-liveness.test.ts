@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
-import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
+import { readStore } from "../support/store-reads.js";
 
 const folders: string[] = [];
 afterAll(() => {
@@ -20,15 +20,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "irflow-cli-liveness-"));
   folders.push(dir);
   return dir;
-}
-
-function readStore<T>(dir: string, read: (database: EmbeddedDatabase) => T): T {
-  const database = EmbeddedDatabase.open({ dir });
-  try {
-    return read(database);
-  } finally {
-    database.close();
-  }
 }
 
 const pendingApproval = (dir: string) => readStore(dir, (database) => new SqliteApprovals(database).pending()[0]!);

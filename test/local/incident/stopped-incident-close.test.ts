@@ -10,6 +10,7 @@ import { openLocalRuntime } from "../../../workflows/local/local-runtime.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteIncidentStore } from "../../../workflows/local/store/sqlite-incident-store.js";
 import { runnerFor, scenario } from "./support.js";
+import { until } from "../../support/eventually.js";
 
 const GATED = "iam-access-key-compromise";
 const cleanup: (() => void)[] = [];
@@ -21,16 +22,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "irflow-stopped-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function until<T>(read: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("a run that stops before post-incident closes its incident", { timeout: 60_000 }, () => {

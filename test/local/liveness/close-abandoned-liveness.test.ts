@@ -9,6 +9,7 @@ import { openLocalRuntime } from "../../../workflows/local/local-runtime.js";
 import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { scenario } from "../incident/support.js";
+import { until } from "../../support/eventually.js";
 
 const GATED = "iam-access-key-compromise";
 const cleanup: (() => unknown)[] = [];
@@ -20,16 +21,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "irflow-liveness-close-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function until<T>(read: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("closeAbandoned and the liveness record", { timeout: 60_000 }, () => {
