@@ -1,6 +1,6 @@
 /** `closeAbandoned` asks the liveness record before it ends RUNNING executions without --force. */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAbandoned } from "../../../workflows/local/incident/close-abandoned.js";
@@ -23,20 +23,29 @@ function tempDir(): string {
   return dir;
 }
 
+/**
+ * A runtime on a fresh store whose incident waits at its approval (its heartbeat timer off, so the
+ * record only has the beat it registered with), and a second connection, as another process.
+ */
+async function waitingRun() {
+  const dir = tempDir();
+  const s = await scenario(GATED);
+  const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [GATED], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, heartbeat: { intervalMs: 0 } });
+  const run = runtime.runner.runIncident({ runbookId: GATED, event: s.event, approvals: "manual" });
+  cleanup.push(async () => {
+    await runtime.runner.abort({ by: "test", reason: "cleanup" }).catch(() => undefined);
+    await run.catch(() => undefined);
+    runtime.close();
+  });
+  const { incidentId } = await until(async () => (await runtime.runner.approvals.list())[0]);
+  const other = EmbeddedDatabase.open({ dir });
+  cleanup.push(() => other.close());
+  return { runtime, incidentId, other };
+}
+
 describe("closeAbandoned and the liveness record", { timeout: 60_000 }, () => {
   it("refuses while the runner is alive, closes without force once it reads as gone, and force still closes whatever it reads", async () => {
-    const dir = tempDir();
-    const s = await scenario(GATED);
-    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [GATED], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0, heartbeat: { intervalMs: 0 } });
-    const run = runtime.runner.runIncident({ runbookId: GATED, event: s.event, approvals: "manual" });
-    cleanup.push(async () => {
-      await runtime.runner.abort({ by: "test", reason: "cleanup" }).catch(() => undefined);
-      await run.catch(() => undefined);
-      runtime.close();
-    });
-    const { incidentId } = await until(async () => (await runtime.runner.approvals.list())[0]);
-    const other = EmbeddedDatabase.open({ dir });
-    cleanup.push(() => other.close());
+    const { runtime, incidentId, other } = await waitingRun();
     const request = { incidentId, by: "bob", reason: "its terminal was closed", force: false, reportsDirectory: tempDir(), now: new Date() };
 
     const here: LivenessProbe = { hostname: "this-host", nowMs: Date.now, pidExists: () => true };
@@ -55,23 +64,22 @@ describe("closeAbandoned and the liveness record", { timeout: 60_000 }, () => {
   });
 
   it("with force, closes a live runner's incident as before, without asking", async () => {
-    const dir = tempDir();
-    const s = await scenario(GATED);
-    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [GATED], clock: { now: () => new Date() }, retryDelayScale: 0, reportsDirectory: tempDir(), approvalSweepMs: 0 });
-    const run = runtime.runner.runIncident({ runbookId: GATED, event: s.event, approvals: "manual" });
-    cleanup.push(async () => {
-      await runtime.runner.abort({ by: "test", reason: "cleanup" }).catch(() => undefined);
-      await run.catch(() => undefined);
-      runtime.close();
-    });
-    const { incidentId } = await until(async () => (await runtime.runner.approvals.list())[0]);
-    const other = EmbeddedDatabase.open({ dir });
-    cleanup.push(() => other.close());
+    const { incidentId, other } = await waitingRun();
     const probe: LivenessProbe = { hostname: "x", nowMs: Date.now, pidExists: () => {
       throw new Error("force does not ask");
     } };
     const closed = await closeAbandoned(other, { incidentId, by: "bob", reason: "known gone", force: true, reportsDirectory: tempDir(), now: new Date(), probe });
     expect(closed).toMatchObject({ closed: true });
     expect(closed.closed && "goneRunners" in closed).toBe(false);
+  });
+
+  it("on this host, a stale heartbeat with the pid still there is unknown: refuses and asks for --force (a suspended run or a reused pid)", async () => {
+    const { incidentId, other } = await waitingRun();
+    const probe: LivenessProbe = { hostname: hostname(), nowMs: () => Date.now() + 60_000, pidExists: () => true };
+    const refused = await closeAbandoned(other, { incidentId, by: "bob", reason: "looks dead", force: false, reportsDirectory: tempDir(), now: new Date(), probe });
+    expect(refused).toMatchObject({ closed: false, problem: "running" });
+    expect(refused.closed === false && refused.message).toContain("irflow cannot tell whether a process still runs");
+    expect(refused.closed === false && refused.message).toContain("--force");
+    expect(new SqliteHistory(other).list({ incidentId, status: "RUNNING" })).toHaveLength(2);
   });
 });
