@@ -1,5 +1,5 @@
 import type { AuditEntry } from "./audit-entry.js";
-import type { AuditAppender } from "./audit-port.js";
+import type { AuditAppender, AuditEntryInput } from "./audit-port.js";
 
 /** An audit log that can be read back: what verification, projection and reports need. */
 export interface AuditLog extends AuditAppender {
@@ -14,4 +14,6 @@ export interface LocalAuditLog extends AuditLog {
   incidentIds(): readonly string[];
   /** The incident is closed here: whatever this log keeps of it in memory may go (reads still see it all). */
   forget?(incidentId: string): void;
+  /** The stored entries and the appends still queued behind them, without running the queue (a log that queues appends). */
+  entriesAndQueuedNow?(incidentId: string): { readonly entries: readonly AuditEntry[]; readonly queued: readonly AuditEntryInput[] };
 }

@@ -352,8 +352,8 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
  * answers exactly as `projectRecord(…)` would (the same bodies count as readable).
  */
 
-/** The milestones reached (`projectRecord(…).milestones`' names). */
-export function reachedMilestones(entries: readonly AuditEntry[]): MilestoneName[] {
+/** The milestones reached (`projectRecord(…).milestones`' names); entries may also be inputs not yet appended. */
+export function reachedMilestones(entries: readonly { readonly kind: string; readonly body: Readonly<Record<string, unknown>> }[]): MilestoneName[] {
   const names: MilestoneName[] = [];
   for (const entry of entries) {
     if (entry.kind !== KIND.milestone) continue;

@@ -3,8 +3,13 @@ import type { Fact, ReportModel } from "./report-model.js";
 
 /** Every string from an event, a task or a human goes through this: no markup gets in, no control or bidi override reorders what the reader sees. */
 export function escapeHtml(text: string): string {
+  // Most strings hold nothing to escape: one scan, no copy.
+  if (!HTML_SPECIAL.test(text)) return text;
   return visible(text).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/** What `escapeHtml` changes: markup characters and `visible`'s invisible ones. */
+const HTML_SPECIAL = /[&<>"'`\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 const e = escapeHtml;
 const json = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value));

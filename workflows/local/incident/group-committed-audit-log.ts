@@ -27,8 +27,8 @@ const fieldsOf = (entry: AuditEntry): Omit<AuditEntry, "body"> => ({ incidentId:
  * follow what is kept (an edited or removed row) drops the copy and reads the store as it is.
  */
 export class GroupCommittedAuditLog implements LocalAuditLog {
-  /** Appends queued and not yet run, per incident. */
-  private readonly queued = new Map<string, number>();
+  /** Appends queued and not yet run, per incident, in call order. */
+  private readonly queued = new Map<string, AuditEntryInput[]>();
   /** The entries of incidents opened here and not yet closed, as appended (and caught up), by seq. */
   private readonly kept = new Map<string, Kept[]>();
 
@@ -38,13 +38,41 @@ export class GroupCommittedAuditLog implements LocalAuditLog {
   ) {}
 
   append(incidentId: string, entry: AuditEntryInput): Promise<void> {
-    this.queued.set(incidentId, (this.queued.get(incidentId) ?? 0) + 1);
-    return this.group.run(() => {
-      const left = (this.queued.get(incidentId) ?? 1) - 1;
-      if (left > 0) this.queued.set(incidentId, left);
-      else this.queued.delete(incidentId);
-      this.keep(incidentId, this.inner.appendSealed(incidentId, entry));
+    const queued = this.queued.get(incidentId);
+    if (queued) queued.push(entry);
+    else this.queued.set(incidentId, [entry]);
+    // No longer queued once it ran, or once its batch failed without running it.
+    let waiting = true;
+    const unqueue = () => {
+      if (!waiting) return;
+      waiting = false;
+      const list = this.queued.get(incidentId);
+      const at = list ? list.indexOf(entry) : -1;
+      if (at >= 0) list!.splice(at, 1);
+      if (list?.length === 0) this.queued.delete(incidentId);
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.group.add(
+        () => {
+          unqueue();
+          this.keep(incidentId, this.inner.appendSealed(incidentId, entry));
+        },
+        (error) => {
+          if (error === undefined) return resolve();
+          unqueue();
+          reject(error);
+        },
+      );
     });
+  }
+
+  /**
+   * The stored entries and the inputs queued behind them, without running the queue: a caller
+   * that only looks for an entry it will append itself (a milestone) does not force a commit in
+   * the middle of the turn for every incident's queued writes.
+   */
+  entriesAndQueuedNow(incidentId: string): { readonly entries: readonly AuditEntry[]; readonly queued: readonly AuditEntryInput[] } {
+    return { entries: this.storedNow(incidentId), queued: [...(this.queued.get(incidentId) ?? [])] };
   }
 
   entries(incidentId: string): Promise<readonly AuditEntry[]> {
@@ -53,6 +81,11 @@ export class GroupCommittedAuditLog implements LocalAuditLog {
 
   entriesNow(incidentId: string): readonly AuditEntry[] {
     if (this.queued.has(incidentId)) this.group.flush();
+    return this.storedNow(incidentId);
+  }
+
+  /** What the store holds now (queued appends not run). */
+  private storedNow(incidentId: string): readonly AuditEntry[] {
     const kept = this.kept.get(incidentId);
     if (!kept || !this.caughtUp(incidentId, kept)) {
       this.kept.delete(incidentId);

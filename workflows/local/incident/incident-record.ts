@@ -71,7 +71,7 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
     // A milestone is reached once (a retried phase does not reach it twice).
     let reached = this.milestones.get(incidentId);
     if (!reached) {
-      reached = new Set(reachedMilestones(this.log.entriesNow(incidentId)));
+      reached = new Set(this.reachedInLog(incidentId));
       this.milestones.set(incidentId, reached);
     }
     if (reached.has(milestone.name)) return;
@@ -82,6 +82,17 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
       reached.delete(milestone.name);
       throw error;
     }
+  }
+
+  /**
+   * The milestones the log holds or has queued: a queued milestone is as good as reached (this
+   * store appends each once), so the first look need not commit every incident's queued writes
+   * mid-turn, as reading the entries would.
+   */
+  private reachedInLog(incidentId: string): MilestoneName[] {
+    if (!this.log.entriesAndQueuedNow) return reachedMilestones(this.log.entriesNow(incidentId));
+    const { entries, queued } = this.log.entriesAndQueuedNow(incidentId);
+    return reachedMilestones([...entries, ...queued]);
   }
 
   addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void> {
