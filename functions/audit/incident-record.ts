@@ -369,7 +369,7 @@ export const isClosedIn = (entries: readonly AuditEntry[]): boolean => entries.s
 const DECISION_KINDS: ReadonlySet<string> = new Set([KIND.approvalApproved, KIND.approvalRejected, KIND.approvalExpired, KIND.approvalWithdrawn]);
 
 /** Whether approval `approvalId` has a decision (`projectRecord(…).approvals` holds it with one). */
-export function isDecidedIn(entries: readonly AuditEntry[], approvalId: string): boolean {
+export function isDecidedIn(entries: readonly { readonly kind: string; readonly body: Readonly<Record<string, unknown>> }[], approvalId: string): boolean {
   return entries.some((entry) => {
     if (!DECISION_KINDS.has(entry.kind)) return false;
     // As approvalOf names the approval: the first decision of a readable one stands.

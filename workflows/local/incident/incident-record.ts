@@ -105,7 +105,9 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   }
 
   async addApproval(incidentId: string, { approval, decision }: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void> {
-    if (isDecidedIn(this.log.entriesNow(incidentId), decision.id)) return;
+    // A decision still queued counts as in the log, as for milestones: no mid-turn commit to look.
+    const known = this.log.entriesAndQueuedNow?.(incidentId);
+    if (isDecidedIn(known ? [...known.entries, ...known.queued] : this.log.entriesNow(incidentId), decision.id)) return;
     await this.append(incidentId, {
       kind: decision.decision === "approved" ? KIND.approvalApproved : KIND.approvalRejected,
       actor: decision.by[0] ?? LOCAL_ACTOR,
