@@ -12,14 +12,25 @@ export class AttemptBarrier {
   private readonly seen = new Map<string, number>();
   private readonly waiters = new Map<string, { readonly attempt: number; readonly release: () => void }[]>();
   private open = false;
+  /** A Map or Parallel state has been entered (as recorded): nested events may be in flight from now on. */
+  private nestedEntered = false;
 
   /**
    * `nested`: the machine has Map or Parallel states, whose events reach the log through the
-   * library's own forwarding loops, which may lag behind; a handler then also waits a macrotask
-   * for them. Without them the log is one FIFO queue and the wait would only slow every task
-   * (it serialises concurrent executions through the event loop).
+   * library's own forwarding loops, which may lag behind; once one of them has been entered, a
+   * handler also waits a macrotask for them. Until then (and in a machine without them) the log
+   * is one FIFO queue and the wait would only slow every task (it serialises concurrent
+   * executions through the event loop).
    */
   constructor(private readonly nested = true) {}
+
+  /**
+   * The library has entered a Map or Parallel state, and the event is recorded. A task inside it
+   * is invoked only after this is recorded (its own entry is forwarded behind it), so it waits.
+   */
+  nestedStateEntered(): void {
+    this.nestedEntered = true;
+  }
 
   /** The library has entered or retried Task state `state`, and the event is recorded. */
   attemptRecorded(state: string): void {
@@ -38,7 +49,7 @@ export class AttemptBarrier {
     if (!this.open && (this.seen.get(state) ?? 0) < attempt) {
       await new Promise<void>((release) => this.waiters.set(state, [...(this.waiters.get(state) ?? []), { attempt, release }]));
     }
-    if (this.nested) await nextMacrotask();
+    if (this.nested && this.nestedEntered) await nextMacrotask();
   }
 
   /** The execution has ended: nobody waits any more. */

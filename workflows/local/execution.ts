@@ -112,6 +112,7 @@ export function runExecution(request: ExecutionRequest, environment: ExecutionEn
     for await (const event of run.eventLogs) {
       for (const draft of translator.translate(event)) recorder.record(draft);
       if ((event.type === "StateEntered" || event.type === "StateRetried") && event.state.type === "Task") barrier.attemptRecorded(event.state.name);
+      if (event.type === "StateEntered" && (event.state.type === "Map" || event.state.type === "Parallel")) barrier.nestedStateEntered();
     }
   })();
   // Awaited once the execution settles; until then a failure must not count as unhandled.

@@ -1,0 +1,72 @@
+import { setImmediate as nextMacrotask } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { AttemptBarrier } from "../../workflows/local/attempt-barrier.js";
+
+/** Whether the invocation settles within a few microtasks, i.e. without waiting for a macrotask. */
+async function settlesWithoutMacrotask(invocation: Promise<void>): Promise<boolean> {
+  let settled = false;
+  void invocation.then(() => {
+    settled = true;
+  });
+  for (let hop = 0; hop < 10; hop++) await Promise.resolve();
+  const early = settled;
+  await invocation;
+  return early;
+}
+
+describe("AttemptBarrier", () => {
+  it("holds an invocation until its attempt is recorded, then lets it through", async () => {
+    const barrier = new AttemptBarrier(false);
+    let passed = false;
+    const invocation = barrier.invocation("Task A").then(() => {
+      passed = true;
+    });
+    await nextMacrotask();
+    expect(passed).toBe(false);
+    barrier.attemptRecorded("Task A");
+    await invocation;
+    expect(passed).toBe(true);
+  });
+
+  it("counts attempts per state: a retry waits for its own StateRetried", async () => {
+    const barrier = new AttemptBarrier(false);
+    barrier.attemptRecorded("Task A");
+    await barrier.invocation("Task A");
+    let retried = false;
+    const retry = barrier.invocation("Task A").then(() => {
+      retried = true;
+    });
+    await nextMacrotask();
+    expect(retried).toBe(false);
+    barrier.attemptRecorded("Task A");
+    await retry;
+    expect(retried).toBe(true);
+  });
+
+  it("in a machine with Map or Parallel states, waits no macrotask before any of them is entered (the log is still one FIFO queue)", async () => {
+    const barrier = new AttemptBarrier(true);
+    barrier.attemptRecorded("Task A");
+    expect(await settlesWithoutMacrotask(barrier.invocation("Task A"))).toBe(true);
+  });
+
+  it("once a Map or Parallel state is entered, also waits a macrotask for nested events still being forwarded", async () => {
+    const barrier = new AttemptBarrier(true);
+    barrier.nestedStateEntered();
+    barrier.attemptRecorded("Task in map");
+    expect(await settlesWithoutMacrotask(barrier.invocation("Task in map"))).toBe(false);
+  });
+
+  it("a machine without them never waits the macrotask", async () => {
+    const barrier = new AttemptBarrier(false);
+    barrier.nestedStateEntered();
+    barrier.attemptRecorded("Task A");
+    expect(await settlesWithoutMacrotask(barrier.invocation("Task A"))).toBe(true);
+  });
+
+  it("lets every waiter go once the execution has ended", async () => {
+    const barrier = new AttemptBarrier(true);
+    const waiting = [barrier.invocation("Task A"), barrier.invocation("Task B")];
+    barrier.release();
+    await expect(Promise.all(waiting)).resolves.toBeDefined();
+  });
+});
