@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { auditEntry, KIND, type ClosedStatus } from "../../../functions/audit/audit-kinds.js";
 import { isClosedIn, type IncidentRecord } from "../../../functions/audit/incident-record.js";
@@ -56,9 +57,10 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
   const written = await Promise.allSettled(
     (["md", "html"] as const).map(async (format) => {
       const location = join(ports.reportsDirectory, `${incidentId}.${format}`);
-      const text = renderModel(model, format);
-      await writeReport(ports.reportsDirectory, location, text);
-      return { location, format, sha256: sha256Hex(text), sizeBytes: Buffer.byteLength(text), coversSeq: record.entries };
+      // Encoded once: the file, its digest and its size are all of these bytes.
+      const bytes = Buffer.from(renderModel(model, format), "utf8");
+      await writeReport(ports.reportsDirectory, location, bytes);
+      return { location, format, sha256: sha256Hex(bytes), sizeBytes: bytes.length, coversSeq: record.entries };
     }),
   );
   for (const result of written) {
@@ -71,13 +73,17 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
   return { reportLocation: join(ports.reportsDirectory, `${incidentId}.md`), status: record.closed?.status ?? closure.status };
 }
 
-async function writeReport(directory: string, location: string, text: string): Promise<void> {
+/** `fs.writeFile` without a FileHandle and its promises per call (two reports per incident, on the runner's thread). */
+const writeBytes = (location: string, bytes: Buffer): Promise<void> =>
+  new Promise((resolve, reject) => writeFile(location, bytes, (error) => (error ? reject(error) : resolve())));
+
+async function writeReport(directory: string, location: string, bytes: Buffer): Promise<void> {
   try {
     // The folder is made when a write finds it missing (once, not for every report).
-    await writeFile(location, text, "utf8").catch(async (error: unknown) => {
+    await writeBytes(location, bytes).catch(async (error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       await mkdir(directory, { recursive: true });
-      await writeFile(location, text, "utf8");
+      await writeBytes(location, bytes);
     });
   } catch (error) {
     throw new TaskError("Transient", `could not write the report ${location}: ${error instanceof Error ? error.message : String(error)}`);

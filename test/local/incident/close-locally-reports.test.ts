@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { KIND } from "../../../functions/audit/audit-kinds.js";
+import { projectRecord } from "../../../functions/audit/incident-record.js";
+import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
+import type { IncidentStore } from "../../../functions/detect/incident-store.js";
+import { closeLocally } from "../../../workflows/local/incident/close-locally.js";
+import { AuditedIncidentRecords } from "../../../workflows/local/incident/incident-record.js";
+
+const ID = "inc-ünïcødé-1";
+const AT = "2026-11-24T12:00:00.000Z";
+const incidents = { close: () => Promise.resolve() } as unknown as IncidentStore;
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "irflow-close-reports-"));
+  dirs.push(dir);
+  return dir;
+};
+
+async function openedRecords() {
+  const log = new MemoryAuditLog();
+  const records = new AuditedIncidentRecords(log);
+  // Non-ASCII data: the recorded size is bytes, not characters.
+  await records.append(ID, { kind: KIND.incidentOpened, actor: "function:detect.open-incident", at: AT, body: { runbook: { id: "ssh-rdp-brute-force", revision: "a".repeat(64) }, document: { incidentId: ID, note: "é漢🙂" } } });
+  return { log, records };
+}
+
+describe("a local close's report files", () => {
+  it("are recorded with the digest and byte size of exactly what is on disk, in a folder made when missing", async () => {
+    const { log, records } = await openedRecords();
+    const reportsDirectory = join(tempDir(), "not", "yet");
+    await closeLocally({ records, incidents, reportsDirectory }, ID, { status: "resolved", document: { incidentId: ID }, actor: "system:irflow-local" }, new Date(AT));
+    const reports = projectRecord(ID, log.entriesNow(ID)).reports;
+    expect(reports.map((r) => r.format)).toEqual(["md", "html"]);
+    for (const report of reports) {
+      const bytes = readFileSync(report.location);
+      expect(report.location).toBe(join(reportsDirectory, `${ID}.${report.format}`));
+      expect(report.sizeBytes).toBe(bytes.length);
+      expect(report.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      expect(bytes.toString("utf8")).toContain("inc-ünïcødé-1");
+    }
+  });
+
+  it("a folder that cannot be written is a transient failure naming the file, and no report is recorded", async () => {
+    const { log, records } = await openedRecords();
+    const blocked = join(tempDir(), "a-file");
+    writeFileSync(blocked, "not a folder");
+    const closing = closeLocally({ records, incidents, reportsDirectory: blocked }, ID, { status: "resolved", document: {}, actor: "system:irflow-local" }, new Date(AT));
+    await expect(closing).rejects.toMatchObject({ name: expect.stringMatching(/Transient/), message: expect.stringContaining(`could not write the report ${join(blocked, `${ID}.md`)}`) });
+    expect(projectRecord(ID, log.entriesNow(ID)).reports).toEqual([]);
+  });
+});
