@@ -43,6 +43,23 @@ describe("AttemptBarrier", () => {
     expect(retried).toBe(true);
   });
 
+  it("with several invocations of one state waiting (a Map's iterations), each recorded attempt lets one more through, in order", async () => {
+    const barrier = new AttemptBarrier(false);
+    const passed: number[] = [];
+    const invocations = [1, 2, 3].map((n) => barrier.invocation("Task in map").then(() => passed.push(n)));
+    barrier.attemptRecorded("Task in map");
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(passed).toEqual([1]);
+    barrier.attemptRecorded("Task in map");
+    barrier.attemptRecorded("Task in map");
+    await Promise.all(invocations);
+    expect(passed).toEqual([1, 2, 3]);
+    // An attempt recorded before its invocation lets that invocation straight through.
+    barrier.attemptRecorded("Task in map");
+    await barrier.invocation("Task in map");
+  });
+
   it("in a machine with Map or Parallel states, waits no macrotask before any of them is entered (the log is still one FIFO queue)", async () => {
     const barrier = new AttemptBarrier(true);
     barrier.attemptRecorded("Task A");

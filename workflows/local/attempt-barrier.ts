@@ -36,10 +36,13 @@ export class AttemptBarrier {
   attemptRecorded(state: string): void {
     const seen = (this.seen.get(state) ?? 0) + 1;
     this.seen.set(state, seen);
-    const waiting = this.waiters.get(state) ?? [];
-    const ready = waiting.filter((waiter) => waiter.attempt <= seen);
-    this.waiters.set(state, waiting.filter((waiter) => waiter.attempt > seen));
-    for (const waiter of ready) waiter.release();
+    // When no handler waits for this state yet (its event came first), there is nothing to copy.
+    const waiting = this.waiters.get(state);
+    if (waiting === undefined) return;
+    const later = waiting.filter((waiter) => waiter.attempt > seen);
+    if (later.length === 0) this.waiters.delete(state);
+    else this.waiters.set(state, later);
+    for (const waiter of waiting) if (waiter.attempt <= seen) waiter.release();
   }
 
   /** Called by a handler as it starts; resolves once its attempt's event is recorded. */
@@ -47,7 +50,11 @@ export class AttemptBarrier {
     const attempt = (this.invoked.get(state) ?? 0) + 1;
     this.invoked.set(state, attempt);
     if (!this.open && (this.seen.get(state) ?? 0) < attempt) {
-      await new Promise<void>((release) => this.waiters.set(state, [...(this.waiters.get(state) ?? []), { attempt, release }]));
+      await new Promise<void>((release) => {
+        const waiting = this.waiters.get(state);
+        if (waiting === undefined) this.waiters.set(state, [{ attempt, release }]);
+        else waiting.push({ attempt, release });
+      });
     }
     if (this.nested && this.nestedEntered) await nextMacrotask();
   }
