@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { StateMachine } from "../../../workflows/compiler/asl.js";
-import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
-import { GENERATED_DIRECTORY } from "../../../workflows/local/incident/local-incident-runner.js";
 import { SqliteApprovalDesk } from "../../../workflows/local/incident/sqlite-approval-desk.js";
 import type { ApprovalView } from "../../../functions/approval/approval.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
-import { NOW, runnerFor, scenario } from "../incident/support.js";
+import { NOW, runnerFor, scenario, withShortApprovalWaits } from "../incident/support.js";
 import { useTempDatabases } from "../store/support.js";
 
 const temp = useTempDatabases();
@@ -37,25 +35,6 @@ async function pendingOn(desk: SqliteApprovalDesk, timeoutMs = 5000): Promise<Ap
     if (Date.now() > deadline) throw new Error("no approval came up");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** The generated machines with every approval wait cut to one second (the runbook says 15 minutes). */
-async function withShortWaits(): Promise<ReadonlyMap<string, StateMachine>> {
-  const machines = await loadGeneratedMachines(GENERATED_DIRECTORY, [RUNBOOK]);
-  const shorten = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(shorten);
-    if (node === null || typeof node !== "object") return;
-    const record = node as Record<string, unknown>;
-    if (typeof record.Resource === "string" && record.Resource.includes("waitForTaskToken")) {
-      record.TimeoutSeconds = 1;
-      const payload = (record.Parameters as { Payload: Record<string, unknown> }).Payload;
-      payload.timeoutSeconds = 1;
-    }
-    Object.values(record).forEach(shorten);
-  };
-  const copy = new Map([...machines].map(([key, machine]) => [key, structuredClone(machine)]));
-  copy.forEach((machine) => shorten(machine));
-  return copy;
 }
 
 async function setup(definitions?: ReadonlyMap<string, StateMachine>) {
@@ -94,7 +73,7 @@ describe("the local runner on the embedded database", { timeout: 30_000 }, () =>
   });
 
   it("on timeout asks the escalation approvers, then takes the runbook's on-timeout outcome; a late answer is refused", { timeout: 15_000 }, async () => {
-    const { s, runner, other, entries } = await setup(await withShortWaits());
+    const { s, runner, other, entries } = await setup(await withShortApprovalWaits(RUNBOOK));
     const entered: string[] = [];
     const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual", onEvent: (p) => p.event.type.endsWith("StateEntered") && entered.push((p.event.details as { name: string }).name) });
     const first = await pendingOn(other);

@@ -1,10 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import type { StateMachine } from "../../../workflows/compiler/asl.js";
-import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
-import { GENERATED_DIRECTORY, type LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
-import { runnerFor, scenario } from "./support.js";
+import type { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
+import { runnerFor, scenario, withShortApprovalWaits } from "./support.js";
 
 /**
  * The bundled demo's one question: closing SSH to the internet waits for a responder. The block
@@ -26,26 +24,6 @@ async function pendingOf(runner: LocalIncidentRunner, timeoutMs = 3000) {
     if (Date.now() > deadline) throw new Error("no approval was requested in time");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-/** The runbook's machines with the approval's 4-hour wait cut to one second. */
-async function withShortWait(): Promise<ReadonlyMap<string, StateMachine>> {
-  const machines = await loadGeneratedMachines(GENERATED_DIRECTORY, [RUNBOOK]);
-  const shorten = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(shorten);
-    if (node === null || typeof node !== "object") return;
-    const record = node as Record<string, unknown>;
-    if (typeof record.Resource === "string" && record.Resource.includes("waitForTaskToken")) {
-      record.TimeoutSeconds = 1;
-      (record.Parameters as { Payload: Record<string, unknown> }).Payload.timeoutSeconds = 1;
-    }
-    Object.values(record).forEach(shorten);
-  };
-  return new Map([...machines].map(([key, machine]) => {
-    const copy = structuredClone(machine);
-    shorten(copy);
-    return [key, copy];
-  }));
 }
 
 describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 30_000 }, () => {
@@ -106,7 +84,7 @@ describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 
 
   it("an unanswered approval times out and aborts (never proceeds, no escalation): the port stays open and the incident fails", async () => {
     const s = await scenario(RUNBOOK);
-    const runner = await runnerFor(s, { definitions: await withShortWait() });
+    const runner = await runnerFor(s, { definitions: await withShortApprovalWaits(RUNBOOK) });
     const result = await runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual" });
     expect(result.status).toBe("failed");
     const record = runner.records.get(result.incidentId!)!;

@@ -2,7 +2,9 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadScenario, type Scenario, type ScenarioOptions } from "../../../workflows/local/simulated-account/index.js";
-import { LocalIncidentRunner, type LocalIncidentRunnerOptions } from "../../../workflows/local/incident/local-incident-runner.js";
+import type { StateMachine } from "../../../workflows/compiler/asl.js";
+import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
+import { GENERATED_DIRECTORY, LocalIncidentRunner, type LocalIncidentRunnerOptions } from "../../../workflows/local/incident/local-incident-runner.js";
 
 /** The clock the scenarios are written for (key ages in iam-hygiene, block expiries). */
 export const NOW = new Date("2026-11-24T12:00:00.000Z");
@@ -20,4 +22,26 @@ export function scenario(name: string, options: ScenarioOptions = {}): Promise<S
 export async function runnerFor(s: Scenario, options: Partial<LocalIncidentRunnerOptions> = {}): Promise<LocalIncidentRunner> {
   const reportsDirectory = await mkdtemp(join(tmpdir(), "irflow-reports-"));
   return LocalIncidentRunner.create({ account: s.account, runbookIds: [s.runbook!], clock: { now: () => NOW }, retryDelayScale: 0, reportsDirectory, ...options });
+}
+
+/** The runbook's generated machines with every approval wait (its state and its desk deadline) cut to one second. */
+export async function withShortApprovalWaits(runbookId: string): Promise<ReadonlyMap<string, StateMachine>> {
+  const machines = await loadGeneratedMachines(GENERATED_DIRECTORY, [runbookId]);
+  const shorten = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(shorten);
+    if (node === null || typeof node !== "object") return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.Resource === "string" && record.Resource.includes("waitForTaskToken")) {
+      record.TimeoutSeconds = 1;
+      (record.Parameters as { Payload: Record<string, unknown> }).Payload.timeoutSeconds = 1;
+    }
+    Object.values(record).forEach(shorten);
+  };
+  return new Map(
+    [...machines].map(([key, machine]) => {
+      const copy = structuredClone(machine);
+      shorten(copy);
+      return [key, copy];
+    }),
+  );
 }
