@@ -49,7 +49,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     // The runner first (loading its machines takes a while); it starts nothing before the record is registered.
     const runnerId = heartbeatOptions?.runnerId ?? newRunnerId();
     const runner = await LocalIncidentRunner.create({ ...runnerOptions, database, runnerId });
-    // A beat that fails stops beating (the record goes stale and reads as gone): the run's log says why.
+    // A beat that fails stops beating (the record goes stale: unknown while this pid lives, gone once it is gone): the run's log says why.
     const onError = (error: unknown) => void runner.logs.push({ level: "error", task: "irflow.heartbeat", stepId: "", message: `stopped refreshing this process's liveness record: ${String(error)}` });
     heartbeat = RunnerHeartbeat.start(new SqliteRunners(database), { ...heartbeatOptions, runnerId, onError });
     return { runner, database, runnerId, close };

@@ -12,7 +12,7 @@ export interface RunnerHeartbeatOptions {
   readonly pid?: number;
   readonly hostname?: string;
   readonly runnerId?: string;
-  /** Told when a beat fails at the store; beating stops (the record then goes stale, which reads as gone). */
+  /** Told when a beat fails at the store; beating stops (the record then goes stale: unknown on this host while the pid lives, gone elsewhere or once it is gone). */
   readonly onError?: (error: unknown) => void;
 }
 
