@@ -9,6 +9,7 @@ import { NO_AUDIT, type AuditAppender, type AuditEntryInput } from "../../../fun
 import type { Change } from "../../../functions/contract/changes.js";
 import { TaskError } from "../../../functions/contract/errors.js";
 import { formatIssues } from "../../../functions/runtime/execute-task.js";
+import { afterMicrotasks } from "../after-microtasks.js";
 import { MemoryDeskStore, type DeskStore } from "./desk-store.js";
 import { LOCAL_ACTOR } from "./incident-record.js";
 
@@ -152,8 +153,10 @@ export class LocalApprovalDesk implements ApprovalDesk {
     await this.append(approval.incidentId, requestedEntry(approval, `function:${requestApprovalContract.name}`));
     this.options.onNotice?.(approval, approvalNotice(approval));
     if (policy === "auto") {
-      // The engine records the hand-over (TaskSubmitted) when this returns; answer just after.
-      setImmediate(() => void this.autoApprove(id).catch(() => undefined));
+      // The engine records the hand-over (TaskSubmitted) when this returns, in the microtasks that
+      // follow: answered once they have run, not a turn of the event loop later (every other
+      // incident's work of that turn came first, up to ~10 ms before containment went on).
+      afterMicrotasks(() => void this.autoApprove(id).catch(() => undefined));
     } else {
       this.startPolling();
     }

@@ -1,4 +1,5 @@
 import Database, { type Statement } from "better-sqlite3";
+import { afterMicrotasks } from "../after-microtasks.js";
 import { WRITE_LOCKED, type EmbeddedDatabase } from "./embedded-database.js";
 
 /** Told how a queued work ended, once its batch has committed (or failed to). */
@@ -87,14 +88,11 @@ export class GroupCommit {
    */
   private followUp(): void {
     if (this.followUps >= this.followUpsPerTurn) return;
-    // The microtask runs after the waiters' first continuations; the tick it queues, once every microtask has run.
-    queueMicrotask(() =>
-      process.nextTick(() => {
-        if (this.queue.length === 0 || this.followUps >= this.followUpsPerTurn) return;
-        this.followUps += 1;
-        this.write(false);
-      }),
-    );
+    afterMicrotasks(() => {
+      if (this.queue.length === 0 || this.followUps >= this.followUpsPerTurn) return;
+      this.followUps += 1;
+      this.write(false);
+    });
   }
 
   /**
