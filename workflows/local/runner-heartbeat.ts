@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { HEARTBEAT_INTERVAL_MS } from "./runner-liveness.js";
+import { HEARTBEAT_INTERVAL_MS, type RunnerRecord } from "./runner-liveness.js";
 import { WRITE_LOCKED } from "./store/embedded-database.js";
 import type { SqliteRunners } from "./store/sqlite-runners.js";
 
@@ -12,6 +12,8 @@ export interface RunnerHeartbeatOptions {
   readonly pid?: number;
   readonly hostname?: string;
   readonly runnerId?: string;
+  /** Rows of runners that ended longer ago than this are pruned when this one registers; default `RUNNER_RETENTION_MS`. */
+  readonly retentionMs?: number;
   /** Told when a beat fails at the store; beating stops (the record then goes stale: unknown on this host while the pid lives, gone elsewhere or once it is gone). */
   readonly onError?: (error: unknown) => void;
 }
@@ -29,6 +31,9 @@ const LOCKED_RETRY_MS = 25;
  */
 export class RunnerHeartbeat {
   readonly runnerId: string;
+  /** Kept to put the row back should it be pruned while this process was suspended. */
+  private readonly record: Omit<RunnerRecord, "endedAt" | "heartbeatMs">;
+  private readonly startedMs: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly now: () => number;
@@ -41,20 +46,21 @@ export class RunnerHeartbeat {
     this.runnerId = options.runnerId ?? newRunnerId();
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.startedMs = this.now();
+    this.record = { runnerId: this.runnerId, pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname(), startedAt: new Date(this.startedMs).toISOString() };
   }
 
   /** Registers the runner and starts beating. */
   static start(runners: SqliteRunners, options: RunnerHeartbeatOptions = {}): RunnerHeartbeat {
     const heartbeat = new RunnerHeartbeat(runners, options);
-    const nowMs = heartbeat.now();
-    runners.register({ runnerId: heartbeat.runnerId, pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname(), startedAt: new Date(nowMs).toISOString(), heartbeatMs: nowMs });
+    runners.register({ ...heartbeat.record, heartbeatMs: heartbeat.startedMs }, options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {});
     heartbeat.schedule(heartbeat.intervalMs);
     return heartbeat;
   }
 
   /** One beat now; true when it landed, false when the write lock was held (the timer tries again soon). */
   beat(): boolean {
-    return this.runners.beat(this.runnerId, this.now()) !== WRITE_LOCKED;
+    return this.runners.beat(this.record, this.now()) !== WRITE_LOCKED;
   }
 
   /** Stops beating and records the end; the record then reads as gone at once. */

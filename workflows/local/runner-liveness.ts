@@ -22,6 +22,27 @@ export interface RunnerRecord {
   readonly endedAt?: string;
 }
 
+/**
+ * An execution that names a runner whose row is no longer there: pruned (it ended long ago, see
+ * `RUNNER_RETENTION_MS`) or deleted by hand. Whatever it was, nothing records it running now.
+ */
+export interface MissingRunner {
+  readonly runnerId: string;
+  readonly missing: true;
+}
+
+/** What the store says of an execution's runner: its record, a missing one, or none named (undefined). */
+export type ExecutionRunner = RunnerRecord | MissingRunner;
+
+export const isMissingRunner = (runner: ExecutionRunner): runner is MissingRunner => "missing" in runner;
+
+/**
+ * How long the row of a runner that ended (or, killed, last beat) stays, unless a RUNNING
+ * execution still names it; pruned when a runner registers. A week: long enough to name the
+ * process behind an incident someone looks into after a weekend.
+ */
+export const RUNNER_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Where and when the question is asked. */
 export interface Vantage {
   readonly hostname: string;
@@ -34,7 +55,7 @@ export interface Vantage {
 
 /**
  * alive: it has not ended, its heartbeat is recent and (same host) its pid exists; gone: it ended,
- * its pid is gone, or (another host) its heartbeat is stale; unknown: the execution names no runner
+ * its pid is gone, (another host) its heartbeat is stale, or its row is missing; unknown: the execution names no runner
  * (written by an irflow before the record, or by a runner without a store), or on this host its
  * heartbeat is stale while its pid exists, so nothing can be said.
  */
@@ -47,9 +68,10 @@ export type Liveness = "alive" | "gone" | "unknown";
  * pid was reused: unknown, so nothing is closed under a process that may still run (a responder
  * can still `--force`). Another host's pids mean nothing here, so there the heartbeat decides.
  */
-export function runnerLiveness(runner: RunnerRecord | undefined, vantage: Vantage): Liveness {
+export function runnerLiveness(runner: ExecutionRunner | undefined, vantage: Vantage): Liveness {
   if (runner === undefined) return "unknown";
-  if (runner.endedAt !== undefined) return "gone";
+  // A live runner's row is never pruned (it beats, and a beat puts a missing row back): gone.
+  if (isMissingRunner(runner) || runner.endedAt !== undefined) return "gone";
   const stale = vantage.nowMs - runner.heartbeatMs > (vantage.staleAfterMs ?? MISSED_BEATS * HEARTBEAT_INTERVAL_MS);
   if (runner.hostname !== vantage.hostname) return stale ? "gone" : "alive";
   if (!vantage.pidExists(runner.pid)) return "gone";

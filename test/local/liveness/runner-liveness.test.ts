@@ -41,6 +41,11 @@ describe("runnerLiveness", () => {
   it("is unknown when the execution names no runner (written before the record existed)", () => {
     expect(runnerLiveness(undefined, here())).toBe("unknown");
   });
+
+  it("is gone when the execution names a runner whose row is missing (pruned, or deleted): never alive or unknown", () => {
+    expect(runnerLiveness({ runnerId: "run-1", missing: true }, here())).toBe("gone");
+    expect(runnerLiveness({ runnerId: "run-1", missing: true }, here({ hostname: "elsewhere" }))).toBe("gone");
+  });
 });
 
 describe("combinedLiveness", () => {

@@ -20,15 +20,17 @@ const started = (parent?: string): HistoryEvent => ({
   details: { input: {}, stateMachineArn: "arn:sm", ...(parent ? { parentExecutionArn: parent } : {}) },
 });
 
+const RUN_A = { runnerId: "run-a", pid: 77, hostname: "laptop", startedAt: "2026-11-25T06:00:00.000Z" };
+
 describe("the runners table", () => {
   it("registers, beats, ends, and reads back a runner", () => {
     const runners = new SqliteRunners(temp.fresh());
     runners.register({ runnerId: "run-a", pid: 77, hostname: "laptop", startedAt: "2026-11-25T06:00:00.000Z", heartbeatMs: 1000 });
-    expect(runners.beat("run-a", 3000)).toBe(true);
+    expect(runners.beat(RUN_A, 3000)).toBe(true);
     expect(runners.get("run-a")).toEqual({ runnerId: "run-a", pid: 77, hostname: "laptop", startedAt: "2026-11-25T06:00:00.000Z", heartbeatMs: 3000 });
     runners.end("run-a", new Date("2026-11-25T06:01:00.000Z"));
     // An ended runner's heartbeat stays where it ended; a second end keeps the first.
-    expect(runners.beat("run-a", 9000)).toBe(false);
+    expect(runners.beat(RUN_A, 9000)).toBe(false);
     runners.end("run-a", new Date("2026-11-25T07:00:00.000Z"));
     expect(runners.get("run-a")).toMatchObject({ heartbeatMs: 3000, endedAt: "2026-11-25T06:01:00.000Z" });
     expect(runners.get("run-b")).toBeUndefined();
@@ -70,11 +72,89 @@ describe("the runners table", () => {
     runners.register({ runnerId: "run-a", pid: 77, hostname: "laptop", startedAt: "2026-11-25T06:00:00.000Z", heartbeatMs: 1000 });
     other.db.prepare("BEGIN IMMEDIATE").run();
     const before = Date.now();
-    expect(runners.beat("run-a", 5000)).not.toBe(true);
+    expect(runners.beat(RUN_A, 5000)).not.toBe(true);
     expect(Date.now() - before).toBeLessThan(500);
     other.db.prepare("ROLLBACK").run();
-    expect(runners.beat("run-a", 5000)).toBe(true);
+    expect(runners.beat(RUN_A, 5000)).toBe(true);
     expect(runners.get("run-a")?.heartbeatMs).toBe(5000);
+  });
+});
+
+describe("pruning the runners table", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const NOW = Date.parse("2026-11-25T06:00:00.000Z");
+  const runner = (runnerId: string, heartbeatMs: number) => ({ runnerId, pid: 77, hostname: "laptop", startedAt: new Date(heartbeatMs - 1000).toISOString(), heartbeatMs });
+  const ids = (database: EmbeddedDatabase) => database.db.prepare<[], { runner_id: string }>("SELECT runner_id FROM runners ORDER BY runner_id").pluck().all();
+
+  it("on register, removes runners that ended (or, killed, last beat) more than the retention ago, keeping recent ones and those a RUNNING execution names", () => {
+    const database = temp.fresh();
+    const runners = new SqliteRunners(database);
+    for (const [id, at] of [["old-ended", NOW - 8 * DAY], ["old-named", NOW - 9 * DAY], ["old-killed", NOW - 8 * DAY], ["recent-ended", NOW - 6 * DAY], ["recent-killed", NOW - 1 * DAY], ["old-named-ended", NOW - 10 * DAY]] as const) {
+      runners.register(runner(id, at), { retentionMs: 100 * DAY });
+      if (!id.endsWith("killed")) runners.end(id, new Date(at + 1000));
+    }
+    // A runner that ended long ago with an execution still RUNNING (killed mid-close, say): kept, so the execution names a record.
+    new SqliteHistory(database, { runnerId: "old-named" }).append(arn("stuck"), started());
+    // One whose execution has ended: nothing holds it.
+    const done = new SqliteHistory(database, { runnerId: "old-named-ended" });
+    done.append(arn("done"), started());
+    done.markAborted(arn("done"), "2026-11-16T00:00:00.000Z", "test");
+    expect(ids(database)).toHaveLength(6);
+
+    runners.register(runner("new", NOW));
+    expect(ids(database)).toEqual(["new", "old-named", "recent-ended", "recent-killed"]);
+    expect(runners.running().map((r) => r.runner?.runnerId)).toEqual(["old-named"]);
+  });
+
+  it("takes the retention from the caller, and prunes on demand, saying how many went", () => {
+    const database = temp.fresh();
+    const runners = new SqliteRunners(database);
+    runners.register(runner("a", NOW - 2 * DAY));
+    runners.end("a", new Date(NOW - 2 * DAY));
+    runners.register(runner("b", NOW), { retentionMs: 3 * DAY });
+    expect(ids(database)).toEqual(["a", "b"]);
+    runners.register(runner("c", NOW), { retentionMs: DAY });
+    expect(ids(database)).toEqual(["b", "c"]);
+    runners.end("b", new Date(NOW - 60_000));
+    expect(runners.prune(NOW - 1)).toBe(1);
+    expect(runners.prune(NOW - 1)).toBe(0);
+    // "c" never ended and last beat at NOW: a cutoff past that counts it as killed before the cutoff.
+    expect(runners.prune(NOW + 1)).toBe(1);
+    expect(ids(database)).toEqual([]);
+  });
+
+  it("reads an execution whose runner's row is missing as naming a missing runner, and its run as gone", async () => {
+    const { runningExecutionsLiveness, approvalRunLiveness } = await import("../../../workflows/local/incident/run-liveness.js");
+    const database = temp.fresh();
+    new SqliteHistory(database, { runnerId: "run-pruned" }).append(arn("orphan"), started());
+    new SqliteHistory(database).append(arn("unnamed"), started());
+    const runners = new SqliteRunners(database);
+    expect(runners.running().map((r) => [r.executionArn, r.runner])).toEqual([
+      [arn("orphan"), { runnerId: "run-pruned", missing: true }],
+      [arn("unnamed"), undefined],
+    ]);
+    expect(runners.execution(arn("orphan"))).toEqual({ status: "RUNNING", runner: { runnerId: "run-pruned", missing: true } });
+    const probe = { hostname: "laptop", nowMs: () => NOW, pidExists: () => true };
+    expect(runningExecutionsLiveness(database, {}, probe)).toEqual(
+      new Map([
+        [arn("orphan"), { liveness: "gone", runners: [] }],
+        [arn("unnamed"), { liveness: "unknown", runners: [] }],
+      ]),
+    );
+    expect(approvalRunLiveness(database, arn("orphan"), probe)).toEqual({ liveness: "gone", runners: [] });
+  });
+
+  it("puts back, with its next beat, the row of a live runner pruned while it was suspended; an ended one stays ended", () => {
+    const database = temp.fresh();
+    const runners = new SqliteRunners(database);
+    runners.register({ ...RUN_A, heartbeatMs: NOW - 8 * DAY });
+    runners.register(runner("b", NOW));
+    expect(runners.get("run-a")).toBeUndefined();
+    expect(runners.beat(RUN_A, NOW + 1)).toBe(true);
+    expect(runners.get("run-a")).toEqual({ ...RUN_A, heartbeatMs: NOW + 1 });
+    runners.end("run-a", new Date(NOW + 2));
+    expect(runners.beat(RUN_A, NOW + 3)).toBe(false);
+    expect(runners.get("run-a")).toMatchObject({ heartbeatMs: NOW + 1, endedAt: new Date(NOW + 2).toISOString() });
   });
 });
 
@@ -97,6 +177,17 @@ describe("RunnerHeartbeat", () => {
     // No timer left behind.
     expect(vi.getTimerCount()).toBe(0);
     heartbeat.stop();
+  });
+
+  it("prunes, as it registers, the rows of runners that ended longer than its retention ago", () => {
+    const database = temp.fresh();
+    const runners = new SqliteRunners(database);
+    runners.register({ runnerId: "run-old", pid: 1, hostname: "box", startedAt: "2026-11-20T00:00:00.000Z", heartbeatMs: Date.parse("2026-11-20T00:00:00.000Z") });
+    runners.end("run-old", new Date("2026-11-20T00:00:01.000Z"));
+    const heartbeat = RunnerHeartbeat.start(runners, { now: () => Date.parse("2026-11-25T00:00:00.000Z"), intervalMs: 0, runnerId: "run-new", retentionMs: 24 * 60 * 60 * 1000 });
+    heartbeat.stop();
+    expect(runners.get("run-old")).toBeUndefined();
+    expect(runners.get("run-new")).toBeDefined();
   });
 
   it("does not keep the process alive", () => {

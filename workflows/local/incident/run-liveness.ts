@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { combinedLiveness, pidExists, runnerLiveness, type Liveness, type RunnerRecord, type Vantage } from "../runner-liveness.js";
+import { combinedLiveness, isMissingRunner, pidExists, runnerLiveness, type ExecutionRunner, type Liveness, type RunnerRecord, type Vantage } from "../runner-liveness.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
 import { SqliteRunners } from "../store/sqlite-runners.js";
 
@@ -24,7 +24,7 @@ const vantage = (probe: LivenessProbe): Vantage => ({ hostname: probe.hostname, 
 /** Each RUNNING execution (of one incident, if given) with whether its runner is alive. */
 export function runningExecutionsLiveness(database: EmbeddedDatabase, filter: { readonly incidentId?: string }, probe: LivenessProbe = THIS_HOST): Map<string, RunLiveness> {
   const at = vantage(probe);
-  return new Map(new SqliteRunners(database).running(filter).map((row) => [row.executionArn, { liveness: runnerLiveness(row.runner, at), runners: row.runner ? [row.runner] : [] }]));
+  return new Map(new SqliteRunners(database).running(filter).map((row) => [row.executionArn, { liveness: runnerLiveness(row.runner, at), runners: recorded(row.runner) }]));
 }
 
 /**
@@ -33,8 +33,11 @@ export function runningExecutionsLiveness(database: EmbeddedDatabase, filter: { 
  */
 export function approvalRunLiveness(database: EmbeddedDatabase, executionArn: string, probe: LivenessProbe = THIS_HOST): RunLiveness {
   const runner = new SqliteRunners(database).execution(executionArn)?.runner;
-  return { liveness: runnerLiveness(runner, vantage(probe)), runners: runner ? [runner] : [] };
+  return { liveness: runnerLiveness(runner, vantage(probe)), runners: recorded(runner) };
 }
+
+/** The runners a responder can be told about: a missing row has nothing to describe. */
+const recorded = (runner: ExecutionRunner | undefined): RunnerRecord[] => (runner === undefined || isMissingRunner(runner) ? [] : [runner]);
 
 /** Several executions' liveness as one run's: alive if any is, gone only if all are. */
 export function combinedRunLiveness(each: Iterable<RunLiveness>): RunLiveness {
