@@ -3,6 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { ExecutionArn } from "../../functions/incident/document.js";
 import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
+import { executionsRunLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
+import { describeRunner } from "../../workflows/local/runner-liveness.js";
 import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
 import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
@@ -41,8 +43,10 @@ export function registerAbort(program: Command): void {
       `
 The request is stored in the embedded database and audited; the process running the incident
 (irflow run / demo, or any runner on the same file) looks for requests every 50 ms while it runs.
+A run that is not alive (its process was killed: irflow executions shows "(run not alive)") would
+never take the request: abort then records nothing, exits 1 and points to irflow incidents close.
 Exit codes: 0 every named execution ended ABORTED (or recorded, with --no-wait); 1 unknown target,
-nothing running, executions that ended on their own (listed with their statuses), the running process
+nothing running, a run that is not alive, executions that ended on their own (listed with their statuses), the running process
 took the request but could not carry it out (with its reason), or the run did not stop in time (the
 request stays recorded); 2 usage error. The irflow run whose incident is aborted
 prints "aborted" and exits 1.`,
@@ -67,8 +71,12 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
     const found = arn !== undefined ? runningExecution(executions, arn) : runningOfIncident(executions, log, incident!);
     if (typeof found === "string") return problem(found);
     const incidentId = incident ?? found[0]?.incidentId;
+    // Only the process that holds the executions takes the request: when it is gone, nothing ever will.
+    const run = executionsRunLiveness(database, found.map((e) => e.executionArn));
+    if (run.liveness === "gone") return problem(goneRun(incidentId ?? arn!, incidentId, run));
     const request = requestAbort({ ...(incidentId !== undefined ? { incidentId } : {}), executionArns: found.map((e) => e.executionArn), requestedBy, reason }, { store, audit: log });
     write(`${paint.yellow("abort requested")}: ${f(request.id)} for ${f(incidentId ?? arn!)} (${plural(found.length, "running execution")}) by ${f(requestedBy)}: ${f(reason)}`);
+    if (run.liveness === "unknown") write(paint.yellow(f(unknownRun(incidentId, run))));
     if (!options.wait) {
       write(paint.dim(`the run stops at its next look; irflow executions${incidentId ? ` --incident ${incidentId}` : ""} shows when`));
       return EXIT.ok;
@@ -155,6 +163,20 @@ export function stopVerdict(ended: readonly ExecutionState[], request: Pick<Abor
   if (own.length === ended.length) return { stopped: false, problem: `nothing was stopped: the executions ended on their own (${statuses})` };
   if (!tookIt) return { stopped: false, problem: `no run took the request: the executions ended without it (${ended.map((e) => `${e.executionArn} ${e.status}`).join(", ")})` };
   return { stopped: false, problem: `${plural(own.length, "execution")} ended on their own before the run stopped them (${statuses})` };
+}
+
+/** Why the abort is not requested: the run that holds the executions is gone; the way out. */
+function goneRun(target: string, incidentId: string | undefined, run: RunLiveness): string {
+  const who = run.runners.map(describeRunner).join("; ");
+  const out = incidentId !== undefined ? `; close the incident with irflow incidents close ${incidentId} --reason <why> (no --force needed)` : "";
+  return `nothing aborted: the run that holds ${target}'s running executions is not alive${who ? ` (${who})` : ""}, so no process would take an abort request${out}`;
+}
+
+/** Said with the request when irflow cannot tell whether the run is alive (it may wait in vain). */
+function unknownRun(incidentId: string | undefined, run: RunLiveness): string {
+  const who = run.runners.map(describeRunner).join("; ");
+  const out = incidentId !== undefined ? `; if its process died, irflow incidents close ${incidentId} --reason <why> --force` : "";
+  return `the run may not be alive: irflow cannot tell${who ? ` (${who}; the process exists but its heartbeat is stale)` : " (its executions name no process)"}${out}`;
 }
 
 function runningExecution(executions: SqliteHistory, arn: string): ExecutionState[] | string {

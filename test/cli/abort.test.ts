@@ -11,6 +11,8 @@ import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.
 import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
+import { RunnerHeartbeat } from "../../workflows/local/runner-heartbeat.js";
+import { SqliteRunners } from "../../workflows/local/store/sqlite-runners.js";
 
 const folders: string[] = [];
 afterAll(() => {
@@ -102,18 +104,61 @@ describe("irflow abort", { timeout: 120_000 }, () => {
     expect(await irflow("abort", incidentId, "--reason", "x", "--dir", tempDir())).toMatchObject({ code: 2, stderr: expect.stringContaining("no irflow store at") });
   });
 
-  it("says when no running process takes the request (a killed run), which stays recorded; --no-wait returns at once", async () => {
+  it("refuses at once, recording nothing, when the run was killed (no process would take the request), and points to incidents close", async () => {
+    const dir = tempDir();
+    const run = startGatedRun(dir);
+    const incidentId = await waitingAtApproval(dir);
+    const pid = run.child.pid!;
+    run.child.kill("SIGKILL");
+    await run.exited;
+
+    const started = Date.now();
+    const [waited, noWait] = await Promise.all([
+      irflow("abort", incidentId, "--reason", "stale", "--timeout", "30", "--dir", dir),
+      irflow("abort", incidentId, "--reason", "stale", "--no-wait", "--dir", dir),
+    ]);
+    // Not after its --timeout: there is nothing to wait for.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    for (const answer of [waited, noWait]) {
+      expect(answer.code).toBe(1);
+      expect(answer.stdout).toBe("");
+      expect(answer.stderr).toContain(`nothing aborted: the run that holds ${incidentId}'s running executions is not alive (pid ${pid} on `);
+      expect(answer.stderr).toContain(`close the incident with irflow incidents close ${incidentId} --reason <why> (no --force needed)`);
+    }
+    const database = EmbeddedDatabase.open({ dir });
+    try {
+      expect(new SqliteAbortRequests(database).untaken()).toEqual([]);
+      expect(new SqliteAuditLog(database).entriesNow(incidentId).map((e) => e.kind)).not.toContain(ABORT_KIND.requested);
+    } finally {
+      database.close();
+    }
+    // As it says: the incident closes without --force.
+    expect(await irflow("incidents", "close", incidentId, "--reason", "its terminal was killed", "--as", "bob", "--dir", dir)).toMatchObject({ code: 0, stderr: "" });
+  });
+
+  it("when it cannot tell whether the run is alive (the process exists, its heartbeat is stale), requests and waits as before, and says the run may not be alive", async () => {
     const dir = tempDir();
     const run = startGatedRun(dir);
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
+    // Its record now names a process that exists (this one) and last beat a minute ago: a suspended run, as far as anyone can tell.
+    const database = EmbeddedDatabase.open({ dir });
+    try {
+      database.db.prepare("UPDATE runners SET pid = ?, heartbeat_ms = ?").run(process.pid, Date.now() - 60_000);
+    } finally {
+      database.close();
+    }
+    const maybe = `the run may not be alive: irflow cannot tell (pid ${process.pid} on `;
 
     const timedOut = await irflow("abort", incidentId, "--reason", "stale", "--timeout", "0.5", "--dir", dir);
     expect(timedOut.code).toBe(1);
+    expect(timedOut.stdout).toContain(maybe);
+    expect(timedOut.stdout).toContain(`the process exists but its heartbeat is stale); if its process died, irflow incidents close ${incidentId} --reason <why> --force`);
     expect(timedOut.stderr).toContain("no running process took the request in 0.5 s; it stays recorded as abt-");
     const noWait = await irflow("abort", incidentId, "--reason", "stale", "--no-wait", "--dir", dir);
     expect(noWait).toMatchObject({ code: 0, stdout: expect.stringContaining("abort requested") });
+    expect(noWait.stdout).toContain(maybe);
     expect(noWait.stdout).not.toContain("waiting for the run");
   });
 });
@@ -125,8 +170,11 @@ describe("irflow abort when the running process cannot carry out the request", {
     const incidentId = await waitingAtApproval(dir);
     run.child.kill("SIGKILL");
     await run.exited;
-    // A process that serves the request but fails to stop its executions, as a run's watch would.
+    // A process that serves the request but fails to stop its executions, as a run's watch would;
+    // it holds them (its live record is theirs), or abort would say at once that no run is alive.
     const database = EmbeddedDatabase.open({ dir });
+    const heartbeat = RunnerHeartbeat.start(new SqliteRunners(database));
+    database.db.prepare("UPDATE executions SET runner_id = ? WHERE incident_id = ?").run(heartbeat.runnerId, incidentId);
     const watch = new AbortWatch({ store: new SqliteAbortRequests(database), serves: () => true, apply: () => Promise.reject(new Error("the engine is gone")), pollMs: 20 });
     watch.start();
     try {
@@ -141,6 +189,7 @@ describe("irflow abort when the running process cannot carry out the request", {
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       watch.stop();
+      heartbeat.stop();
       database.close();
     }
   });

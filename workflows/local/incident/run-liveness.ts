@@ -39,6 +39,11 @@ export function approvalRunLiveness(database: EmbeddedDatabase, executionArn: st
 /** The runners a responder can be told about: a missing row has nothing to describe. */
 const recorded = (runner: ExecutionRunner | undefined): RunnerRecord[] => (runner === undefined || isMissingRunner(runner) ? [] : [runner]);
 
+/** The run behind several executions (an abort's): alive if any one's runner is, gone only if every one's is. */
+export function executionsRunLiveness(database: EmbeddedDatabase, executionArns: readonly string[], probe: LivenessProbe = THIS_HOST): RunLiveness {
+  return combinedRunLiveness(executionArns.map((arn) => approvalRunLiveness(database, arn, probe)));
+}
+
 /** Several executions' liveness as one run's: alive if any is, gone only if all are. */
 export function combinedRunLiveness(each: Iterable<RunLiveness>): RunLiveness {
   const all = [...each];
