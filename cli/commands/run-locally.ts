@@ -55,6 +55,9 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
   // This run's executions: the store may hold approvals of other runs, which are not this terminal's to show.
   const executions = new Set<string>();
   const prompt = answerer ? promptForApprovals({ desk: runner.approvals, as: answerer, write, flags, stateFolder: stateFolder(options) }) : undefined;
+  // The desk tells the watch what this process does to an approval as it happens (asked, a vote at
+  // this prompt, resumed with an answer from here or another terminal, expired, withdrawn); its
+  // poll finds only a first vote cast in another terminal, which resumes nothing here.
   const watch = interactive
     ? new ApprovalWatch({
         desk: runner.approvals,

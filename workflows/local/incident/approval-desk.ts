@@ -55,6 +55,16 @@ export interface Withdrawing {
   readonly reason: string;
 }
 
+/**
+ * What this process did to an approval, told as it happens: asked for it, recorded a vote that did
+ * not decide (a two-person step's first), or ended it (resumed the workflow with a decision, made
+ * here or in another process; expired it; withdrew it). The approval as the store has it then.
+ */
+export interface ApprovalEvent {
+  readonly kind: "requested" | "voted" | "ended";
+  readonly approval: ApprovalView;
+}
+
 /** What the requesting side knows besides the request: who asked, and the plan's changes. */
 export interface RequestContext {
   readonly requester: string;
@@ -92,6 +102,11 @@ export interface ApprovalDesk {
   withdraw?(executionArns: readonly string[], withdrawing: Withdrawing): Promise<void>;
   /** Stops watching the store for answers from other processes. */
   close(): void;
+  /**
+   * Tells `listener` of each ApprovalEvent of this process, synchronously, in order; returns the
+   * way to stop. A vote cast in another process that resumes nothing is not told (the store has it).
+   */
+  subscribe?(listener: (event: ApprovalEvent) => void): () => void;
 }
 
 export const AUTO_APPROVER = "irflow-local (auto-approve)";
@@ -130,6 +145,7 @@ export class LocalApprovalDesk implements ApprovalDesk {
   /** The look under way, and the one queued behind it for the callers that came during it. */
   private polling: Promise<void> | undefined;
   private pollAgain: Promise<void> | undefined;
+  private readonly listeners = new Set<(event: ApprovalEvent) => void>();
 
   constructor(private readonly options: LocalApprovalDeskOptions) {
     this.now = options.now ?? (() => new Date());
@@ -150,6 +166,9 @@ export class LocalApprovalDesk implements ApprovalDesk {
       return { approvalId: id };
     }
     if (this.options.answers) this.waiting.set(id, { token: request.taskToken, approval });
+    // Told with the insert, before any await: nothing that ends it (another process's answer, found
+    // by a look) can be told first.
+    this.tell("requested", approval);
     await this.append(approval.incidentId, requestedEntry(approval, `function:${requestApprovalContract.name}`));
     this.options.onNotice?.(approval, approvalNotice(approval));
     if (policy === "auto") {
@@ -212,6 +231,7 @@ export class LocalApprovalDesk implements ApprovalDesk {
       if (!check.ok || !approval) return this.refused(approval, id, kind, answer.as.actor, check, now);
       if (this.options.store.vote(id, writeOf(check, approval), now)) {
         if (!check.complete) {
+          this.tell("voted", id);
           await this.append(approval.incidentId, answerEntry(approval, id, kind, answer.as.actor, check, now));
           return decisionOf(approval, "recorded", check.votes, now);
         }
@@ -246,6 +266,7 @@ export class LocalApprovalDesk implements ApprovalDesk {
       if (error instanceof Error && (error.name === "TaskTimedOut" || error.name === "TaskDoesNotExist" || /TaskTimedOut|TaskDoesNotExist/.test(error.message))) {
         // The wait ended first (timeout): the decision came too late to count.
         this.options.store.markExpired(id, now, true);
+        this.tell("ended", id);
         const late = new ApprovalRefused("expired", `approval ${id} expired before the answer reached the workflow (it took its on-timeout path)`);
         if (answerer) await this.append(approval.incidentId, answerEntry(approval, id, answerer.kind, answerer.actor, { ok: false, refusal: late }, now));
         await this.append(approval.incidentId, expiredEntry(approval, now, SWEEP_ACTOR));
@@ -253,6 +274,7 @@ export class LocalApprovalDesk implements ApprovalDesk {
       }
       throw error;
     }
+    this.tell("ended", id);
     this.options.onDecision?.(decisionOf(approval, approval.status === "approved" ? "approved" : "rejected", votes, now), approval);
   }
 
@@ -292,12 +314,14 @@ export class LocalApprovalDesk implements ApprovalDesk {
   private withdrawOne(id: string, { by, reason }: Withdrawing, at: Date): AuditEntryInput | undefined {
     if (!this.options.store.markWithdrawn(id, { at, by, reason })) return undefined;
     const closed = this.options.store.view(id);
+    if (closed) this.tell("ended", closed);
     return closed?.withdrawal ? withdrawnEntry(closed, closed.withdrawal, LOCAL_ACTOR) : undefined;
   }
 
   private async expire(approval: ApprovalView, now: Date): Promise<void> {
     if (!this.options.store.markExpired(approval.id, now)) return;
     this.waiting.delete(approval.id);
+    this.tell("ended", approval.id);
     await this.append(approval.incidentId, expiredEntry(approval, now, SWEEP_ACTOR));
   }
 
@@ -356,6 +380,29 @@ export class LocalApprovalDesk implements ApprovalDesk {
       if (current?.status === "pending") await this.expire(current, now);
     }
     if (this.waiting.size === 0) this.close();
+  }
+
+  subscribe(listener: (event: ApprovalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Read from the store only when someone listens; a listener (or that read) that fails never fails the desk's work. */
+  private tell(kind: ApprovalEvent["kind"], approval: ApprovalView | string): void {
+    if (this.listeners.size === 0) return;
+    try {
+      const view = typeof approval === "string" ? this.options.store.view(approval) : approval;
+      if (!view) return;
+      for (const listener of [...this.listeners]) {
+        try {
+          listener({ kind, approval: view });
+        } catch {
+          // A display's failure is its own.
+        }
+      }
+    } catch {
+      // The store's read failed: the watch's poll finds the same later.
+    }
   }
 
   private async append(incidentId: string, entry: AuditEntryInput): Promise<void> {
