@@ -176,7 +176,7 @@ function goneRun(target: string, incidentId: string | undefined, run: RunLivenes
 function unknownRun(incidentId: string | undefined, run: RunLiveness): string {
   const who = run.runners.map(describeRunner).join("; ");
   const out = incidentId !== undefined ? `; if its process died, irflow incidents close ${incidentId} --reason <why> --force` : "";
-  return `the run may not be alive: irflow cannot tell${who ? ` (${who}; the process exists but its heartbeat is stale)` : " (its executions name no process)"}${out}`;
+  return `the run may not be alive: irflow cannot tell${who ? ` (${who}; the process exists but its heartbeat is stale)` : " (the store records no process for its executions)"}${out}`;
 }
 
 function runningExecution(executions: SqliteHistory, arn: string): ExecutionState[] | string {

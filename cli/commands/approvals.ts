@@ -62,7 +62,7 @@ export function registerApprovals(program: Command): void {
     .addOption(storeOptions.db())
     .action(async (id: string, _options: ListOptions, command: Command) => {
       const options = command.optsWithGlobals<ListOptions>();
-      process.exitCode = await withDesk(options, "read", (desk) => showApproval(desk, id, options));
+      process.exitCode = await withDesk(options, "read", (desk, database) => showApproval(desk, database, id, options));
     });
   const approve = program
     .command("approve")
@@ -145,14 +145,17 @@ function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, 
   return EXIT.ok;
 }
 
-async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListOptions): Promise<number> {
+async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase, id: string, options: ListOptions): Promise<number> {
   const approval = await desk.get(id);
   if (!approval) {
     process.stderr.write(`${paint.red("refused:")} no such approval ${f(id)}\n`);
     return EXIT.problems;
   }
+  // Only a pending approval waits for a run; an answered one's run has moved on or was closed.
+  const waiting = approval.status === "pending" ? approvalRunLiveness(database, approval.executionId) : undefined;
+  const notice = waiting === undefined ? undefined : waiting.liveness === "gone" ? goneNotice(approval.incidentId, waiting) : waiting.liveness === "unknown" ? unknownNotice(waiting) : undefined;
   if (options.json) {
-    write(terminalJson(approval));
+    write(terminalJson(notice === undefined ? approval : { ...approval, ...(waiting?.liveness === "gone" ? { runAlive: false } : {}), notice }));
     return EXIT.ok;
   }
   const a = approval;
@@ -168,6 +171,10 @@ async function showApproval(desk: SqliteApprovalDesk, id: string, options: ListO
   for (const line of planLines(a)) write(`  ${f(line)}`);
   write("");
   write(`  digest ${f(a.digest)}`);
+  if (notice !== undefined) {
+    write("");
+    write(`  ${(waiting?.liveness === "gone" ? paint.red : paint.yellow)(f(notice))}`);
+  }
   return EXIT.ok;
 }
 
@@ -207,4 +214,13 @@ async function runWaitingAt(desk: SqliteApprovalDesk, database: EmbeddedDatabase
 function goneNotice(incidentId: string, waiting: RunLiveness): string {
   const who = waiting.runners.map(describeRunner).join("; ");
   return `the run that waited for it is not alive${who ? ` (${who})` : ""}: nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`;
+}
+
+/**
+ * When irflow cannot tell: the process exists but stopped beating (suspended, or its pid reused),
+ * or the execution names no process (an older irflow). An answer resumes it only if it is alive.
+ */
+function unknownNotice(waiting: RunLiveness): string {
+  const who = waiting.runners.map((runner) => `${describeRunner(runner)}; the process exists but its heartbeat is stale`).join("; ");
+  return `irflow cannot tell whether the run waiting for it is alive (${who || "the store records no process for its execution"}): an answer resumes it only if it is`;
 }

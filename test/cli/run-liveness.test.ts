@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
@@ -41,6 +42,14 @@ describe("a run killed while it waits at an approval", { timeout: 120_000 }, () 
     expect(JSON.parse(listedJson.stdout)).toEqual([expect.objectContaining({ id: approval.id, runAlive: false })]);
     expect(executions.stdout.match(/RUNNING \(run not alive\)/g)).toHaveLength(2);
 
+    // approvals show says what approve would: the same notice, the same way out.
+    const [shown, shownJson] = await Promise.all([irflow("approvals", "show", approval.id, "--dir", dir), irflow("approvals", "show", approval.id, "--json", "--dir", dir)]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`${approval.id}  pending`);
+    expect(shown.stdout).toContain(`the run that waited for it is not alive (pid ${pid} on `);
+    expect(shown.stdout).toContain(`nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`);
+    expect(JSON.parse(shownJson.stdout)).toMatchObject({ id: approval.id, status: "pending", runAlive: false, notice: expect.stringContaining("the run that waited for it is not alive") });
+
     const approved = await irflow("approve", approval.id, "--digest", approval.digest.slice(0, 12), "--reason", "key confirmed leaked", "--as", "bob", "--role", "IncidentResponder", "--dir", dir);
     expect(approved.stderr).toBe("");
     // The decision was recorded: exit 0.
@@ -50,6 +59,8 @@ describe("a run killed while it waits at an approval", { timeout: 120_000 }, () 
     expect(approved.stdout).toContain(`nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`);
     expect(approved.stdout).not.toContain("resumes");
     expect(readStore(dir, (database) => new SqliteApprovals(database).view(approval.id)?.status)).toBe("approved");
+    // Answered, it waits for no run: nothing to say.
+    expect((await irflow("approvals", "show", approval.id, "--dir", dir)).stdout).not.toContain("not alive");
 
     const closed = await irflow("incidents", "close", incidentId, "--reason", "its terminal was closed", "--as", "bob", "--dir", dir);
     expect(closed.stderr).toBe("");
@@ -83,6 +94,9 @@ describe("a live run waiting at an approval", { timeout: 120_000 }, () => {
       expect(listed.stdout).toContain(approval.id);
       expect(listed.stdout).not.toContain("not alive");
       expect(executions.stdout).not.toContain("not alive");
+      const shown = await irflow("approvals", "show", approval.id, "--dir", dir);
+      expect(shown.stdout).toContain(`${approval.id}  pending`);
+      expect(shown.stdout).not.toContain("alive");
 
       const rejected = await irflow("reject", approval.id, "--reason", "not that key", "--as", "bob", "--role", "IncidentResponder", "--dir", dir);
       expect(rejected.code).toBe(0);
@@ -95,5 +109,31 @@ describe("a live run waiting at an approval", { timeout: 120_000 }, () => {
     } finally {
       run.child.kill("SIGKILL");
     }
+  });
+});
+
+describe("a run whose liveness irflow cannot tell (its process exists, its heartbeat is stale)", { timeout: 120_000 }, () => {
+  it("approvals show says it cannot tell, naming the process; no run-not-alive mark", async () => {
+    const dir = tempDir();
+    const run = startGatedRun(dir);
+    await waitingAtApproval(dir);
+    run.child.kill("SIGKILL");
+    await run.exited;
+    // The record names a process that exists (this one) and last beat a minute ago: suspended, or its pid reused.
+    const database = EmbeddedDatabase.open({ dir });
+    try {
+      database.db.prepare("UPDATE runners SET pid = ?, heartbeat_ms = ?").run(process.pid, Date.now() - 60_000);
+    } finally {
+      database.close();
+    }
+    const approval = pendingApproval(dir);
+    const [shown, shownJson] = await Promise.all([irflow("approvals", "show", approval.id, "--dir", dir), irflow("approvals", "show", approval.id, "--json", "--dir", dir)]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`irflow cannot tell whether the run waiting for it is alive (pid ${process.pid} on `);
+    expect(shown.stdout).toContain("the process exists but its heartbeat is stale): an answer resumes it only if it is");
+    expect(shown.stdout).not.toContain("not alive");
+    const json = JSON.parse(shownJson.stdout) as Record<string, unknown>;
+    expect(json.notice).toEqual(expect.stringContaining("irflow cannot tell"));
+    expect(json).not.toHaveProperty("runAlive");
   });
 });
