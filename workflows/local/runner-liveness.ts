@@ -70,7 +70,7 @@ export type Liveness = "alive" | "gone" | "unknown";
  */
 export function runnerLiveness(runner: ExecutionRunner | undefined, vantage: Vantage): Liveness {
   if (runner === undefined) return "unknown";
-  // A live runner's row is never pruned (it beats, and a beat puts a missing row back): gone.
+  // Pruned only after a week without a beat nor a RUNNING execution naming it (a beat puts a live one's back): gone.
   if (isMissingRunner(runner) || runner.endedAt !== undefined) return "gone";
   const stale = vantage.nowMs - runner.heartbeatMs > (vantage.staleAfterMs ?? MISSED_BEATS * HEARTBEAT_INTERVAL_MS);
   if (runner.hostname !== vantage.hostname) return stale ? "gone" : "alive";
