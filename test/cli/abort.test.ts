@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { GATED_RUNBOOK as RUNBOOK, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { GATED_RUNBOOK as RUNBOOK, killedAtApproval, recordLooksSuspended, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
 import { AbortWatch } from "../../workflows/local/incident/abort-watch.js";
@@ -106,11 +106,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
 
   it("refuses at once, recording nothing, when the run was killed (no process would take the request), and points to incidents close", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    const pid = run.child.pid!;
-    run.child.kill("SIGKILL");
-    await run.exited;
+    const { incidentId, pid } = await killedAtApproval(dir);
 
     const started = Date.now();
     const [waited, noWait] = await Promise.all([
@@ -138,17 +134,8 @@ describe("irflow abort", { timeout: 120_000 }, () => {
 
   it("when it cannot tell whether the run is alive (the process exists, its heartbeat is stale), requests and waits as before, and says the run may not be alive", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    run.child.kill("SIGKILL");
-    await run.exited;
-    // Its record now names a process that exists (this one) and last beat a minute ago: a suspended run, as far as anyone can tell.
-    const database = EmbeddedDatabase.open({ dir });
-    try {
-      database.db.prepare("UPDATE runners SET pid = ?, heartbeat_ms = ?").run(process.pid, Date.now() - 60_000);
-    } finally {
-      database.close();
-    }
+    const { incidentId } = await killedAtApproval(dir);
+    recordLooksSuspended(dir);
     const maybe = `the run may not be alive: irflow cannot tell (pid ${process.pid} on `;
 
     const timedOut = await irflow("abort", incidentId, "--reason", "stale", "--timeout", "0.5", "--dir", dir);
@@ -166,10 +153,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
 describe("irflow abort when the running process cannot carry out the request", { timeout: 120_000 }, () => {
   it("exits 1 at once with the reason the process gave the request back, not 'no running process took the request'", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    run.child.kill("SIGKILL");
-    await run.exited;
+    const { incidentId } = await killedAtApproval(dir);
     // A process that serves the request but fails to stop its executions, as a run's watch would;
     // it holds them (its live record is theirs), or abort would say at once that no run is alive.
     const database = EmbeddedDatabase.open({ dir });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { GATED_RUNBOOK as RUNBOOK, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { GATED_RUNBOOK as RUNBOOK, killedAtApproval, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
@@ -53,10 +53,7 @@ describe("SIGHUP during irflow run", { timeout: 120_000 }, () => {
 describe("irflow incidents close", { timeout: 120_000 }, () => {
   it("closes what a killed run left open: refuses while executions are RUNNING unless --force, then ends them ABORTED, withdraws the approval, closes the incident as aborted with its report", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    run.child.kill("SIGKILL");
-    await run.exited;
+    const { incidentId } = await killedAtApproval(dir);
     // As an irflow before the liveness record wrote them: executions that name no process, which
     // irflow cannot judge (test/cli/run-liveness.test.ts closes a killed run's without --force).
     readStore(dir, (database) => database.db.prepare("UPDATE executions SET runner_id = NULL").run());
@@ -107,10 +104,7 @@ describe("irflow incidents close", { timeout: 120_000 }, () => {
 
   it("an unknown incident exits 1; a blank or missing --reason and a malformed id are usage errors (exit 2)", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    run.child.kill("SIGKILL");
-    await run.exited;
+    const { incidentId } = await killedAtApproval(dir);
     const [unknown, blank, missing, malformed] = await Promise.all([
       irflow("incidents", "close", "inc-0000000000000000", "--reason", "why", "--dir", dir),
       irflow("incidents", "close", incidentId, "--reason", "  ", "--dir", dir),

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startGatedRun, waitingAtApproval } from "../support/gated-run.js";
+import { killedAtApproval, recordLooksSuspended, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
-import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
@@ -28,11 +27,7 @@ const pendingApproval = (dir: string) => readStore(dir, (database) => new Sqlite
 describe("a run killed while it waits at an approval", { timeout: 120_000 }, () => {
   it("is marked not alive in approvals and executions; approve records the decision and says nothing will act on it; incidents close needs no --force", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    const incidentId = await waitingAtApproval(dir);
-    const pid = run.child.pid!;
-    run.child.kill("SIGKILL");
-    await run.exited;
+    const { incidentId, pid } = await killedAtApproval(dir);
     const approval = pendingApproval(dir);
 
     const [listed, listedJson, executions] = await Promise.all([irflow("approvals", "--dir", dir), irflow("approvals", "--json", "--dir", dir), irflow("executions", "--incident", incidentId, "--dir", dir)]);
@@ -115,17 +110,8 @@ describe("a live run waiting at an approval", { timeout: 120_000 }, () => {
 describe("a run whose liveness irflow cannot tell (its process exists, its heartbeat is stale)", { timeout: 120_000 }, () => {
   it("approvals show says it cannot tell, naming the process; no run-not-alive mark", async () => {
     const dir = tempDir();
-    const run = startGatedRun(dir);
-    await waitingAtApproval(dir);
-    run.child.kill("SIGKILL");
-    await run.exited;
-    // The record names a process that exists (this one) and last beat a minute ago: suspended, or its pid reused.
-    const database = EmbeddedDatabase.open({ dir });
-    try {
-      database.db.prepare("UPDATE runners SET pid = ?, heartbeat_ms = ?").run(process.pid, Date.now() - 60_000);
-    } finally {
-      database.close();
-    }
+    await killedAtApproval(dir);
+    recordLooksSuspended(dir);
     const approval = pendingApproval(dir);
     const [shown, shownJson] = await Promise.all([irflow("approvals", "show", approval.id, "--dir", dir), irflow("approvals", "show", approval.id, "--json", "--dir", dir)]);
     expect(shown.code).toBe(0);

@@ -42,3 +42,29 @@ export async function waitingAtApproval(dir: string): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * A gated run killed (SIGKILL) while it waits at its approval: the store still shows it waiting,
+ * and its liveness record stays behind, naming a process that is gone. Its incident and pid.
+ */
+export async function killedAtApproval(dir: string): Promise<{ readonly incidentId: string; readonly pid: number }> {
+  const run = startGatedRun(dir);
+  const incidentId = await waitingAtApproval(dir);
+  const pid = run.child.pid!;
+  run.child.kill("SIGKILL");
+  await run.exited;
+  return { incidentId, pid };
+}
+
+/**
+ * Makes the store's liveness record name a process that exists (the test's own) whose heartbeat
+ * is a minute old: a run suspended, or a pid reused, as far as anyone can tell (liveness unknown).
+ */
+export function recordLooksSuspended(dir: string): void {
+  const database = EmbeddedDatabase.open({ dir });
+  try {
+    database.db.prepare("UPDATE runners SET pid = ?, heartbeat_ms = ?").run(process.pid, Date.now() - 60_000);
+  } finally {
+    database.close();
+  }
+}
