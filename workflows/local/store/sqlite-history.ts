@@ -1,4 +1,4 @@
-import type { Statement } from "better-sqlite3";
+import Database, { type Statement } from "better-sqlite3";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, type EmbeddedDatabase } from "./embedded-database.js";
@@ -38,6 +38,14 @@ export interface ExecutionSummary {
   readonly incidentId?: string;
 }
 
+/** What this process's writes of one running execution left in the store. */
+interface Written {
+  /** Remembers the documents its events stored. */
+  readonly encoder: ChunkEncoder;
+  /** The last event id stored, once known (read at the first write, then each write's own last id), so a write need not read it back. */
+  lastId?: number;
+}
+
 export interface ExecutionFilter {
   readonly incidentId?: string;
   readonly status?: ExecutionStatus;
@@ -60,6 +68,7 @@ export class SqliteHistory implements HistorySink {
   // Prepared once: preparing is most of the cost of a small statement.
   private readonly statements: {
     readonly touch: Statement<[{ arn: string; at: string; runner: string | null }]>;
+    readonly create: Statement<[{ arn: string; at: string; runner: string | null; machine: string; parent: string | null }]>;
     readonly started: Statement<[{ machine: string; parent: string | null; at: string; arn: string }]>;
     readonly insert: Statement<[string, number, number, string]>;
     readonly lastStored: Statement<[string, string], { last: number | null }>;
@@ -67,8 +76,14 @@ export class SqliteHistory implements HistorySink {
     readonly link: Statement<[{ arn: string; incident: string }]>;
   };
 
-  /** Per execution still running in this process: its encoder, which remembers the documents its events stored. */
-  private readonly encoders = new Map<string, ChunkEncoder>();
+  /**
+   * Per execution still running in this process, what its writes left. Dropped when a write of it
+   * fails (its savepoint or transaction rolled back), when told to `forget` it (a COMMIT that
+   * failed after its write ran), and at its end. Another process appends to a running execution
+   * only to abort it (`markAborted`, its process dead): a write after that reuses an id, which the
+   * primary key refuses.
+   */
+  private readonly written = new Map<string, Written>();
 
   /** The process that writes: named on each execution row it makes (`runners`, migration 10), so another process can tell whether its run is alive. */
   private readonly runnerId: string | null;
@@ -81,6 +96,12 @@ export class SqliteHistory implements HistorySink {
     const { db } = database;
     this.statements = {
       touch: db.prepare("INSERT INTO executions (execution_arn, first_event_at, started_at, runner_id) VALUES (@arn, @at, @at, @runner) ON CONFLICT DO NOTHING"),
+      // `touch` and `started` in one statement, for the usual first write (the row is new).
+      create: db.prepare(
+        `INSERT INTO executions (execution_arn, first_event_at, started_at, runner_id, state_machine_arn, parent_execution_arn, incident_id)
+         VALUES (@arn, @at, @at, @runner, @machine, @parent, (SELECT p.incident_id FROM executions p WHERE p.execution_arn = @parent))
+         ON CONFLICT DO NOTHING`,
+      ),
       // A child belongs to its parent's incident (the parent may have been linked before the child started).
       started: db.prepare(
         `UPDATE executions SET state_machine_arn = @machine, parent_execution_arn = @parent, started_at = @at,
@@ -107,45 +128,66 @@ export class SqliteHistory implements HistorySink {
     const first = events[0];
     const last = events.at(-1);
     if (first === undefined || last === undefined) return;
-    const { touch, started, insert, lastStored, stopped } = this.statements;
+    const { touch, create, started, lastStored, stopped } = this.statements;
     const end = endOf(events);
+    const written = this.writtenOf(executionArn);
     try {
-      const chunk = this.encoderOf(executionArn).encode(events);
+      const chunk = written.encoder.encode(events);
       this.database.immediate(() => {
-        // Events of an execution arrive in id order from one recorder: its first event made the row.
-        if (first.id === 1) touch.run({ arn: executionArn, at: first.timestamp, runner: this.runnerId });
+        // Events of an execution arrive in id order from one recorder: its first event made the row,
+        // with its start in the same statement unless the row was there (`linkIncident` may touch it first).
+        let createdBy: HistoryEvent | undefined;
+        if (first.id === 1 && first.type === "ExecutionStarted") {
+          const { stateMachineArn, parentExecutionArn } = first.details;
+          const made = create.run({ arn: executionArn, at: first.timestamp, runner: this.runnerId, machine: stateMachineArn, parent: parentExecutionArn ?? null });
+          if (made.changes > 0) createdBy = first;
+        } else if (first.id === 1) touch.run({ arn: executionArn, at: first.timestamp, runner: this.runnerId });
         // Each id above the one before it, the first above what the execution has stored.
-        let before = lastStored.get(executionArn, executionArn)?.last ?? 0;
+        let before = written.lastId ?? lastStored.get(executionArn, executionArn)?.last ?? 0;
         for (const event of events) {
           // The ids go into the chunk's JSON as they are.
           if (!Number.isSafeInteger(event.id) || !Number.isSafeInteger(event.previousEventId)) throw new Error(`sqlite history: event ids must be integers, not ${event.id} after ${event.previousEventId}`);
-          if (event.id <= before) throw new Error(`sqlite history: ${executionArn} already has event ${event.id}`);
+          if (event.id <= before) throw alreadyHas(executionArn, event.id);
           before = event.id;
-          if (event.type === "ExecutionStarted") started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
+          if (event.type === "ExecutionStarted" && event !== createdBy) started.run({ machine: event.details.stateMachineArn, parent: event.details.parentExecutionArn ?? null, at: event.timestamp, arn: executionArn });
         }
-        insert.run(executionArn, first.id, last.id, chunk);
+        this.insertChunk(executionArn, first.id, last.id, chunk);
         if (end) stopped.run(end.status, end.timestamp, executionArn);
       });
+      written.lastId = last.id;
     } catch (error) {
-      // What it remembers may name an event that is not stored: later events store their documents again.
-      this.encoders.delete(executionArn);
+      // What it remembers may name an event that is not stored: later events store their documents again, and read the last id.
+      this.written.delete(executionArn);
       throw error;
     }
-    if (end) this.encoders.delete(executionArn);
+    if (end) this.written.delete(executionArn);
   }
 
   /** Nothing more of the execution will be appended (a write of it failed, perhaps in a COMMIT that rolled back events its encoder remembers). */
   forget(executionArn: string): void {
-    this.encoders.delete(executionArn);
+    this.written.delete(executionArn);
   }
 
-  private encoderOf(executionArn: string): ChunkEncoder {
-    let encoder = this.encoders.get(executionArn);
-    if (encoder === undefined) {
-      encoder = new ChunkEncoder();
-      this.encoders.set(executionArn, encoder);
+  private writtenOf(executionArn: string): Written {
+    let written = this.written.get(executionArn);
+    if (written === undefined) {
+      written = { encoder: new ChunkEncoder() };
+      this.written.set(executionArn, written);
     }
-    return encoder;
+    return written;
+  }
+
+  /**
+   * Inserts a chunk; a chunk of the same first id already there (another process aborted the
+   * execution after this one last wrote it) is refused as the id check refuses it.
+   */
+  private insertChunk(executionArn: string, firstId: number, lastId: number, chunk: string): void {
+    try {
+      this.statements.insert.run(executionArn, firstId, lastId, chunk);
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw alreadyHas(executionArn, firstId);
+      throw error;
+    }
   }
 
   /**
@@ -174,6 +216,8 @@ export class SqliteHistory implements HistorySink {
       // A fresh encoder: the event carries no document that an earlier chunk could hold.
       insert.run(executionArn, event.id, event.id, new ChunkEncoder().encode([event]));
       stopped.run("ABORTED", at, executionArn);
+      // Ended: this instance writes nothing more of it.
+      this.written.delete(executionArn);
       return true;
     });
   }
@@ -220,6 +264,10 @@ export class SqliteHistory implements HistorySink {
 }
 
 const EXECUTION_COLUMNS = "execution_arn, state_machine_arn, parent_execution_arn, incident_id, status, started_at, first_event_at, stopped_at";
+
+function alreadyHas(executionArn: string, id: number): Error {
+  return new Error(`sqlite history: ${executionArn} already has event ${id}`);
+}
 
 /** The terminal event among `events`, with the status the execution ends in. */
 function endOf(events: readonly HistoryEvent[]): { readonly status: ExecutionStatus; readonly timestamp: string } | undefined {
