@@ -67,13 +67,7 @@ function containerCopy(value: object): unknown {
   if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  // Bodies built in key order (and every body read back) need no sort: checking is cheaper.
-  for (let i = 1; i < keys.length; i++) {
-    if (!(keys[i - 1]! < keys[i]!)) {
-      keys.sort();
-      break;
-    }
-  }
+  sortKeys(keys);
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const code = key.charCodeAt(0);
@@ -86,6 +80,25 @@ function containerCopy(value: object): unknown {
     out[key] = copied;
   }
   return out;
+}
+
+/**
+ * Sorts in place as `keys.sort()` does (UTF-16 code unit order; own keys are distinct), by
+ * insertion: an object's few keys, often already in order (every body read back), sort with no
+ * allocation, where the built-in sort builds a work array per object.
+ */
+export function sortKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (keys[i - 1]! < key) continue;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 class NotJson extends Error {}
@@ -172,7 +185,7 @@ function write(value: unknown): string {
         return `${out}]`;
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = sortKeys(Object.keys(record));
       let out = "{";
       let first = true;
       for (const key of keys) {
