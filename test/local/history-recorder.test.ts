@@ -87,13 +87,34 @@ describe("history recorder: each document serialised once", () => {
     expect(new ChunkEncoder().encode(history.events(ARN))).toBe(new ChunkEncoder().encode(copies));
   });
 
+  it("copies the other details as the walk did, whatever they hold (odd numbers, nested values, a __proto__ key), and stores the same bytes", () => {
+    const { recorder, history } = recorderInto();
+    const protoKey = JSON.parse('{"__proto__": "p", "name": "A", "input": {"a": 1}}') as { name: string; input: JsonValue };
+    const drafts = [
+      { type: "TaskStarted", details: { resourceType: "lambda", resource: "invoke" } },
+      { type: "TaskScheduled", details: { resourceType: "lambda", resource: "invoke", parameters: { a: 1 }, timeoutInSeconds: Number.NaN, heartbeatInSeconds: Number.POSITIVE_INFINITY } },
+      { type: "TaskSucceeded", details: { resourceType: "lambda", gone: undefined, flag: true, none: null, resource: "invoke", output: "text" } },
+      { type: "TaskStateEntered", details: { input: { a: 1 }, name: "A", extra: { nested: [1, undefined] } } },
+      { type: "TaskStateExited", details: { output: null, name: "A", fn: () => 1 } },
+      { type: "PassStateEntered", details: protoKey },
+      { type: "MapIterationStarted", details: { name: "M", index: 0, at: new Date("2026-11-24T12:00:00.000Z") } },
+      { type: "ExecutionSucceeded", details: { output: undefined } },
+    ] as unknown as HistoryDraft[];
+    for (const draft of drafts) recorder.record(draft);
+    const events = history.events(ARN);
+    const expected = drafts.map((draft) => walked(draft));
+    expect(events.map((event) => JSON.stringify(event.details))).toEqual(expected.map((details) => JSON.stringify(details)));
+    const copies = events.map((event, index) => ({ ...event, details: walked(drafts[index]!) }) as HistoryEvent);
+    expect(new ChunkEncoder().encode(events)).toBe(new ChunkEncoder().encode(copies));
+  });
+
   it("hands the store the document's JSON, and a reader the document parsed when first read, as its own copy", () => {
     const { recorder, history } = recorderInto();
     const output = { incident: { id: "inc-1" } };
     recorder.record({ type: "TaskStateExited", details: { name: "A", output } });
     recorder.record({ type: "PassStateEntered", details: { name: "B", input: output } });
     const [exited, entered] = history.events(ARN);
-    expect(recordedDocumentOf(exited!.details)).toMatchObject({ field: "output", json: JSON.stringify(output), rest: { name: "A", output: null } });
+    expect(recordedDocumentOf(exited!.details)).toEqual({ field: "output", json: JSON.stringify(output), restJson: '{"name":"A","output":null}' });
     // The state's output and the next state's input were serialised once: the very same JSON.
     expect(recordedDocumentOf(entered!.details)!.json).toBe(recordedDocumentOf(exited!.details)!.json);
     const read = (exited!.details as { output: JsonValue }).output;
@@ -191,6 +212,25 @@ describe("history recorder: a secret replaced where the walk replaced it", () =>
     recorder.redact(TOKEN);
     recorder.record({ type: "TaskFailed", details: { resourceType: "lambda", resource: "invoke", error: "Bad", cause: `token ${TOKEN} refused` } });
     expect(history.events(ARN)[0]!.details).toEqual({ resourceType: "lambda", resource: "invoke", error: "Bad", cause: `token ${DIGEST} refused` });
+  });
+
+  it("stores, byte for byte, a chunk with its digest in the other details and in a document", () => {
+    const { recorder, history } = recorderInto();
+    recorder.redact(TOKEN);
+    const resource = { resourceType: "lambda", resource: "invoke.waitForTaskToken" };
+    recorder.record({ type: "TaskScheduled", details: { ...resource, parameters: { token: TOKEN, note: `use ${TOKEN}` }, timeoutInSeconds: 60 } });
+    recorder.record({ type: "TaskFailed", details: { ...resource, error: "Bad", cause: `token ${TOKEN} refused` } });
+    recorder.record({ type: "TaskStateExited", details: { name: `A ${TOKEN}`, output: [TOKEN] } });
+    const chunk = new ChunkEncoder().encode(history.events(ARN));
+    const at = '"timestamp":"2026-11-24T12:00:00.000Z"}';
+    expect(chunk).toBe(
+      "[" +
+        `{"type":"TaskScheduled","details":{"resourceType":"lambda","resource":"invoke.waitForTaskToken","parameters":null,"timeoutInSeconds":60},"document":{"field":"parameters","json":{"token":"${DIGEST}","note":"use ${DIGEST}"}},"id":1,"previousEventId":0,${at},` +
+        `{"type":"TaskFailed","details":{"resourceType":"lambda","resource":"invoke.waitForTaskToken","error":"Bad","cause":"token ${DIGEST} refused"},"id":2,"previousEventId":1,${at},` +
+        `{"type":"TaskStateExited","details":{"name":"A ${DIGEST}","output":null},"document":{"field":"output","json":["${DIGEST}"]},"id":3,"previousEventId":2,${at}` +
+        "]",
+    );
+    expect(chunk).not.toContain(TOKEN);
   });
 
   it("only from when it is given: a document recorded before keeps it, one shared with the next state is serialised again", () => {

@@ -120,12 +120,25 @@ export class HistoryRecorder {
    */
   private cleanDetails(draft: HistoryDraft): JsonValue {
     const details = draft.details as Record<string, unknown>;
+    const last = documentLast(draft.type);
+    const flat = splitFlat(details, last, this.redactText);
+    if (flat === undefined) return this.walkedDetails(draft.type, details);
+    if (flat.field === undefined) return flat.rest;
+    const json = this.documentJson(flat.document, last);
+    // Nothing JSON would write (a function): copied as before.
+    if (json === undefined) return this.copiedDetails(draft.type, details, flat.field);
+    // The rest's JSON made once, here: the store writes it as it is.
+    return detailsWithDocument({ field: flat.field, json, restJson: JSON.stringify(flat.rest) }, flat.rest);
+  }
+
+  /** The walk's copy, for details that hold more than primitives beside their document. */
+  private walkedDetails(type: HistoryDraft["type"], details: Record<string, unknown>): JsonValue {
     const field = documentFieldOf(details);
     if (field === undefined) return this.clean(details);
-    const json = this.documentJson(details[field], documentLast(draft.type));
-    // Nothing JSON would write (a function): copied as before.
-    if (json === undefined) return this.copiedDetails(draft.type, details, field);
-    return detailsWithDocument({ field, json, rest: this.restOf(draft.type, details, field, null) });
+    const json = this.documentJson(details[field], documentLast(type));
+    if (json === undefined) return this.copiedDetails(type, details, field);
+    const rest = this.restOf(type, details, field, null);
+    return detailsWithDocument({ field, json, restJson: JSON.stringify(rest) }, rest);
   }
 
   /**
@@ -180,6 +193,53 @@ export class HistoryRecorder {
       return clean;
     };
   }
+}
+
+/** A draft's details split in one pass over its keys: the document and its field, and the rest copied, redacted. */
+interface FlatDetails {
+  readonly field: DocumentField | undefined;
+  readonly document: unknown;
+  /** The other fields, with the document's field null in its place: last, or where the draft has it. */
+  readonly rest: Record<string, JsonValue>;
+}
+
+/**
+ * The details split as the walk would copy them, where every value beside the document is a
+ * primitive (so is every draft irflow makes): nothing the library could reuse, and no walk needed.
+ * Undefined for anything else (an object, a second document, a `__proto__` key): the walk copies those.
+ */
+function splitFlat(details: Record<string, unknown>, documentLast: boolean, replace: ((text: string) => string) | undefined): FlatDetails | undefined {
+  const rest: Record<string, JsonValue> = {};
+  let field: DocumentField | undefined;
+  let document: unknown;
+  for (const key of Object.keys(details)) {
+    const value = details[key];
+    if (key === "__proto__") return undefined;
+    if (value === undefined) continue;
+    if (key === "input" || key === "output" || key === "parameters") {
+      if (field !== undefined) return undefined;
+      field = key;
+      document = value;
+      if (!documentLast) rest[key] = null;
+      continue;
+    }
+    switch (typeof value) {
+      case "string":
+        rest[key] = replace ? replace(value) : value;
+        break;
+      case "number":
+        rest[key] = Number.isFinite(value) ? value : null;
+        break;
+      case "boolean":
+        rest[key] = value;
+        break;
+      default:
+        if (value !== null) return undefined;
+        rest[key] = null;
+    }
+  }
+  if (field !== undefined && documentLast) rest[field] = null;
+  return { field, document, rest };
 }
 
 /** The events whose document always came last in their details. */

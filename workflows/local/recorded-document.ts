@@ -13,13 +13,13 @@ export function documentFieldOf(details: Readonly<Record<string, unknown>>): Doc
 
 /**
  * An event's document as the recorder serialised it (redacted), so a store writes that JSON and
- * does not serialise the document again: `rest` is the rest of the details, with the document's
- * field null in its place.
+ * does not serialise the document again; `restJson` is the JSON of the rest of the details as
+ * recorded, with the document's field null in its place, so the store does not serialise that either.
  */
 export interface RecordedDocument {
   readonly field: DocumentField;
   readonly json: string;
-  readonly rest: Readonly<Record<string, JsonValue>>;
+  readonly restJson: string;
 }
 
 /**
@@ -64,13 +64,13 @@ function accessorOf(field: DocumentField): PropertyDescriptor {
 const ACCESSORS: Readonly<Record<DocumentField, PropertyDescriptor>> = { input: accessorOf("input"), output: accessorOf("output"), parameters: accessorOf("parameters") };
 
 /**
- * The details a reader sees: `rest` with the document in its place, parsed from its JSON when it
- * is first read (most events are stored and never read in this process, and parsing is the
+ * The details a reader sees: `rest` (the recorder's own copy, taken over) with the document in its
+ * place, parsed from its JSON when it is first read (most events are stored and never read in this process, and parsing is the
  * larger part of a copy). From then on the document is a plain property the reader may change,
  * and a store serialises whatever it holds, as it did before the JSON was kept.
  */
-export function detailsWithDocument(document: RecordedDocument): Record<string, JsonValue> {
-  const details: RecordedDetails = { ...document.rest };
+export function detailsWithDocument(document: RecordedDocument, rest: Record<string, JsonValue>): Record<string, JsonValue> {
+  const details: RecordedDetails = rest;
   Object.defineProperty(details, RECORDED, { value: document, writable: true, enumerable: false, configurable: true });
   Object.defineProperty(details, document.field, ACCESSORS[document.field]);
   return details;

@@ -53,7 +53,10 @@ export class ChunkEncoder {
 
   /** The chunk's JSON: an array of the events, in order. */
   encode(events: readonly HistoryEvent[]): string {
-    return `[${events.map((event) => this.encodeEvent(event)).join(",")}]`;
+    // Appended as it goes: no array of the events' texts to join.
+    let text = "[";
+    for (let index = 0; index < events.length; index++) text += (index === 0 ? "" : ",") + this.encodeEvent(events[index]!);
+    return text + "]";
   }
 
   private encodeEvent(event: HistoryEvent): string {
@@ -62,22 +65,22 @@ export class ChunkEncoder {
     const type = `{"type":${JSON.stringify(event.type)}`;
     const tail = `"id":${event.id},"previousEventId":${event.previousEventId},"timestamp":${JSON.stringify(event.timestamp)}}`;
     const recorded = recordedDocumentOf(event.details);
-    if (recorded !== undefined) return this.withDocument(type, tail, event.id, recorded.field, recorded.json, recorded.rest);
+    if (recorded !== undefined) return this.withDocument(type, tail, event.id, recorded.field, recorded.json, recorded.restJson);
     const details = event.details as Readonly<Record<string, unknown>>;
     const field = documentFieldOf(details);
     if (field === undefined) return `${type},"details":${toColumn(details)},${tail}`;
     const value = details[field];
     const text = this.last !== undefined && this.last.value === value && typeof value === "object" ? this.last.text : toColumn(value);
     this.last = { value, text };
-    return this.withDocument(type, tail, event.id, field, text, { ...details, [field]: null });
+    return this.withDocument(type, tail, event.id, field, text, toColumn({ ...details, [field]: null }));
   }
 
   /** The event with its document apart: in place the first time the execution stores it, else the id of the event that holds it. */
-  private withDocument(type: string, tail: string, id: number, field: DocumentField, text: string, rest: Readonly<Record<string, unknown>>): string {
+  private withDocument(type: string, tail: string, id: number, field: DocumentField, text: string, restJson: string): string {
     const from = this.storedAt(text);
     if (from === undefined) this.remember(text, id);
     const document = from === undefined ? `{"field":"${field}","json":${text}}` : `{"field":"${field}","from":${from}}`;
-    return `${type},"details":${toColumn(rest)},"document":${document},${tail}`;
+    return `${type},"details":${restJson},"document":${document},${tail}`;
   }
 
   /** The event that stored the same document, if remembered. */
