@@ -53,10 +53,7 @@ export class ChunkEncoder {
 
   /** The chunk's JSON: an array of the events, in order. */
   encode(events: readonly HistoryEvent[]): string {
-    // Appended as it goes: no array of the events' texts to join.
-    let text = "[";
-    for (let index = 0; index < events.length; index++) text += (index === 0 ? "" : ",") + this.encodeEvent(events[index]!);
-    return text + "]";
+    return `[${events.map((event) => this.encodeEvent(event)).join(",")}]`;
   }
 
   private encodeEvent(event: HistoryEvent): string {
