@@ -144,6 +144,23 @@ describe("history recorder: each document serialised once", () => {
     ]);
   });
 
+  it("keeps a document in its place among the other details (a task's parameters), read or set, and stored as the reader left it", () => {
+    const { recorder, history } = recorderInto();
+    const resource = { resourceType: "lambda", resource: "invoke" };
+    recorder.record({ type: "TaskScheduled", details: { ...resource, parameters: { a: [1] }, timeoutInSeconds: 60 } });
+    recorder.record({ type: "TaskScheduled", details: { ...resource, parameters: { b: 2 }, timeoutInSeconds: 30 } });
+    const [read, set] = history.events(ARN) as [HistoryEvent & { details: { parameters: JsonValue } }, HistoryEvent & { details: { parameters: JsonValue } }];
+    expect(Object.keys(read.details)).toEqual(["resourceType", "resource", "parameters", "timeoutInSeconds"]);
+    expect(recordedDocumentOf(read.details)!.restJson).toBe('{"resourceType":"lambda","resource":"invoke","parameters":null,"timeoutInSeconds":60}');
+    expect(JSON.stringify(read.details)).toBe('{"resourceType":"lambda","resource":"invoke","parameters":{"a":[1]},"timeoutInSeconds":60}');
+    set.details.parameters = { replaced: true };
+    expect(Object.keys(set.details)).toEqual(["resourceType", "resource", "parameters", "timeoutInSeconds"]);
+    expect(storedAndRead(history.events(ARN)).map((event) => JSON.stringify(event.details))).toEqual([
+      '{"resourceType":"lambda","resource":"invoke","parameters":{"a":[1]},"timeoutInSeconds":60}',
+      '{"resourceType":"lambda","resource":"invoke","parameters":{"replaced":true},"timeoutInSeconds":30}',
+    ]);
+  });
+
   it("keeps the recorded JSON out of what a reader sees: spreads, JSON, clones and equality", () => {
     const { recorder, history } = recorderInto();
     recorder.record({ type: "TaskStateEntered", details: { name: "A", input: { x: [1, 2] } } });

@@ -2,7 +2,7 @@ import type { Clock } from "../../functions/contract/task.js";
 import { tokenDigest } from "./callback-tokens.js";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "./history.js";
 import { jsonCopy, takeSerialised, type JsonValue } from "./json.js";
-import { detailsWithDocument, documentFieldOf, type DocumentField } from "./recorded-document.js";
+import { attachDocument, detailsWithDocument, documentFieldOf, placeDocument, type DocumentField } from "./recorded-document.js";
 
 /**
  * Numbers, stamps and stores the events of one execution in the order they are recorded. Nothing
@@ -128,7 +128,7 @@ export class HistoryRecorder {
     // Nothing JSON would write (a function): copied as before.
     if (json === undefined) return this.copiedDetails(draft.type, details, flat.field);
     // The rest's JSON made once, here: the store writes it as it is.
-    return detailsWithDocument({ field: flat.field, json, restJson: JSON.stringify(flat.rest) }, flat.rest);
+    return attachDocument(flat.rest, { field: flat.field, json, restJson: JSON.stringify(flat.rest) });
   }
 
   /** The walk's copy, for details that hold more than primitives beside their document. */
@@ -220,7 +220,7 @@ function splitFlat(details: Record<string, unknown>, documentLast: boolean, repl
       if (field !== undefined) return undefined;
       field = key;
       document = value;
-      if (!documentLast) rest[key] = null;
+      if (!documentLast) placeDocument(rest, key);
       continue;
     }
     switch (typeof value) {
@@ -238,7 +238,7 @@ function splitFlat(details: Record<string, unknown>, documentLast: boolean, repl
         rest[key] = null;
     }
   }
-  if (field !== undefined && documentLast) rest[field] = null;
+  if (field !== undefined && documentLast) placeDocument(rest, field);
   return { field, document, rest };
 }
 

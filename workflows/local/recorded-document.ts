@@ -49,7 +49,8 @@ function accessorOf(field: DocumentField): PropertyDescriptor {
     configurable: true,
     get(this: RecordedDetails): JsonValue {
       const recorded = this[RECORDED];
-      // Unreachable: the accessor is replaced as the JSON is cleared.
+      // Placed, and the JSON not handed over yet (the recorder serialising the rest): null in its place.
+      // (Once the JSON is cleared the accessor is gone.)
       if (recorded === undefined) return null;
       const value = JSON.parse(recorded.json) as JsonValue;
       settle(this, field, value);
@@ -73,5 +74,19 @@ export function detailsWithDocument(document: RecordedDocument, rest: Record<str
   const details: RecordedDetails = rest;
   Object.defineProperty(details, RECORDED, { value: document, writable: true, enumerable: false, configurable: true });
   Object.defineProperty(details, document.field, ACCESSORS[document.field]);
+  return details;
+}
+
+/**
+ * The document's accessor added to details being built, at its place in their key order (adding
+ * it is half the cost of turning a data property into it); it reads null until `attachDocument`.
+ */
+export function placeDocument(details: Record<string, JsonValue>, field: DocumentField): void {
+  Object.defineProperty(details, field, ACCESSORS[field]);
+}
+
+/** Details with the accessor placed (`placeDocument`) read their document from its recorded JSON from now on. */
+export function attachDocument(details: Record<string, JsonValue>, document: RecordedDocument): Record<string, JsonValue> {
+  Object.defineProperty(details, RECORDED, { value: document, writable: true, enumerable: false, configurable: true });
   return details;
 }
