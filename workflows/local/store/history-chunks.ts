@@ -50,6 +50,7 @@ export class ChunkEncoder {
   private readonly byLength = new Map<number, StoredDocument[]>();
   private readonly order: StoredDocument[] = [];
   private last: { readonly value: unknown; readonly text: string } | undefined;
+  private lastStamp: { readonly timestamp: string; readonly text: string } | undefined;
 
   /** The chunk's JSON: an array of the events, in order. */
   encode(events: readonly HistoryEvent[]): string {
@@ -59,8 +60,8 @@ export class ChunkEncoder {
   private encodeEvent(event: HistoryEvent): string {
     // Written out by hand so the document goes in as JSON, not escaped into a string; keys in the
     // recorder's order, so the event reads back as it was appended.
-    const type = `{"type":${JSON.stringify(event.type)}`;
-    const tail = `"id":${event.id},"previousEventId":${event.previousEventId},"timestamp":${JSON.stringify(event.timestamp)}}`;
+    const type = typeText(event.type);
+    const tail = `"id":${event.id},"previousEventId":${event.previousEventId},"timestamp":${this.timestampText(event.timestamp)}}`;
     const recorded = recordedDocumentOf(event.details);
     if (recorded !== undefined) return this.withDocument(type, tail, event.id, recorded.field, recorded.json, recorded.restJson);
     const details = event.details as Readonly<Record<string, unknown>>;
@@ -70,6 +71,12 @@ export class ChunkEncoder {
     const text = this.last !== undefined && this.last.value === value && typeof value === "object" ? this.last.text : toColumn(value);
     this.last = { value, text };
     return this.withDocument(type, tail, event.id, field, text, toColumn({ ...details, [field]: null }));
+  }
+
+  /** The timestamp's JSON, made once per instant (events come many to a millisecond). */
+  private timestampText(timestamp: string): string {
+    if (this.lastStamp?.timestamp !== timestamp) this.lastStamp = { timestamp, text: JSON.stringify(timestamp) };
+    return this.lastStamp.text;
   }
 
   /** The event with its document apart: in place the first time the execution stores it, else the id of the event that holds it. */
@@ -107,6 +114,18 @@ export class ChunkEncoder {
     if (left.length === 0) this.byLength.delete(oldest.text.length);
     else this.byLength.set(oldest.text.length, left);
   }
+}
+
+/** Each event type's opening (`{"type":"…"`), made once per type: there are a few dozen. */
+const TYPE_TEXTS = new Map<string, string>();
+
+function typeText(type: string): string {
+  let text = TYPE_TEXTS.get(type);
+  if (text === undefined) {
+    text = `{"type":${JSON.stringify(type)}`;
+    TYPE_TEXTS.set(type, text);
+  }
+  return text;
 }
 
 /**
