@@ -66,8 +66,8 @@ export function entryHash(entry: UnsealedEntry): string {
 export interface SealedEntry {
   readonly entry: AuditEntry;
   readonly bodyJson: string;
-  /** A copy of the body as parsing `bodyJson` gives it, shared with `entry.body`. */
-  readonly body: Record<string, unknown>;
+  /** A copy of the body as parsing `bodyJson` gives it, shared with `entry.body`; deep-frozen, so a store can share it with every reader. */
+  readonly body: Readonly<Record<string, unknown>>;
 }
 
 /** The entry that follows `previous` (or starts the chain); validates the input, names the bad field. */

@@ -1,3 +1,5 @@
+import { deepFreeze } from "./deep-freeze.js";
+
 /**
  * JSON with object keys sorted at every depth and no whitespace: the one byte string an entry's
  * hash is computed over, so a writer and a verifier years apart agree on it whatever order the
@@ -24,13 +26,14 @@ export function canonicalJson(value: unknown): string {
  * (keys sorted, undefined members dropped, -0 as 0), built in one walk and one JSON.stringify:
  * cheaper than writing the text by hand and parsing it again. What is not plain JSON data, or has
  * keys the engine would not keep in the order they are added (integer-like keys, "__proto__"),
- * takes that slow way instead.
+ * takes that slow way instead. The copy is deep-frozen as it is built (a store shares it with every
+ * reader), which saves freezing it in a second walk.
  */
-export function canonicalForm(value: Readonly<Record<string, unknown>>): { readonly json: string; readonly copy: Record<string, unknown> } {
+export function canonicalForm(value: Readonly<Record<string, unknown>>): { readonly json: string; readonly copy: Readonly<Record<string, unknown>> } {
   const copy = sortedCopy(value);
   if (copy !== NOT_PLAIN) return { json: JSON.stringify(copy), copy: copy as Record<string, unknown> };
   const json = canonicalJson(value);
-  return { json, copy: JSON.parse(json) as Record<string, unknown> };
+  return { json, copy: deepFreeze(JSON.parse(json) as Record<string, unknown>) };
 }
 
 const NOT_PLAIN = Symbol("not plain JSON data");
@@ -61,7 +64,7 @@ function containerCopy(value: object): unknown {
       if (copied === NOT_PLAIN) return NOT_PLAIN;
       out[i] = copied;
     }
-    return out;
+    return Object.freeze(out);
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
@@ -79,7 +82,7 @@ function containerCopy(value: object): unknown {
     if (copied === NOT_PLAIN) return NOT_PLAIN;
     out[key] = copied;
   }
-  return out;
+  return Object.freeze(out);
 }
 
 /**

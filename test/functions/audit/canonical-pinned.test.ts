@@ -28,6 +28,18 @@ describe("canonical JSON: pinned bytes", () => {
     expect(JSON.stringify(copy)).toBe(JSON.stringify(JSON.parse(expected)));
   });
 
+  it("the copy is deep-frozen, on the fast path and on the slow one, and the original is not", () => {
+    const original = { b: [{ d: [1] }], a: { c: {} } };
+    const fast = canonicalForm(original).copy as { a: { c: object }; b: { d: number[] }[] };
+    for (const part of [fast, fast.a, fast.a.c, fast.b, fast.b[0], fast.b[0]!.d]) expect(Object.isFrozen(part)).toBe(true);
+    expect(Object.isFrozen(original) || Object.isFrozen(original.b) || Object.isFrozen(original.b[0]!.d)).toBe(false);
+    // A Date is not plain data: the copy is then parsed back from the text, and frozen too.
+    const slow = canonicalForm({ at: new Date(0), list: [{ x: 1 }] });
+    expect(slow.json).toBe('{"at":{},"list":[{"x":1}]}');
+    const copy = slow.copy as { at: object; list: object[] };
+    for (const part of [copy, copy.at, copy.list, copy.list[0]]) expect(Object.isFrozen(part)).toBe(true);
+  });
+
   it("the copy of an unsorted object has its keys in sorted order, the original is untouched", () => {
     const original = { b: { y: 1, x: 2 }, a: 1 };
     const { copy } = canonicalForm(original);

@@ -45,6 +45,14 @@ describe("GroupCommittedAuditLog: an incident opened here is read back from memo
       (read[0]!.body as { n: number }).n = 99;
     }).toThrow(TypeError);
     expect(log.entriesNow(ID)[0]!.body).toMatchObject({ n: 1 });
+    // Frozen at every depth (sealing freezes the copy as it builds it), and the caller's input stays its own.
+    const body = read[0]!.body as { nested: { b: unknown[] } };
+    expect(Object.isFrozen(body.nested) && Object.isFrozen(body.nested.b)).toBe(true);
+    expect(() => body.nested.b.push(1)).toThrow(TypeError);
+    const input = entry(4);
+    await log.append(ID, input);
+    input.body.nested.b.push("mine");
+    expect(log.entriesNow(ID)[3]!.body).toEqual({ n: 4, nested: { a: null, b: [4, "x"] } });
   });
 
   it("sees what another process appended (only the missing entries are read), and goes on chaining after it", async () => {

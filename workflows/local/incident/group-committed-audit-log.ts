@@ -111,7 +111,8 @@ export class GroupCommittedAuditLog implements LocalAuditLog {
 
   private keep(incidentId: string, { entry, bodyJson, body }: SealedEntry): void {
     const kept = this.kept.get(incidentId);
-    const next: Kept = { fields: fieldsOf(entry), bodyJson, body: deepFreeze(body) };
+    // Sealing gave the body deep-frozen already.
+    const next: Kept = { fields: fieldsOf(entry), bodyJson, body };
     if (kept) {
       const last = kept.at(-1)!.fields;
       // Chained onto what is kept, or another process appended in between: read it all again when asked.
