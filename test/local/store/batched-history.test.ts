@@ -5,6 +5,7 @@ import { BatchedHistory } from "../../../workflows/local/store/batched-history.j
 import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { useTempDatabases } from "./support.js";
+import { failingCommit } from "../../support/failing-commit.js";
 
 const temp = useTempDatabases();
 
@@ -180,9 +181,8 @@ describe("BatchedHistory", () => {
     batched.append(PARENT, succeeded);
     batched.append(CHILD, started(PARENT));
     const audit = group.run(() => "audited");
-    // Checked only at COMMIT: an orphan history row makes the COMMIT itself fail.
-    group.add(() => database.db.pragma("defer_foreign_keys = ON"), () => undefined);
-    const orphan = group.run(() => database.db.prepare("INSERT INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details) VALUES ('nobody', 1, 0, 't', 'ExecutionStarted', '{}')").run());
+    // The COMMIT itself fails, after PARENT's write ran in its savepoint.
+    const orphan = failingCommit(database, group);
     const settled = await Promise.allSettled([batched.drained(PARENT), batched.drained(CHILD), audit, orphan]);
     expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
     expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);

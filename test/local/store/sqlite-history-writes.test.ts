@@ -6,6 +6,7 @@ import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-d
 import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { useTempDatabases } from "./support.js";
+import { failingCommit } from "../../support/failing-commit.js";
 
 const temp = useTempDatabases();
 
@@ -107,9 +108,8 @@ describe("SqliteHistory writes", () => {
     await batched.drained(PARENT);
 
     batched.append(PARENT, entered(2));
-    // Checked only at COMMIT: an orphan row makes the COMMIT itself fail, after PARENT's write ran in its savepoint.
-    group.add(() => database.db.pragma("defer_foreign_keys = ON"), () => undefined);
-    const orphan = group.run(() => database.db.prepare("INSERT INTO history_chunks (execution_arn, first_id, last_id, events) VALUES ('nobody', 1, 1, '[]')").run());
+    // The COMMIT itself fails, after PARENT's write ran in its savepoint.
+    const orphan = failingCommit(database, group);
     await expect(batched.drained(PARENT)).rejects.toThrow(/FOREIGN KEY/);
     await expect(orphan).rejects.toThrow(/FOREIGN KEY/);
     expect(history.events(PARENT)).toEqual([started()]);
