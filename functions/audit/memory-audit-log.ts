@@ -1,14 +1,13 @@
 import { sealNext, type AuditEntry } from "./audit-entry.js";
 import type { LocalAuditLog } from "./audit-log.js";
 import type { AuditEntryInput } from "./audit-port.js";
-import { deepFreeze } from "./deep-freeze.js";
 import { storedEntry } from "./stored-entry.js";
 
 interface Kept {
   readonly fields: Omit<AuditEntry, "body">;
   /** The canonical JSON the hash covers. */
   readonly bodyJson: string;
-  /** Deeply frozen: every reader shares it, and none can change the log through it. */
+  /** Deeply frozen (as `sealNext` makes it): every reader shares it, and none can change the log through it. */
   readonly body: Readonly<Record<string, unknown>>;
 }
 
@@ -20,7 +19,7 @@ export class MemoryAuditLog implements LocalAuditLog {
     try {
       const log = this.logs.get(incidentId) ?? [];
       const { entry: sealed, bodyJson, body } = sealNext(incidentId, log.at(-1)?.fields, entry);
-      log.push({ fields: { incidentId, seq: sealed.seq, at: sealed.at, kind: sealed.kind, actor: sealed.actor, prevHash: sealed.prevHash, hash: sealed.hash }, bodyJson, body: deepFreeze(body) });
+      log.push({ fields: { incidentId, seq: sealed.seq, at: sealed.at, kind: sealed.kind, actor: sealed.actor, prevHash: sealed.prevHash, hash: sealed.hash }, bodyJson, body });
       this.logs.set(incidentId, log);
       return Promise.resolve();
     } catch (error) {

@@ -38,6 +38,19 @@ describe("chainEntry", () => {
     expect(entries[2]!.hash).toBe(entryHash(entries[2]!));
   });
 
+  it("in memory, keeps each body deeply frozen and apart from the caller's object", async () => {
+    const memory = new MemoryAuditLog();
+    const body = { stepId: "contain/isolate", change: { before: { groups: ["sg-1"] } } };
+    await memory.append(ID, { kind: "step.ran", actor: "function:isolate", at: at(1), body });
+    body.change.before.groups.push("sg-2");
+    const [entry] = await memory.entries(ID);
+    expect(entry!.body).toEqual({ stepId: "contain/isolate", change: { before: { groups: ["sg-1"] } } });
+    const groups = (entry!.body.change as { before: { groups: string[] } }).before.groups;
+    expect(Object.isFrozen(entry!.body)).toBe(true);
+    expect(Object.isFrozen(groups)).toBe(true);
+    expect(() => groups.push("sg-3")).toThrow(TypeError);
+  });
+
   it("hashes the same whatever order the body's keys were built in", () => {
     const a = chainEntry(ID, undefined, { kind: "x.y", actor: "a", at: at(1), body: { p: 1, q: { r: 2, s: 3 } } });
     const b = chainEntry(ID, undefined, { kind: "x.y", actor: "a", at: at(1), body: { q: { s: 3, r: 2 }, p: 1 } });
