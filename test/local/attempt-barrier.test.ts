@@ -14,33 +14,29 @@ async function settlesWithinTenHops(invocation: Promise<void>): Promise<boolean>
   return early;
 }
 
+/** The next invocation of `state` is still held after a turn of the event loop, and goes through once its attempt is recorded. */
+async function expectHeldUntilRecorded(barrier: AttemptBarrier, state: string): Promise<void> {
+  let passed = false;
+  const invocation = barrier.invocation(state).then(() => {
+    passed = true;
+  });
+  await nextMacrotask();
+  expect(passed).toBe(false);
+  barrier.attemptRecorded(state);
+  await invocation;
+  expect(passed).toBe(true);
+}
+
 describe("AttemptBarrier", () => {
   it("holds an invocation until its attempt is recorded, then lets it through", async () => {
-    const barrier = new AttemptBarrier(false);
-    let passed = false;
-    const invocation = barrier.invocation("Task A").then(() => {
-      passed = true;
-    });
-    await nextMacrotask();
-    expect(passed).toBe(false);
-    barrier.attemptRecorded("Task A");
-    await invocation;
-    expect(passed).toBe(true);
+    await expectHeldUntilRecorded(new AttemptBarrier(false), "Task A");
   });
 
   it("counts attempts per state: a retry waits for its own StateRetried", async () => {
     const barrier = new AttemptBarrier(false);
     barrier.attemptRecorded("Task A");
     await barrier.invocation("Task A");
-    let retried = false;
-    const retry = barrier.invocation("Task A").then(() => {
-      retried = true;
-    });
-    await nextMacrotask();
-    expect(retried).toBe(false);
-    barrier.attemptRecorded("Task A");
-    await retry;
-    expect(retried).toBe(true);
+    await expectHeldUntilRecorded(barrier, "Task A");
   });
 
   it("with several invocations of one state waiting (a Map's iterations), each recorded attempt lets one more through, in order", async () => {

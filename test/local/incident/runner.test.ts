@@ -1,23 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import type { IncidentProgress, IncidentRunResult } from "../../../workflows/local/incident/local-incident-runner.js";
+import { until } from "../../support/eventually.js";
 import { runnerFor, scenario } from "./support.js";
 
 /** A responder holding the runbooks' default approver role (local identities are names with roles). */
 const responder = (name: string) => ({ actor: name, principals: [`local:${name}`, "arn:aws:iam::000000000000:role/IncidentResponder"] });
 const changes = (calls: { service: string; command: string }[]) => calls.map((c) => `${c.service}:${c.command}`);
-
-
-// eventually() polls a sync check; wrap the desk's promise-returning list.
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("duplicate deliveries", () => {
   it("a second delivery of the same event, at the same time, joins the open incident and changes nothing more", async () => {
@@ -82,7 +71,7 @@ describe("manual approval", () => {
     const progress: IncidentProgress[] = [];
     const run = runner.runIncident({ runbookId: "ec2-instance-compromise", event: s.event, approvals: "manual", onEvent: (p) => progress.push(p) });
 
-    const pending = await waitFor(async () => (await runner.approvals.list())[0]);
+    const pending = await until(async () => (await runner.approvals.list())[0], 3000);
     expect(pending).toMatchObject({ stepId: "contain/isolate-the-instance", task: "ec2.isolate-instance", requiredApprovals: 1, plans: [{ changes: expect.any(Number) }] });
     const token = runner.engine.pendingTokens()[0]!.token;
     expect(JSON.stringify(await runner.approvals.list())).not.toContain(token);
@@ -122,12 +111,12 @@ describe("manual approval", () => {
     const s = await scenario("flow-log-known-bad-traffic");
     const runner = await runnerFor(s);
     const run = runner.runIncident({ runbookId: "flow-log-known-bad-traffic", event: s.event, approvals: "manual" });
-    const pending = await waitFor(async () => (await runner.approvals.list())[0]);
+    const pending = await until(async () => (await runner.approvals.list())[0], 3000);
     expect(pending.stepId).toBe("contain/isolate-the-instance");
     await runner.approvals.approve(pending.id, { as: responder("alice@example.com"), reason: "confirmed with team-data", digest: pending.digest });
     // The capture after isolation works (the quarantine group keeps HTTPS to the SSM endpoints);
     // the next approval is the termination's, which is refused here.
-    const next = await waitFor(async () => (await runner.approvals.list()).find((a) => a.id !== pending.id));
+    const next = await until(async () => (await runner.approvals.list()).find((a) => a.id !== pending.id), 3000);
     expect(next.stepId).toBe("eradicate/terminate-the-instance");
     await runner.approvals.reject(next.id, { as: { actor: "bob@example.com", principals: ["arn:aws:iam::000000000000:role/IncidentLead"] }, reason: "keep it for the forensics team" });
     const result = await run;

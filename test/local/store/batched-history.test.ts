@@ -4,7 +4,7 @@ import type { HistoryEvent } from "../../../workflows/local/history.js";
 import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
 import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
-import { useTempDatabases } from "./support.js";
+import { batchedHistoryOn, useTempDatabases } from "./support.js";
 import { failingCommit } from "../../support/failing-commit.js";
 
 const temp = useTempDatabases();
@@ -122,9 +122,7 @@ describe("BatchedHistory", () => {
 
   it("rides the database's group commit: history, audit and journal writes of one turn are one transaction", async () => {
     const database = temp.fresh();
-    const group = groupCommitOf(database);
-    const history = new SqliteHistory(database);
-    const batched = new BatchedHistory(history, group);
+    const { group, history, batched } = batchedHistoryOn(database);
     // Transactions begun (a nested call joins the one open).
     let begun = 0;
     const immediate = database.immediate.bind(database);
@@ -172,9 +170,7 @@ describe("BatchedHistory", () => {
 
   it("a failed COMMIT rejects every waiter of its batch, audit and history alike, and loses nothing acknowledged before", async () => {
     const database = temp.fresh();
-    const group = groupCommitOf(database);
-    const history = new SqliteHistory(database);
-    const batched = new BatchedHistory(history, group);
+    const { group, history, batched } = batchedHistoryOn(database);
     batched.append(PARENT, started());
     await batched.drained(PARENT);
 

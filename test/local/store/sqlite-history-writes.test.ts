@@ -1,11 +1,9 @@
 import type { Statement } from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import type { HistoryEvent } from "../../../workflows/local/history.js";
-import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
 import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
-import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
-import { useTempDatabases } from "./support.js";
+import { batchedHistoryOn, useTempDatabases } from "./support.js";
 import { failingCommit } from "../../support/failing-commit.js";
 
 const temp = useTempDatabases();
@@ -101,9 +99,7 @@ describe("SqliteHistory writes", () => {
 
   it("a COMMIT that fails after the write ran: BatchedHistory has it forgotten, so the next write reads what the file holds", async () => {
     const database = temp.fresh();
-    const group = groupCommitOf(database);
-    const history = new SqliteHistory(database);
-    const batched = new BatchedHistory(history, group);
+    const { group, history, batched } = batchedHistoryOn(database);
     batched.append(PARENT, started());
     await batched.drained(PARENT);
 

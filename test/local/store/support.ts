@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
 import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
+import { groupCommitOf, type GroupCommit } from "../../../workflows/local/store/group-commit.js";
+import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 
 /** A fresh folder under the OS temp dir per call, removed (with its databases closed) after each test. */
 export function useTempDatabases() {
@@ -39,3 +42,10 @@ export function scratch(database: EmbeddedDatabase): (value: string) => void {
 /** The scratch table's values in the order they were written, as `database` sees them. */
 export const scratchValues = (database: EmbeddedDatabase): string[] =>
   database.db.prepare<[], { value: string }>("SELECT value FROM scratch ORDER BY rowid").all().map((row) => row.value);
+
+/** A history store on `database` behind its group commit, as the runner writes it (`BatchedHistory` over `SqliteHistory`). */
+export function batchedHistoryOn(database: EmbeddedDatabase): { readonly group: GroupCommit; readonly history: SqliteHistory; readonly batched: BatchedHistory } {
+  const group = groupCommitOf(database);
+  const history = new SqliteHistory(database);
+  return { group, history, batched: new BatchedHistory(history, group) };
+}
