@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chainEntry, entryHash, GENESIS_HASH, type AuditEntry } from "../../../functions/audit/audit-entry.js";
 import { canonicalJson } from "../../../functions/audit/canonical-json.js";
 import { EvidenceMissing, type EvidenceReader } from "../../../functions/audit/evidence-reader.js";
+import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import { verifyChain, verifyLinks } from "../../../functions/audit/verify-chain.js";
 
@@ -61,6 +62,11 @@ describe("chainEntry", () => {
     [{ kind: "Nope", actor: "a", at: at(1), body: {} }, "kind"],
     [{ kind: "x.y", actor: "", at: at(1), body: {} }, "actor"],
     [{ kind: "x.y", actor: "a", at: "yesterday", body: {} }, "at"],
+    // Each clause of sealNext's quick check, which lets the schema name the field only when it fails.
+    [{ kind: "step", actor: "a", at: at(1), body: {} }, "kind"],
+    [{ kind: "x.y", actor: "a".repeat(2049), at: at(1), body: {} }, "actor"],
+    [{ kind: "x.y", at: at(1), body: {} } as unknown as AuditEntryInput, "actor"],
+    [{ kind: "x.y", actor: "a", at: at(1), body: null } as unknown as AuditEntryInput, "body"],
   ])("refuses a malformed entry and names the field (%#)", (input, field) => {
     expect(() => chainEntry(ID, undefined, input)).toThrow(new RegExp(`${ID}: ${field} `));
   });
