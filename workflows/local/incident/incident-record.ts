@@ -71,7 +71,7 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
     // A milestone is reached once (a retried phase does not reach it twice).
     let reached = this.milestones.get(incidentId);
     if (!reached) {
-      reached = new Set(this.reachedInLog(incidentId));
+      reached = new Set(reachedMilestones(this.entriesWithQueued(incidentId)));
       this.milestones.set(incidentId, reached);
     }
     if (reached.has(milestone.name)) return;
@@ -85,14 +85,13 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   }
 
   /**
-   * The milestones the log holds or has queued: a queued milestone is as good as reached (this
-   * store appends each once), so the first look need not commit every incident's queued writes
-   * mid-turn, as reading the entries would.
+   * The log's entries followed by the appends it has queued: a queued milestone or decision is as
+   * good as written (this store appends each once), so a look for one need not commit every
+   * incident's queued writes mid-turn, as reading the entries would.
    */
-  private reachedInLog(incidentId: string): MilestoneName[] {
-    if (!this.log.entriesAndQueuedNow) return reachedMilestones(this.log.entriesNow(incidentId));
-    const { entries, queued } = this.log.entriesAndQueuedNow(incidentId);
-    return reachedMilestones([...entries, ...queued]);
+  private entriesWithQueued(incidentId: string): readonly Pick<AuditEntryInput, "kind" | "body">[] {
+    const known = this.log.entriesAndQueuedNow?.(incidentId);
+    return known ? [...known.entries, ...known.queued] : this.log.entriesNow(incidentId);
   }
 
   addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void> {
@@ -105,9 +104,7 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   }
 
   async addApproval(incidentId: string, { approval, decision }: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void> {
-    // A decision still queued counts as in the log, as for milestones: no mid-turn commit to look.
-    const known = this.log.entriesAndQueuedNow?.(incidentId);
-    if (isDecidedIn(known ? [...known.entries, ...known.queued] : this.log.entriesNow(incidentId), decision.id)) return;
+    if (isDecidedIn(this.entriesWithQueued(incidentId), decision.id)) return;
     await this.append(incidentId, {
       kind: decision.decision === "approved" ? KIND.approvalApproved : KIND.approvalRejected,
       actor: decision.by[0] ?? LOCAL_ACTOR,
