@@ -71,10 +71,9 @@ const ACCESSORS: Readonly<Record<DocumentField, PropertyDescriptor>> = { input: 
  * and a store serialises whatever it holds, as it did before the JSON was kept.
  */
 export function detailsWithDocument(document: RecordedDocument, rest: Record<string, JsonValue>): Record<string, JsonValue> {
-  const details: RecordedDetails = rest;
-  Object.defineProperty(details, RECORDED, { value: document, writable: true, enumerable: false, configurable: true });
-  Object.defineProperty(details, document.field, ACCESSORS[document.field]);
-  return details;
+  // The rest holds the field already (null): it turns into the accessor where it stands.
+  placeDocument(rest, document.field);
+  return attachDocument(rest, document);
 }
 
 /**
