@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { ExecutionArn } from "../../functions/incident/document.js";
 import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
 import { executionsRunLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
-import { describeRunner } from "../../workflows/local/runner-liveness.js";
+import { describeRunners } from "../../workflows/local/runner-liveness.js";
 import { SqliteAbortRequests } from "../../workflows/local/store/sqlite-abort-requests.js";
 import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
@@ -167,14 +167,14 @@ export function stopVerdict(ended: readonly ExecutionState[], request: Pick<Abor
 
 /** Why the abort is not requested: the run that holds the executions is gone; the way out. */
 function goneRun(target: string, incidentId: string | undefined, run: RunLiveness): string {
-  const who = run.runners.map(describeRunner).join("; ");
+  const who = describeRunners(run.runners);
   const out = incidentId !== undefined ? `; close the incident with irflow incidents close ${incidentId} --reason <why> (no --force needed)` : "";
   return `nothing aborted: the run that holds ${target}'s running executions is not alive${who ? ` (${who})` : ""}, so no process would take an abort request${out}`;
 }
 
 /** Said with the request when irflow cannot tell whether the run is alive (it may wait in vain). */
 function unknownRun(incidentId: string | undefined, run: RunLiveness): string {
-  const who = run.runners.map(describeRunner).join("; ");
+  const who = describeRunners(run.runners);
   const out = incidentId !== undefined ? `; if its process died, irflow incidents close ${incidentId} --reason <why> --force` : "";
   return `the run may not be alive: irflow cannot tell${who ? ` (${who}; the process exists but its heartbeat is stale)` : " (the store records no process for its executions)"}${out}`;
 }

@@ -8,7 +8,7 @@ import { NO_AUDIT, type AuditAppender } from "../../functions/audit/audit-port.j
 import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { approvalRunLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
-import { describeRunner } from "../../workflows/local/runner-liveness.js";
+import { describeRunner, describeRunners } from "../../workflows/local/runner-liveness.js";
 import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { openExistingStore, type StoreAccess } from "../existing-store.js";
 import { examples } from "../help-examples.js";
@@ -212,7 +212,7 @@ async function runWaitingAt(desk: SqliteApprovalDesk, database: EmbeddedDatabase
 
 /** What a responder is told when the run that waited is gone: that nothing resumes, and what to do instead. */
 function goneNotice(incidentId: string, waiting: RunLiveness): string {
-  const who = waiting.runners.map(describeRunner).join("; ");
+  const who = describeRunners(waiting.runners);
   return `the run that waited for it is not alive${who ? ` (${who})` : ""}: nothing will act on this decision; close the incident with irflow incidents close ${incidentId} --reason <why>`;
 }
 

@@ -100,3 +100,6 @@ export function describeRunner(runner: RunnerRecord): string {
   const last = runner.endedAt !== undefined ? `ended ${runner.endedAt}` : `last heartbeat ${new Date(runner.heartbeatMs).toISOString()}`;
   return `pid ${runner.pid} on ${runner.hostname}, ${last}`;
 }
+
+/** Several runners described as one run's processes ("" for none). */
+export const describeRunners = (runners: readonly RunnerRecord[]): string => runners.map(describeRunner).join("; ");

@@ -8,7 +8,7 @@ import { SqliteHistory, type ExecutionSummary } from "../store/sqlite-history.js
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { closeLocally } from "./close-locally.js";
 import { AuditedIncidentRecords } from "./incident-record.js";
-import { describeRunner, type RunnerRecord } from "../runner-liveness.js";
+import { describeRunners, type RunnerRecord } from "../runner-liveness.js";
 import { combinedRunLiveness, runningExecutionsLiveness, THIS_HOST, type LivenessProbe } from "./run-liveness.js";
 
 export interface CloseAbandonedRequest {
@@ -57,7 +57,7 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
   const running = history.list({ incidentId, status: "RUNNING" });
   const liveness = running.length > 0 && !request.force ? runLivenessOf(database, incidentId, running, request.probe ?? THIS_HOST) : undefined;
   if (liveness?.liveness === "alive") {
-    const alive = liveness.runners.map(describeRunner).join("; ");
+    const alive = describeRunners(liveness.runners);
     return {
       closed: false,
       problem: "running",
