@@ -1,4 +1,4 @@
-import { visible } from "../visible-text.js";
+import { INVISIBLE, visible } from "../visible-text.js";
 
 /**
  * Data placed in the markdown report. It stays one line (a newline could start a heading or end
@@ -13,7 +13,7 @@ export function mdText(text: string): string {
 }
 
 /** What `mdText` changes: its markup characters and `visible`'s invisible ones. */
-const MD_SPECIAL = /[\\`<>[\]\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const MD_SPECIAL = new RegExp(`[\\\\\`<>[\\]]|${INVISIBLE.source}`, "u");
 
 /** `mdText` in a table cell: a `|` would end the cell. */
 export function mdCell(text: string): string {

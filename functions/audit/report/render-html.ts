@@ -1,4 +1,4 @@
-import { visible } from "../visible-text.js";
+import { INVISIBLE, visible } from "../visible-text.js";
 import type { Fact, ReportModel } from "./report-model.js";
 
 /** Every string from an event, a task or a human goes through this: no markup gets in, no control or bidi override reorders what the reader sees. */
@@ -9,7 +9,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** What `escapeHtml` changes: markup characters and `visible`'s invisible ones. */
-const HTML_SPECIAL = /[&<>"'`\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const HTML_SPECIAL = new RegExp(`[&<>"'\`]|${INVISIBLE.source}`, "u");
 
 const e = escapeHtml;
 const json = (value: unknown): string => (value === undefined ? "(none)" : JSON.stringify(value));
