@@ -30,7 +30,6 @@ const LOCKED_RETRY_MS = 25;
  * behind, which readers judge by its pid and heartbeat.
  */
 export class RunnerHeartbeat {
-  readonly runnerId: string;
   /** Kept to put the row back should it be pruned while this process was suspended. */
   private readonly record: Omit<RunnerRecord, "endedAt" | "heartbeatMs">;
   private readonly startedMs: number;
@@ -43,11 +42,14 @@ export class RunnerHeartbeat {
     private readonly runners: SqliteRunners,
     private readonly options: RunnerHeartbeatOptions,
   ) {
-    this.runnerId = options.runnerId ?? newRunnerId();
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.startedMs = this.now();
-    this.record = { runnerId: this.runnerId, pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname(), startedAt: new Date(this.startedMs).toISOString() };
+    this.record = { runnerId: options.runnerId ?? newRunnerId(), pid: options.pid ?? process.pid, hostname: options.hostname ?? hostname(), startedAt: new Date(this.startedMs).toISOString() };
+  }
+
+  get runnerId(): string {
+    return this.record.runnerId;
   }
 
   /** Registers the runner and starts beating. */
