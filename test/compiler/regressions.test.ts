@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, existsSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSources } from "../../workflows/compile-project.js";
@@ -8,6 +7,7 @@ import { lintAsl } from "../../workflows/compiler/lint-asl.js";
 import { writeGenerated } from "../../workflows/generated-files.js";
 import { SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
 import { compile, compileOk, errorCodes, mutate } from "./helpers.js";
+import { tempDir } from "../support/temp-dir.js";
 
 // Defects found by review and fuzzing; each test fails on the code before its fix.
 describe("compiler regressions", () => {
@@ -35,7 +35,7 @@ describe("compiler regressions", () => {
   );
 
   it("removes folders left empty at any depth, and only generated files", () => {
-    const dir = mkdtempSync(join(tmpdir(), "irflow-gen-"));
+    const dir = tempDir("irflow-gen-");
     mkdirSync(join(dir, "a", "b"), { recursive: true });
     mkdirSync(join(dir, "retired"));
     writeFileSync(join(dir, "retired", "contain.asl.json"), "{}");

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSources } from "../../workflows/compile-project.js";
@@ -7,11 +6,12 @@ import { ValidationCache } from "../../workflows/compiler/validation-cache.js";
 import { ASL_VALIDATOR_VERSION, validateAsl } from "../../workflows/compiler/validate-asl.js";
 import type { StateMachine } from "../../workflows/compiler/asl.js";
 import { SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const sources = [{ file: "runbooks/sample.md", text: SAMPLE_RUNBOOK }];
 
 function cachePath(): string {
-  return join(mkdtempSync(join(tmpdir(), "irflow-cache-")), "asl-validator.json");
+  return join(tempDir("irflow-cache-"), "asl-validator.json");
 }
 
 describe("asl-validator cache", () => {

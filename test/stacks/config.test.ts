@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadStageConfig, stageConfig } from "../../stacks/config.js";
 import { loadManifest, parseManifest } from "../../stacks/manifest.js";
 import { ROOT, TEST_CONFIG } from "./build-stack.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const manifest = loadManifest(ROOT);
 const withStage = (stage: Record<string, unknown>) => ({ stages: { prod: stage } });
@@ -48,7 +48,7 @@ describe("stage configuration", () => {
   });
 
   it("explains a missing or unreadable file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "irflow-config-"));
+    const dir = tempDir("irflow-config-");
     expect(() => loadStageConfig(join(dir, "irflow.config.json"), "prod", manifest)).toThrow(/not found: copy irflow.config.example.json/);
     writeFileSync(join(dir, "irflow.config.json"), "{ stages: ");
     expect(() => loadStageConfig(join(dir, "irflow.config.json"), "prod", manifest)).toThrow(/is not valid JSON/);

@@ -1,10 +1,9 @@
-import { mkdtemp, readdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdir } from "node:fs/promises";
 import { loadScenario, type Scenario, type ScenarioOptions } from "../../../workflows/local/simulated-account/index.js";
 import type { StateMachine } from "../../../workflows/compiler/asl.js";
 import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
 import { GENERATED_DIRECTORY, LocalIncidentRunner, type LocalIncidentRunnerOptions } from "../../../workflows/local/incident/local-incident-runner.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 /** The clock the scenarios are written for (key ages in iam-hygiene, block expiries). */
 export const NOW = new Date("2026-11-24T12:00:00.000Z");
@@ -20,7 +19,7 @@ export function scenario(name: string, options: ScenarioOptions = {}): Promise<S
 
 /** A runner for the scenario's runbook on its account: fixed clock, no retry waits, reports in a temporary directory. */
 export async function runnerFor(s: Scenario, options: Partial<LocalIncidentRunnerOptions> = {}): Promise<LocalIncidentRunner> {
-  const reportsDirectory = await mkdtemp(join(tmpdir(), "irflow-reports-"));
+  const reportsDirectory = options.reportsDirectory ?? tempDir("irflow-reports-");
   return LocalIncidentRunner.create({ account: s.account, runbookIds: [s.runbook!], clock: { now: () => NOW }, retryDelayScale: 0, reportsDirectory, ...options });
 }
 
