@@ -23,9 +23,9 @@ function spawnMs(args: readonly string[]): number[] {
 
 export function benchCli(): Figure[] {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-cli-"));
-  // An empty store, as irflow run leaves one: the reading commands refuse a folder without it.
-  EmbeddedDatabase.open({ dir }).close();
   try {
+    // An empty store, as irflow run leaves one: the reading commands refuse a folder without it.
+    EmbeddedDatabase.open({ dir }).close();
     const approvals = spawnMs(["approvals", "--dir", dir]);
     const executions = spawnMs(["executions", "--dir", dir]);
     const help = spawnMs(["--help"]);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,8 +26,20 @@ export function generatedRunbooks(count: number): RunbookSource[] {
 }
 
 export function benchCompile(): Figure[] {
-  const sources = generatedRunbooks(100);
-  const freshCache = () => join(mkdtempSync(join(tmpdir(), "irflow-bench-")), "asl-validator.json");
+  // Every cold compile gets a cache folder of its own; all are removed however the bench ends.
+  const folders: string[] = [];
+  const freshCache = () => {
+    folders.push(mkdtempSync(join(tmpdir(), "irflow-bench-cache-")));
+    return join(folders.at(-1)!, "asl-validator.json");
+  };
+  try {
+    return compileFigures(generatedRunbooks(100), freshCache);
+  } finally {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function compileFigures(sources: readonly RunbookSource[], freshCache: () => string): Figure[] {
   const compileCold = (options: CompileProjectOptions = {}) => {
     // As `irflow compile` runs the first time: every definition goes through asl-validator.
     const result = compileSources(sources, { validationCache: freshCache(), ...options });
@@ -70,13 +82,17 @@ export function benchCompile(): Figure[] {
 /** `irflow compile --no-cache` in a new process, as a developer or CI first runs it: nothing warm. */
 function freshProcess(sources: readonly RunbookSource[]): Figure[] {
   const root = mkdtempSync(join(tmpdir(), "irflow-bench-project-"));
-  const runbooks = join(root, "runbooks");
-  mkdirSync(runbooks);
-  for (const source of sources) writeFileSync(join(runbooks, basename(source.file)), source.text);
-  const cli = fileURLToPath(new URL("../bin/irflow.mjs", import.meta.url));
-  const runs = timeRuns(() => {
-    const run = spawnSync(process.execPath, [cli, "compile", "--no-cache", "--runbooks", runbooks, "--out", join(root, "generated")], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`irflow compile failed: ${run.stderr}`);
-  }, 3, 1);
-  return [figure("  cold in a new process (`irflow compile --no-cache`, 100 runbooks), median", percentile(runs, 50), "ms", COMMAND, undefined, "includes starting node and loading the TypeScript sources")];
+  try {
+    const runbooks = join(root, "runbooks");
+    mkdirSync(runbooks);
+    for (const source of sources) writeFileSync(join(runbooks, basename(source.file)), source.text);
+    const cli = fileURLToPath(new URL("../bin/irflow.mjs", import.meta.url));
+    const runs = timeRuns(() => {
+      const run = spawnSync(process.execPath, [cli, "compile", "--no-cache", "--runbooks", runbooks, "--out", join(root, "generated")], { encoding: "utf8" });
+      if (run.status !== 0) throw new Error(`irflow compile failed: ${run.stderr}`);
+    }, 3, 1);
+    return [figure("  cold in a new process (`irflow compile --no-cache`, 100 runbooks), median", percentile(runs, 50), "ms", COMMAND, undefined, "includes starting node and loading the TypeScript sources")];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }

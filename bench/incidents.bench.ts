@@ -191,14 +191,14 @@ interface SharedStore {
 export async function twoRunnersSharingOneStore(incidents = INCIDENTS): Promise<SharedStore> {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
   const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
-  // Created and migrated before the clock starts, as `.irflow/irflow.db` exists before two runs share it.
-  EmbeddedDatabase.open({ dir }).close();
   const half = Math.ceil(incidents / 2);
   const jobs: RunnerJob[] = [
     { runbookId: RUNBOOK, first: 0, count: half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
     { runbookId: RUNBOOK, first: half, count: incidents - half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
   ];
   try {
+    // Created and migrated before the clock starts, as `.irflow/irflow.db` exists before two runs share it.
+    EmbeddedDatabase.open({ dir }).close();
     const cpu = process.cpuUsage();
     const started = performance.timeOrigin + performance.now();
     const done = await Promise.all(
