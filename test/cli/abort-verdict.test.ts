@@ -1,11 +1,11 @@
 /** What `irflow abort` concludes once nothing it named runs, and where the commands find who you are. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { givenBack, lookAt, stopVerdict } from "../../cli/commands/abort.js";
 import { UsageError } from "../../cli/usage-error.js";
 import { identityFor, stateFolder } from "../../cli/commands/store-options.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const A = "arn:aws:states:local:000000000000:execution:irflow-x-incident:inc-1";
 const B = "arn:aws:states:local:000000000000:execution:irflow-x-contain:inc-1-contain";
@@ -63,8 +63,7 @@ describe("lookAt (the order of irflow abort's checks)", () => {
 });
 
 describe("identityFor", () => {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-identity-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir("irflow-identity-");
   writeFileSync(join(dir, "identities.yaml"), "identities:\n  alice: [IncidentLead]\n");
 
   it("reads the identities file in --dir, or beside --db (which wins)", async () => {

@@ -1,8 +1,5 @@
 /** `irflow abort` from a second terminal, and Ctrl-C / SIGTERM in the run's own, on temporary state folders. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GATED_RUNBOOK as RUNBOOK, killedAtApproval, recordLooksSuspended, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { ABORT_KIND } from "../../workflows/local/incident/abort-requests.js";
@@ -13,17 +10,10 @@ import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js"
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { RunnerHeartbeat } from "../../workflows/local/runner-heartbeat.js";
 import { SqliteRunners } from "../../workflows/local/store/sqlite-runners.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-abort-"));
-  folders.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before: a run's child process may still write after its test ends.
+const tempDir = (): string => makeTempDir("irflow-cli-abort-", "file");
 
 /** The incident's approval ids, as any connection reads them. */
 function approvalIdsOf(dir: string, incidentId: string): string[] {

@@ -1,17 +1,16 @@
 /** `irflow approvals / approve / reject` as a responder runs them in a second terminal, on a temporary state folder. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { DIGEST, request } from "../functions/approval/fixtures.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "irflow-cli-approvals-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("irflow-cli-approvals-");
 
 function irflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

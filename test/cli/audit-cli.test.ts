@@ -3,13 +3,13 @@
  * an incident is run in this process into a temporary embedded database, then the CLI is started
  * against that file with --db.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { runnerFor, scenario } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const TIMEOUT = 120_000;
 
@@ -19,7 +19,7 @@ let incidentId = "";
 let second = "";
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "irflow-cli-audit-"));
+  dir = tempDir("irflow-cli-audit-");
   db = join(dir, DATABASE_FILE);
   const database = EmbeddedDatabase.open({ path: db });
   try {
@@ -34,8 +34,6 @@ beforeAll(async () => {
     database.close();
   }
 }, 60_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("irflow incidents", () => {
   it("lists the incidents with runbook, status and outcome, filtered", async () => {

@@ -4,12 +4,12 @@
  * runs are few and each checks as much as it can.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lineOf, SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TIMEOUT = 30_000;
@@ -41,16 +41,8 @@ async function irflow(...args: string[]): Promise<Run> {
   return run;
 }
 
-const created: string[] = [];
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `irflow-cli-${label}-`));
-  created.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before: a run's child process may still write after its test ends.
+const tempDir = (label: string): string => makeTempDir(`irflow-cli-${label}-`, "file");
 
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -4,16 +4,11 @@
  * instead of an EPIPE stack trace or an exit halfway through a run.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const folders: string[] = [];
-afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
-
 function withStdoutClosed(args: readonly string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["bin/irflow.mjs", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
@@ -34,8 +29,7 @@ describe("a reader that closes irflow's output early", () => {
   }, 30_000);
 
   it("lets a run finish: the incident ends resolved and none of its executions is left running", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "irflow-closed-pipe-"));
-    folders.push(dir);
+    const dir = tempDir("irflow-closed-pipe-", "file");
     const run = await withStdoutClosed(["demo", "--approve", "--dir", dir]);
     expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(run).toMatchObject({ code: 0, signal: null });

@@ -2,21 +2,15 @@
  * `irflow demo` on a terminal: the demo's one approval (closing SSH to the internet) is asked at
  * the prompt, answered, and the report names who approved.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { APPROVE_PROMPT, hasScript, onTerminal } from "../support/pseudo-terminal.js";
-
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
+import { tempDir } from "../support/temp-dir.js";
 
 /** Runs the demo on a pseudo-terminal, typing `approve` at the prompt and `reason` when asked why. */
 function demoOnTerminal(approve: string, reason: string) {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-demo-tty-"));
-  folders.push(dir);
+  // Kept until the file is done, as before: the terminal's child process may outlive its test.
+  const dir = tempDir("irflow-cli-demo-tty-", "file");
   return onTerminal(["demo", "--as", "dana", "--dir", dir], (prompt) => (prompt === APPROVE_PROMPT ? approve : reason)).exited;
 }
 

@@ -1,11 +1,10 @@
 /** `irflow demo --db` and `irflow executions` as a responder runs them: two processes on one database file. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatDuration } from "../../cli/commands/executions.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TIMEOUT = 60_000;
@@ -22,9 +21,8 @@ function irflow(...args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), "irflow-cli-executions-"));
+const dir = tempDir("irflow-cli-executions-");
 const db = join(dir, "irflow.db");
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("irflow executions", () => {
   it(

@@ -1,15 +1,14 @@
 /** The store a reading or answering command opens: it must exist, is never created, and is opened read-only when only read. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openExistingStore, storeFile } from "../../cli/existing-store.js";
 import { UsageError } from "../../cli/usage-error.js";
 import { DATABASE_FILE, EmbeddedDatabase, MIGRATIONS, NotAnIrflowStore } from "../../workflows/local/store/embedded-database.js";
+import { tempDir } from "../support/temp-dir.js";
 
-const root = mkdtempSync(join(tmpdir(), "irflow-existing-store-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir("irflow-existing-store-");
 
 function freshStore(name: string): string {
   const path = join(root, name);

@@ -1,8 +1,7 @@
 /** Stopped runs never leave their incident open: SIGHUP like SIGTERM, and `irflow incidents close` for a killed run. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GATED_RUNBOOK as RUNBOOK, killedAtApproval, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
@@ -10,17 +9,10 @@ import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js"
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
 import { readStore } from "../support/store-reads.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-lifecycle-"));
-  folders.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before: a run's child process may still write after its test ends.
+const tempDir = (): string => makeTempDir("irflow-cli-lifecycle-", "file");
 
 interface Row {
   incidentId: string;

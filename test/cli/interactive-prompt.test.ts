@@ -1,29 +1,22 @@
 /** `irflow run` on a (pseudo-)terminal: the approval prompt answered, and Ctrl-C typed at it. */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { APPROVE_PROMPT, hasScript, onTerminal } from "../support/pseudo-terminal.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUNBOOK = "iam-access-key-compromise";
 const SCENARIO = `test/scenarios/${RUNBOOK}.yaml`;
 const PROMPT = APPROVE_PROMPT;
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
 /** The gated runbook on a pseudo-terminal, in a fresh state folder, answering as `as`. */
 function runOnTerminal(answer: (prompt: string, count: number) => string, as: readonly string[] = ["--as", "alice", "--role", "IncidentResponder"]) {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-tty-"));
-  folders.push(dir);
+  // Kept until the file is done, as before: the terminal's child process may outlive its test.
+  const dir = tempDir("irflow-cli-tty-", "file");
   return { dir, ...onTerminal(["run", RUNBOOK, "--scenario", SCENARIO, ...as, "--dir", dir], answer) };
 }
 

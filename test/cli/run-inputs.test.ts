@@ -1,12 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveRunInputs, type RunInputPaths } from "../../cli/commands/run-inputs.js";
 import { UsageError } from "../../cli/usage-error.js";
+import { tempDir } from "../support/temp-dir.js";
 
-const root = mkdtempSync(join(tmpdir(), "irflow-run-inputs-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir("irflow-run-inputs-");
 
 /** A project with two generated runbooks, only one of which has a bundled scenario. */
 const paths: RunInputPaths = { generatedDirectory: join(root, "generated"), scenariosDirectory: join(root, "scenarios") };

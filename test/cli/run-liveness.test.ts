@@ -1,8 +1,5 @@
 /** A responder told whether the run behind an approval is alive: a killed run's approval and incident, and a live one's. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { killedAtApproval, recordLooksSuspended, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
 import { SqliteApprovals } from "../../workflows/local/store/sqlite-approvals.js";
@@ -10,17 +7,10 @@ import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js"
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../workflows/local/store/sqlite-incident-store.js";
 import { readStore } from "../support/store-reads.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-liveness-"));
-  folders.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before: a run's child process may still write after its test ends.
+const tempDir = (): string => makeTempDir("irflow-cli-liveness-", "file");
 
 const pendingApproval = (dir: string) => readStore(dir, (database) => new SqliteApprovals(database).pending()[0]!);
 

@@ -4,26 +4,17 @@
  * the readable last lines of a run that did not resolve. Every run uses a temporary state folder.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cliEnv, irflow } from "../support/irflow-cli.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const GATED = "iam-access-key-compromise";
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-cli-run-"));
-  folders.push(dir);
-  return dir;
-}
-
+// Kept until the file is done, as before: a run's child process may still write after its test ends.
+const tempDir = (): string => makeTempDir("irflow-cli-run-", "file");
 
 /** A usage error: exit 2, the message on stderr, never "internal error" or a stack. */
 function expectUsage(run: { code: number; stderr: string }, message: string | RegExp): void {

@@ -3,18 +3,18 @@
  * on every one) and never answer from a store that is not there: a mistyped path is refused,
  * naming it, and nothing is created.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { DIGEST, request } from "../functions/approval/fixtures.js";
 import { irflow } from "../support/irflow-cli.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const TIMEOUT = 120_000;
 const INCIDENT = "inc-20261124-0a1b2c3d4e5f";
-const root = mkdtempSync(join(tmpdir(), "irflow-cli-store-"));
+const root = tempDir("irflow-cli-store-");
 /** A run started with `--db <folder>/custom.db`: the folder holds no irflow.db. */
 const folder = join(root, "j_db");
 const custom = join(folder, "custom.db");
@@ -30,7 +30,6 @@ beforeAll(async () => {
   }
   writeFileSync(join(folder, "identities.yaml"), "identities:\n  alice: [IncidentLead]\n");
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("--db on approvals, approve and reject", () => {
   it(

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileSources, type RunbookSource } from "../../workflows/compile-project.js";
 import type { StateMachine, TaskState } from "../../workflows/compiler/asl.js";
 import { compileRunbookSource, namedMachines } from "../../workflows/compiler/compile-runbook.js";
@@ -11,17 +10,10 @@ import { registryCatalogue } from "../../workflows/compiler/task-catalogue.js";
 import { ASL_VALIDATOR_VERSION, explainMachineErrors, runAslValidator, validateAsl, type NamedMachine } from "../../workflows/compiler/validate-asl.js";
 import { ValidationCache } from "../../workflows/compiler/validation-cache.js";
 import { SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
-const created: string[] = [];
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-parallel-"));
-  created.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before.
+const tempDir = (): string => makeTempDir("irflow-parallel-", "file");
 
 /** A stand-in for asl-validator, as a CommonJS module a validator thread can load. */
 function validatorModule(source: string): string {

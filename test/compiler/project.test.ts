@@ -1,22 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileProject, listRunbookFiles } from "../../workflows/compile-project.js";
 import { compareGenerated, isFresh, writeGenerated } from "../../workflows/generated-files.js";
 import { lineOf, SAMPLE_RUNBOOK } from "../fixtures/sample-runbook.js";
 import { STALE_KEYS_RUNBOOK } from "./helpers.js";
+import { tempDir as makeTempDir } from "../support/temp-dir.js";
 
-const created: string[] = [];
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `irflow-${label}-`));
-  created.push(dir);
-  return dir;
-}
+// Kept until the file is done, as before.
+const tempDir = (label: string): string => makeTempDir(`irflow-${label}-`, "file");
 
 function runbooksFolder(files: Record<string, string>): string {
   const dir = tempDir("runbooks");

@@ -4,11 +4,10 @@
  * approvers typed, reaches a terminal as a control sequence, breaks the markdown report's
  * structure, or becomes markup in the HTML report.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
@@ -16,6 +15,7 @@ import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js"
 import { request } from "../functions/approval/fixtures.js";
 import { irflow } from "../support/irflow-cli.js";
 import { runnerFor, scenario } from "./support.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -30,7 +30,7 @@ let incidentId = "";
 let pendingId = "";
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "irflow-hostile-output-"));
+  dir = tempDir("irflow-hostile-output-");
   db = join(dir, DATABASE_FILE);
   const database = EmbeddedDatabase.open({ path: db });
   try {
@@ -66,8 +66,6 @@ beforeAll(async () => {
     database.close();
   }
 }, 180_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("hostile strings in what auditors read", { timeout: 180_000 }, () => {
   it("keeps the event as received in the audit log: evidence is not cleaned", () => {

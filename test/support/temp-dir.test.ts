@@ -10,6 +10,7 @@ let fromBeforeAll = "";
 const fromBeforeEach: string[] = [];
 let fromPassing = "";
 let fromThrowing = "";
+let keptForFile = "";
 
 beforeAll(() => {
   fromBeforeAll = tempDir("irflow-temp-dir-before-all-");
@@ -19,6 +20,7 @@ beforeAll(() => {
 afterAll(() => {
   expect(existsSync(fileLevel)).toBe(true);
   expect(existsSync(fromBeforeAll)).toBe(true);
+  expect(existsSync(keptForFile)).toBe(true);
 });
 
 describe("tempDir", () => {
@@ -52,6 +54,14 @@ describe("tempDir", () => {
     const [previous, current] = fromBeforeEach.slice(-2);
     expect(existsSync(previous!)).toBe(false);
     expect(existsSync(current!)).toBe(true);
+  });
+
+  it("keeps a directory a test asks to keep for the file", () => {
+    keptForFile = tempDir("irflow-temp-dir-kept-", "file");
+  });
+
+  it("…past the end of the test that made it", () => {
+    expect(existsSync(keptForFile)).toBe(true);
   });
 
   it("keeps file-level and beforeAll directories for every test in the file", () => {

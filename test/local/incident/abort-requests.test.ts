@@ -1,7 +1,5 @@
 /** `irflow abort`'s two halves: the request stored by one connection, carried out by the runner on another. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { hostname } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { buildReport } from "../../../functions/audit/report/report-model.js";
@@ -16,6 +14,7 @@ import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { eventually as pollUntil } from "../machines.js";
 import { NOW, scenario } from "./support.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 const RUNBOOK = "ssh-rdp-brute-force";
 const INCIDENT = "inc-0123456789abcdef";
@@ -27,11 +26,8 @@ afterEach(() => {
   for (const step of cleanup.splice(0).reverse()) step();
 });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-abort-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Removed when the test finishes, after the afterEach above has closed what uses it. */
+const tempDir = (): string => makeTempDir("irflow-abort-");
 
 function connection(dir: string): EmbeddedDatabase {
   const database = EmbeddedDatabase.open({ dir });

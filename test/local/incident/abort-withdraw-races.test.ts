@@ -2,9 +2,6 @@
  * An abort racing the approvals of the run it stops (review findings): an approval requested while
  * the abort is applied, an answer that landed but was not resumed, and a desk whose store fails.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { buildReport } from "../../../functions/audit/report/report-model.js";
@@ -18,6 +15,7 @@ import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { responder } from "../../functions/approval/fixtures.js";
 import { scenario } from "./support.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 /** Its contain phase waits at an approval first. */
 const GATED = "iam-access-key-compromise";
@@ -28,11 +26,8 @@ afterEach(() => {
   for (const step of cleanup.splice(0).reverse()) step();
 });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-abort-race-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Removed when the test finishes, after the afterEach above has closed what uses it. */
+const tempDir = (): string => makeTempDir("irflow-abort-race-");
 
 function connection(dir: string): EmbeddedDatabase {
   const database = EmbeddedDatabase.open({ dir });

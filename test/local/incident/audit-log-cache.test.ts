@@ -1,7 +1,4 @@
 /** The runner's audit log keeps the incidents it opened in memory, and the record store reuses projections: both must read as the store does. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
@@ -14,6 +11,7 @@ import type { EmbeddedDatabase } from "../../../workflows/local/store/embedded-d
 import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import { useTempDatabases } from "../store/support.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 const temp = useTempDatabases();
 const ID = "inc-20261124-cache0000001";
@@ -157,8 +155,7 @@ describe("AuditedIncidentRecords: a projection is reused while the log is unchan
   it("a local close projects once, writes the report from the log up to the close, and lets the incident go", async () => {
     const { log, other } = logs();
     const records = new AuditedIncidentRecords(log);
-    const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-cache-reports-"));
-    cleanup.push(() => rmSync(reportsDirectory, { recursive: true, force: true }));
+    const reportsDirectory = tempDir("irflow-cache-reports-");
     await records.append(ID, { kind: KIND.incidentOpened, actor: "function:detect.open-incident", at: at(1), body: { runbook: { id: "ssh-rdp-brute-force", revision: "a".repeat(64) }, executionArn: "arn:x", document: { incidentId: ID } } });
     await records.addMilestone(ID, { name: "detected", at: at(1) });
     // Only its close matters here: the store of open incidents is told last.

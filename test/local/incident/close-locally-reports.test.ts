@@ -1,25 +1,19 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import type { IncidentStore } from "../../../functions/detect/incident-store.js";
 import { closeLocally } from "../../../workflows/local/incident/close-locally.js";
 import { AuditedIncidentRecords } from "../../../workflows/local/incident/incident-record.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 const ID = "inc-ünïcødé-1";
 const AT = "2026-11-24T12:00:00.000Z";
 const incidents = { close: () => Promise.resolve() } as unknown as IncidentStore;
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-close-reports-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = () => makeTempDir("irflow-close-reports-");
 
 async function openedRecords() {
   const log = new MemoryAuditLog();

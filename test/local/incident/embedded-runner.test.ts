@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLocalRuntime, type LocalRuntime } from "../../../workflows/local/local-runtime.js";
 import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
@@ -8,6 +5,7 @@ import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js"
 import { SqliteIncidentStore } from "../../../workflows/local/store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../../../workflows/local/store/sqlite-step-journal.js";
 import { NOW, scenario } from "./support.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 const RUNBOOK = "ssh-rdp-brute-force";
 const cleanup: (() => void)[] = [];
@@ -16,17 +14,14 @@ afterEach(() => {
 });
 
 async function runtimeOn(dir: string, account: Awaited<ReturnType<typeof scenario>>["account"]): Promise<LocalRuntime> {
-  const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-reports-"));
+  const reportsDirectory = makeTempDir("irflow-reports-");
   const runtime = await openLocalRuntime({ dir, account, runbookIds: [RUNBOOK], clock: { now: () => NOW }, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0 });
-  cleanup.push(() => runtime.close(), () => rmSync(reportsDirectory, { recursive: true, force: true }));
+  cleanup.push(() => runtime.close());
   return runtime;
 }
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-runtime-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Removed when the test finishes, after the afterEach above has closed what uses it. */
+const tempDir = (): string => makeTempDir("irflow-runtime-");
 
 function secondConnection(dir: string): EmbeddedDatabase {
   const database = EmbeddedDatabase.open({ dir });

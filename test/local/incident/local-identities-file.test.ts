@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IdentityError, loadIdentities, parseIdentities } from "../../../workflows/local/incident/local-identities.js";
+import { tempDir } from "../../support/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "irflow-identities-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir("irflow-identities-");
 
 function refused(text: string): string {
   try {

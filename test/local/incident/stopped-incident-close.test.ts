@@ -1,6 +1,5 @@
 /** An incident whose run stops before post-incident (aborted, failed in detect) is closed by the runner, with its report. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
@@ -11,6 +10,7 @@ import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.
 import { SqliteIncidentStore } from "../../../workflows/local/store/sqlite-incident-store.js";
 import { runnerFor, scenario } from "./support.js";
 import { until } from "../../support/eventually.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 const GATED = "iam-access-key-compromise";
 const cleanup: (() => void)[] = [];
@@ -18,11 +18,8 @@ afterEach(() => {
   for (const step of cleanup.splice(0).reverse()) step();
 });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-stopped-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Removed when the test finishes, after the afterEach above has closed what uses it. */
+const tempDir = (): string => makeTempDir("irflow-stopped-");
 
 describe("a run that stops before post-incident closes its incident", { timeout: 60_000 }, () => {
   it("aborted: incident.closed (aborted, by whom, why) after the phases' ends, the report written, the store closed; the same event again opens a new incident", async () => {

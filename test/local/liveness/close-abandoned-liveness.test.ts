@@ -1,7 +1,5 @@
 /** `closeAbandoned` asks the liveness record before it ends RUNNING executions without --force. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAbandoned } from "../../../workflows/local/incident/close-abandoned.js";
 import type { LivenessProbe } from "../../../workflows/local/incident/run-liveness.js";
@@ -10,6 +8,7 @@ import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-databa
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { scenario } from "../incident/support.js";
 import { until } from "../../support/eventually.js";
+import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
 const GATED = "iam-access-key-compromise";
 const cleanup: (() => unknown)[] = [];
@@ -17,11 +16,8 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "irflow-liveness-close-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** Removed when the test finishes, after the afterEach above has closed what uses it. */
+const tempDir = (): string => makeTempDir("irflow-liveness-close-");
 
 /**
  * A runtime on a fresh store whose incident waits at its approval (its heartbeat timer off, so the

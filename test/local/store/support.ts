@@ -1,25 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach } from "vitest";
 import { BatchedHistory } from "../../../workflows/local/store/batched-history.js";
 import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { groupCommitOf, type GroupCommit } from "../../../workflows/local/store/group-commit.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 /** A fresh folder under the OS temp dir per call, removed (with its databases closed) after each test. */
 export function useTempDatabases() {
-  const dirs: string[] = [];
   const open: EmbeddedDatabase[] = [];
   afterEach(() => {
     for (const database of open.splice(0)) database.close();
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   return {
+    // Removed when the test finishes, after the afterEach above has closed its databases.
     dir(): string {
-      const dir = mkdtempSync(join(tmpdir(), "irflow-store-"));
-      dirs.push(dir);
-      return dir;
+      return tempDir("irflow-store-");
     },
     open(dir: string, busyTimeoutMs?: number): EmbeddedDatabase {
       const database = EmbeddedDatabase.open({ dir, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
