@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSources } from "../../workflows/compile-project.js";
@@ -15,6 +15,17 @@ function cachePath(): string {
 }
 
 describe("asl-validator cache", () => {
+  it("leaves no temporary copy behind when saving fails", () => {
+    const dir = tempDir("irflow-cache-");
+    const path = join(dir, "asl-validator.json");
+    // A directory (with something in it) where the cache file goes: the final rename fails.
+    mkdirSync(join(path, "occupied"), { recursive: true });
+    const cache = new ValidationCache(path, ASL_VALIDATOR_VERSION);
+    cache.rememberKeys(["some-key"]);
+    expect(() => cache.save()).toThrow();
+    expect(readdirSync(dir)).toEqual(["asl-validator.json"]);
+  });
+
   it("remembers accepted definitions across compiles and skips them", () => {
     const path = cachePath();
     const first = compileSources(sources, { validationCache: path });

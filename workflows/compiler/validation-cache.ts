@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { sha256Hex } from "../../functions/contract/digest.js";
 import type { StateMachine } from "./asl.js";
@@ -60,8 +60,14 @@ export class ValidationCache {
     if (!this.dirty) return;
     mkdirSync(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ validator: this.validatorVersion, keys: KEY_FORMAT, accepted: [...this.accepted] }));
-    renameSync(temporary, this.path);
+    try {
+      writeFileSync(temporary, JSON.stringify({ validator: this.validatorVersion, keys: KEY_FORMAT, accepted: [...this.accepted] }));
+      renameSync(temporary, this.path);
+    } catch (error) {
+      // A half-written copy (a full disk, say) would otherwise stay beside the cache for good.
+      rmSync(temporary, { force: true });
+      throw error;
+    }
     this.dirty = false;
   }
 }
