@@ -1,10 +1,12 @@
+import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline/promises";
 import type { ApprovalView } from "../../functions/approval/approval.js";
 import { isAllowedApprover, type Identity } from "../../functions/approval/identity.js";
 import { ApprovalRefused, type ApprovalDesk } from "../../workflows/local/incident/approval-desk.js";
 import { IDENTITIES_FILE } from "../../workflows/local/incident/local-identities.js";
 import { paint } from "../output.js";
-import { answerCommands, requestLines, roleNames, type StoreFlags } from "./approval-lines.js";
+import { answerCommands, identityFlags, requestLines, roleNames, type StoreFlags } from "./approval-lines.js";
+import { suggestAnswerer, type AnswerAs } from "./answer-as.js";
 
 export const APPROVE_QUESTION = "  approve? [y/n/l] ";
 const CHOICES_HINT = "  type y (approve), n (reject) or l (later: leave it to another terminal)";
@@ -25,6 +27,8 @@ export interface ApprovalPromptOptions {
   readonly flags: StoreFlags;
   /** The state folder, where the identities file goes. */
   readonly stateFolder: string;
+  /** Whom the suggested commands answer as (`--as`/`--role`); without it they name `<name>` to fill in. */
+  readonly answerAs?: AnswerAs;
 }
 
 type Choice = "approve" | "reject" | "later";
@@ -95,7 +99,7 @@ async function decide(terminal: Interface, approval: ApprovalView, signal: Abort
     const choice = await choose(terminal, signal, write);
     if (choice === "later") {
       write("  left for another terminal; answer it there with:");
-      for (const line of answerCommands(approval, options.flags)) write(`  ${line}`);
+      for (const line of answerCommands(approval, options.flags, options.answerAs)) write(`  ${line}`);
       return;
     }
     for (;;) {
@@ -129,14 +133,13 @@ async function choose(terminal: Interface, signal: AbortSignal, write: (line: st
 }
 
 /** Who may answer, and how to answer as them: this terminal's identity is not one of them. */
-function notAllowedLines(approval: ApprovalView, as: Identity, options: ApprovalPromptOptions): string[] {
+export function notAllowedLines(approval: ApprovalView, as: Identity, options: Pick<ApprovalPromptOptions, "flags" | "stateFolder" | "answerAs">): string[] {
   const held = roleNames(as.principals.filter((p) => p.startsWith("arn:")));
   const roles = roleNames(approval.approvers);
-  const role = roles[0] ?? "<role>";
   return [
     `  ${paint.yellow("not asked here")}: ${as.actor}${held.length > 0 ? ` (${held.join(", ")})` : " (no role)"} may not answer this step; approvers: ${roles.join(", ")}`,
-    `  answer as one of them from another terminal (this one will not ask about it again):`,
-    ...answerCommands(approval, options.flags, ` --as <name> --role ${role}`).map((line) => `  ${line}`),
-    `  or pin names to roles in ${options.stateFolder}/${IDENTITIES_FILE}, or start the run with --as <name> --role ${role}`,
+    `  answer it from another terminal as one of them (this one will not ask about it again):`,
+    ...answerCommands(approval, options.flags, options.answerAs).map((line) => `  ${line}`),
+    `  or pin names to roles in ${join(options.stateFolder, IDENTITIES_FILE)}, or start the run with${identityFlags(suggestAnswerer(approval, "asked", options.answerAs))} to be asked here`,
   ];
 }
