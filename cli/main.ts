@@ -1,15 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { commandsFor } from "./command-modules.js";
 import { EXIT, paint } from "./output.js";
+import { packageVersion } from "./package-version.js";
 import { UsageError } from "./usage-error.js";
 
 // The AWS SDK warns that it will need Node 22 from 2027; Lambdas run on nodejs22.x, and the CLI's
 // local runs on Node 20 are supported until then, so this one warning is noise to a responder.
-const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const text = typeof warning === "string" ? warning : warning.message;
-  if (!text.startsWith("NodeVersionSupportWarning")) emitWarning(warning, ...rest);
-});
+// The SDK reads the switch when a client is built, so setting it before any command runs is enough.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 // A reader that stops early (irflow demo … | head) closes the pipe. Later writes go nowhere, and
 // the command still finishes with its own exit code: exiting at once would leave a run's
@@ -24,6 +22,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const program = new Command()
   .name("irflow")
   .description("Incident-response workflows for AWS: markdown runbooks compiled to Step Functions")
+  .version(packageVersion(), "-V, --version", "print the irflow version")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(paint.red(text)) });

@@ -1,5 +1,6 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
+import { suggestAnswerer, type AnswerAs, type Answerer } from "./answer-as.js";
 
 /** What a responder reads about an approval while a run waits at it: the request, how to answer, how it ended. */
 
@@ -30,9 +31,19 @@ export function requestLines(approval: ApprovalView, label: (text: string) => st
   ];
 }
 
-/** The exact commands to answer it from another terminal. */
-export function answerCommands(approval: ApprovalView, flags: StoreFlags, as = ""): string[] {
-  return [`  irflow approve ${approval.id} --digest ${prefix(approval)} --reason "…"${as}${flags}`, `  irflow reject ${approval.id} --reason "…"${as}${flags}`];
+/** `--as`/`--role` as typed in a shell; a placeholder stays as written, to be filled in. */
+export function identityFlags(answerer: Answerer): string {
+  return ` --as ${answerer.placeholder ? answerer.name : quoted(answerer.name)} --role ${quoted(answerer.role)}`;
+}
+
+/**
+ * The exact commands to answer it from another terminal. They name `--as` and `--role`: without
+ * them an answer is the login name's, with no role, and is refused as not allowed.
+ */
+export function answerCommands(approval: ApprovalView, flags: StoreFlags, as: AnswerAs | undefined): string[] {
+  const approver = identityFlags(suggestAnswerer(approval, "approve", as));
+  const rejecter = identityFlags(suggestAnswerer(approval, "reject", as));
+  return [`  irflow approve ${approval.id} --digest ${prefix(approval)} --reason "…"${approver}${flags}`, `  irflow reject ${approval.id} --reason "…"${rejecter}${flags}`];
 }
 
 /** How it ended: approved, rejected, timed out or withdrawn, by whom and why. */

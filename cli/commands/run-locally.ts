@@ -13,6 +13,7 @@ import { endingLines } from "./run-ending.js";
 import { ApprovalWatch } from "./approval-watch.js";
 import { promptForApprovals } from "./approval-prompt.js";
 import { answerCommands, endedLine, requestLines, storeFlags } from "./approval-lines.js";
+import { answerAsFor } from "./answer-as.js";
 
 /** `irflow run` and `irflow demo`: one incident on the embedded default, progress and approvals at this terminal. */
 
@@ -38,6 +39,8 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
   if (prompting && !process.stdin.isTTY) throw new UsageError("no terminal to ask for approvals: pass --approve for an unattended run, or --no-prompt to answer them with irflow approve from another terminal");
   // Who answers at this prompt, checked before anything runs: a bad identities file is a usage error.
   const answerer = prompting ? await identityFor(options) : undefined;
+  // Whom the printed approve/reject commands answer as: named, since without --as/--role they are refused.
+  const answerAs = interactive ? await answerAsFor(options, userInfo().username) : undefined;
   // Incidents, step records, history, approvals and the audit log in the embedded database, so a second terminal sees them.
   const runtime = await openLocalRuntime({
     ...storeOptions.location(options),
@@ -54,7 +57,7 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
   const flags = storeFlags(options, DEFAULT_DIRECTORY);
   // This run's executions: the store may hold approvals of other runs, which are not this terminal's to show.
   const executions = new Set<string>();
-  const prompt = answerer ? promptForApprovals({ desk: runner.approvals, as: answerer, write, flags, stateFolder: stateFolder(options) }) : undefined;
+  const prompt = answerer ? promptForApprovals({ desk: runner.approvals, as: answerer, write, flags, stateFolder: stateFolder(options), ...(answerAs ? { answerAs } : {}) }) : undefined;
   // The desk tells the watch what this process does to an approval as it happens (asked, a vote at
   // this prompt, resumed with an answer from here or another terminal, expired, withdrawn); its
   // poll finds only a first vote cast in another terminal, which resumes nothing here.
@@ -67,7 +70,7 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
           write("");
           for (const line of requestLines(approval, paint.yellow)) write(line);
           write("  answer in another terminal:");
-          for (const line of answerCommands(approval, flags)) write(`  ${line}`);
+          for (const line of answerCommands(approval, flags, answerAs)) write(`  ${line}`);
         },
         onVoted: (approval) => write(`  ${endedLine(approval)}`),
         onEnded: (approval) => {

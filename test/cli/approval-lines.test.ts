@@ -29,9 +29,9 @@ const approval = (more: Partial<ApprovalView> = {}): ApprovalView => ({
 
 describe("approval lines", () => {
   it("the commands to answer from another terminal carry the digest prefix and this run's store", () => {
-    expect(answerCommands(approval(), storeFlags({ dir: "/tmp/my state" }, "/default"))).toEqual([
-      `  irflow approve apr-1 --digest 0123456789ab --reason "…" --dir '/tmp/my state'`,
-      `  irflow reject apr-1 --reason "…" --dir '/tmp/my state'`,
+    expect(answerCommands(approval(), storeFlags({ dir: "/tmp/my state" }, "/default"), { you: "root", roles: [], identities: { identities: {} } })).toEqual([
+      `  irflow approve apr-1 --digest 0123456789ab --reason "…" --as root --role IncidentResponder --dir '/tmp/my state'`,
+      `  irflow reject apr-1 --reason "…" --as root --role IncidentResponder --dir '/tmp/my state'`,
     ]);
     expect(storeFlags({ dir: "/default" }, "/default")).toBe("");
     expect(storeFlags({ dir: "/default", db: "x.db" }, "/default")).toBe(" --db x.db");
