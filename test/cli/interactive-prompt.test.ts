@@ -20,6 +20,11 @@ function runOnTerminal(answer: (prompt: string, count: number) => string, as: re
   return { dir, ...onTerminal(["run", RUNBOOK, "--scenario", SCENARIO, ...as, "--dir", dir], answer) };
 }
 
+/** Runs a command irflow printed, pasted as-is into a shell in a second terminal (`irflow` being this checkout's). */
+function pasted(line: string): string {
+  return execFileSync("sh", ["-c", line.trim().replace(/^irflow /, `"${process.execPath}" bin/irflow.mjs `)], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8" });
+}
+
 /** Answers an approval from a second process, as bob (an IncidentResponder). */
 function rejectAsBob(id: string, dir: string): string {
   return execFileSync(process.execPath, ["bin/irflow.mjs", "reject", id, "--reason", "not this key", "--as", "bob", "--role", "IncidentResponder", "--dir", dir], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8" });
@@ -38,15 +43,15 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
     expect(code).toBe(0);
   });
 
-  it("l leaves the approval to another terminal with the exact commands; the answer given there ends the run in words", async () => {
-    const { dir, exited, until } = runOnTerminal(() => "l\r");
-    const [, id, digest] = await until(/left for another terminal; answer it there with:\n\s+irflow approve (apr-\S+) --digest ([0-9a-f]{12}) --reason "…" --dir \S+\n\s+irflow reject apr-\S+ --reason "…"/);
+  it("l leaves the approval to another terminal with the exact commands, which work pasted as-is; the answer given there ends the run in words", async () => {
+    const { exited, until } = runOnTerminal(() => "l\r");
+    const [, digest, reject] = await until(/left for another terminal; answer it there with:\n\s+irflow approve apr-\S+ --digest ([0-9a-f]{12}) --reason "…" --as alice --role IncidentResponder --dir \S+\n\s+(irflow reject apr-\S+ --reason "…" --as alice --role IncidentResponder --dir \S+)\n/);
     expect(digest).toHaveLength(12);
-    expect(rejectAsBob(id!, dir)).toContain("rejected");
+    expect(pasted(reject!)).toContain("rejected");
     const { code, screen } = await exited;
     expect(screen.split(PROMPT)).toHaveLength(2);
-    expect(screen).toContain("rejected: Deactivate the access key by bob: not this key");
-    expect(screen).toMatch(/failed {2}incident inc-\S+\n {2}contain failed: rejected by bob: not this key\n/);
+    expect(screen).toContain("rejected: Deactivate the access key by alice: …");
+    expect(screen).toMatch(/failed {2}incident inc-\S+\n {2}contain failed: rejected by alice: …\n/);
     expect(code).toBe(1);
   });
 
@@ -64,8 +69,8 @@ describe.skipIf(!hasScript)("irflow run on a terminal", { timeout: 120_000 }, ()
   it("does not ask someone who may not answer: it says who may and how to answer as them", async () => {
     const { dir, exited, until } = runOnTerminal(() => "y\r", ["--as", "carol", "--role", "Auditor"]);
     await until(/not asked here: carol \(Auditor\) may not answer this step; approvers: IncidentResponder/);
-    const [, id] = await until(/irflow approve (apr-\S+) --digest [0-9a-f]{12} --reason "…" --as <name> --role IncidentResponder --dir \S+/);
-    await until(/identities\.yaml, or start the run with --as <name> --role IncidentResponder/);
+    const [, id] = await until(/irflow approve (apr-\S+) --digest [0-9a-f]{12} --reason "…" --as carol --role IncidentResponder --dir \S+/);
+    await until(/identities\.yaml, or start the run with --as carol --role IncidentResponder to be asked here/);
     rejectAsBob(id!, dir);
     const { code, screen } = await exited;
     expect(screen).not.toContain(PROMPT);

@@ -3,7 +3,7 @@
  * refuses as usage errors (exit 2, no stack trace), the approval lines of a --no-prompt run and
  * the readable last lines of a run that did not resolve. Every run uses a temporary state folder.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,7 +119,7 @@ describe("irflow run --no-prompt", { timeout: 120_000 }, () => {
   it("prints how to answer each approval from another terminal, the answer when it comes, and why the run failed in words", async () => {
     const dir = tempDir();
     const run = startRun(dir);
-    const [, id, digest] = await run.until(/irflow approve (apr-\S+) --digest ([0-9a-f]{12}) --reason "…" --dir (\S+)/);
+    const [, id, digest] = await run.until(/irflow approve (apr-\S+) --digest ([0-9a-f]{12}) --reason "…" --as alice --role IncidentResponder --dir (\S+)/);
     const before = (await run.until(/irflow reject \S+ --reason "…"/)).input;
     expect(before).toMatch(new RegExp(`id ${id}  digest ${digest}  answer before \\d{4}-\\d\\d-\\d\\dT`));
     expect(before).toContain("may answer: IncidentResponder");
@@ -131,6 +131,18 @@ describe("irflow run --no-prompt", { timeout: 120_000 }, () => {
     expect(output).toMatch(/failed {2}incident inc-\S+\n {2}contain failed: rejected by bob: not that key\n/);
     expect(output).not.toContain('{"ExecutionArn"');
     expect(code).toBe(1);
+  });
+
+  it("the printed approve command works pasted as-is into another terminal: it names who answers, as which role", async () => {
+    const dir = tempDir();
+    const run = startRun(dir);
+    const [approve] = await run.until(/irflow approve apr-\S+ --digest [0-9a-f]{12} --reason "…" --as alice --role IncidentResponder --dir \S+/);
+    const pasted = execFileSync("sh", ["-c", approve.replace(/^irflow /, `"${process.execPath}" bin/irflow.mjs `)], { cwd: PROJECT_ROOT, env: cliEnv(), encoding: "utf8" });
+    expect(pasted).toContain("approved");
+    const { code, output } = await run.exited;
+    expect(output).toContain("approved: Deactivate the access key by alice: …");
+    expect(output).toMatch(/resolved {2}incident inc-/);
+    expect(code).toBe(0);
   });
 
   it("says when the approval is withdrawn and the phase aborted by irflow abort", async () => {
