@@ -4,6 +4,7 @@ import { PHASE_TITLES } from "../../workflows/runbook/schema.js";
 import { EXIT, paint, printDiagnostics } from "../output.js";
 import { PROJECT_ROOT } from "../project-paths.js";
 import { resolveRunbookFiles } from "./lint.js";
+import { triggerLine } from "./trigger-line.js";
 
 export function registerRunbooks(program: Command): void {
   program
@@ -19,14 +20,15 @@ export function registerRunbooks(program: Command): void {
         severity: runbook.frontMatter.severity,
         file: runbook.file,
         triggers: triggers.map((t) => t.description),
+        lines: triggers.map(triggerLine),
         phases: Object.fromEntries(runbook.phases.map((p) => [p.phase, p.steps.map((s) => s.title)])),
       }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(rows.map(({ lines: _lines, ...row }) => row), null, 2)}\n`);
       } else {
         for (const row of rows) {
           process.stdout.write(`${paint.bold(row.id)}  ${row.title} ${paint.dim(`(${row.severity}, ${row.file})`)}\n`);
-          for (const trigger of row.triggers) process.stdout.write(`  ${paint.cyan("on")} ${trigger}\n`);
+          for (const line of row.lines) process.stdout.write(`  ${line.lead ? `${paint.cyan(line.lead)} ` : ""}${line.text}\n`);
           for (const [phase, steps] of Object.entries(row.phases)) {
             const title = PHASE_TITLES[phase as keyof typeof PHASE_TITLES];
             process.stdout.write(`  ${title.padEnd(14)} ${steps.length === 0 ? paint.dim("(no steps)") : steps.join(" → ")}\n`);
