@@ -30,7 +30,7 @@ describe("a trigger as irflow runbooks lists it", () => {
 
   it("irflow runbooks prints the scheduled and manual triggers of the bundled runbooks that way", async () => {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ["bin/irflow.mjs", "runbooks"], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+      execFile(process.execPath, ["bin/irflow.mjs", "runbooks"], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 }, (error, out) => (error ? reject(new Error(`irflow runbooks failed: ${error.message}`)) : resolve(out)));
     });
     const hygiene = stdout.split("\n\n").find((block) => block.startsWith("iam-hygiene "));
     expect(hygiene).toBeDefined();
