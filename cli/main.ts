@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { commandsFor } from "./command-modules.js";
 import { EXIT, paint } from "./output.js";
 import { packageVersion } from "./package-version.js";
+import { checkRequiredOptionsLast } from "./required-options.js";
 import { UsageError } from "./usage-error.js";
 
 // The AWS SDK warns that it will need Node 22 from 2027; Lambdas run on nodejs22.x, and the CLI's
@@ -35,6 +36,7 @@ Exit codes: 0 success, 1 problems found (invalid or stale runbooks), 2 usage err
 
 try {
   for (const register of await commandsFor(process.argv.slice(2))) register(program);
+  checkRequiredOptionsLast(program);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
