@@ -5,6 +5,7 @@ import { AccountId, Region } from "../../../functions/contract/aws-ids.js";
 import { SimulatedAccount } from "./account.js";
 import { formatPath, ResourceError } from "./errors.js";
 import { FaultConfig } from "./faults.js";
+import { isJsonInput, jsonSyntaxError } from "./json-syntax.js";
 import { AccountResources } from "./resources.js";
 import { yamlPosition } from "../yaml-position.js";
 
@@ -96,6 +97,11 @@ export interface ScenarioOptions {
 
 /** The YAML (or JSON) text parsed, and where each field is; a syntax error is a ScenarioError naming line and column. */
 function parsePlaced(text: string, file: string, what: string): { data: unknown; at: (path: readonly (string | number)[], message: string) => ScenarioIssue } {
+  // A JSON file is held to JSON: YAML would accept a trailing comma and word a truncation in YAML terms.
+  const json = isJsonInput(file, text);
+  const broken = json ? jsonSyntaxError(text) : undefined;
+  if (broken) throw new ScenarioError(file, [{ path: [], message: `invalid JSON: ${broken.message}`, line: broken.line, column: broken.column }], what);
+  // Then read as YAML (JSON is YAML) for the line and column of every field.
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -103,7 +109,7 @@ function parsePlaced(text: string, file: string, what: string): { data: unknown;
       file,
       doc.errors.map((e) => {
         const { line, col } = lines.linePos(e.pos[0]);
-        return { path: [], message: `invalid YAML: ${e.message.split("\n")[0] ?? e.message}`, line, column: col };
+        return { path: [], message: `invalid ${json ? "JSON" : "YAML"}: ${e.message.split("\n")[0] ?? e.message}`, line, column: col };
       }),
       what,
     );
