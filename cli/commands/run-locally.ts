@@ -14,6 +14,7 @@ import { ApprovalWatch } from "./approval-watch.js";
 import { promptForApprovals } from "./approval-prompt.js";
 import { answerCommands, endedLine, requestLines, storeFlags } from "./approval-lines.js";
 import { answerAsFor } from "./answer-as.js";
+import { ProgressLines } from "./run-progress.js";
 
 /** `irflow run` and `irflow demo`: one incident on the embedded default, progress and approvals at this terminal. */
 
@@ -87,9 +88,10 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
     // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
     const event = { ...inputs.event, id: randomUUID() };
+    const progressLines = new ProgressLines();
     const onEvent = (progress: IncidentProgress) => {
       executions.add(progress.executionArn);
-      printProgress(progress, write);
+      for (const line of progressLines.linesFor(progress)) write(line);
     };
     const result = await runner.runIncident({ runbookId, event, approvals: interactive ? "manual" : "auto", requestedBy: options.as, onEvent });
     await watch?.stop();
@@ -98,7 +100,9 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
     if (signal) {
       write("");
       write(`${paint.red(result.status)} (${signal})  incident ${result.incidentId ?? "(not opened)"}`);
-      if (result.incidentId) write(`  irflow history ${result.incidentId} shows what ran and who stopped it`);
+      // The runner closes an interrupted incident with its report, as it does one aborted from another terminal.
+      if (result.reportLocation) write(`  report: ${result.reportLocation}`);
+      if (result.incidentId) write(`  irflow history ${result.incidentId}${flags} shows what ran and who stopped it`);
       return SIGNAL_EXIT_CODES[signal];
     }
     const colour = result.status === "resolved" || result.status === "joined" ? paint.green : paint.red;
@@ -124,22 +128,4 @@ function headerLine(runbookId: string, inputs: RunInputs): string {
   const what = inputs.eventPath ? `${inputs.event["detail-type"]} from ${inputs.event.source}` : inputs.scenario.description;
   const on = `scenario ${displayPath(inputs.scenarioPath)}${inputs.scenarioDefaulted ? " (the runbook's own)" : ""}${inputs.eventPath ? `, event ${displayPath(inputs.eventPath)}` : ""}`;
   return `${paint.bold("irflow")} ${runbookId} ${paint.dim(`(${what})`)}  ${paint.dim(on)}`;
-}
-
-/** One line per state a phase enters, so a responder sees the incident move. */
-function printProgress({ machineKey, event }: IncidentProgress, write: (line: string) => void): void {
-  const phase = machineKey.slice(machineKey.indexOf("/") + 1);
-  if (phase === "incident") return;
-  if (event.type.endsWith("StateEntered")) {
-    const { name } = event.details as { name: string };
-    write(`  ${paint.dim(phase.padEnd(13))} ${name}`);
-  } else if (event.type === "TaskFailed") {
-    const { error } = event.details as { error?: string };
-    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(`failed: ${error ?? "error"}`)}`);
-  } else if (event.type === "ExecutionAborted") {
-    const { cause } = event.details as { cause?: string };
-    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red(cause?.startsWith("aborted ") ? `phase ${cause}` : `phase aborted${cause ? `: ${cause}` : ""}`)}`);
-  } else if (event.type === "ExecutionTimedOut") {
-    write(`  ${paint.dim(phase.padEnd(13))} ${paint.red("phase timed out")}`);
-  }
 }

@@ -1,4 +1,6 @@
 /** `irflow abort` from a second terminal, and Ctrl-C / SIGTERM in the run's own, on temporary state folders. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GATED_RUNBOOK as RUNBOOK, killedAtApproval, recordLooksSuspended, startGatedRun, waitingAtApproval } from "../support/gated-run.js";
 import { irflow } from "../support/irflow-cli.js";
@@ -189,7 +191,12 @@ describe("Ctrl-C during irflow run", { timeout: 120_000 }, () => {
     const exited = await run.exited;
     expect(exited.code).toBe(code);
     expect(exited.stdout).toContain(`aborted (${signal})  incident ${incidentId}`);
-    expect(exited.stdout).toContain(`irflow history ${incidentId}`);
+    // The hint reads the same store as the run (its --dir), not the default one.
+    expect(exited.stdout).toContain(`irflow history ${incidentId} --dir ${dir} shows what ran and who stopped it`);
+    // The interrupted incident is closed with its report, and the run says where, as every other ending does.
+    const report = /\n {2}report: (\S+)\n/.exec(exited.stdout)?.[1];
+    expect(report).toBe(join(dir, "reports", `${incidentId}.md`));
+    expect(readFileSync(report!, "utf8")).toContain(incidentId);
     expect(statusesOf(dir, incidentId)).toMatchObject({ [`irflow-${RUNBOOK}-incident`]: "ABORTED", [`irflow-${RUNBOOK}-contain`]: "ABORTED" });
     const database = EmbeddedDatabase.open({ dir });
     const entries = new SqliteAuditLog(database).entriesNow(incidentId);

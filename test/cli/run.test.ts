@@ -78,6 +78,22 @@ describe("irflow run: what it plays", { timeout: 120_000 }, () => {
   });
 });
 
+describe("irflow run: live progress", { timeout: 120_000 }, () => {
+  it("a refused item's failure says which state and why, once per failure; a guarded step its when: skips says skipped", async () => {
+    const run = await irflow("run", "iam-hygiene", "--approve", "--dir", tempDir());
+    const failures = run.stdout.split("\n").filter((line) => / failed: /.test(line));
+    // One user (break-glass, tagged exempt) is refused twice: by the dry run and by the action.
+    const reason = "PreconditionFailed: user break-glass is tagged irflow:exempt; irflow will not change it automatically";
+    expect(failures).toEqual([`  contain       Plan each: Deactivate keys past 90 days failed: ${reason}`, `  contain       Each: Deactivate keys past 90 days failed: ${reason}`]);
+    expect(run.stdout).toContain("  post-incident Hand over a stopped run: skipped (its when: condition does not hold)\n");
+    expect(run.stdout).not.toContain("Check: Hand over a stopped run");
+    // A guarded step that runs keeps its Check line, followed by its own.
+    expect(run.stdout).toContain("  contain       Check: Deactivate keys past 90 days\n  contain       Count: Deactivate keys past 90 days\n");
+    expect(run.stdout).toMatch(/resolved {2}incident inc-/);
+    expect(run.code).toBe(0);
+  });
+});
+
 describe("irflow run: usage errors, not internal ones", { timeout: 120_000 }, () => {
   it("an unknown runbook", async () => {
     expectUsage(await irflow("run", "nope", "--scenario", "test/scenarios/ssh-rdp-brute-force.yaml", "--approve", "--dir", tempDir()), 'no runbook "nope"; `irflow runbooks` lists them');
@@ -128,6 +144,7 @@ describe("irflow run --no-prompt", { timeout: 120_000 }, () => {
     expect(rejected.code).toBe(0);
     const { code, output } = await run.exited;
     expect(output).toContain("rejected: Deactivate the access key by bob: not that key");
+    expect(output).toMatch(/ {2}contain +Approve: Deactivate the access key failed: Rejected: rejected by bob: not that key\n/);
     expect(output).toMatch(/failed {2}incident inc-\S+\n {2}contain failed: rejected by bob: not that key\n/);
     expect(output).not.toContain('{"ExecutionArn"');
     expect(code).toBe(1);

@@ -1,0 +1,111 @@
+import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
+import { stateNames } from "../../workflows/compiler/state-names.js";
+import { explainCause } from "../../functions/audit/report/explain-cause.js";
+import { paint } from "../output.js";
+import { terminalField } from "../terminal-text.js";
+
+const CHECK = stateNames("").check;
+const MAX_CAUSE = 300;
+const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
+
+/** What the engine runs on each execution, to tell a line's state and whether a guarded step ran. */
+interface ExecutionView {
+  /** A `Check: <step>` entered whose next state is not known yet: printed once it is. */
+  pendingCheck?: string;
+  /** Task states entered and not yet exited, by name (Map iterations run the same state at once). */
+  readonly openTasks: Map<string, number>;
+  /** Map states entered and not yet exited, innermost last. */
+  readonly openMaps: string[];
+}
+
+/**
+ * The live lines of `irflow run` / `irflow demo`: one per state a phase enters, so a responder
+ * sees the incident move, plus why a task failed and which guarded steps were skipped. Stateful
+ * per execution because the history says neither directly: a task's failure does not name its
+ * state, and a Choice's exit does not name where it went (the next state entered does).
+ */
+export class ProgressLines {
+  private readonly executions = new Map<string, ExecutionView>();
+
+  /** The lines one event adds (often none). */
+  linesFor({ executionArn, machineKey, event }: IncidentProgress): string[] {
+    const phase = machineKey.slice(machineKey.indexOf("/") + 1);
+    if (phase === "incident") return [];
+    const view = this.viewOf(executionArn);
+    const prefix = `  ${paint.dim(phase.padEnd(13))} `;
+    const lines: string[] = [];
+    if (event.type.endsWith("StateEntered")) {
+      const { name } = event.details as { name: string };
+      lines.push(...this.settleCheck(view, name).map((line) => prefix + line));
+      if (event.type === "TaskStateEntered") view.openTasks.set(name, (view.openTasks.get(name) ?? 0) + 1);
+      if (event.type === "MapStateEntered") view.openMaps.push(name);
+      // A guard's line waits for the state after it: "Check: X" when X runs, "X: skipped" when not.
+      if (event.type === "ChoiceStateEntered" && name.startsWith(CHECK)) view.pendingCheck = name;
+      else lines.push(prefix + terminalField(name));
+    } else if (event.type === "TaskStateExited") {
+      const { name } = event.details;
+      const open = (view.openTasks.get(name) ?? 0) - 1;
+      if (open > 0) view.openTasks.set(name, open);
+      else view.openTasks.delete(name);
+    } else if (event.type === "MapStateExited") {
+      const at = view.openMaps.lastIndexOf(event.details.name);
+      if (at >= 0) view.openMaps.splice(at, 1);
+    } else if (event.type === "TaskFailed" || event.type === "TaskTimedOut") {
+      lines.push(prefix + paint.red(failureText(failedState(view), event.details.error, event.details.cause)));
+    } else if (event.type === "ExecutionAborted") {
+      const { cause } = event.details;
+      lines.push(...this.end(executionArn, prefix));
+      lines.push(prefix + paint.red(terminalField(cause?.startsWith("aborted ") ? `phase ${cause}` : `phase aborted${cause ? `: ${cause}` : ""}`)));
+    } else if (event.type === "ExecutionTimedOut") {
+      lines.push(...this.end(executionArn, prefix));
+      lines.push(prefix + paint.red("phase timed out"));
+    } else if (event.type === "ExecutionSucceeded" || event.type === "ExecutionFailed") {
+      lines.push(...this.end(executionArn, prefix));
+    }
+    return lines;
+  }
+
+  private viewOf(executionArn: string): ExecutionView {
+    let view = this.executions.get(executionArn);
+    if (!view) {
+      view = { openTasks: new Map(), openMaps: [] };
+      this.executions.set(executionArn, view);
+    }
+    return view;
+  }
+
+  /** The held guard's line, now that `next` is the state it chose. */
+  private settleCheck(view: ExecutionView, next: string): string[] {
+    const check = view.pendingCheck;
+    if (check === undefined) return [];
+    view.pendingCheck = undefined;
+    const title = check.slice(CHECK.length);
+    // Every state the compiler derives from a step carries its title; the guard's Default is the next step or the phase's end.
+    const runs = Object.values(stateNames(title)).includes(next) && next !== check;
+    return [runs ? terminalField(check) : `${terminalField(title)}: ${paint.yellow("skipped")} ${paint.dim("(its when: condition does not hold)")}`];
+  }
+
+  /** An execution that ended: a guard still held (stopped before its next state) is shown as entered. */
+  private end(executionArn: string, prefix: string): string[] {
+    const check = this.executions.get(executionArn)?.pendingCheck;
+    this.executions.delete(executionArn);
+    return check === undefined ? [] : [prefix + terminalField(check)];
+  }
+}
+
+/**
+ * The state a task failure belongs to. The event does not say; the task states open in this
+ * execution do when they are one state (a Map's iterations at the same step). Otherwise the
+ * innermost open Map, the step they all belong to.
+ */
+function failedState(view: ExecutionView): string | undefined {
+  if (view.openTasks.size === 1) return [...view.openTasks.keys()][0];
+  return view.openMaps.at(-1);
+}
+
+/** "Each: Deactivate keys failed: PreconditionFailed: user break-glass is tagged irflow:exempt; …" */
+export function failureText(state: string | undefined, error: string | undefined, cause: string | undefined): string {
+  const reason = explainCause(cause).trim();
+  const what = `${error || "error"}${reason && reason !== error ? `: ${cut(reason)}` : ""}`;
+  return terminalField(`${state ? `${state} ` : ""}failed: ${what}`);
+}
