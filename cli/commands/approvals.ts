@@ -14,6 +14,7 @@ import { openExistingStore, type StoreAccess } from "../existing-store.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
+import { roleNames } from "./approval-lines.js";
 import { incidentArgument } from "./audit-store.js";
 import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -135,13 +136,14 @@ function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, 
   for (const a of pending) {
     const votes = a.requiredApprovals > 1 ? `  ${a.votes.length}/${a.requiredApprovals} approvals` : "";
     write(`${paint.bold(f(a.id))}  ${f(a.incidentId)}  ${f(a.stepId)}${votes}${gone.has(a.id) ? `  ${paint.red("(run not alive)")}` : ""}`);
-    write(`  ${f(a.stepTitle)} (${f(a.task)}, ${f(a.risk)}); requested by ${f(a.requester)}`);
+    write(`  ${f(a.stepTitle)} (${f(a.task)}, ${f(a.risk)}); requested by ${f(a.requester)}; may answer: ${f(roleNames(a.approvers).join(", "))}`);
     for (const plan of a.plans) write(`  plan: ${f(plan.summary)} (${plan.changes} change${plan.changes === 1 ? "" : "s"})`);
     write(`  digest ${f(a.digest.slice(0, DIGEST_PREFIX_LENGTH))}  deadline ${f(a.deadline)}`);
     if (gone.has(a.id)) write(`  ${paint.red(`its run is gone: nothing would resume it; irflow incidents close ${f(a.incidentId)} --reason <why>`)}`);
   }
   write("");
-  write(paint.dim("irflow approvals show <id> for the full plan; irflow approve <id> --digest <digest> --reason <why>"));
+  // Locally who answers is --as and --role: an answer without them is the login name's, with no role, and refused.
+  write(paint.dim("irflow approvals show <id> for the full plan; irflow approve <id> --digest <digest> --reason <why> --as <name> --role <role> (one that may answer)"));
   return EXIT.ok;
 }
 

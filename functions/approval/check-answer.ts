@@ -1,5 +1,6 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "./approval.js";
 import { isAllowedApprover, isRequester, samePerson, type Identity } from "./identity.js";
+import { nearMissRole } from "./role-hint.js";
 import { withdrawalText } from "./withdrawal-text.js";
 
 /** Why an answer was refused; each has its own message and HTTP status. */
@@ -73,7 +74,8 @@ export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerIn
   if (approval.status !== "pending") return refuse("already-decided", `approval ${approval.id} was already ${approval.status}${approval.decidedAt ? ` at ${approval.decidedAt}` : ""}`);
   if (now.getTime() >= Date.parse(approval.deadline)) return refuse("expired", `approval ${approval.id} expired at ${approval.deadline}`);
   if (!isAllowedApprover(answer.caller, approval.approvers)) {
-    return refuse("not-allowed", `${answer.caller.actor} may not answer ${approval.stepId}; allowed: ${approval.approvers.join(", ")}`);
+    const hint = nearMissRole(answer.caller.principals, approval.approvers);
+    return refuse("not-allowed", `${answer.caller.actor} may not answer ${approval.stepId}; allowed: ${approval.approvers.join(", ")}${hint ? ` (${hint})` : ""}`);
   }
   if (answer.kind === "approve" && isRequester(answer.caller, approval.requester)) {
     return refuse("requester", `${answer.caller.actor} requested this step and cannot approve it; another approver must`);

@@ -33,6 +33,9 @@ describe("irflow approvals, approve, reject", { timeout: 150_000 }, () => {
     expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining(approvalId) });
     expect(list.stdout).toContain(`digest ${DIGEST.slice(0, 12)}`);
     expect(list.stdout).not.toContain("secret-task-token");
+    // Who may answer, and that an answer names who answers as which role (without them it is refused).
+    expect(list.stdout).toContain("requested by event:aws.guardduty; may answer: IncidentLead");
+    expect(list.stdout).toContain("irflow approve <id> --digest <digest> --reason <why> --as <name> --role <role>");
     const json = JSON.parse((await irflow("approvals", "--json")).stdout) as { id: string }[];
     expect(json.map((a) => a.id)).toEqual([approvalId]);
     const show = await irflow("approvals", "show", approvalId);
@@ -40,6 +43,10 @@ describe("irflow approvals, approve, reject", { timeout: 150_000 }, () => {
 
     const wrongRole = await irflow("approve", approvalId, "--as", "bob", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
     expect(wrongRole).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (not-allowed)") });
+    expect(wrongRole.stderr).not.toContain("did you mean");
+    const typo = await irflow("approve", approvalId, "--as", "carol", "--role", "IncidentLeads", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
+    expect(typo).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (not-allowed): carol may not answer") });
+    expect(typo.stderr).toContain("allowed: arn:aws:iam::*:role/IncidentLead (did you mean IncidentLead?)");
     const claimed = await irflow("approve", approvalId, "--as", "bob", "--role", "IncidentLead", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
     expect(claimed).toMatchObject({ code: 2, stderr: expect.stringContaining("bob does not hold IncidentLead") });
     const mismatch = await irflow("approve", approvalId, "--as", "alice", "--digest", "0".repeat(12), "--reason", "ok");
