@@ -5,6 +5,7 @@ import type { IncidentRecord, TimelineItem } from "../incident-record.js";
 import { withdrawalText } from "../../approval/withdrawal-text.js";
 import { CSF_NAMES, csfOf } from "./csf.js";
 import { explainCause, formatDuration } from "./explain-cause.js";
+import { timelineInTimeOrder } from "./timeline-in-time-order.js";
 
 /** The parts of the incident document a report reads; anything missing is reported as unknown. */
 const ReportDocument = z.looseObject({
@@ -192,7 +193,7 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
     ],
     approvals,
     failures,
-    timeline: record.timeline,
+    timeline: timelineInTimeOrder(record.timeline),
     lessons: lessonsOf(record, steps, approvals, metrics),
     unreadable: record.unreadable.map((u) => `entry ${u.seq} (${u.kind}): ${u.message}`),
   };
