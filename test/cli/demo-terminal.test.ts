@@ -2,7 +2,9 @@
  * `irflow demo` on a terminal: the demo's one approval (closing SSH to the internet) is asked at
  * the prompt, answered, and the report names who approved.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { APPROVE_PROMPT, hasScript, onTerminal } from "../support/pseudo-terminal.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -27,5 +29,17 @@ describe.skipIf(!hasScript)("irflow demo on a terminal", { timeout: 120_000 }, (
     const text = readFileSync(report!, "utf8");
     expect(text).toContain("| contain/close-the-port-to-the-internet | approved | dana | nobody needs ssh from the internet |");
     expect(text).toContain("RevokeSecurityGroupIngress sgr-0cc33dd44ee55ff66");
+  });
+
+  it("l prints the commands to answer elsewhere with the identity the demo answers as; pasted as-is in a second terminal, the approve is accepted", async () => {
+    const dir = tempDir("irflow-cli-demo-tty-", "file");
+    const { exited, until } = onTerminal(["demo", "--as", "dana", "--dir", dir], () => "l\r");
+    const [, approve] = await until(/left for another terminal; answer it there with:\n\s+(irflow approve apr-\S+ --digest [0-9a-f]{12} --reason "…" --as dana --role IncidentResponder --dir \S+)\n\s+irflow reject apr-\S+ --reason "…" --as dana --role IncidentResponder --dir \S+\n/);
+    const pasted = execFileSync("sh", ["-c", approve!.replace(/^irflow /, `"${process.execPath}" bin/irflow.mjs `)], { cwd: fileURLToPath(new URL("../..", import.meta.url)), env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8" });
+    expect(pasted).toContain("approved");
+    const { code, screen } = await exited;
+    expect(screen).toContain("approved: Close the port to the internet by dana: …");
+    expect(screen).toMatch(/resolved {2}incident inc-\S+/);
+    expect(code).toBe(0);
   });
 });
