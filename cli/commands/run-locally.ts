@@ -14,7 +14,9 @@ import { ApprovalWatch } from "./approval-watch.js";
 import { promptForApprovals } from "./approval-prompt.js";
 import { answerCommands, endedLine, requestLines, storeFlags } from "./approval-lines.js";
 import { answerAsFor } from "./answer-as.js";
-import { ProgressLines } from "./run-progress.js";
+import { guardRules, ProgressLines } from "./run-progress.js";
+import { loadGeneratedMachines } from "../../workflows/local/generated-machines.js";
+import { GENERATED_DIRECTORY } from "../../workflows/local/incident/local-incident-runner.js";
 
 /** `irflow run` and `irflow demo`: one incident on the embedded default, progress and approvals at this terminal. */
 
@@ -88,7 +90,8 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
     // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
     const event = { ...inputs.event, id: randomUUID() };
-    const progressLines = new ProgressLines();
+    // The machines the runner plays, read again for their guards' conditions: a skipped step says why.
+    const progressLines = new ProgressLines(guardRules(await loadGeneratedMachines(GENERATED_DIRECTORY, [runbookId])));
     const onEvent = (progress: IncidentProgress) => {
       executions.add(progress.executionArn);
       for (const line of progressLines.linesFor(progress)) write(line);

@@ -1,6 +1,9 @@
 import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
 import { stateNames } from "../../workflows/compiler/state-names.js";
 import { explainCause } from "../../functions/audit/report/explain-cause.js";
+import type { StateMachine } from "../../workflows/compiler/asl.js";
+import type { JsonValue } from "../../workflows/local/json.js";
+import { skipReason } from "./skip-reason.js";
 import { paint } from "../output.js";
 import { terminalField } from "../terminal-text.js";
 
@@ -10,8 +13,8 @@ const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0
 
 /** What the engine runs on each execution, to tell a line's state and whether a guarded step ran. */
 interface ExecutionView {
-  /** A `Check: <step>` entered whose next state is not known yet: printed once it is. */
-  pendingCheck?: string;
+  /** A `Check: <step>` entered (and the input it judged) whose next state is not known yet: printed once it is. */
+  pendingCheck?: { readonly name: string; readonly input: JsonValue };
   /** Task states entered and not yet exited, by name (Map iterations run the same state at once). */
   readonly openTasks: Map<string, number>;
   /** Map states entered and not yet exited, innermost last. */
@@ -27,6 +30,9 @@ interface ExecutionView {
 export class ProgressLines {
   private readonly executions = new Map<string, ExecutionView>();
 
+  /** `guardRule` finds a guard's condition (to say why its step was skipped); without it the line says only that it was. */
+  constructor(private readonly guardRule: GuardRule = () => undefined) {}
+
   /** The lines one event adds (often none). */
   linesFor({ executionArn, machineKey, event }: IncidentProgress): string[] {
     const phase = machineKey.slice(machineKey.indexOf("/") + 1);
@@ -36,11 +42,11 @@ export class ProgressLines {
     const lines: string[] = [];
     if (event.type.endsWith("StateEntered")) {
       const { name } = event.details as { name: string };
-      lines.push(...this.settleCheck(view, name).map((line) => prefix + line));
+      lines.push(...this.settleCheck(machineKey, view, name).map((line) => prefix + line));
       if (event.type === "TaskStateEntered") view.openTasks.set(name, (view.openTasks.get(name) ?? 0) + 1);
       if (event.type === "MapStateEntered") view.openMaps.push(name);
       // A guard's line waits for the state after it: "Check: X" when X runs, "X: skipped" when not.
-      if (event.type === "ChoiceStateEntered" && name.startsWith(CHECK)) view.pendingCheck = name;
+      if (event.type === "ChoiceStateEntered" && name.startsWith(CHECK)) view.pendingCheck = { name, input: event.details.input };
       else lines.push(prefix + terminalField(name));
     } else if (event.type === "TaskStateExited") {
       const { name } = event.details;
@@ -75,22 +81,36 @@ export class ProgressLines {
   }
 
   /** The held guard's line, now that `next` is the state it chose. */
-  private settleCheck(view: ExecutionView, next: string): string[] {
+  private settleCheck(machineKey: string, view: ExecutionView, next: string): string[] {
     const check = view.pendingCheck;
     if (check === undefined) return [];
     view.pendingCheck = undefined;
-    const title = check.slice(CHECK.length);
+    const title = check.name.slice(CHECK.length);
     // Every state the compiler derives from a step carries its title; the guard's Default is the next step or the phase's end.
-    const runs = Object.values(stateNames(title)).includes(next) && next !== check;
-    return [runs ? terminalField(check) : `${terminalField(title)}: ${paint.yellow("skipped")} ${paint.dim("(its when: condition does not hold)")}`];
+    const runs = Object.values(stateNames(title)).includes(next) && next !== check.name;
+    if (runs) return [terminalField(check.name)];
+    const rule = this.guardRule(machineKey, check.name);
+    const why = rule === undefined ? undefined : skipReason(rule, check.input);
+    return [`${terminalField(title)}: ${paint.yellow("skipped")} ${paint.dim(terminalField(`(its when: condition does not hold${why ? `: ${why}` : ""})`))}`];
   }
 
   /** An execution that ended: a guard still held (stopped before its next state) is shown as entered. */
   private end(executionArn: string, prefix: string): string[] {
     const check = this.executions.get(executionArn)?.pendingCheck;
     this.executions.delete(executionArn);
-    return check === undefined ? [] : [prefix + terminalField(check)];
+    return check === undefined ? [] : [prefix + terminalField(check.name)];
   }
+}
+
+/** The condition of a guard (`Check: <step>`) in a machine (`<runbook>/<phase>`), as the compiler wrote it. */
+export type GuardRule = (machineKey: string, stateName: string) => unknown;
+
+/** Guards' conditions from the generated machines: the one Choice rule of each `Check:` state. */
+export function guardRules(machines: ReadonlyMap<string, StateMachine>): GuardRule {
+  return (machineKey, stateName) => {
+    const state = machines.get(machineKey)?.States[stateName];
+    return state?.Type === "Choice" && state.Choices.length === 1 ? state.Choices[0] : undefined;
+  };
 }
 
 /**

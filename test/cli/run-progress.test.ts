@@ -4,7 +4,8 @@
  * that its `when:` skipped said to be skipped.
  */
 import { describe, expect, it } from "vitest";
-import { ProgressLines, failureText } from "../../cli/commands/run-progress.js";
+import { ProgressLines, failureText, guardRules } from "../../cli/commands/run-progress.js";
+import type { StateMachine } from "../../workflows/compiler/asl.js";
 import type { HistoryDraft } from "../../workflows/local/history.js";
 import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
 
@@ -132,6 +133,27 @@ describe("ProgressLines: guarded steps", () => {
     expect(contain).toEqual([]);
     expect(other.map((line) => line.trim().replace(/\s+/, " "))).toEqual(["eradicate Isolate"]);
     expect(next.map((line) => line.trim().replace(/\s+/, " "))).toEqual(["contain Isolate: skipped (its when: condition does not hold)", "contain Notify"]);
+  });
+
+  it("with the machine's guards, a skipped step says which part of its when: did not hold", () => {
+    const exists = (path: string) => ({ And: [{ Variable: path, IsPresent: true }, { Variable: path, IsNull: false }] });
+    const contain = {
+      StartAt: "Check: Tell the owner",
+      States: {
+        "Check: Tell the owner": { Type: "Choice", Comment: "", Choices: [{ And: [exists("$.block.cidr"), { Not: exists("$.instance.openToWorld[0]") }], Next: "Tell the owner" }], Default: "Contain complete" },
+        "Tell the owner": { Type: "Succeed", Comment: "" },
+        "Contain complete": { Type: "Succeed", Comment: "" },
+      },
+    } as unknown as StateMachine;
+    const progress = new ProgressLines(guardRules(new Map([["demo/contain", contain]])));
+    const input = { block: { cidr: "203.0.113.77/32" }, instance: { openToWorld: ["sgr-0cc3"] } };
+    const at = (draft: HistoryDraft, id: number) => progress.linesFor({ executionArn: PHASE, machineKey: "demo/contain", event: { ...draft, id, previousEventId: id - 1, timestamp: "2026-11-25T10:00:00.000Z" } });
+    expect(at({ type: "ChoiceStateEntered", details: { name: "Check: Tell the owner", input } }, 1)).toEqual([]);
+    const lines = at(entered("Succeed", "Contain complete"), 2).map((line) => line.trim().replace(/\s+/, " "));
+    expect(lines).toEqual(["contain Tell the owner: skipped (its when: condition does not hold: $.instance.openToWorld[0] exists)", "contain Contain complete"]);
+    // A machine or state it does not know: the line says skipped, without a reason.
+    expect(guardRules(new Map())("demo/contain", "Check: Tell the owner")).toBeUndefined();
+    expect(guardRules(new Map([["demo/contain", contain]]))("demo/contain", "Tell the owner")).toBeUndefined();
   });
 
   it("the incident machine's own events print nothing", () => {

@@ -85,7 +85,7 @@ describe("irflow run: live progress", { timeout: 120_000 }, () => {
     // One user (break-glass, tagged exempt) is refused twice: by the dry run and by the action.
     const reason = "PreconditionFailed: user break-glass is tagged irflow:exempt; irflow will not change it automatically";
     expect(failures).toEqual([`  contain       Plan each: Deactivate keys past 90 days failed: ${reason}`, `  contain       Each: Deactivate keys past 90 days failed: ${reason}`]);
-    expect(run.stdout).toContain("  post-incident Hand over a stopped run: skipped (its when: condition does not hold)\n");
+    expect(run.stdout).toContain("  post-incident Hand over a stopped run: skipped (its when: condition does not hold: $.failure is missing)\n");
     expect(run.stdout).not.toContain("Check: Hand over a stopped run");
     // A guarded step that runs keeps its Check line, followed by its own.
     expect(run.stdout).toContain("  contain       Check: Deactivate keys past 90 days\n  contain       Count: Deactivate keys past 90 days\n");
