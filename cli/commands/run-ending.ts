@@ -1,6 +1,7 @@
 import type { IncidentRecord, RecordedApproval, RecordedExecution } from "../../functions/audit/incident-record.js";
 import { explainCause } from "../../functions/audit/report/explain-cause.js";
 import type { Outcome } from "../../workflows/local/outcome.js";
+import { terminalField } from "../terminal-text.js";
 
 const MAX_CAUSE = 300;
 const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
@@ -9,9 +10,14 @@ const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0
  * Why a run did not resolve, one readable line per phase that did not succeed, from the incident's
  * record (what its audit log proves): "contain failed: rejected by bob: not that host". Without a
  * record (the event was refused before an incident opened) the execution's own cause, unwrapped
- * from the nested JSON a child execution's failure carries.
+ * from the nested JSON a child execution's failure carries. Each line is terminal-safe: reasons are
+ * typed by people and causes come from the store, so neither may steer the terminal or forge a line.
  */
 export function endingLines(outcome: Outcome, record: IncidentRecord | undefined): string[] {
+  return reasonLines(outcome, record).map(terminalField);
+}
+
+function reasonLines(outcome: Outcome, record: IncidentRecord | undefined): string[] {
   const phases = (record?.executions ?? []).filter((execution) => execution.phase !== "incident" && execution.status !== undefined && execution.status !== "SUCCEEDED");
   const lines = phases.map((execution) => phaseLine(execution, record!));
   if (lines.length > 0) return lines;

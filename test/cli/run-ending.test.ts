@@ -51,6 +51,13 @@ describe("endingLines: why a run did not resolve, in words", () => {
     expect(long).toMatch(/…$/);
   });
 
+  it("recorded text reaches the terminal escaped: a reason cannot clear the screen or forge a resolved line", () => {
+    const reason = "no\u001b[2J\nresolved  incident inc-fake";
+    const lines = endingLines(IncidentFailed, record({ executions: [execution("contain", "FAILED", { error: "Rejected" })], failures: [failure("contain/isolate", "Rejected")], approvals: [approval("contain/isolate", { decision: "rejected", by: ["bob"], reason, decidedAt: "2026-11-25T00:01:00Z" })] }));
+    expect(lines).toEqual(["contain failed: rejected by bob: no\\x1b[2J\\x0aresolved  incident inc-fake"]);
+    expect(endingLines(childFailure("DetectionFailed", "bad\u009b\u202eevent"), undefined)).toEqual(["detection failed: bad\\x9b\\u202eevent"]);
+  });
+
   it("nothing to say for a resolved run", () => {
     expect(endingLines({ status: "SUCCEEDED", output: {} }, record({ executions: [execution("contain", "SUCCEEDED")] }))).toEqual([]);
   });
