@@ -1,10 +1,12 @@
 import type { Command } from "commander";
+import { FileEvidenceReader } from "../../functions/audit/file-evidence-reader.js";
 import { verifyChain, type ChainVerdict } from "../../functions/audit/verify-chain.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
 import { UsageError } from "../usage-error.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
+import { unreachableEvidenceLine } from "./unreachable-evidence.js";
 
 interface VerifyOptions extends StoreOptions {
   all?: boolean;
@@ -27,11 +29,13 @@ export function registerVerify(program: Command): void {
       try {
         const ids = options.all ? log.incidentIds() : [incidentArgument(incident!)];
         const verdicts: ChainVerdict[] = [];
+        const files = new FileEvidenceReader();
         for (const id of ids) {
           const entries = log.entriesNow(id);
           if (entries.length === 0) throw new IncidentNotFound(id);
-          // Evidence lives in the account the run acted on; from here it is reported as not reachable, never as intact.
-          verdicts.push(await verifyChain(id, entries));
+          // Files on this machine (the reports, evidence written to disk) are re-hashed; evidence in the
+          // account the run acted on is named as not reachable, never counted as intact.
+          verdicts.push(await verifyChain(id, entries, { evidence: files, reports: files }));
         }
         if (options.json) process.stdout.write(`${terminalJson(verdicts)}\n`);
         else for (const verdict of verdicts) printVerdict(verdict);
@@ -47,12 +51,16 @@ export function registerVerify(program: Command): void {
 
 function printVerdict(verdict: ChainVerdict): void {
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  const unreachable = verdict.evidence.filter((e) => e.status === "unreachable").length;
-  const evidence = verdict.evidence.length > 0 ? `; evidence: ${verdict.evidence.filter((e) => e.status === "intact").length} re-hashed intact, ${unreachable} not reachable from here` : "";
-  if (verdict.ok) {
-    write(`${paint.green("intact")}    ${terminalField(verdict.incidentId)}  ${verdict.entries} entries, head ${verdict.headHash.slice(0, 16)}${evidence}`);
-    return;
+  const unreachable = verdict.evidence.filter((e) => e.status === "unreachable");
+  const evidence = verdict.evidence.length > 0 ? `; evidence: ${verdict.evidence.filter((e) => e.status === "intact").length} re-hashed intact, ${unreachable.length} not reachable from here` : "";
+  const reports = verdict.reports ?? [];
+  const notFound = reports.filter((r) => r.status === "missing");
+  const reportCounts = reports.length > 0 ? `; reports: ${reports.filter((r) => r.status === "intact").length} re-hashed intact${notFound.length > 0 ? `, ${notFound.length} not found` : ""}` : "";
+  if (verdict.ok) write(`${paint.green("intact")}    ${terminalField(verdict.incidentId)}  ${verdict.entries} entries, head ${verdict.headHash.slice(0, 16)}${evidence}${reportCounts}`);
+  else {
+    write(`${paint.red("TAMPERED")}  ${terminalField(verdict.incidentId)}  ${verdict.entries} entries`);
+    for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${terminalField(problem.kind)}: ${terminalField(problem.message)}`);
   }
-  write(`${paint.red("TAMPERED")}  ${terminalField(verdict.incidentId)}  ${verdict.entries} entries`);
-  for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${terminalField(problem.kind)}: ${terminalField(problem.message)}`);
+  for (const check of unreachable) write(`  ${paint.dim("not reachable:")} ${terminalField(unreachableEvidenceLine(check))}`);
+  for (const report of notFound) write(`  ${paint.dim("report not found:")} ${terminalField(`${report.format} ${report.location} (entry ${report.seq}): moved or deleted; the log is the record, and irflow report ${verdict.incidentId} renders it again`)}`);
 }

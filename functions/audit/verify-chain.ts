@@ -1,4 +1,5 @@
 import { AuditEntry, GENESIS_HASH, hashAt, sealPrefix, sealPrefixWith } from "./audit-entry.js";
+import { KIND } from "./audit-kinds.js";
 import { isCanonicalObjectText } from "./canonical-text.js";
 import { EvidenceMissing, type EvidenceReader } from "./evidence-reader.js";
 import { unreadBodyJson } from "./stored-entry.js";
@@ -22,6 +23,8 @@ export interface ChainProblem {
 
 export interface EvidenceCheck {
   readonly seq: number;
+  /** What the step recorded it as (ec2-instance-disk, ec2-instance-memory, …), when it says. */
+  readonly kind?: string;
   readonly location: string;
   readonly status: "intact" | "changed" | "missing" | "unreachable";
 }
@@ -35,11 +38,23 @@ export interface ChainVerdict {
   /** Problems in log order; the first is where the tampering starts. */
   readonly problems: readonly ChainProblem[];
   readonly evidence: readonly EvidenceCheck[];
+  /** The post-incident reports the log says were written, re-hashed (only with `VerifyOptions.reports`). */
+  readonly reports?: readonly ReportCheck[];
+}
+
+/** A written report (the last written to its location), re-read. */
+export interface ReportCheck {
+  readonly seq: number;
+  readonly format: string;
+  readonly location: string;
+  readonly status: "intact" | "changed" | "missing" | "unreachable";
 }
 
 export interface VerifyOptions {
   /** Re-hash recorded evidence where it is reachable; without it evidence is not checked. */
   readonly evidence?: EvidenceReader;
+  /** Re-hash the reports `report.written` entries name; without it they are not checked. */
+  readonly reports?: EvidenceReader;
 }
 
 interface Linked {
@@ -212,16 +227,16 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
   return { incidentId, ok: problems.length === 0, entries: stored.length, headHash: chain.at(-1)?.entry.hash ?? GENESIS_HASH, problems, chain: chain.map((link) => link.entry) };
 }
 
-/** Evidence items an entry records: `{ location, sha256?, sizeBytes? }` under `evidence` or `record.evidence`. */
-export function evidenceOf(entry: AuditEntry): { location: string; sha256?: string; sizeBytes?: number }[] {
+/** Evidence items an entry records: `{ kind?, location, sha256?, sizeBytes? }` under `evidence` or `record.evidence`. */
+export function evidenceOf(entry: AuditEntry): { kind?: string; location: string; sha256?: string; sizeBytes?: number }[] {
   const lists = [entry.body.evidence, (entry.body.record as { evidence?: unknown } | undefined)?.evidence];
   return lists.flatMap((list) =>
     Array.isArray(list)
       ? list.flatMap((item: unknown) => {
           if (!item || typeof item !== "object") return [];
-          const { location, sha256, sizeBytes } = item as Record<string, unknown>;
+          const { kind, location, sha256, sizeBytes } = item as Record<string, unknown>;
           if (typeof location !== "string") return [];
-          return [{ location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) }];
+          return [{ ...(typeof kind === "string" ? { kind } : {}), location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) }];
         })
       : [],
   );
@@ -235,8 +250,9 @@ export async function verifyChain(incidentId: string, stored: readonly unknown[]
   for (const entry of chain) {
     for (const item of evidenceOf(entry)) {
       if (!item.sha256) continue;
+      const named = { seq: entry.seq, ...(item.kind !== undefined ? { kind: item.kind } : {}), location: item.location };
       if (!options.evidence) {
-        evidence.push({ seq: entry.seq, location: item.location, status: "unreachable" });
+        evidence.push({ ...named, status: "unreachable" });
         continue;
       }
       let status: EvidenceCheck["status"];
@@ -249,9 +265,40 @@ export async function verifyChain(incidentId: string, stored: readonly unknown[]
         status = "missing";
         problems.push({ seq: entry.seq, kind: "evidence", message: `evidence ${item.location} recorded in entry ${entry.seq} is missing: ${error.message}` });
       }
-      evidence.push({ seq: entry.seq, location: item.location, status });
+      evidence.push({ ...named, status });
     }
   }
+  const reports = options.reports ? await checkReports(chain, options.reports, problems) : undefined;
   problems.sort((a, b) => a.seq - b.seq);
-  return { ...links, ok: problems.length === 0, problems, evidence };
+  return { ...links, ok: problems.length === 0, problems, evidence, ...(reports ? { reports } : {}) };
+}
+
+/**
+ * The reports the log says were written, each at the last entry for its location (a close repeated
+ * after a failure writes them again). A changed report is a problem: it no longer says what was
+ * audited. A missing one is not: a report is rendered from the log, which is the record, and
+ * `irflow report` renders it again.
+ */
+async function checkReports(chain: readonly AuditEntry[], reader: EvidenceReader, problems: ChainProblem[]): Promise<ReportCheck[]> {
+  const latest = new Map<string, { seq: number; format: string; sha256: string; sizeBytes?: number }>();
+  for (const entry of chain) {
+    if (entry.kind !== KIND.reportWritten) continue;
+    const { location, format, sha256, sizeBytes } = entry.body;
+    if (typeof location !== "string" || typeof sha256 !== "string") continue;
+    latest.set(location, { seq: entry.seq, format: typeof format === "string" ? format : "?", sha256, ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) });
+  }
+  const checks: ReportCheck[] = [];
+  for (const [location, report] of latest) {
+    let status: ReportCheck["status"];
+    try {
+      const found = await reader.read(location);
+      status = !found ? "unreachable" : found.sha256 === report.sha256 && (report.sizeBytes === undefined || report.sizeBytes === found.sizeBytes) ? "intact" : "changed";
+      if (status === "changed") problems.push({ seq: report.seq, kind: "evidence", message: `the ${report.format} report ${location} recorded in entry ${report.seq} has changed since it was written: sha256 ${found!.sha256} (${found!.sizeBytes} bytes), recorded ${report.sha256}${report.sizeBytes !== undefined ? ` (${report.sizeBytes} bytes)` : ""}` });
+    } catch (error) {
+      if (!(error instanceof EvidenceMissing)) throw error;
+      status = "missing";
+    }
+    checks.push({ seq: report.seq, format: report.format, location, status });
+  }
+  return checks;
 }

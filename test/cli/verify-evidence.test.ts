@@ -1,0 +1,52 @@
+/**
+ * `irflow verify` on local incidents: the evidence it cannot re-hash is named with why, and the
+ * reports the run wrote under the state folder are re-hashed.
+ */
+import { appendFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { runnerFor, scenario } from "../local/incident/support.js";
+import { irflow } from "../support/irflow-cli.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const TIMEOUT = 120_000;
+let dir = "";
+let db = "";
+let incidentId = "";
+
+beforeAll(async () => {
+  dir = tempDir("irflow-cli-verify-evidence-");
+  db = join(dir, DATABASE_FILE);
+  const database = EmbeddedDatabase.open({ path: db });
+  try {
+    const s = await scenario("ssh-rdp-brute-force");
+    const runner = await runnerFor(s, { database, reportsDirectory: join(dir, "reports") });
+    incidentId = (await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" })).incidentId!;
+  } finally {
+    database.close();
+  }
+}, 60_000);
+
+describe("irflow verify: evidence and reports", () => {
+  it("names each item it cannot re-hash and why, re-hashes the reports; an edited report fails, a deleted one is only reported", async () => {
+    const ok = await irflow("verify", "--all", "--db", db);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  \\d+ entries, head [0-9a-f]{16}; evidence: 0 re-hashed intact, 1 not reachable from here; reports: 2 re-hashed intact$`, "m"));
+    expect(ok.stdout).toMatch(/^ {2}not reachable: ec2-instance-metadata i-0123456789abcdef0 \(entry \d+\): an EC2 instance in the account the run acted on; a local run's account is simulated and gone when the run ends$/m);
+    const json = JSON.parse((await irflow("verify", incidentId, "--db", db, "--json")).stdout) as { evidence: { kind?: string }[]; reports: { format: string; status: string }[] }[];
+    expect(json[0]!.evidence[0]!.kind).toBe("ec2-instance-metadata");
+    expect(json[0]!.reports.map((r) => [r.format, r.status])).toEqual([["md", "intact"], ["html", "intact"]]);
+
+    rmSync(join(dir, "reports", `${incidentId}.html`));
+    const deleted = await irflow("verify", incidentId, "--db", db);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain("reports: 1 re-hashed intact, 1 not found");
+    expect(deleted.stdout).toContain(`report not found: html ${join(dir, "reports", `${incidentId}.html`)} (entry `);
+
+    appendFileSync(join(dir, "reports", `${incidentId}.md`), "\nall fine, nothing happened\n");
+    const edited = await irflow("verify", incidentId, "--db", db);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toMatch(new RegExp(`^ {2}entry \\d+: evidence: the md report ${join(dir, "reports", incidentId)}\\.md recorded in entry \\d+ has changed since it was written`, "m"));
+  }, TIMEOUT);
+});
