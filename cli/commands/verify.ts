@@ -22,7 +22,17 @@ export function registerVerify(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .addHelpText("after", "\nExit codes: 0 every log verified, 1 tampering found (the entry is named) or no such incident, 2 usage error.")
+    .addHelpText(
+      "after",
+      `
+Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
+re-hashed against the hashes the log recorded. Evidence in the account the run acted on (instance
+descriptions, memory images in S3, …) is named as not reachable: a local run's account is simulated and gone
+when the run ends. A deleted report is reported, not failed (irflow report renders it again).
+
+Exit codes: 0 every log verified, 1 tampering found (the entry is named), evidence or a report changed
+since it was recorded, or no such incident, 2 usage error.`,
+    )
     .action(async (incident: string | undefined, options: VerifyOptions) => {
       if (Boolean(incident) === Boolean(options.all)) throw new UsageError("name one incident, or pass --all");
       const { database, log } = openAuditStore(options, "read");
