@@ -27,8 +27,9 @@ export function registerVerify(program: Command): void {
       `
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
 re-hashed against the hashes the log recorded. Evidence in the account the run acted on (instance
-descriptions, memory images in S3, …) is named as not reachable: a local run's account is simulated and gone
-when the run ends. A deleted report is reported, not failed (irflow report renders it again).
+descriptions, memory images in S3, …) is named as not reachable: a local run's account is
+simulated and gone when the run ends. A deleted report is reported, not failed (irflow report
+renders it again).
 
 Exit codes: 0 every log verified, 1 tampering found (the entry is named), evidence or a report changed
 since it was recorded, or no such incident, 2 usage error.`,
