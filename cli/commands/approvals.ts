@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
@@ -16,7 +17,7 @@ import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { roleNames } from "./approval-lines.js";
 import { incidentArgument } from "./audit-store.js";
-import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
+import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ListOptions extends StoreOptions {
   incident?: string;
@@ -200,6 +201,11 @@ async function answer(kind: "approve" | "reject", id: string, options: AnswerOpt
     if (!(error instanceof ApprovalRefused)) throw error;
     if (options.json) write(terminalJson({ refused: error.code, message: error.message }, 0));
     process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${f(error.message)}\n`);
+    // Locally a role is only what --role or the identities file says: a newcomer who gave none is told how.
+    if (error.code === "not-allowed" && !identity.principals.some((principal) => principal.startsWith("arn:"))) {
+      const roles = roleNames((await desk.get(id))?.approvers ?? []);
+      process.stderr.write(`${f(identity.actor)} answered with no role: name one the step allows (--role ${f(roles.join(" or --role ") || "<role>")}), or pin it to the name in ${join(stateFolder(options), IDENTITIES_FILE)}\n`);
+    }
     return EXIT.problems;
   } finally {
     database.close();

@@ -44,6 +44,10 @@ describe("irflow approvals, approve, reject", { timeout: 150_000 }, () => {
     const wrongRole = await irflow("approve", approvalId, "--as", "bob", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
     expect(wrongRole).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (not-allowed)") });
     expect(wrongRole.stderr).not.toContain("did you mean");
+    expect(wrongRole.stderr).not.toContain("with no role");
+    const noRole = await irflow("approve", approvalId, "--as", "dave", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
+    expect(noRole).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (not-allowed): dave may not answer") });
+    expect(noRole.stderr).toContain(`dave answered with no role: name one the step allows (--role IncidentLead), or pin it to the name in ${join(dir, "identities.yaml")}`);
     const typo = await irflow("approve", approvalId, "--as", "carol", "--role", "IncidentLeads", "--digest", DIGEST.slice(0, 12), "--reason", "ok");
     expect(typo).toMatchObject({ code: 1, stderr: expect.stringContaining("refused (not-allowed): carol may not answer") });
     expect(typo.stderr).toContain("allowed: arn:aws:iam::*:role/IncidentLead (did you mean IncidentLead?)");
