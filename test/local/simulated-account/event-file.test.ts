@@ -42,14 +42,14 @@ describe("parseEvent (irflow run --event)", () => {
   });
 
   it("a syntax error, an array or nothing at all is refused with a place", () => {
-    expect(refusal('{ "version": "0",\n  "id": "x"\n').issues[0]).toMatchObject({ line: 3, column: 1, message: "invalid JSON: expected ',' or '}' after a property value, found the end of the file" });
+    expect(refusal('{ "version": "0",\n  "id": "x"\n').issues[0]).toMatchObject({ line: 3, column: 1, message: "invalid JSON: expected '}' to close an object, found the end of the file" });
     expect(refusal("[1, 2]").message).toContain("event.json:1:1");
     expect(refusal("").issues.length).toBeGreaterThan(0);
   });
 
   it("a .json file, or one that starts like JSON, is held to JSON and its errors say JSON, with the place", () => {
     const truncated = refusal('{ "version": "0",\n  "id": "x"\n');
-    expect(truncated.message).toBe("event.json: invalid event\n  event.json:3:1: (root): invalid JSON: expected ',' or '}' after a property value, found the end of the file");
+    expect(truncated.message).toBe("event.json: invalid event\n  event.json:3:1: (root): invalid JSON: expected '}' to close an object, found the end of the file");
     // YAML would take the trailing comma; JSON does not.
     expect(refusal(`${JSON.stringify(EVENT, null, 2).slice(0, -2)},\n}`).message).toMatch(/event\.json:13:1: \(root\): invalid JSON: expected a property name in double quotes, found "}" \(a trailing comma\?\)/);
     expect(refusal('{\n  "id": "x",\n  "id": "y"\n}').issues[0]).toMatchObject({ line: 3, message: expect.stringMatching(/^invalid JSON: Map keys must be unique/) });

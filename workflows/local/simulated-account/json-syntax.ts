@@ -1,8 +1,10 @@
+import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
+
 /**
- * Where a JSON text stops being JSON. JSON.parse's own messages differ between Node versions and
- * often give no position (`Unexpected token ']', "…whole text…" is not valid JSON`), and YAML's
- * parser, which reads JSON too, accepts what JSON refuses (trailing commas, bare words) or words
- * the problem in YAML's terms; so a JSON file is checked by this small scanner instead.
+ * Where a JSON text stops being JSON. JSON.parse decides whether it is; its messages differ between
+ * Node versions and often give no position, and YAML's parser, which reads JSON too, accepts what
+ * JSON refuses (trailing commas, bare words). So the place and kind of the first mistake come from
+ * jsonc-parser held to strict JSON (no comments, no trailing commas), in words of our own.
  */
 
 export interface JsonSyntaxError {
@@ -14,6 +16,31 @@ export interface JsonSyntaxError {
 
 const BOM = "\uFEFF";
 
+const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
+
+// Keyed by jsonc-parser's names for its codes (its enum is const, so not reachable at run time).
+const WORDS: Readonly<Record<string, string>> = {
+  ValueExpected: "expected a value",
+  PropertyNameExpected: "expected a property name in double quotes",
+  ColonExpected: "expected ':' after a property name",
+  CommaExpected: "expected ',' between two items",
+  CloseBraceExpected: "expected '}' to close an object",
+  CloseBracketExpected: "expected ']' to close an array",
+  EndOfFileExpected: "unexpected text after the end of the JSON value",
+  InvalidSymbol: "not a JSON value (strings and names take double quotes; true, false and null are lower case)",
+  InvalidNumberFormat: "not a JSON number",
+  UnexpectedEndOfNumber: "a number ends too early",
+  UnexpectedEndOfString: 'a string is not closed on its line (a " is missing, or a line break is inside it: write it as \\n)',
+  InvalidEscapeCharacter: "invalid escape in a string",
+  InvalidUnicode: "invalid \\u escape in a string",
+  InvalidCharacter: "a control character inside a string (write it as \\n, \\t, …)",
+  InvalidCommentToken: "comments are not JSON",
+  UnexpectedEndOfComment: "comments are not JSON",
+};
+
+/** Codes whose message names the token found there; the others describe the token already. */
+const NAMES_FOUND = new Set(["ValueExpected", "PropertyNameExpected", "ColonExpected", "CommaExpected", "CloseBraceExpected", "CloseBracketExpected"]);
+
 /** A file read as JSON: named .json, or (not named .yaml/.yml) starting like a JSON object or array. */
 export function isJsonInput(file: string, text: string): boolean {
   const name = file.toLowerCase();
@@ -24,131 +51,29 @@ export function isJsonInput(file: string, text: string): boolean {
 
 /** The first syntax error of `text` as JSON, or undefined when it is JSON. */
 export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
-  const start = text.startsWith(BOM) ? 1 : 0;
+  const body = text.startsWith(BOM) ? text.slice(1) : text;
   try {
-    JSON.parse(text.slice(start));
+    JSON.parse(body);
     return undefined;
   } catch {
-    const stop = scan(text, start);
-    const { line, column } = placeOf(text, stop?.offset ?? start);
-    return { line, column, message: stop?.message ?? "not valid JSON" };
+    const errors: ParseError[] = [];
+    parse(body, errors, STRICT);
+    const first = errors[0];
+    // JSON.parse is the judge; should the locator find nothing, the mistake is still reported.
+    if (!first) return { line: 1, column: 1, message: "not valid JSON" };
+    const offset = first.offset + (body === text ? 0 : 1);
+    return { ...placeOf(text, offset), message: describe(body, first) };
   }
 }
 
-/** Thrown inside the scanner only, to unwind its recursion at the first problem. */
-class Stop extends Error {
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const ESCAPES = new Set(['"', "\\", "/", "b", "f", "n", "r", "t"]);
-
-/** Walks the text as the JSON grammar reads it; answers where and why it first fails. */
-function scan(text: string, start: number): Stop | undefined {
-  let i = start;
-  const found = (): string => (i >= text.length ? "the end of the file" : `${JSON.stringify(text[i])}${text[i] === "'" ? " (JSON strings take double quotes)" : ""}`);
-  const fail = (message: string, at = i): never => {
-    throw new Stop(at, message);
-  };
-  const space = (): void => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i += 1;
-  };
-  const string = (): void => {
-    const opening = i;
-    i += 1;
-    for (;;) {
-      if (i >= text.length) fail("a string is not closed (a \" is missing)", opening);
-      const c = text[i]!;
-      if (c === '"') {
-        i += 1;
-        return;
-      }
-      if (c === "\\") {
-        const next = text[i + 1];
-        if (next === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
-        else if (next !== undefined && ESCAPES.has(next)) i += 2;
-        else fail("invalid escape in a string");
-        continue;
-      }
-      if (c < " ") fail("a line break or control character inside a string (write it as \\n, \\t, …)");
-      i += 1;
-    }
-  };
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === "{") return object();
-    if (c === "[") return array();
-    if (c === '"') return string();
-    for (const literal of ["true", "false", "null"]) {
-      if (text.startsWith(literal, i)) {
-        i += literal.length;
-        return;
-      }
-    }
-    NUMBER.lastIndex = i;
-    if ((c === "-" || (c !== undefined && c >= "0" && c <= "9")) && NUMBER.test(text)) {
-      i = NUMBER.lastIndex;
-      return;
-    }
-    fail(`expected a value, found ${found()}`);
-  };
-  const object = (): void => {
-    i += 1;
-    space();
-    if (text[i] === "}") {
-      i += 1;
-      return;
-    }
-    for (;;) {
-      space();
-      if (text[i] !== '"') fail(`expected a property name in double quotes, found ${found()}${text[i] === "}" ? " (a trailing comma?)" : ""}`);
-      string();
-      space();
-      if (text[i] !== ":") fail(`expected ':' after a property name, found ${found()}`);
-      i += 1;
-      value();
-      space();
-      if (text[i] === ",") i += 1;
-      else if (text[i] === "}") {
-        i += 1;
-        return;
-      } else fail(`expected ',' or '}' after a property value, found ${found()}`);
-    }
-  };
-  const array = (): void => {
-    i += 1;
-    space();
-    if (text[i] === "]") {
-      i += 1;
-      return;
-    }
-    for (;;) {
-      space();
-      if (text[i] === "]") fail("expected a value, found \"]\" (a trailing comma?)");
-      value();
-      space();
-      if (text[i] === ",") i += 1;
-      else if (text[i] === "]") {
-        i += 1;
-        return;
-      } else fail(`expected ',' or ']' after an array item, found ${found()}`);
-    }
-  };
-  try {
-    value();
-    space();
-    if (i < text.length) fail(`unexpected ${found()} after the end of the JSON value`);
-    return undefined;
-  } catch (error) {
-    if (error instanceof Stop) return error;
-    throw error;
-  }
+function describe(body: string, error: ParseError): string {
+  const code = printParseErrorCode(error.error);
+  const words = WORDS[code] ?? "not valid JSON";
+  if (!NAMES_FOUND.has(code)) return words;
+  const token = body.slice(error.offset, error.offset + Math.max(1, Math.min(error.length, 40)));
+  const found = error.offset >= body.length ? "the end of the file" : token.startsWith('"') ? `the string ${token}` : JSON.stringify(token);
+  const trailingComma = (code === "ValueExpected" || code === "PropertyNameExpected") && /,\s*$/.test(body.slice(0, error.offset)) && /^[\]}]/.test(body.slice(error.offset));
+  return `${words}, found ${found}${trailingComma ? " (a trailing comma?)" : ""}`;
 }
 
 function placeOf(text: string, offset: number): { line: number; column: number } {
