@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
-import pc from "picocolors";
+import { paint as pc } from "../cli/output.js";
 import { benchApproval } from "./approval.bench.js";
 import { benchBundles } from "./bundle.bench.js";
 import { benchCli } from "./cli.bench.js";

@@ -4,11 +4,21 @@ import { formatDiagnostic, sortDiagnostics, type Diagnostic } from "../workflows
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, problems: 1, usage: 2, internal: 3 } as const;
 
-/** picocolors decides colour once: only on a TTY, never with NO_COLOR, always with FORCE_COLOR. */
-export const paint = pc;
+/**
+ * Colour only where a person reads it: on a TTY (not a dumb one), never with NO_COLOR or
+ * --no-color, always with FORCE_COLOR or --color. picocolors' own rule also colours whenever `CI`
+ * is set, which put escape codes into CI logs and piped output.
+ */
+export function colourWanted(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv, stdoutIsTty = process.stdout.isTTY === true): boolean {
+  if (env.NO_COLOR || argv.includes("--no-color")) return false;
+  return Boolean(env.FORCE_COLOR) || argv.includes("--color") || (stdoutIsTty && env.TERM !== "dumb");
+}
+
+/** Decided once, at start. */
+export const paint = pc.createColors(colourWanted());
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
-  for (const d of sortDiagnostics(diagnostics)) write(formatDiagnostic(d, pc));
+  for (const d of sortDiagnostics(diagnostics)) write(formatDiagnostic(d, paint));
 }
 
 export function summarise(diagnostics: readonly Diagnostic[]): string {
