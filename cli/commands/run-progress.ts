@@ -19,6 +19,10 @@ interface ExecutionView {
   readonly openTasks: Map<string, number>;
   /** Map states entered and not yet exited, innermost last. */
   readonly openMaps: string[];
+  /** Task states entered whose first TaskScheduled has not come yet: a TaskScheduled beyond them is a retry. */
+  firstAttemptsDue: number;
+  /** The state of the last failure, until a retry or the next state settles it. */
+  failed?: string | undefined;
 }
 
 /**
@@ -43,13 +47,22 @@ export class ProgressLines {
     if (event.type.endsWith("StateEntered")) {
       const { name } = event.details as { name: string };
       lines.push(...this.settleCheck(machineKey, view, name).map((line) => prefix + line));
-      if (event.type === "TaskStateEntered") view.openTasks.set(name, (view.openTasks.get(name) ?? 0) + 1);
+      if (event.type === "TaskStateEntered") {
+        view.openTasks.set(name, (view.openTasks.get(name) ?? 0) + 1);
+        view.firstAttemptsDue += 1;
+      }
       if (event.type === "MapStateEntered") view.openMaps.push(name);
       // A guard's line waits for the state after it: "Check: X" when X runs, "X: skipped" when not.
       if (event.type === "ChoiceStateEntered" && name.startsWith(CHECK)) view.pendingCheck = { name, input: event.details.input };
       else lines.push(prefix + terminalField(name));
+    } else if (event.type === "TaskScheduled") {
+      // A failure prints at once; should the state's Retry try again, the next line says so.
+      if (view.firstAttemptsDue > 0) view.firstAttemptsDue -= 1;
+      else if (view.failed !== undefined) lines.push(prefix + paint.dim(terminalField(`${view.failed}: retrying`)));
+      view.failed = undefined;
     } else if (event.type === "TaskStateExited") {
       const { name } = event.details;
+      view.failed = undefined;
       const open = (view.openTasks.get(name) ?? 0) - 1;
       if (open > 0) view.openTasks.set(name, open);
       else view.openTasks.delete(name);
@@ -57,7 +70,9 @@ export class ProgressLines {
       const at = view.openMaps.lastIndexOf(event.details.name);
       if (at >= 0) view.openMaps.splice(at, 1);
     } else if (event.type === "TaskFailed" || event.type === "TaskTimedOut") {
-      lines.push(prefix + paint.red(failureText(failedState(view), event.details.error, event.details.cause)));
+      const state = failedState(view);
+      view.failed = state ?? "the task";
+      lines.push(prefix + paint.red(failureText(state, event.details.error, event.details.cause)));
     } else if (event.type === "ExecutionAborted") {
       const { cause } = event.details;
       lines.push(...this.end(executionArn, prefix));
@@ -74,7 +89,7 @@ export class ProgressLines {
   private viewOf(executionArn: string): ExecutionView {
     let view = this.executions.get(executionArn);
     if (!view) {
-      view = { openTasks: new Map(), openMaps: [] };
+      view = { openTasks: new Map(), openMaps: [], firstAttemptsDue: 0 };
       this.executions.set(executionArn, view);
     }
     return view;

@@ -26,6 +26,7 @@ const entered = (type: "Task" | "Choice" | "Pass" | "Map" | "Succeed", name: str
 const exited = (type: "Task" | "Choice" | "Pass" | "Map" | "Succeed", name: string): HistoryDraft => ({ type: `${type}StateExited`, details: { name, output: {} } });
 const failed = (error: string, cause: string): HistoryDraft => ({ type: "TaskFailed", details: { ...invoke, error, cause } });
 const succeeded: HistoryDraft = { type: "TaskSucceeded", details: { ...invoke, output: {} } };
+const scheduled: HistoryDraft = { type: "TaskScheduled", details: { ...invoke, parameters: {}, timeoutInSeconds: 60 } };
 
 describe("ProgressLines: failures", () => {
   it("a failed task says which state failed and why (the Lambda error's message), once per failure", () => {
@@ -48,6 +49,32 @@ describe("ProgressLines: failures", () => {
     const failures = lines.filter((line) => line.includes("failed"));
     expect(failures).toEqual([
       "contain Plan each: Deactivate keys failed: PreconditionFailed: user break-glass is tagged irflow:exempt; irflow will not change it automatically",
+      "contain Each: Deactivate keys failed: PreconditionFailed: user break-glass is tagged irflow:exempt; irflow will not change it automatically",
+    ]);
+  });
+
+  it("a failure its Retry tries again is followed by a retrying line; a first attempt, even after another's failure, is not", () => {
+    const lines = play([
+      entered("Task", "Isolate"),
+      scheduled,
+      failed("Transient", "Throttling: Rate exceeded"),
+      scheduled,
+      succeeded,
+      exited("Task", "Isolate"),
+      entered("Map", "Deactivate keys"),
+      entered("Task", "Each: Deactivate keys"),
+      entered("Task", "Each: Deactivate keys"),
+      scheduled,
+      failed("PreconditionFailed", EXEMPT),
+      scheduled,
+    ]);
+    expect(lines).toEqual([
+      "contain Isolate",
+      "contain Isolate failed: Transient: Throttling: Rate exceeded",
+      "contain Isolate: retrying",
+      "contain Deactivate keys",
+      "contain Each: Deactivate keys",
+      "contain Each: Deactivate keys",
       "contain Each: Deactivate keys failed: PreconditionFailed: user break-glass is tagged irflow:exempt; irflow will not change it automatically",
     ]);
   });
