@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { ApprovalView } from "../../functions/approval/approval.js";
 import { isAllowedApprover, isRequester } from "../../functions/approval/identity.js";
+import { plainRoleName } from "../../functions/approval/role-hint.js";
 import { IDENTITIES_FILE, IdentityError, loadIdentities, localIdentity, type IdentitiesFile } from "../../workflows/local/incident/local-identities.js";
 import { UsageError } from "../usage-error.js";
 import { stateFolder, type StoreOptions } from "./store-options.js";
@@ -29,12 +30,6 @@ export interface Answerer {
 type Kind = "approve" | "reject" | "asked";
 
 const NAME_PLACEHOLDER = "<name>";
-
-/** The role name of an approver pattern (`arn:aws:iam::*:role/IncidentLead` → IncidentLead), when it has no wildcard. */
-function plainRoleName(pattern: string): string | undefined {
-  const name = pattern.slice(pattern.lastIndexOf("/") + 1);
-  return name !== "" && !/[*?]/.test(name) ? name : undefined;
-}
 
 /** `--role` values that could satisfy the step: its role names, and a wildcard-free pattern itself (a role ARN in a named account). */
 function stepRoles(approvers: readonly string[]): string[] {

@@ -10,7 +10,7 @@ import { distance } from "fastest-levenshtein";
 const MAX_EDITS = 2;
 
 /** The role name of a role ARN or pattern (`arn:aws:iam::*:role/IncidentLead` → IncidentLead); undefined for other ARNs and wildcards. */
-function roleName(arn: string): string | undefined {
+export function plainRoleName(arn: string): string | undefined {
   if (!/:role\//.test(arn)) return undefined;
   const name = arn.slice(arn.lastIndexOf("/") + 1);
   return name !== "" && !/[*?]/.test(name) ? name : undefined;
@@ -21,8 +21,8 @@ function roleName(arn: string): string | undefined {
  * case slip or a small edit away from one; undefined otherwise (no role, or a different role).
  */
 export function nearMissRole(principals: readonly string[], approvers: readonly string[]): string | undefined {
-  const allowed = [...new Set(approvers.map(roleName).filter((name): name is string => name !== undefined))];
-  for (const held of principals.map(roleName)) {
+  const allowed = [...new Set(approvers.map(plainRoleName).filter((name): name is string => name !== undefined))];
+  for (const held of principals.map(plainRoleName)) {
     if (held === undefined || allowed.includes(held)) continue;
     const meant = allowed.find((name) => distance(held.toLowerCase(), name.toLowerCase()) <= Math.min(MAX_EDITS, Math.floor(name.length / 4)));
     if (meant !== undefined) return `did you mean ${meant}?`;
