@@ -44,9 +44,12 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
   const answerer = prompting ? await identityFor(options) : undefined;
   // Whom the printed approve/reject commands answer as: named, since without --as/--role they are refused.
   const answerAs = interactive ? await answerAsFor(options, userInfo().username) : undefined;
+  // The machines the runner plays; the progress lines read their guards' conditions too (a skipped step says why).
+  const definitions = await loadGeneratedMachines(GENERATED_DIRECTORY, [runbookId]);
   // Incidents, step records, history, approvals and the audit log in the embedded database, so a second terminal sees them.
   const runtime = await openLocalRuntime({
     ...storeOptions.location(options),
+    definitions,
     account: inputs.scenario.account,
     runbookIds: [runbookId],
     // Reports beside the database they describe (default <project>/.irflow/reports).
@@ -90,8 +93,7 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
     // Each run is a new delivery of the finding (a fresh event id): on the persistent store the same
     // id again would be a redelivery, which joins the incident it opened instead of responding again.
     const event = { ...inputs.event, id: randomUUID() };
-    // The machines the runner plays, read again for their guards' conditions: a skipped step says why.
-    const progressLines = new ProgressLines(guardRules(await loadGeneratedMachines(GENERATED_DIRECTORY, [runbookId])));
+    const progressLines = new ProgressLines(guardRules(definitions));
     const onEvent = (progress: IncidentProgress) => {
       executions.add(progress.executionArn);
       for (const line of progressLines.linesFor(progress)) write(line);
