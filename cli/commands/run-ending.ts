@@ -4,7 +4,8 @@ import type { Outcome } from "../../workflows/local/outcome.js";
 import { terminalField } from "../terminal-text.js";
 
 const MAX_CAUSE = 300;
-const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
+/** A cause cut to one readable line's length. */
+export const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
 
 /**
  * Why a run did not resolve, one readable line per phase that did not succeed, from the incident's

@@ -3,13 +3,12 @@ import { stateNames } from "../../workflows/compiler/state-names.js";
 import { explainCause } from "../../functions/audit/report/explain-cause.js";
 import type { StateMachine } from "../../workflows/compiler/asl.js";
 import type { JsonValue } from "../../workflows/local/json.js";
+import { cut } from "./run-ending.js";
 import { skipReason } from "./skip-reason.js";
 import { paint } from "../output.js";
 import { terminalField } from "../terminal-text.js";
 
 const CHECK = stateNames("").check;
-const MAX_CAUSE = 300;
-const cut = (text: string): string => (text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 1)}…` : text);
 
 /** What the engine runs on each execution, to tell a line's state and whether a guarded step ran. */
 interface ExecutionView {
