@@ -9,11 +9,11 @@ const RESOURCES: readonly (readonly [RegExp, string])[] = [
   [/^arn:/, "an AWS resource"],
 ];
 
-/** Where a piece of evidence lives, in words: an S3 object, a snapshot, an instance, … */
-export function whereEvidenceLives(location: string): string {
+/** Where a piece of evidence lives, in words (an S3 object, a snapshot, an instance, …); undefined when irflow cannot tell. */
+export function whereEvidenceLives(location: string): string | undefined {
   const s3 = /^s3:\/\/([^/?]+)/.exec(location);
   if (s3) return `an object in the S3 bucket ${s3[1]!}`;
-  return RESOURCES.find(([pattern]) => pattern.test(location))?.[1] ?? "not a file on this machine";
+  return RESOURCES.find(([pattern]) => pattern.test(location))?.[1];
 }
 
 /**
@@ -24,6 +24,6 @@ export function whereEvidenceLives(location: string): string {
 export function unreachableEvidenceLine(check: EvidenceCheck): string {
   const where = whereEvidenceLives(check.location);
   const what = `${check.kind ?? "evidence"} ${check.location} (entry ${check.seq})`;
-  if (where === "not a file on this machine") return `${what}: not a file on this machine, and not in an account irflow can read from here`;
+  if (where === undefined) return `${what}: not a file on this machine, and not in an account irflow can read from here`;
   return `${what}: ${where} in the account the run acted on; a local run's account is simulated and gone when the run ends`;
 }

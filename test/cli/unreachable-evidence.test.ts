@@ -21,7 +21,7 @@ describe("evidence irflow verify cannot re-hash", () => {
       "an IAM resource",
       "an AWS resource",
       "an object in the S3 bucket b",
-      "not a file on this machine",
+      undefined,
     ]);
   });
 });
