@@ -56,9 +56,11 @@ const MACHINE = {
  */
 export async function benchApproval(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-approval-"));
-  const runSide = EmbeddedDatabase.open({ dir });
-  const responderSide = EmbeddedDatabase.open({ dir });
+  let runSide: EmbeddedDatabase | undefined;
+  let responderSide: EmbeddedDatabase | undefined;
   try {
+    runSide = EmbeddedDatabase.open({ dir });
+    responderSide = EmbeddedDatabase.open({ dir });
     // The engine's task reaches the desk lazily; the desk answers through the engine.
     const engine: LocalEngine = new LocalEngine({
       definitions: new Map([["bench/approval", MACHINE]]),
@@ -93,8 +95,8 @@ export async function benchApproval(): Promise<Figure[]> {
       figure("approval round trip p95", percentile(durations, 95), "ms", COMMAND, { value: 250, comparison: "<=" }),
     ];
   } finally {
-    runSide.close();
-    responderSide.close();
+    runSide?.close();
+    responderSide?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

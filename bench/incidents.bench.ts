@@ -16,7 +16,7 @@ import { allStates } from "../workflows/local/definition-walk.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "../workflows/local/json.js";
 import { libraryDefinition } from "../workflows/local/local-definition.js";
 import { LocalEngine, type LocalTask } from "../workflows/local/local-engine.js";
-import { openLocalRuntime } from "../workflows/local/local-runtime.js";
+import { openLocalRuntime, type LocalRuntime } from "../workflows/local/local-runtime.js";
 import { EmbeddedDatabase } from "../workflows/local/store/embedded-database.js";
 import type { RunnerDone, RunnerJob } from "./incidents-worker.js";
 import { scenarioFromData, type Scenario } from "../workflows/local/simulated-account/index.js";
@@ -147,8 +147,9 @@ async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory", inc
   const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
   const common = { account: scenario.account, runbookIds: [RUNBOOK], clock, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0 } as const;
   const stateDir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
-  const runtime = store === "memory" ? undefined : await openLocalRuntime({ ...common, ...(store === "sqlite-file" ? { dir: stateDir } : { path: ":memory:" }) });
+  let runtime: LocalRuntime | undefined;
   try {
+    runtime = store === "memory" ? undefined : await openLocalRuntime({ ...common, ...(store === "sqlite-file" ? { dir: stateDir } : { path: ":memory:" }) });
     const runner = runtime?.runner ?? (await LocalIncidentRunner.create(common));
     const cpu = process.cpuUsage();
     const thread = threadCpuMs();

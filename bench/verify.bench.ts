@@ -35,8 +35,9 @@ function body(n: number): Record<string, unknown> {
  */
 export async function benchVerify(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-verify-"));
-  const database = EmbeddedDatabase.open({ dir });
+  let database: EmbeddedDatabase | undefined;
   try {
+    database = EmbeddedDatabase.open({ dir });
     const log = new SqliteAuditLog(database);
     database.immediate(() => {
       for (let n = 0; n < ENTRIES; n++) log.appendNow(INCIDENT, { kind: "step.ran", actor: "function:ec2.isolate-instance", at: new Date(Date.UTC(2026, 10, 24, 12, 0, 0, n)).toISOString(), body: body(n) });
@@ -58,7 +59,7 @@ export async function benchVerify(): Promise<Figure[]> {
       figure("verify: 10,000 entries as irflow verify runs it, median", percentile(withEvidence, 50), "ms", COMMAND, undefined, "the above plus the evidence scan, which parses every body (no evidence reader: nothing re-hashed)"),
     ];
   } finally {
-    database.close();
+    database?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
