@@ -64,6 +64,25 @@ describe("irflow", () => {
   );
 
   it(
+    "runbooks --json lists each runbook's id, title, severity, file, triggers and steps per phase, and nothing meant only for the text output",
+    async () => {
+      const run = await irflow("runbooks", "--json");
+      expect(run.code).toBe(0);
+      const rows = JSON.parse(run.stdout) as Record<string, unknown>[];
+      const ids = readdirSync(join(PROJECT_ROOT, "runbooks"))
+        .filter((name) => name.endsWith(".md") && name !== "README.md")
+        .map((name) => name.slice(0, -3));
+      expect(rows.map((row) => row.id).sort()).toEqual(ids.sort());
+      const demo = rows.find((row) => row.id === "ssh-rdp-brute-force")!;
+      expect(Object.keys(demo)).toEqual(["id", "title", "severity", "file", "triggers", "phases"]);
+      expect(demo.triggers).toEqual([expect.stringContaining("UnauthorizedAccess:EC2/SSHBruteForce")]);
+      expect(Object.keys(demo.phases as object)).toEqual(["detect", "contain", "eradicate", "recover", "post-incident"]);
+      expect((demo.phases as Record<string, string[]>).contain).toContain("Close the port to the internet");
+    },
+    TIMEOUT,
+  );
+
+  it(
     "an unknown command is a usage error (exit 2)",
     async () => {
       const run = await irflow("frobnicate");
