@@ -1,5 +1,6 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
 import { planLines } from "../../functions/approval/approval-message.js";
+import { terminalField as f } from "../terminal-text.js";
 import { suggestAnswerer, type AnswerAs, type Answerer } from "./answer-as.js";
 
 /** What a responder reads about an approval while a run waits at it: the request, how to answer, how it ended. */
@@ -21,13 +22,17 @@ export function roleNames(approvers: readonly string[]): string[] {
 
 const prefix = (approval: ApprovalView): string => approval.digest.slice(0, DIGEST_PREFIX_LENGTH);
 
-/** The request: step, id, digest, deadline, who may answer, and the plan; `label` colours its first word. */
+/**
+ * The request: step, id, digest, deadline, who may answer, and the plan; `label` colours its first
+ * word. These lines and the ended line print recorded data (a typed reason, a name, a plan built
+ * from an event), so every recorded field goes through `terminalField`.
+ */
 export function requestLines(approval: ApprovalView, label: (text: string) => string = (text) => text): string[] {
   return [
-    `${label("approval needed")}: ${approval.stepTitle} (${approval.task}, ${approval.risk})`,
-    `  id ${approval.id}  digest ${prefix(approval)}  answer before ${approval.deadline}`,
-    `  requested by ${approval.requester}; may answer: ${roleNames(approval.approvers).join(", ")}${approval.requiredApprovals > 1 ? ` (${approval.requiredApprovals} different people)` : ""}`,
-    ...planLines(approval).map((line) => `  ${line}`),
+    `${label("approval needed")}: ${f(approval.stepTitle)} (${f(approval.task)}, ${f(approval.risk)})`,
+    `  id ${f(approval.id)}  digest ${f(prefix(approval))}  answer before ${f(approval.deadline)}`,
+    `  requested by ${f(approval.requester)}; may answer: ${f(roleNames(approval.approvers).join(", "))}${approval.requiredApprovals > 1 ? ` (${approval.requiredApprovals} different people)` : ""}`,
+    ...planLines(approval).map((line) => `  ${f(line)}`),
   ];
 }
 
@@ -43,11 +48,15 @@ export function identityFlags(answerer: Answerer): string {
 export function answerCommands(approval: ApprovalView, flags: StoreFlags, as: AnswerAs | undefined): string[] {
   const approver = identityFlags(suggestAnswerer(approval, "approve", as));
   const rejecter = identityFlags(suggestAnswerer(approval, "reject", as));
-  return [`  irflow approve ${approval.id} --digest ${prefix(approval)} --reason "…"${approver}${flags}`, `  irflow reject ${approval.id} --reason "…"${rejecter}${flags}`];
+  return [`  irflow approve ${approval.id} --digest ${prefix(approval)} --reason "…"${approver}${flags}`, `  irflow reject ${approval.id} --reason "…"${rejecter}${flags}`].map(f);
 }
 
 /** How it ended: approved, rejected, timed out or withdrawn, by whom and why. */
 export function endedLine(approval: ApprovalView): string {
+  return f(endedText(approval));
+}
+
+function endedText(approval: ApprovalView): string {
   const step = approval.stepTitle;
   switch (approval.status) {
     case "approved": {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApprovalView } from "../../functions/approval/approval.js";
-import { answerCommands, endedLine, roleNames, storeFlags } from "../../cli/commands/approval-lines.js";
+import { answerCommands, endedLine, requestLines, roleNames, storeFlags } from "../../cli/commands/approval-lines.js";
 import { ApprovalWatch } from "../../cli/commands/approval-watch.js";
 
 const approval = (more: Partial<ApprovalView> = {}): ApprovalView => ({
@@ -43,6 +43,21 @@ describe("approval lines", () => {
     expect(endedLine(approval({ status: "rejected", rejection: { by: "bob", reason: "not that host", at: "t" } }))).toBe("rejected: Isolate the instance by bob: not that host");
     expect(endedLine(approval({ status: "expired" }))).toBe("timed out: Isolate the instance: nobody answered by 2026-11-25T00:30:00Z (on timeout: abort)");
     expect(endedLine(approval({ status: "withdrawn", withdrawal: { by: "carol", reason: "wrong host", at: "t" } }))).toBe("withdrawn: Isolate the instance: the incident was aborted by carol: wrong host");
+  });
+
+  it("prints no recorded name, reason or plan as a control sequence or a forged line", () => {
+    const raw = /[\u0000-\u0008\u000b-\u001f\u007f\u009b]|\r|\n/;
+    const hostile = "ok \u001b[31mRED\u001b[0m\r\nFAKE: approved by ciso\u001b]0;pwned\u0007";
+    const lines = [
+      endedLine(approval({ status: "approved", votes: [{ by: "bob\u001b[8m", reason: hostile, at: "t" }] })),
+      endedLine(approval({ status: "rejected", rejection: { by: "eve", reason: hostile, at: "t" } })),
+      endedLine(approval({ status: "withdrawn", withdrawal: { by: "eve\u001b[8m", reason: hostile, at: "t" } })),
+      ...requestLines(approval({ stepTitle: `Isolate\u001b[2J`, requester: "alice\r\nFAKE", plans: [{ digest: "a".repeat(64), summary: hostile, changes: 1 }] })),
+      ...answerCommands(approval(), "", { you: "mallory\u001b[8m", roles: ["IncidentResponder"], identities: { identities: {} } }),
+    ];
+    for (const line of lines) expect(line).not.toMatch(raw);
+    expect(lines[0]).toBe("approved: Isolate the instance by bob\\x1b[8m: ok \\x1b[31mRED\\x1b[0m\\x0d\\x0aFAKE: approved by ciso\\x1b]0;pwned\\x07");
+    expect(lines.join("\n")).toContain("requested by alice\\x0d\\x0aFAKE");
   });
 });
 
