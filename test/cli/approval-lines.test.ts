@@ -46,7 +46,7 @@ describe("approval lines", () => {
   });
 
   it("prints no recorded name, reason or plan as a control sequence or a forged line", () => {
-    const raw = /[\u0000-\u0008\u000b-\u001f\u007f\u009b]|\r|\n/;
+    const controls = (line: string) => [...line].filter((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
     const hostile = "ok \u001b[31mRED\u001b[0m\r\nFAKE: approved by ciso\u001b]0;pwned\u0007";
     const lines = [
       endedLine(approval({ status: "approved", votes: [{ by: "bob\u001b[8m", reason: hostile, at: "t" }] })),
@@ -55,7 +55,7 @@ describe("approval lines", () => {
       ...requestLines(approval({ stepTitle: `Isolate\u001b[2J`, requester: "alice\r\nFAKE", plans: [{ digest: "a".repeat(64), summary: hostile, changes: 1 }] })),
       ...answerCommands(approval(), "", { you: "mallory\u001b[8m", roles: ["IncidentResponder"], identities: { identities: {} } }),
     ];
-    for (const line of lines) expect(line).not.toMatch(raw);
+    for (const line of lines) expect(controls(line)).toEqual([]);
     expect(lines[0]).toBe("approved: Isolate the instance by bob\\x1b[8m: ok \\x1b[31mRED\\x1b[0m\\x0d\\x0aFAKE: approved by ciso\\x1b]0;pwned\\x07");
     expect(lines.join("\n")).toContain("requested by alice\\x0d\\x0aFAKE");
   });
