@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { commandsFor } from "./command-modules.js";
 import { EXIT, paint } from "./output.js";
 import { packageVersion } from "./package-version.js";
+import { pathErrorMessage } from "./path-error.js";
 import { checkRequiredOptionsLast } from "./required-options.js";
 import { UsageError } from "./usage-error.js";
 
@@ -44,6 +45,10 @@ try {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (error instanceof UsageError) {
     process.stderr.write(`${paint.red("error:")} ${error.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else if (pathErrorMessage(error) !== undefined) {
+    // A path given (or one under it) that cannot be used is the command line's to correct.
+    process.stderr.write(`${paint.red("error:")} ${pathErrorMessage(error)}\n`);
     process.exitCode = EXIT.usage;
   } else {
     process.stderr.write(`${paint.red("internal error:")} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

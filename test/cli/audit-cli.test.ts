@@ -88,6 +88,14 @@ describe("irflow report", () => {
     expect(readFileSync(file, "utf8")).toMatch(/^<!doctype html>/);
     expect((await irflow("report", incidentId, "--db", db, "--format", "pdf")).code).toBe(2);
   }, TIMEOUT);
+
+  it("an --output it cannot write (a missing folder, a folder) is named, with exit 2 and no stack trace", async () => {
+    const runs = await Promise.all([join(dir, "no-such-folder", "report.md"), dir].map((output) => irflow("report", incidentId, "--db", db, "--output", output)));
+    expect(runs.map((run) => run.code)).toEqual([2, 2]);
+    expect(runs[0]!.stderr).toContain(`error: cannot open ${join(dir, "no-such-folder", "report.md")}: no such file or folder (ENOENT)`);
+    expect(runs[1]!.stderr).toContain(`error: cannot open ${dir}: it is a folder (EISDIR)`);
+    for (const run of runs) expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+  }, TIMEOUT);
 });
 
 describe("irflow verify", () => {

@@ -124,6 +124,23 @@ describe("a store that is not there", () => {
   );
 
   it(
+    "a --dir that is a file is named, with exit 2 and no stack trace, by readers, answerers and runs alike",
+    async () => {
+      const file = join(root, "notes-not-a-folder");
+      writeFileSync(file, "a file, not a folder");
+      const runs = await Promise.all(
+        [["incidents"], ["verify", "--all"], ["history", INCIDENT], ["approve", "apr-0123456789abcdef", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"], ["run", "ssh-rdp-brute-force", "--scenario", "test/scenarios/ssh-rdp-brute-force.yaml", "--approve"]].map((args) => irflow(...args, "--dir", file)),
+      );
+      for (const run of runs) {
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(new RegExp(`^error: cannot [a-z ]+ ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\S*: (a part of the path is a file, not a folder \\(ENOTDIR\\)|a file is in the way \\(EEXIST\\))`));
+        expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "a --db that is not SQLite is named, with exit 2 and no stack trace",
     async () => {
       const notes = join(root, "notes.txt");
