@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { FileEvidenceReader } from "../../functions/audit/file-evidence-reader.js";
-import { verifyChain, type ChainVerdict } from "../../functions/audit/verify-chain.js";
+import { GENESIS_HASH } from "../../functions/audit/audit-entry.js";
+import { verifyChain, type ChainProblem, type ChainVerdict } from "../../functions/audit/verify-chain.js";
+import { logAgainstStore, storedIncidents } from "../../workflows/local/store/log-against-store.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
@@ -25,6 +27,11 @@ export function registerVerify(program: Command): void {
     .addHelpText(
       "after",
       `
+The incident store stands witness to what the log must hold: an incident it closed whose log has
+no close, or one it holds with no log, is reported as removed entries. A whole chain rewritten
+along with the store by someone who may write the database is not caught (the hashes are not
+keyed): locally the file's permissions guard it; on AWS, S3 Object Lock.
+
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
 re-hashed against the hashes the log recorded. Evidence in the account the run acted on (instance
 descriptions, memory images in S3, …) is named as not reachable: a local run's account is
@@ -38,15 +45,19 @@ since it was recorded, or no such incident, 2 usage error.`,
       if (Boolean(incident) === Boolean(options.all)) throw new UsageError("name one incident, or pass --all");
       const { database, log } = openAuditStore(options, "read");
       try {
-        const ids = options.all ? log.incidentIds() : [incidentArgument(incident!)];
+        const stored = storedIncidents(database);
+        // Every incident the log or the incident store knows: a log deleted whole is one the store still holds.
+        const ids = options.all ? [...new Set([...log.incidentIds(), ...stored.keys()])] : [incidentArgument(incident!)];
         const verdicts: ChainVerdict[] = [];
         const files = new FileEvidenceReader();
         for (const id of ids) {
           const entries = log.entriesNow(id);
-          if (entries.length === 0) throw new IncidentNotFound(id);
+          const againstStore = logAgainstStore(stored.get(id), entries);
+          if (entries.length === 0 && againstStore.length === 0) throw new IncidentNotFound(id);
           // Files on this machine (the reports, evidence written to disk) are re-hashed; evidence in the
           // account the run acted on is named as not reachable, never counted as intact.
-          verdicts.push(await verifyChain(id, entries, { evidence: files, reports: files }));
+          const chain = entries.length > 0 ? await verifyChain(id, entries, { evidence: files, reports: files }) : { incidentId: id, ok: true, entries: 0, headHash: GENESIS_HASH, problems: [], evidence: [] };
+          verdicts.push(withProblems(chain, againstStore));
         }
         if (options.json) process.stdout.write(`${terminalJson(verdicts)}\n`);
         else for (const verdict of verdicts) printVerdict(verdict);
@@ -58,6 +69,11 @@ since it was recorded, or no such incident, 2 usage error.`,
         database.close();
       }
     });
+}
+
+function withProblems(verdict: ChainVerdict, more: readonly ChainProblem[]): ChainVerdict {
+  if (more.length === 0) return verdict;
+  return { ...verdict, ok: false, problems: [...verdict.problems, ...more].sort((a, b) => a.seq - b.seq) };
 }
 
 function printVerdict(verdict: ChainVerdict): void {

@@ -123,4 +123,32 @@ describe("irflow verify", () => {
     expect(report.stderr).toContain("fails verification");
     expect(report.stdout).toBe("");
   }, TIMEOUT);
+
+  it("exits 1 when a log lost its end (the incident store closed it) or was deleted whole (the store holds the incident)", async () => {
+    const copy = join(tempDir("irflow-cli-audit-cut-"), DATABASE_FILE);
+    const original = EmbeddedDatabase.open({ path: db });
+    original.db.prepare("VACUUM INTO ?").run(copy);
+    original.close();
+    const database = EmbeddedDatabase.open({ path: copy });
+    const closedAt = database.db.prepare<[string], { seq: number }>("SELECT seq FROM audit_log WHERE incident_id = ? AND kind = 'incident.closed'").get(second)!.seq;
+    database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq >= ?").run(second, closedAt);
+    database.db.prepare("DELETE FROM audit_log WHERE incident_id = ?").run(incidentId);
+    database.close();
+
+    const cut = await irflow("verify", second, "--db", copy);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain(`TAMPERED  ${second}  ${closedAt - 1} entries`);
+    expect(cut.stdout).toMatch(new RegExp(`entry ${closedAt}: removed: the incident store records this incident closed at \\S+, but the log has no incident.closed entry: entries from ${closedAt} on were removed`));
+    const gone = await irflow("verify", incidentId, "--db", copy);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toContain(`TAMPERED  ${incidentId}  0 entries`);
+    expect(gone.stdout).toContain("entry 1: removed: the incident store holds this incident (opened ");
+    const all = await irflow("verify", "--all", "--db", copy, "--json");
+    expect(all.code).toBe(1);
+    expect((JSON.parse(all.stdout) as { incidentId: string; ok: boolean }[]).map((v) => [v.incidentId, v.ok]).sort()).toEqual([[incidentId, false], [second, false]].sort());
+    // An id neither the log nor the store holds is still "no such incident".
+    const unknown = await irflow("verify", "inc-20261124-000000000000", "--db", copy);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no audit log for inc-20261124-000000000000");
+  }, TIMEOUT);
 });
