@@ -1,7 +1,8 @@
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
+import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
+import { authorityText } from "../../functions/approval/authority-text.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
 import { withdrawalText } from "../../functions/approval/withdrawal-text.js";
@@ -167,8 +168,8 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
   write(`  incident ${f(a.incidentId)}, runbook ${f(a.runbookId)}`);
   write(`  requested by ${f(a.requester)} at ${f(a.requestedAt)}; deadline ${f(a.deadline)} (then ${f(a.onTimeout)})`);
   write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${f(a.approvers.join(", "))}${a.escalation ? " (escalated)" : ""}`);
-  for (const vote of a.votes) write(`  approved by ${f(vote.by)} at ${f(vote.at)}: ${f(vote.reason)}`);
-  if (a.rejection) write(`  rejected by ${f(a.rejection.by)} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
+  for (const vote of a.votes) write(`  approved by ${f(voter(vote))} at ${f(vote.at)}: ${f(vote.reason)}`);
+  if (a.rejection) write(`  rejected by ${f(voter(a.rejection))} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
   if (a.withdrawal) write(`  withdrawn at ${f(a.withdrawal.at)}: ${f(withdrawalText(a.withdrawal.by, a.withdrawal.reason, a.withdrawal.answer))}`);
   write("");
   for (const line of planLines(a)) write(`  ${f(line)}`);
@@ -232,3 +233,6 @@ function unknownNotice(waiting: RunLiveness): string {
   const who = waiting.runners.map((runner) => `${describeRunner(runner)}; the process exists but its heartbeat is stale`).join("; ");
   return `irflow cannot tell whether the run waiting for it is alive (${who || "the store records no process for its execution"}): an answer resumes it only if it is`;
 }
+
+/** `bob as IncidentResponder (claimed with --role)` where the store kept the authority, else the name. */
+const voter = (vote: Vote): string => authorityText({ by: vote.by, as: vote.as ?? [], ...(vote.vouchedBy ? { vouchedBy: vote.vouchedBy } : {}) });

@@ -30,7 +30,12 @@ export function requestedEntry(approval: ApprovalView, actor: string): AuditEntr
 export function answerEntry(approval: ApprovalView | undefined, approvalId: string, kind: "approve" | "reject", actor: string, check: AnswerCheck, at: Date): AuditEntryInput {
   const base = approval ? about(approval) : { approvalId };
   if (!check.ok) return refusedEntry(base, kind, actor, check.refusal, at);
-  return { kind: auditKindOf(check), actor, at: at.toISOString(), body: { ...base, reason: check.vote.reason, approvers: check.votes.map((vote) => vote.by), complete: check.complete } };
+  return { kind: auditKindOf(check), actor, at: at.toISOString(), body: { ...base, reason: check.vote.reason, approvers: check.votes.map((vote) => vote.by), complete: check.complete, authority: check.votes.map(authorityOf) } };
+}
+
+/** Who answered under which of the step's approver principals, and what vouches for them. */
+function authorityOf(vote: Vote): Record<string, unknown> {
+  return { by: vote.by, as: vote.as ?? [], ...(vote.vouchedBy ? { vouchedBy: vote.vouchedBy } : {}) };
 }
 
 export function refusedEntry(base: Record<string, unknown>, kind: "approve" | "reject", actor: string, refusal: Refusal, at: Date): AuditEntryInput {

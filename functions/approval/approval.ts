@@ -23,7 +23,12 @@ export const PlanView = z.object({
 export type PlanView = z.infer<typeof PlanView>;
 
 /** One approver's answer so far (a two-person step collects two before it is decided). */
-export const Vote = z.object({ by: z.string().min(1), reason: z.string(), at: z.string() });
+/**
+ * One answer that counted. `as`: the caller's principals the step's approver patterns named (the
+ * authority it answered under); `vouchedBy`: what vouches for them (both absent in records
+ * written before they were kept).
+ */
+export const Vote = z.object({ by: z.string().min(1), reason: z.string(), at: z.string(), as: z.array(z.string()).optional(), vouchedBy: z.string().optional() });
 export type Vote = z.infer<typeof Vote>;
 
 /**

@@ -1,5 +1,5 @@
 import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "./approval.js";
-import { isAllowedApprover, isRequester, samePerson, type Identity } from "./identity.js";
+import { approverPrincipals, isAllowedApprover, isRequester, samePerson, type Identity } from "./identity.js";
 import { nearMissRole } from "./role-hint.js";
 import { withdrawalText } from "./withdrawal-text.js";
 
@@ -94,7 +94,7 @@ export function checkAnswer(approval: ApprovalView | undefined, answer: AnswerIn
   if (answer.kind === "approve" && approval.votes.some((vote) => samePerson(vote.by, answer.caller.actor))) {
     return refuse("duplicate-approver", `${answer.caller.actor} has already approved ${approval.id} (as this or another role or spelling); it needs ${approval.requiredApprovals} different approvers`);
   }
-  const vote: Vote = { by: answer.caller.actor, reason, at: now.toISOString() };
+  const vote: Vote = { by: answer.caller.actor, reason, at: now.toISOString(), as: approverPrincipals(answer.caller, approval.approvers), ...(answer.caller.vouchedBy ? { vouchedBy: answer.caller.vouchedBy } : {}) };
   if (answer.kind === "reject") return { ok: true, vote, votes: [vote], complete: true, decision: "rejected" };
   const votes = [...approval.votes, vote];
   return { ok: true, vote, votes, complete: votes.length >= approval.requiredApprovals, decision: "approved" };

@@ -7,7 +7,12 @@ export interface Identity {
   readonly actor: string;
   /** The ARNs this identity acts as; approver patterns are matched against them. */
   readonly principals: readonly string[];
+  /** What vouches for those principals, as the audit log says it: a signed request, the identities file, a claim. */
+  readonly vouchedBy?: string;
 }
+
+/** AWS: the caller's principals come from its SigV4 signature. */
+export const SIGNED_REQUEST = "signed IAM request";
 
 const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/;
 
@@ -19,9 +24,9 @@ const ASSUMED_ROLE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+
  */
 export function identityFromArn(arn: string): Identity {
   const assumed = ASSUMED_ROLE.exec(arn);
-  if (!assumed) return { actor: arn, principals: [arn] };
+  if (!assumed) return { actor: arn, principals: [arn], vouchedBy: SIGNED_REQUEST };
   const [, partition, account, role] = assumed;
-  return { actor: arn, principals: [arn, `arn:${partition}:iam::${account}:role/${role}`] };
+  return { actor: arn, principals: [arn, `arn:${partition}:iam::${account}:role/${role}`], vouchedBy: SIGNED_REQUEST };
 }
 
 /** ARN fields before the resource: `arn`, partition, service, region, account. */
@@ -60,7 +65,12 @@ export function arnPatternMatches(pattern: string, arn: string): boolean {
 }
 
 export function isAllowedApprover(identity: Identity, approvers: readonly string[]): boolean {
-  return approvers.some((pattern) => identity.principals.some((principal) => arnPatternMatches(pattern, principal)));
+  return approverPrincipals(identity, approvers).length > 0;
+}
+
+/** The identity's principals an approver pattern names: the authority an answer is given under. */
+export function approverPrincipals(identity: Identity, approvers: readonly string[]): string[] {
+  return identity.principals.filter((principal) => approvers.some((pattern) => arnPatternMatches(pattern, principal)));
 }
 
 const PERSON_ARN = /^arn:aws[a-z-]*:(?:sts::\d{12}:(?:assumed-role\/[^/]+|federated-user)|iam::\d{12}:user(?:\/.*)?)\/([^/]+)$/;

@@ -2,6 +2,7 @@ import type * as z from "zod";
 import type { StepRecord } from "../runtime/step-journal.js";
 import { GENESIS_HASH, type AuditEntry } from "./audit-entry.js";
 import { explainCause } from "./report/explain-cause.js";
+import { authoritiesOf, authorityText, type Authority } from "../approval/authority-text.js";
 import { withdrawalText, type LateAnswerText } from "../approval/withdrawal-text.js";
 import { Bodies, KIND, type ClosedStatus, type MilestoneName } from "./audit-kinds.js";
 
@@ -48,6 +49,8 @@ export interface RecordedApproval {
     readonly decidedAt: string;
     /** Withdrawn: the answer that had decided it, too late to reach the workflow (the abort came first). */
     readonly lateAnswer?: LateAnswerText;
+    /** Approved or rejected: each answer's approver principals and what vouched for them (absent in older logs). */
+    readonly authority?: readonly Authority[];
   };
   /** Answers that were refused (wrong approver, the requester, a stale digest, …). */
   readonly refusals: readonly { readonly at: string; readonly by: string; readonly reason: string }[];
@@ -275,15 +278,16 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
         const by = strings(entry.body.by).length > 0 ? strings(entry.body.by) : strings(entry.body.approvers).length > 0 && decision !== "expired" ? strings(entry.body.approvers) : [entry.actor];
         const reason = text(entry.body.reason) ?? text(entry.body.comment) ?? "";
         const lateAnswer = decision === "withdrawn" ? lateAnswerOf(entry.body.answer) : undefined;
+        const authority = authoritiesOf(entry.body.authority);
         // The first decision stands (an answer is single use), except an answer the abort kept from
         // the workflow: the withdrawal that says so replaces it.
         if (a && (!a.decision || (lateAnswer !== undefined && a.decision.decision === lateAnswer.decision))) {
-          a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at, ...(lateAnswer ? { lateAnswer } : {}) };
+          a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at, ...(lateAnswer ? { lateAnswer } : {}), ...(authority.length > 0 ? { authority } : {}) };
         }
         phase = a ? phaseOfStep(a.approval.stepId) : undefined;
         // Withdrawn: `by` aborted the incident; an answer, if any, never reached the workflow.
         if (decision === "withdrawn") what = `${a?.approval.stepId ?? "?"} withdrawn: ${withdrawalText(by.join(", "), reason, lateAnswer)}`;
-        else what = `${a?.approval.stepId ?? "?"} ${decision}${decision === "expired" ? "" : ` by ${by.join(", ")}`}${reason ? `: ${reason}` : ""}`;
+        else what = `${a?.approval.stepId ?? "?"} ${decision}${decision === "expired" ? "" : ` by ${authority.length > 0 ? authority.map(authorityText).join(", ") : by.join(", ")}`}${reason ? `: ${reason}` : ""}`;
         break;
       }
       case KIND.approvalRefused: {

@@ -125,7 +125,7 @@ export function renderHtml(model: ReportModel): string {
       ${table("custody", ["Time", "What", "Location", "SHA-256"], model.custody.map((c) => `<tr><td>${time(c.at)}</td><td>${e(c.what)}</td><td class="mono">${e(c.location)}</td><td class="mono" title="${e(c.sha256)}">${e(short(c.sha256))}</td></tr>`))}
     </section>`,
     `<section id="approvals"><h2>Approvals</h2>
-      ${table("approval-table", ["Step", "Decision", "By", "Reason", "Plan digest", "Requested", "Decided", "Wait"], model.approvals.map((a) => `<tr><td>${e(a.stepId)}</td><td>${badge(a.decision)}</td><td>${e(a.by.join(", "))}</td><td>${e(a.reason)}</td><td class="mono" title="${e(a.planDigests.join(", "))}">${e(a.planDigests.map(short).join(", "))}</td><td>${time(a.requestedAt)}</td><td>${time(a.decidedAt)}</td><td>${e(a.wait ?? "")}</td></tr>`))}
+      ${table("approval-table", ["Step", "Decision", "By", "Reason", "Plan digest", "Requested", "Decided", "Wait"], model.approvals.map((a) => `<tr><td>${e(a.stepId)}</td><td>${badge(a.decision)}</td><td>${e((a.authority ?? a.by).join(", "))}</td><td>${e(a.reason)}</td><td class="mono" title="${e(a.planDigests.join(", "))}">${e(a.planDigests.map(short).join(", "))}</td><td>${time(a.requestedAt)}</td><td>${time(a.decidedAt)}</td><td>${e(a.wait ?? "")}</td></tr>`))}
       ${model.approvals.flatMap((a) => a.refusals.map((r) => `<p class="muted">Refused for ${e(a.stepId)} at ${time(r.at)}: ${e(r.by)}: ${e(r.reason)}</p>`)).join("")}
     </section>`,
     `<section id="failures"><h2>What failed</h2>${table("failure-table", ["Time", "Step", "Error", "Cause"], model.failures.map((f) => `<tr><td>${time(f.at)}</td><td>${e(f.stepId)}</td><td><code>${e(f.error)}</code></td><td>${e(f.cause)}</td></tr>`), "Nothing failed.")}</section>`,

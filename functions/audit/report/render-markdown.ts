@@ -71,7 +71,7 @@ export function renderMarkdown(model: ReportModel): string {
   if (model.approvals.length === 0) lines.push("- (none)");
   else {
     lines.push("| step | decision | by | reason | plan digests | requested | decided | wait |", "|---|---|---|---|---|---|---|---|");
-    for (const a of model.approvals) lines.push(`| ${cell(a.stepId)} | ${cell(a.decision)} | ${cell(a.by.join(", "))} | ${cell(a.reason)} | ${cell(a.planDigests.join(", "))} | ${cell(a.requestedAt ?? "")} | ${cell(a.decidedAt ?? "")} | ${cell(a.wait ?? "")} |`);
+    for (const a of model.approvals) lines.push(`| ${cell(a.stepId)} | ${cell(a.decision)} | ${cell((a.authority ?? a.by).join(", "))} | ${cell(a.reason)} | ${cell(a.planDigests.join(", "))} | ${cell(a.requestedAt ?? "")} | ${cell(a.decidedAt ?? "")} | ${cell(a.wait ?? "")} |`);
     for (const a of model.approvals) for (const r of a.refusals) lines.push(`- refused for ${t(a.stepId)} at ${t(r.at)}: ${t(r.by)}: ${t(r.reason)}`);
   }
   lines.push("", "## Failures", "");

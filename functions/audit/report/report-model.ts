@@ -1,3 +1,4 @@
+import { authorityText } from "../../approval/authority-text.js";
 import * as z from "zod";
 import type { Change, Undo } from "../../contract/changes.js";
 import type { CsfTag } from "../../contract/task-contract.js";
@@ -63,6 +64,8 @@ export interface ReportApproval {
   readonly stepId: string;
   readonly decision: string;
   readonly by: readonly string[];
+  /** Each answer as `bob as IncidentResponder (claimed with --role)`, when the log says under which authority. */
+  readonly authority?: readonly string[];
   readonly reason: string;
   readonly planDigests: readonly string[];
   readonly requestedAt?: string;
@@ -131,6 +134,7 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
       stepId: approval.stepId,
       decision: decision?.decision ?? "pending",
       by: decision?.by ?? [],
+      ...(decision?.authority ? { authority: decision.authority.map(authorityText) } : {}),
       reason: decision?.reason ?? "",
       planDigests: approval.planDigests,
       ...(approval.requestedAt ? { requestedAt: approval.requestedAt } : {}),

@@ -9,7 +9,9 @@ const approve = (caller = lead("alice"), extra: { reason?: string; digest?: stri
 describe("checkAnswer", () => {
   it("accepts an allowed approver who confirms the digest and gives a reason; one approval decides a single-person step", () => {
     const result = checkAnswer(approval(), approve(), at(60));
-    expect(result).toEqual({ ok: true, complete: true, decision: "approved", vote: { by: lead("alice").actor, reason: "confirmed the host", at: at(60).toISOString() }, votes: [expect.objectContaining({ by: lead("alice").actor })] });
+    // The vote keeps the authority it counted under: the role the step names, vouched for by the signature.
+    const vote = { by: lead("alice").actor, reason: "confirmed the host", at: at(60).toISOString(), as: ["arn:aws:iam::123456789012:role/IncidentLead"], vouchedBy: "signed IAM request" };
+    expect(result).toEqual({ ok: true, complete: true, decision: "approved", vote, votes: [vote] });
   });
 
   it.each([

@@ -81,5 +81,6 @@ export function localIdentity(name: string, claimedRoles: readonly string[], fil
     if (outside.length > 0) throw new IdentityError(`${actor} does not hold ${outside.join(", ")} (${IDENTITIES_FILE} gives ${listed.join(", ")})`);
   }
   const roles = claimedRoles.length > 0 ? claimedRoles : (listed ?? []);
-  return { actor, principals: [`local:${actor}`, ...new Set(roles.map(asArn))] };
+  const vouchedBy = listed ? IDENTITIES_FILE : roles.length > 0 ? "claimed with --role" : undefined;
+  return { actor, principals: [`local:${actor}`, ...new Set(roles.map(asArn))], ...(vouchedBy ? { vouchedBy } : {}) };
 }
