@@ -33,7 +33,9 @@ along with the store by someone who may write the database is not caught (the ha
 keyed): locally the file's permissions guard it; on AWS, S3 Object Lock.
 
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
-re-hashed against the hashes the log recorded. Evidence in the account the run acted on (instance
+re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output
+(an instance description), from the log itself. Evidence recorded by its id alone (a snapshot) is
+listed, with nothing to re-hash. Evidence in the account the run acted on (instance
 descriptions, memory images in S3, …) is named as not reachable: a local run's account is
 simulated and gone when the run ends. A deleted report is reported, not failed (irflow report
 renders it again).
@@ -79,7 +81,8 @@ function withProblems(verdict: ChainVerdict, more: readonly ChainProblem[]): Cha
 function printVerdict(verdict: ChainVerdict): void {
   const write = (line: string) => process.stdout.write(`${line}\n`);
   const unreachable = verdict.evidence.filter((e) => e.status === "unreachable");
-  const evidence = verdict.evidence.length > 0 ? `; evidence: ${verdict.evidence.filter((e) => e.status === "intact").length} re-hashed intact, ${unreachable.length} not reachable from here` : "";
+  const unhashed = verdict.evidence.filter((e) => e.status === "unhashed");
+  const evidence = verdict.evidence.length > 0 ? `; evidence: ${verdict.evidence.filter((e) => e.status === "intact").length} re-hashed intact, ${unreachable.length} not reachable from here${unhashed.length > 0 ? `, ${unhashed.length} recorded without a hash` : ""}` : "";
   const reports = verdict.reports ?? [];
   const notFound = reports.filter((r) => r.status === "missing");
   const reportCounts = reports.length > 0 ? `; reports: ${reports.filter((r) => r.status === "intact").length} re-hashed intact${notFound.length > 0 ? `, ${notFound.length} not found` : ""}` : "";
@@ -89,5 +92,6 @@ function printVerdict(verdict: ChainVerdict): void {
     for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${terminalField(problem.kind)}: ${terminalField(problem.message)}`);
   }
   for (const check of unreachable) write(`  ${paint.dim("not reachable:")} ${terminalField(unreachableEvidenceLine(check))}`);
+  for (const check of unhashed) write(`  ${paint.dim("no hash:")} ${terminalField(`${check.kind ?? "evidence"} ${check.location} (entry ${check.seq}): recorded by its id, with nothing to re-hash`)}`);
   for (const report of notFound) write(`  ${paint.dim("report not found:")} ${terminalField(`${report.format} ${report.location} (entry ${report.seq}): moved or deleted; the log is the record, and irflow report ${verdict.incidentId} renders it again`)}`);
 }

@@ -1,4 +1,5 @@
 import { AuditEntry, GENESIS_HASH, hashAt, sealPrefix, sealPrefixWith } from "./audit-entry.js";
+import { canonicalJson, sha256Hex } from "../contract/digest.js";
 import { KIND } from "./audit-kinds.js";
 import { isCanonicalObjectText } from "./canonical-text.js";
 import { EvidenceMissing, type EvidenceReader } from "./evidence-reader.js";
@@ -26,7 +27,8 @@ export interface EvidenceCheck {
   /** What the step recorded it as (ec2-instance-disk, ec2-instance-memory, …), when it says. */
   readonly kind?: string;
   readonly location: string;
-  readonly status: "intact" | "changed" | "missing" | "unreachable";
+  /** `unhashed`: recorded without a hash (a snapshot is known by its id), so there is nothing to re-hash. */
+  readonly status: "intact" | "changed" | "missing" | "unreachable" | "unhashed";
 }
 
 export interface ChainVerdict {
@@ -228,18 +230,24 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
 }
 
 /** Evidence items an entry records: `{ kind?, location, sha256?, sizeBytes? }` under `evidence` or `record.evidence`. */
-export function evidenceOf(entry: AuditEntry): { kind?: string; location: string; sha256?: string; sizeBytes?: number }[] {
+export function evidenceOf(entry: AuditEntry): { kind?: string; location: string; sha256?: string; sizeBytes?: number; hashOf?: "output" }[] {
   const lists = [entry.body.evidence, (entry.body.record as { evidence?: unknown } | undefined)?.evidence];
   return lists.flatMap((list) =>
     Array.isArray(list)
       ? list.flatMap((item: unknown) => {
           if (!item || typeof item !== "object") return [];
-          const { kind, location, sha256, sizeBytes } = item as Record<string, unknown>;
+          const { kind, location, sha256, sizeBytes, hashOf } = item as Record<string, unknown>;
           if (typeof location !== "string") return [];
-          return [{ ...(typeof kind === "string" ? { kind } : {}), location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) }];
+          return [{ ...(typeof kind === "string" ? { kind } : {}), location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}), ...(hashOf === "output" ? { hashOf } : {}) }];
         })
       : [],
   );
+}
+
+/** A step entry's output as recorded (in its step record, or in the body of older entries). */
+function recordedOutputOf(entry: AuditEntry): unknown {
+  const record = entry.body.record;
+  return typeof record === "object" && record !== null && "output" in record ? record.output : entry.body.output;
 }
 
 /** The chain, then every recorded evidence hash the reader can reach. */
@@ -249,8 +257,18 @@ export async function verifyChain(incidentId: string, stored: readonly unknown[]
   const evidence: EvidenceCheck[] = [];
   for (const entry of chain) {
     for (const item of evidenceOf(entry)) {
-      if (!item.sha256) continue;
       const named = { seq: entry.seq, ...(item.kind !== undefined ? { kind: item.kind } : {}), location: item.location };
+      if (!item.sha256) {
+        evidence.push({ ...named, status: "unhashed" });
+        continue;
+      }
+      if (item.hashOf === "output") {
+        // Hashed from the step's own output, which the entry holds: re-hashed from the log itself.
+        const found = sha256Hex(canonicalJson(recordedOutputOf(entry) ?? null));
+        if (found !== item.sha256) problems.push({ seq: entry.seq, kind: "evidence", message: `evidence ${item.location} recorded in entry ${entry.seq} is a hash of the step's output, but that output as recorded hashes to ${found}, not ${item.sha256}` });
+        evidence.push({ ...named, status: found === item.sha256 ? "intact" : "changed" });
+        continue;
+      }
       if (!options.evidence) {
         evidence.push({ ...named, status: "unreachable" });
         continue;

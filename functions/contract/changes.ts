@@ -19,6 +19,8 @@ export const Evidence = z.object({
   location: z.string().min(1).max(2048),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   sizeBytes: z.number().int().min(0).optional(),
+  /** `output`: the hash is of the step's own output as recorded (its canonical JSON), so anyone holding the log re-hashes it. */
+  hashOf: z.literal("output").optional(),
   description: z.string().max(1024),
 });
 export type Evidence = z.infer<typeof Evidence>;

@@ -170,6 +170,7 @@ export default implementTask(contract, {
           kind: "ec2-instance-metadata",
           location: instanceId,
           sha256: sha256Hex(canonicalJson(output)),
+          hashOf: "output",
           description: `description of ${instanceId} at ${ctx.clock.now().toISOString()} (network, volumes, role, Auto Scaling group, target groups, tags); the hash is of this step's recorded output`,
         },
       ],

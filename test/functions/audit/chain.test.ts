@@ -5,6 +5,7 @@ import { EvidenceMissing, type EvidenceReader } from "../../../functions/audit/e
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import { verifyChain, verifyLinks } from "../../../functions/audit/verify-chain.js";
+import { sha256Hex } from "../../../functions/contract/digest.js";
 
 const ID = "inc-20261124-0123456789ab";
 const at = (n: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, n)).toISOString();
@@ -153,5 +154,16 @@ describe("verifyChain: recorded evidence is re-hashed where it can be reached", 
     const verdict = await verifyChain(ID, await evidenceLog());
     expect(verdict.ok).toBe(true);
     expect(new Set(verdict.evidence.map((e) => e.status))).toEqual(new Set(["unreachable"]));
+  });
+  it("evidence hashed from the step's own output is re-hashed from the log, with no reader; evidence without a hash is listed, not skipped", async () => {
+    const output = { instanceId: "i-0abc", state: "running", tags: { Name: "web" } };
+    const described = (sha256: string) => ({ task: "ec2.describe-instance", mode: "run", at: at(1), executionId: "x", summary: "s", changes: [], output, evidence: [{ kind: "ec2-instance-metadata", location: "i-0abc", sha256, hashOf: "output", description: "d" }] });
+    const memory = new MemoryAuditLog();
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.describe-instance", at: at(1), body: { stepId: "detect/describe", record: described(sha256Hex(canonicalJson(output))) } });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.describe-instance", at: at(2), body: { stepId: "detect/describe-2", record: described("f".repeat(64)) } });
+    await memory.append(ID, { kind: "step.ran", actor: "function:ec2.snapshot-volumes", at: at(3), body: { stepId: "contain/snapshot", evidence: [{ kind: "ec2-instance-disk", location: "snap-0123" }] } });
+    const verdict = await verifyChain(ID, await memory.entries(ID));
+    expect(verdict.evidence.map((e) => [e.seq, e.kind, e.status])).toEqual([[1, "ec2-instance-metadata", "intact"], [2, "ec2-instance-metadata", "changed"], [3, "ec2-instance-disk", "unhashed"]]);
+    expect(verdict.problems).toEqual([{ seq: 2, kind: "evidence", message: `evidence i-0abc recorded in entry 2 is a hash of the step's output, but that output as recorded hashes to ${sha256Hex(canonicalJson(output))}, not ${"f".repeat(64)}` }]);
   });
 });

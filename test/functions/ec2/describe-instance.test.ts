@@ -99,7 +99,7 @@ describe("ec2.describe-instance", () => {
     expect(elb.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input.TargetGroupArn).sort()).toEqual([TG_IP, TG_OTHER, TG_WEB].sort());
     const [record] = h.journal.all();
     expect(record!.changes).toEqual([]);
-    expect(record!.evidence).toEqual([{ kind: "ec2-instance-metadata", location: INSTANCE, sha256: sha256Hex(canonicalJson(record!.output)), description: expect.stringContaining(INSTANCE) }]);
+    expect(record!.evidence).toEqual([{ kind: "ec2-instance-metadata", location: INSTANCE, sha256: sha256Hex(canonicalJson(record!.output)), hashOf: "output", description: expect.stringContaining(INSTANCE) }]);
   });
 
   it("flags an exempt instance, and reads a Windows platform", async () => {
