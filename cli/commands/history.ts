@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
+import { verifyLinks } from "../../functions/audit/verify-chain.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { examples } from "../help-examples.js";
-import { paint } from "../output.js";
+import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
@@ -38,9 +39,22 @@ export function registerHistory(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .addHelpText("after", examples("irflow history inc-20261124-0a1b2c3d4e5f", "irflow history inc-20261124-0a1b2c3d4e5f --all-events --json", "irflow history inc-20261124-0a1b2c3d4e5f --db /tmp/drill/irflow.db"))
+    .addHelpText(
+      "after",
+      `${examples("irflow history inc-20261124-0a1b2c3d4e5f", "irflow history inc-20261124-0a1b2c3d4e5f --all-events --json", "irflow history inc-20261124-0a1b2c3d4e5f --db /tmp/drill/irflow.db")}
+
+Exit codes: 0 shown, 1 no such incident, or its audit log fails verification (the timeline is
+still shown, after a warning), 2 usage error.`,
+    )
     .action((incident: string, options: HistoryOptions) =>
       withIncidentEntries(options, incident, (entries, id, database) => {
+        // Shown all the same (an investigator needs it), but never passed off as an intact record.
+        const links = verifyLinks(id, entries);
+        if (!links.ok) {
+          const where = links.problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+          process.stderr.write(`${paint.red("warning:")} the audit log of ${id} fails verification (${terminalField(where)}); this timeline is not evidence. Run irflow verify ${id}\n`);
+          process.exitCode = EXIT.problems;
+        }
         const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);
         if (options.json) process.stdout.write(`${terminalJson(lines)}\n`);
         else printTimeline(lines);

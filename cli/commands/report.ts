@@ -24,7 +24,7 @@ export function registerReport(program: Command): void {
     .argument("<incident>", "incident id (inc-…)")
     .addOption(new Option("--format <format>", "md, self-contained html, or json").choices(REPORT_FORMATS).default("md"))
     .option("--output <file>", "write to a file instead of standard output")
-    .option("--force", "render even when the log fails verification (the report then says so at the top)")
+    .option("--force", "render even when the log fails verification (the report then says so at the top, in every format; the exit code is still 1)")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
     .addHelpText("after", examples("irflow report inc-20261124-0a1b2c3d4e5f", "irflow report inc-20261124-0a1b2c3d4e5f --format html --output report.html --db /tmp/drill/irflow.db"))
@@ -37,8 +37,7 @@ export function registerReport(program: Command): void {
           process.exitCode = EXIT.problems;
           if (!options.force) return;
         }
-        const text = renderReport(projectRecord(id, entries), options.format, new Date());
-        const flagged = links.ok ? text : `${options.format === "md" ? "> **WARNING: this incident's audit log failed verification.**\n\n" : ""}${text}`;
+        const flagged = renderReport(projectRecord(id, entries), options.format, new Date(), links.ok ? {} : { failedVerification: links.problems.map((p) => `entry ${p.seq}: ${p.kind}`) });
         if (options.output) {
           await writeFile(options.output, flagged, "utf8");
           process.stderr.write(`written ${options.output}\n`);

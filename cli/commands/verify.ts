@@ -35,10 +35,10 @@ keyed): locally the file's permissions guard it; on AWS, S3 Object Lock.
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
 re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output
 (an instance description), from the log itself. Evidence recorded by its id alone (a snapshot) is
-listed, with nothing to re-hash. Evidence in the account the run acted on (instance
-descriptions, memory images in S3, …) is named as not reachable: a local run's account is
-simulated and gone when the run ends. A deleted report is reported, not failed (irflow report
-renders it again).
+listed, with nothing to re-hash. Evidence in the account the run acted on (memory images in S3,
+…) is named as not reachable: a local run's account is
+simulated and gone when the run ends. A deleted report is reported, not failed (the log is the
+record; irflow report renders a new one from it, which is not the same file).
 
 Exit codes: 0 every log verified, 1 tampering found (the entry is named), evidence or a report changed
 since it was recorded, or no such incident, 2 usage error.`,
@@ -93,5 +93,5 @@ function printVerdict(verdict: ChainVerdict): void {
   }
   for (const check of unreachable) write(`  ${paint.dim("not reachable:")} ${terminalField(unreachableEvidenceLine(check))}`);
   for (const check of unhashed) write(`  ${paint.dim("no hash:")} ${terminalField(`${check.kind ?? "evidence"} ${check.location} (entry ${check.seq}): recorded by its id, with nothing to re-hash`)}`);
-  for (const report of notFound) write(`  ${paint.dim("report not found:")} ${terminalField(`${report.format} ${report.location} (entry ${report.seq}): moved or deleted; the log is the record, and irflow report ${verdict.incidentId} renders it again`)}`);
+  for (const report of notFound) write(`  ${paint.dim("report not found:")} ${terminalField(`${report.format} ${report.location} (entry ${report.seq}): moved or deleted; the log is the record, and irflow report ${verdict.incidentId} renders a new one from it (written now, so not these bytes: it cannot stand in for this file)`)}`);
 }

@@ -295,7 +295,7 @@ export async function verifyChain(incidentId: string, stored: readonly unknown[]
  * The reports the log says were written, each at the last entry for its location (a close repeated
  * after a failure writes them again). A changed report is a problem: it no longer says what was
  * audited. A missing one is not: a report is rendered from the log, which is the record, and
- * `irflow report` renders it again.
+ * `irflow report` renders a new one from it (not the same bytes: it is written at another time).
  */
 async function checkReports(chain: readonly AuditEntry[], reader: EvidenceReader, problems: ChainProblem[]): Promise<ReportCheck[]> {
   const latest = new Map<string, { seq: number; format: string; sha256: string; sizeBytes?: number }>();

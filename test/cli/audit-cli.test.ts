@@ -122,6 +122,16 @@ describe("irflow verify", () => {
     expect(report.code).toBe(1);
     expect(report.stderr).toContain("fails verification");
     expect(report.stdout).toBe("");
+    const history = await irflow("history", incidentId, "--db", db);
+    expect(history.code).toBe(1);
+    expect(history.stderr).toContain(`warning: the audit log of ${incidentId} fails verification (entry ${seq}: edited); this timeline is not evidence.`);
+    expect(history.stdout).toContain("nothing to see");
+    // --force renders it anyway, saying at the top of every format where the log fails; still exit 1.
+    const [md, html, json] = await Promise.all(["md", "html", "json"].map((format) => irflow("report", incidentId, "--db", db, "--force", "--format", format)));
+    for (const run of [md, html, json]) expect(run!.code).toBe(1);
+    expect(md!.stdout.split("\n")[2]).toBe(`> **WARNING: this incident's audit log failed verification** (entry ${seq}: edited); this report is not evidence.`);
+    expect(html!.stdout).toContain(`<section id="verification" class="warning"><h2>Warning: the audit log failed verification</h2><p>entry ${seq}: edited. This report is not evidence.</p></section>`);
+    expect((JSON.parse(json!.stdout) as { failedVerification?: string[] }).failedVerification).toEqual([`entry ${seq}: edited`]);
   }, TIMEOUT);
 
   it("exits 1 when a log lost its end (the incident store closed it) or was deleted whole (the store holds the incident)", async () => {

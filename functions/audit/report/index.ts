@@ -1,9 +1,9 @@
 import type { IncidentRecord } from "../incident-record.js";
 import { renderHtml } from "./render-html.js";
 import { renderMarkdown } from "./render-markdown.js";
-import { buildReport, type ReportModel } from "./report-model.js";
+import { buildReport, type ReportModel, type ReportOptions } from "./report-model.js";
 
-export { buildReport, type ReportModel, type ReportStatus } from "./report-model.js";
+export { buildReport, type ReportModel, type ReportOptions, type ReportStatus } from "./report-model.js";
 export { escapeHtml } from "./render-html.js";
 
 export const REPORT_FORMATS = ["md", "html", "json"] as const;
@@ -16,8 +16,8 @@ export const CONTENT_TYPES: Readonly<Record<ReportFormat, string>> = {
 };
 
 /** The one report renderer: the local runner, the CLI and the AWS close-incident handler all call this. */
-export function renderReport(record: IncidentRecord, format: ReportFormat, writtenAt: Date): string {
-  return renderModel(buildReport(record, writtenAt), format);
+export function renderReport(record: IncidentRecord, format: ReportFormat, writtenAt: Date, options: ReportOptions = {}): string {
+  return renderModel(buildReport(record, writtenAt, options), format);
 }
 
 /** One built model in a format: a caller writing several formats of one report builds it once. */

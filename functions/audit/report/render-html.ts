@@ -78,6 +78,7 @@ code,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 code{background:var(--soft);padding:1px 4px;border-radius:4px}
 .tag{display:inline-block;border:1px solid #b8c7dc;color:var(--brand);border-radius:4px;padding:0 5px;margin:1px 2px 1px 0;font-size:11px;font-weight:600;white-space:nowrap}
 .muted{color:var(--muted)}
+.warning{border:2px solid #b42318;background:#fef3f2;color:#7a271a;padding:12px 16px;border-radius:6px}
 ol.lessons li{margin:4px 0}
 details{margin-top:6px}
 footer{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);font-size:12px;color:var(--muted)}
@@ -99,6 +100,7 @@ export function renderHtml(model: ReportModel): string {
     .filter((s) => s.outcome === "done")
     .flatMap((s) => s.changes.map((c) => `<tr><td>${e(s.stepId)}</td><td><code>${e(c.action)}</code></td><td class="mono">${e(c.resource)}</td><td class="mono">${e(json(c.before))}</td><td class="mono">${e(json(c.after))}</td><td>${s.undo ? `<code>${e(s.undo.task)}</code>` : `<span class="muted">—</span>`}</td></tr>`));
   const sections = [
+    ...(model.failedVerification ? [`<section id="verification" class="warning"><h2>Warning: the audit log failed verification</h2><p>${e(model.failedVerification.join("; "))}. This report is not evidence.</p></section>`] : []),
     `<section id="summary"><h2>Summary</h2>
       <p class="summary">${e(model.outcome)}</p>
       <div class="grid2">${factList("Trigger", model.trigger)}${factList("Resource", model.resource)}${factList("Actor", model.actor)}${factList("Network", model.network)}</div>

@@ -10,6 +10,7 @@ export function renderMarkdown(model: ReportModel): string {
   const lines: string[] = [
     `# Post-incident report: ${t(model.incidentId)}`,
     "",
+    ...(model.failedVerification ? [`> **WARNING: this incident's audit log failed verification** (${t(model.failedVerification.join("; "))}); this report is not evidence.`, ""] : []),
     `- Outcome: **${model.status.toUpperCase()}**${why !== undefined ? ` (${t(why)})` : ""}`,
     `- Runbook: ${t(model.runbook.id)} (revision ${t(model.runbook.revision)})`,
     `- Opened: ${t(model.openedAt ?? "unknown")}; closed: ${t(model.closedAt ?? "not yet")}; report written ${model.writtenAt}`,

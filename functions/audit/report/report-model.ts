@@ -61,6 +61,7 @@ export interface ReportEvidence {
 }
 
 export interface ReportApproval {
+  readonly approvalId: string;
   readonly stepId: string;
   readonly decision: string;
   readonly by: readonly string[];
@@ -105,6 +106,8 @@ export interface ReportModel {
   readonly timeline: readonly TimelineItem[];
   readonly lessons: readonly string[];
   readonly unreadable: readonly string[];
+  /** Set when the log failed verification and the report was rendered anyway: where it fails. Such a report is not evidence. */
+  readonly failedVerification?: readonly string[];
 }
 
 const facts = (value: Record<string, unknown> | null | undefined): Fact[] =>
@@ -116,7 +119,12 @@ const metric = (name: string, basis: string, from?: string, to?: string): Metric
 };
 
 /** The post-incident report's content, from the record alone (the record from the audit log alone). */
-export function buildReport(record: IncidentRecord, writtenAt: Date): ReportModel {
+export interface ReportOptions {
+  /** The log failed verification (`entry 12: edited`, …) and the report is rendered anyway: every format says so at the top. */
+  readonly failedVerification?: readonly string[];
+}
+
+export function buildReport(record: IncidentRecord, writtenAt: Date, options: ReportOptions = {}): ReportModel {
   const document = record.closed?.document ?? record.opened?.document ?? {};
   const parsed = ReportDocument.safeParse(document);
   const doc = parsed.success ? parsed.data : {};
@@ -131,6 +139,7 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
   const approvals: ReportApproval[] = record.approvals.map(({ approval, decision, refusals }) => {
     const wait = ms(approval.requestedAt, decision?.decidedAt);
     return {
+      approvalId: approval.id,
       stepId: approval.stepId,
       decision: decision?.decision ?? "pending",
       by: decision?.by ?? [],
@@ -200,6 +209,7 @@ export function buildReport(record: IncidentRecord, writtenAt: Date): ReportMode
     timeline: timelineInTimeOrder(record.timeline),
     lessons: lessonsOf(record, steps, approvals, metrics),
     unreadable: record.unreadable.map((u) => `entry ${u.seq} (${u.kind}): ${u.message}`),
+    ...(options.failedVerification ? { failedVerification: options.failedVerification } : {}),
   };
 }
 

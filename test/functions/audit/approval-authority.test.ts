@@ -26,7 +26,7 @@ describe("approval authority", () => {
     expect(record.approvals[0]!.decision?.authority).toEqual([{ by: "bob", as: [ROLE], vouchedBy: "claimed with --role" }]);
     expect(record.timeline.at(-1)!.what).toBe("contain/close-port approved by bob as IncidentResponder (claimed with --role): port must close");
     const model = buildReport(record, new Date(at));
-    expect(model.approvals[0]).toMatchObject({ by: ["bob"], authority: ["bob as IncidentResponder (claimed with --role)"] });
+    expect(model.approvals[0]).toMatchObject({ approvalId: "apr-1", by: ["bob"], authority: ["bob as IncidentResponder (claimed with --role)"] });
     expect(renderReport(record, "md", new Date(at))).toContain("| contain/close-port | approved | bob as IncidentResponder (claimed with --role) | port must close |");
     expect(renderReport(record, "html", new Date(at))).toContain("<td>bob as IncidentResponder (claimed with --role)</td>");
   });
