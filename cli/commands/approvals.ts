@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
+import { ApprovalIdParam, DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
 import { authorityText } from "../../functions/approval/authority-text.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
@@ -15,6 +15,7 @@ import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-data
 import { openExistingStore, type StoreAccess } from "../existing-store.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
+import { UsageError } from "../usage-error.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { roleNames } from "./approval-lines.js";
 import { incidentArgument } from "./audit-store.js";
@@ -65,7 +66,8 @@ export function registerApprovals(program: Command): void {
     .addOption(storeOptions.db())
     .action(async (id: string, _options: ListOptions, command: Command) => {
       const options = command.optsWithGlobals<ListOptions>();
-      process.exitCode = await withDesk(options, "read", (desk, database) => showApproval(desk, database, id, options));
+      const approvalId = approvalArgument(id);
+      process.exitCode = await withDesk(options, "read", (desk, database) => showApproval(desk, database, approvalId, options));
     });
   const approve = program
     .command("approve")
@@ -76,7 +78,7 @@ export function registerApprovals(program: Command): void {
   answerOptions(approve)
     .addHelpText("after", examples('irflow approve apr-… --digest 8e5a815fa200 --reason "key used from a known-bad address" --as bob --role IncidentResponder', "irflow approve apr-… --digest 8e5a815fa200 --reason … --db /tmp/drill/irflow.db"))
     .action(async (id: string, options: AnswerOptions) => {
-    process.exitCode = await answer("approve", id, options);
+    process.exitCode = await answer("approve", approvalArgument(id), options);
   });
   const reject = program
     .command("reject")
@@ -86,7 +88,7 @@ export function registerApprovals(program: Command): void {
   answerOptions(reject)
     .addHelpText("after", examples('irflow reject apr-… --reason "the host is a honeypot; leave it" --as bob --role IncidentResponder'))
     .action(async (id: string, options: AnswerOptions) => {
-    process.exitCode = await answer("reject", id, options);
+    process.exitCode = await answer("reject", approvalArgument(id), options);
   });
 }
 
@@ -152,7 +154,7 @@ function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, 
 async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase, id: string, options: ListOptions): Promise<number> {
   const approval = await desk.get(id);
   if (!approval) {
-    process.stderr.write(`${paint.red("refused:")} no such approval ${f(id)}\n`);
+    process.stderr.write(`${paint.red("error:")} no such approval ${f(id)} in this database (irflow approvals lists those waiting; irflow history <incident> shows an incident's)\n`);
     return EXIT.problems;
   }
   // Only a pending approval waits for a run; an answered one's run has moved on or was closed.
@@ -236,3 +238,10 @@ function unknownNotice(waiting: RunLiveness): string {
 
 /** `bob as IncidentResponder (claimed with --role)` where the store kept the authority, else the name. */
 const voter = (vote: Vote): string => authorityText({ by: vote.by, as: vote.as ?? [], ...(vote.vouchedBy ? { vouchedBy: vote.vouchedBy } : {}) });
+
+/** An approval id from the command line, else a usage error saying why (as a malformed incident id is). */
+function approvalArgument(id: string): string {
+  const parsed = ApprovalIdParam.safeParse(id);
+  if (!parsed.success) throw new UsageError(`${id}: ${parsed.error.issues[0]?.message ?? "is not an approval id"}`);
+  return parsed.data;
+}

@@ -23,6 +23,9 @@ export const PlanView = z.object({
 export type PlanView = z.infer<typeof PlanView>;
 
 /** One approver's answer so far (a two-person step collects two before it is decided). */
+/** Approval ids as the desks make them (`apr-<hex>` in AWS, `apr-<uuid>` locally); anything else is refused before a read. */
+export const ApprovalIdParam = z.string().regex(/^apr-[A-Za-z0-9-]{1,64}$/, "must be an approval id (apr-…)");
+
 /**
  * One answer that counted. `as`: the caller's principals the step's approver patterns named (the
  * authority it answered under); `vouchedBy`: what vouches for them (both absent in records

@@ -7,7 +7,7 @@ import { IncidentId } from "../incident/document.js";
 import { failure, json, jsonBody, signedCaller, type HttpApiEvent, type HttpResponse } from "../http/http-api.js";
 import { formatIssues } from "../runtime/execute-task.js";
 import { answerEntry, expiredEntry } from "./approval-audit.js";
-import { approvalOutput, DIGEST_PREFIX_LENGTH, type ApprovalView } from "./approval.js";
+import { ApprovalIdParam, approvalOutput, DIGEST_PREFIX_LENGTH, type ApprovalView } from "./approval.js";
 import { checkAnswer, REFUSAL_STATUS, type AnswerCheck, type RefusalCode } from "./check-answer.js";
 import type { DynamoDbApprovals } from "./dynamodb-approvals.js";
 import { identityFromArn } from "./identity.js";
@@ -18,8 +18,6 @@ export const APPROVAL_ROUTES = ["GET /approvals", "GET /approvals/{id}", "POST /
 /** Only what the answerer says; who answers comes from the signature, so an identity field is refused. */
 const ApproveBody = z.strictObject({ reason: z.string().max(2000), digest: z.string().max(64) });
 const RejectBody = z.strictObject({ reason: z.string().max(2000) });
-/** Approval ids as the desks make them (`apr-<hex>` in AWS, `apr-<uuid>` locally); anything else is refused before a read. */
-export const ApprovalIdParam = z.string().regex(/^apr-[A-Za-z0-9-]{1,64}$/, "must be an approval id (apr-…)");
 const ListQuery = z.strictObject({ incidentId: IncidentId.optional() });
 
 /** States errors that mean the task no longer waits: the answer came after its timeout. */

@@ -124,6 +124,18 @@ describe("a store that is not there", () => {
   );
 
   it(
+    "a malformed approval id is a usage error (exit 2) for show, approve and reject; an unknown one is 'no such approval' (exit 1)",
+    async () => {
+      const malformed = await Promise.all([["approvals", "show", "foo"], ["approve", "foo", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"], ["reject", "foo", "--reason", "no", "--as", "alice"]].map((args) => irflow(...args, "--db", custom)));
+      for (const run of malformed) expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining("error: foo: must be an approval id (apr-…)") });
+      const unknown = await irflow("approvals", "show", "apr-00000000-0000-4000-8000-000000000000", "--db", custom);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain("error: no such approval apr-00000000-0000-4000-8000-000000000000 in this database");
+    },
+    TIMEOUT,
+  );
+
+  it(
     "a --dir that is a file is named, with exit 2 and no stack trace, by readers, answerers and runs alike",
     async () => {
       const file = join(root, "notes-not-a-folder");
