@@ -301,14 +301,15 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
       case KIND.incidentClosed: {
         const b = read(entry, KIND.incidentClosed);
         if (b) closed ??= { at: entry.at, actor: entry.actor, status: b.status, document: b.document, ...(b.stopped ? { stopped: b.stopped } : {}) };
-        phase = "post-incident";
+        // Post-incident's own close; a run that stopped first (aborted, killed) is closed outside any phase.
+        phase = b?.stopped ? undefined : "post-incident";
         what = `incident closed: ${b ? closedText(b) : "?"}`;
         break;
       }
       case KIND.reportWritten: {
         const b = read(entry, KIND.reportWritten);
         if (b) reports.push({ at: entry.at, ...b });
-        phase = "post-incident";
+        phase = closed?.stopped ? undefined : "post-incident";
         what = `report written: ${b?.location ?? "?"}`;
         break;
       }

@@ -90,6 +90,8 @@ describe("a run that stops before post-incident closes its incident", { timeout:
     const close = record.timeline.find((item) => item.kind === "incident.closed")!;
     expect(detectEnd.seq).toBeLessThan(close.seq);
     expect(close.what).toMatch(/^incident closed: failed \(the incident execution ended FAILED before post-incident closed it\): DetectionFailed: /);
+    // Post-incident never ran: neither the close nor the reports are put in it.
+    expect(record.timeline.filter((item) => item.kind === "incident.closed" || item.kind === "report.written").map((item) => item.phase)).toEqual([undefined, undefined, undefined]);
     const markdown = readFileSync(result.reportLocation!, "utf8");
     expect(markdown).toContain("- Outcome: **FAILED**");
     expect(markdown).toContain("The incident ended FAILED: DetectionFailed: Path expression '$.resource.bucketName' does not point to a value. Its run stopped before the post-incident phase (the incident execution ended FAILED)");
@@ -137,6 +139,7 @@ describe("a run that stops before post-incident closes its incident", { timeout:
     expect(result.status).toBe("resolved");
     const record = records.get(result.incidentId!)!;
     expect(record.timeline.filter((item) => item.kind === "incident.closed")).toHaveLength(1);
+    expect(record.timeline.filter((item) => item.kind === "incident.closed" || item.kind === "report.written").map((item) => item.phase)).toEqual(["post-incident", "post-incident", "post-incident"]);
     expect(record.closed).toMatchObject({ status: "resolved" });
     expect(record.closed!.stopped).toBeUndefined();
   });
