@@ -211,18 +211,18 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
     for (const link of chain) onChain.add(link.entry.hash);
   }
 
-  // Renumbering after a removal keeps the stored order; only a move changes it.
-  let previous: Linked | undefined;
-  for (const link of chain) {
-    if (previous && link.entry.seq < previous.entry.seq) {
-      problems.push({ seq: link.entry.seq, kind: "reordered", message: `entry ${link.entry.seq} (${link.entry.kind}) was written as seq ${link.writtenAs}, after entry ${previous.writtenAs}, but is stored before it (at seq ${link.entry.seq})` });
-    }
-    previous = link;
-  }
-  // Same place, stored out of its order yet not behind its predecessor (the other half of a swap).
-  for (const link of chain) {
-    if (link.entry.seq !== link.writtenAs && !problems.some((p) => p.kind === "reordered" || p.kind === "removed" || p.kind === "inserted")) {
-      problems.push({ seq: link.entry.seq, kind: "reordered", message: `entry ${link.entry.seq} (${link.entry.kind}) was written as seq ${link.writtenAs}` });
+  const movedMessage = (link: Linked) => `the entry stored at seq ${link.entry.seq} (${link.entry.kind}) was written as seq ${link.writtenAs}`;
+  if (!problems.some((p) => p.kind === "removed" || p.kind === "inserted")) {
+    // Nothing shifted the numbering: every entry stored at another seq than it was written at was moved.
+    for (const link of chain) if (link.entry.seq !== link.writtenAs) problems.push({ seq: link.entry.seq, kind: "reordered", message: movedMessage(link) });
+  } else {
+    // A removal or an insertion shifts the numbers after it, in the stored order; only a move breaks that order.
+    let previous: Linked | undefined;
+    for (const link of chain) {
+      if (previous && link.entry.seq < previous.entry.seq) {
+        problems.push({ seq: link.entry.seq, kind: "reordered", message: `${movedMessage(link)}, after the one written as seq ${previous.writtenAs}, which is stored later (at seq ${previous.entry.seq})` });
+      }
+      previous = link;
     }
   }
   problems.sort((a, b) => a.seq - b.seq);

@@ -105,7 +105,32 @@ describe("verifyLinks: tampering is detected and located", () => {
     const entries = await log(6);
     const swapped = [entries[0]!, entries[1]!, { ...entries[3]!, seq: 3 }, { ...entries[2]!, seq: 4 }, entries[4]!, entries[5]!];
     const { problems } = verifyLinks(ID, swapped);
-    expect(problems).toEqual([expect.objectContaining({ seq: 3, kind: "reordered", message: expect.stringContaining("written as seq 4") })]);
+    // Both halves of the swap are named, and nothing else.
+    expect(problems).toEqual([
+      { seq: 3, kind: "reordered", message: `the entry stored at seq 3 (${entries[3]!.kind}) was written as seq 4` },
+      { seq: 4, kind: "reordered", message: `the entry stored at seq 4 (${entries[2]!.kind}) was written as seq 3` },
+    ]);
+  });
+
+  it("reordered after a removal: only the entry stored before one written earlier is named, not the renumbered rest", async () => {
+    const entries = await log(8);
+    // Entry 2 removed, later ones renumbered down; then the entries written as 5 and 6 swapped.
+    const renumbered = entries.filter((e) => e.seq !== 2).map((e) => ({ ...e, seq: e.seq - (e.seq > 2 ? 1 : 0) }));
+    const stored = renumbered.map((e) => (e.seq === 4 ? { ...renumbered[4]!, seq: 4 } : e.seq === 5 ? { ...renumbered[3]!, seq: 5 } : e));
+    expect(verifyLinks(ID, stored).problems.map((p) => [p.seq, p.kind])).toEqual([
+      [2, "removed"],
+      [4, "reordered"],
+    ]);
+    expect(verifyLinks(ID, stored).problems[1]!.message).toBe(`the entry stored at seq 4 (${entries[5]!.kind}) was written as seq 6, after the one written as seq 5, which is stored later (at seq 5)`);
+  });
+
+  it("reordered: two entries far apart swapped; the untouched ones between are not named", async () => {
+    const entries = await log(14);
+    const swapped = entries.map((entry) => (entry.seq === 4 ? { ...entries[11]!, seq: 4 } : entry.seq === 12 ? { ...entries[3]!, seq: 12 } : entry));
+    expect(verifyLinks(ID, swapped).problems.map((p) => [p.seq, p.kind, p.message])).toEqual([
+      [4, "reordered", `the entry stored at seq 4 (${entries[11]!.kind}) was written as seq 12`],
+      [12, "reordered", `the entry stored at seq 12 (${entries[3]!.kind}) was written as seq 4`],
+    ]);
   });
 
   it("inserted: a forged entry chained into the middle, later entries renumbered", async () => {
