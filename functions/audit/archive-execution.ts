@@ -7,6 +7,7 @@ import { IncidentId } from "../incident/document.js";
 import type { AuditAppender } from "./audit-port.js";
 import { auditEntry, KIND, phaseExecutionName } from "./audit-kinds.js";
 import { fullHistory, type RetryPorts } from "./execution-history.js";
+import { taskTokensIn, withoutTaskTokens } from "./task-token-digest.js";
 
 /** The EventBridge event Step Functions sends when an execution changes status. */
 export const ExecutionStatusChange = z.object({
@@ -100,7 +101,8 @@ export async function archiveExecution(raw: unknown, ports: ArchiverPorts): Prom
     ...(incidentId ? { incidentId } : {}),
     events,
   };
-  const body = JSON.stringify(document);
+  // The tokens are dead once the execution has ended, but an archive outlives every guess about that.
+  const body = withoutTaskTokens(JSON.stringify(document), taskTokensIn(events));
   const digest = createHash("sha256").update(body);
   const sha256 = digest.copy().digest("hex");
   const location = `s3://${ports.bucket}/${key}`;

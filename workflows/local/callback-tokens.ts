@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { LocalEngineError } from "./errors.js";
 import type { JsonValue } from "./json.js";
 
@@ -25,10 +25,7 @@ export function mintToken(): string {
   return randomBytes(48).toString("base64url");
 }
 
-/** How history refers to a token without recording it in clear. */
-export function tokenDigest(token: string): string {
-  return `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
-}
+export { tokenDigest } from "../../functions/audit/task-token-digest.js";
 
 /**
  * Every task token the engine minted. A token is answered once: after success, failure or

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { archiveExecution, incidentOfExecution, type ArchiverPorts } from "../../../functions/audit/archive-execution.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
+import { tokenDigest } from "../../../functions/audit/task-token-digest.js";
 import { awsError } from "../../support/task-harness.js";
 import { fakeS3 } from "./s3-fake.js";
 
@@ -63,6 +65,23 @@ describe("the execution archiver", () => {
     expect(s3.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ IfNoneMatch: "*", ChecksumSHA256: expect.any(String) });
     const [entry] = await audit.entries(ID);
     expect(entry).toMatchObject({ kind: "execution.archived", actor: "system:archiver", body: { events: 2503, status: "SUCCEEDED", executionArn: ARN } });
+  });
+
+  it("keeps a digest in place of each task token, wherever the history holds it; the audited hash is of what was written", async () => {
+    const token = "AQCEAAAAKgAAAAMAAAAAAAAAAcj3Ck+c2tBvVH7fo4e6XUr5wGgS";
+    const parameters = JSON.stringify({ FunctionName: "arn:aws:lambda:us-east-1:123456789012:function:approval-request", Payload: { taskToken: token, approvalId: "apr-1" } });
+    serve([
+      { id: 1, previousEventId: 0, timestamp: NOW, type: "TaskScheduled", taskScheduledEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", region: "us-east-1", parameters } },
+      { id: 2, previousEventId: 1, timestamp: NOW, type: "TaskSucceeded", taskSucceededEventDetails: { resourceType: "lambda", resource: "invoke.waitForTaskToken", output: JSON.stringify({ echoed: token }) } },
+    ]);
+    const { ports: p, audit } = ports();
+    await archiveExecution(event("SUCCEEDED"), p);
+    const body = s3.objects.get(`${BUCKET}/incidents/${ID}/executions/${ID}-contain.json`)!.body;
+    expect(body).not.toContain(token);
+    expect(body.split(tokenDigest(token)).length - 1).toBe(2);
+    expect(tokenDigest(token)).toMatch(/^sha256:[0-9a-f]{16}$/);
+    const [entry] = await audit.entries(ID);
+    expect(entry!.body.sha256).toBe(createHash("sha256").update(body).digest("hex"));
   });
 
   it("retries a throttled page with backoff and still archives every event", async () => {
