@@ -58,10 +58,12 @@ export function grantStatements(grants: readonly IamGrant[], arns: ResourceArns)
 
 /**
  * What every task Lambda needs beyond its contract: the executor's step journal (run-once per
- * incident and step, in the incidents table; functions/runtime/dynamodb-step-journal.ts). Kept
- * here, by name, so the "exactly the declared actions" check can tell it from a contract's grants.
+ * incident and step; functions/runtime/dynamodb-step-journal.ts). Kept here, by name, so the
+ * "exactly the declared actions" check can tell it from a contract's grants. The journal has a
+ * table of its own: IAM cannot limit a PutItem to some sort keys, and a grant on the incidents
+ * table would let every task overwrite any incident record (and the requester it names).
  */
-export const STEP_JOURNAL_GRANT: IamGrant = { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: ["{table:incidents}"] };
+export const STEP_JOURNAL_GRANT: IamGrant = { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: ["{table:steps}"] };
 
 /** Writing its own log group (the group itself is created by the stack, with retention). */
 export function logWriteStatement(logGroupArn: string): PolicyStatement {

@@ -9,6 +9,8 @@ export type AlertAudience = (typeof ALERT_AUDIENCES)[number];
 export interface Storage {
   readonly incidents: aws.dynamodb.Table;
   readonly approvals: aws.dynamodb.Table;
+  /** The step journal: every task writes it, so it is apart from the incident records (stacks/iam.ts STEP_JOURNAL_GRANT). */
+  readonly steps: aws.dynamodb.Table;
   readonly auditBucket: aws.s3.Bucket;
   /** Name of the evidence bucket: the configured one or the one created here. */
   readonly evidenceBucketName: pulumi.Output<string>;
@@ -18,7 +20,7 @@ export interface Storage {
 }
 
 /**
- * The incident table and the approvals table share the key shape the stores use (`pk`, `sk`,
+ * The incident, approvals and steps tables share the key shape the stores use (`pk`, `sk`,
  * strings; functions/detect/dynamodb-incident-store.ts, functions/runtime/dynamodb-step-journal.ts)
  * and `expiresAt` (epoch seconds) as TTL: the dedupe claims carry it, records without it stay.
  */
@@ -94,6 +96,7 @@ function topic(ctx: StackContext, key: string): aws.sns.Topic {
 export function createStorage(ctx: StackContext): Storage {
   const incidents = table(ctx, "incidents");
   const approvals = table(ctx, "approvals");
+  const steps = table(ctx, "steps");
 
   const auditBucket = protectedBucket(ctx, "audit", true);
   new aws.s3.BucketObjectLockConfiguration("audit-object-lock", {
@@ -109,5 +112,5 @@ export function createStorage(ctx: StackContext): Storage {
     ALERT_AUDIENCES.map((audience) => [audience, ctx.config.topics[audience] !== undefined ? pulumi.output(ctx.config.topics[audience]) : topic(ctx, audience).arn]),
   ) as Record<AlertAudience, pulumi.Output<string>>;
 
-  return { incidents, approvals, auditBucket, evidenceBucketName, approvalsTopic, alertTopics };
+  return { incidents, approvals, steps, auditBucket, evidenceBucketName, approvalsTopic, alertTopics };
 }

@@ -12,6 +12,7 @@ import type { Storage } from "./storage.js";
 export const ENV = {
   config: "IRFLOW_CONFIG",
   incidentsTable: "IRFLOW_INCIDENTS_TABLE",
+  stepsTable: "IRFLOW_STEPS_TABLE",
   approvalsTable: "IRFLOW_APPROVALS_TABLE",
   approvalsTopic: "IRFLOW_APPROVALS_TOPIC_ARN",
   auditBucket: "IRFLOW_AUDIT_BUCKET",
@@ -42,7 +43,9 @@ function environmentFor(grants: readonly IamGrant[], ctx: StackContext, storage:
   const templates = grants.flatMap((grant) => grant.resources ?? []).join(" ");
   return {
     [ENV.config]: irflowConfigJson(ctx, storage),
-    [ENV.incidentsTable]: storage.incidents.name,
+    // Every task journals its steps; only a task whose IAM names the incidents table is told where it is.
+    [ENV.stepsTable]: storage.steps.name,
+    ...(templates.includes("{table:incidents}") ? { [ENV.incidentsTable]: storage.incidents.name } : {}),
     ...(templates.includes("{table:approvals}") ? { [ENV.approvalsTable]: storage.approvals.name } : {}),
     ...(templates.includes("{topic:approvals}") ? { [ENV.approvalsTopic]: storage.approvalsTopic.arn } : {}),
     ...(templates.includes("{bucket:audit}") ? { [ENV.auditBucket]: storage.auditBucket.bucket } : {}),

@@ -6,6 +6,7 @@ export interface ApprovalEnv {
   readonly aws: ClientProvider;
   readonly approvalsTable: string;
   readonly incidentsTable: string | undefined;
+  readonly stepsTable: string | undefined;
   readonly topicArn: string | undefined;
   readonly dynamodb: DynamoDBClient;
 }
@@ -15,7 +16,7 @@ export function approvalEnv(env: NodeJS.ProcessEnv = process.env): ApprovalEnv {
   if (!approvalsTable) throw new Error("IRFLOW_APPROVALS_TABLE is not set");
   const region = env.AWS_REGION ?? (JSON.parse(env.IRFLOW_CONFIG ?? "{}") as { region?: string }).region;
   const aws = clientFactory({ ...(region ? { region } : {}), maxAttempts: 3 });
-  return { aws, approvalsTable, incidentsTable: env.IRFLOW_INCIDENTS_TABLE, topicArn: env.IRFLOW_APPROVALS_TOPIC_ARN, dynamodb: aws(DynamoDBClient) };
+  return { aws, approvalsTable, incidentsTable: env.IRFLOW_INCIDENTS_TABLE, stepsTable: env.IRFLOW_STEPS_TABLE, topicArn: env.IRFLOW_APPROVALS_TOPIC_ARN, dynamodb: aws(DynamoDBClient) };
 }
 
 export function required(value: string | undefined, name: string): string {

@@ -18,7 +18,7 @@ export const handler = async (event: unknown): Promise<{ approvalId: string }> =
       sns: env.aws(SNSClient),
       incidentsTable,
       topicArn: required(env.topicArn, "IRFLOW_APPROVALS_TOPIC_ARN"),
-      journal: new DynamoDbStepJournal(env.dynamodb, incidentsTable),
+      journal: new DynamoDbStepJournal(env.dynamodb, required(env.stepsTable, "IRFLOW_STEPS_TABLE")),
       clock: { now: () => new Date() },
       audit: consoleAudit(),
     });

@@ -4,7 +4,7 @@ import { aws, classifyAwsError } from "../contract/aws-errors.js";
 import { stepKeyString, type StepJournal, type StepKey, type StepRecord } from "./step-journal.js";
 
 /**
- * The step journal in the incidents table: one item per (incident, step, item, mode). A run is
+ * The step journal in its own table: one item per (incident, step, item, mode). A run is
  * recorded with a conditional write, so two racing invocations of the same step agree on one
  * result.
  */

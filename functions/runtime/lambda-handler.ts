@@ -14,11 +14,11 @@ interface LambdaContext {
 
 const SAFETY_MARGIN_MS = 5_000;
 
-/** Ports for a Lambda: real clients, the wall clock, the journal in the incidents table. */
+/** Ports for a Lambda: real clients, the wall clock, the step journal in its own table. */
 export function lambdaPorts(env: NodeJS.ProcessEnv = process.env): Omit<TaskPorts, "log" | "signal"> {
   const config = IrflowConfig.parse(JSON.parse(env.IRFLOW_CONFIG ?? "{}") as unknown);
-  const table = env.IRFLOW_INCIDENTS_TABLE;
-  if (!table) throw new Error("IRFLOW_INCIDENTS_TABLE is not set");
+  const table = env.IRFLOW_STEPS_TABLE;
+  if (!table) throw new Error("IRFLOW_STEPS_TABLE is not set");
   const aws = clientFactory({ region: config.region, maxAttempts: 3 });
   return {
     aws,

@@ -51,9 +51,9 @@ describe("Lambda entry point", () => {
   });
 
   it("reads its configuration from the environment and refuses a bad one at cold start", () => {
-    expect(() => lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "us-east-1" }) })).toThrow(/IRFLOW_INCIDENTS_TABLE/);
-    expect(() => lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "mars" }), IRFLOW_INCIDENTS_TABLE: "t" })).toThrow(/region/);
-    expect(lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "eu-west-1" }), IRFLOW_INCIDENTS_TABLE: "t" }).config.region).toBe("eu-west-1");
+    expect(() => lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "us-east-1" }) })).toThrow(/IRFLOW_STEPS_TABLE/);
+    expect(() => lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "mars" }), IRFLOW_STEPS_TABLE: "t" })).toThrow(/region/);
+    expect(lambdaPorts({ IRFLOW_CONFIG: JSON.stringify({ region: "eu-west-1" }), IRFLOW_STEPS_TABLE: "t" }).config.region).toBe("eu-west-1");
   });
 });
 

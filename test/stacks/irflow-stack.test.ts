@@ -111,7 +111,11 @@ describe("IAM", () => {
       const declared = new Set([...task.iam.flatMap((grant) => grant.actions), ...STEP_JOURNAL_GRANT.actions, "logs:CreateLogStream", "logs:PutLogEvents"]);
       expect(new Set(actionsOf(document)), name).toEqual(declared);
       const journal = document.Statement.find((statement) => statement.Action.join() === STEP_JOURNAL_GRANT.actions.join());
-      expect(journal?.Resource).toEqual([`arn:aws:dynamodb:eu-west-1:123456789012:table/${deployedName(STAGE, "incidents", 255)}`]);
+      expect(journal?.Resource).toEqual([`arn:aws:dynamodb:eu-west-1:123456789012:table/${deployedName(STAGE, "steps", 255)}`]);
+      // The incidents table (and the requester its records name) is writable only by a task that declares it.
+      const incidentsArn = `arn:aws:dynamodb:eu-west-1:123456789012:table/${deployedName(STAGE, "incidents", 255)}`;
+      const declaresIncidents = task.iam.some((grant) => (grant.resources ?? []).includes("{table:incidents}"));
+      if (!declaresIncidents) expect(document.Statement.filter((statement) => statement.Resource.includes(incidentsArn)), name).toEqual([]);
       const logs = document.Statement.find((statement) => statement.Action.includes("logs:PutLogEvents"));
       expect(logs?.Resource).toEqual([`arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/${slug}:log-stream:*`]);
     }
@@ -163,7 +167,9 @@ describe("functions", () => {
     const config = IrflowConfig.parse(JSON.parse(env("ec2-isolate-instance").IRFLOW_CONFIG!));
     expect(config).toMatchObject({ region: "eu-west-1", quarantineGroups: { "vpc-0a1b2c3d4e5f60718": "sg-0a1b2c3d4e5f60718" }, evidenceBucket: "irflow-test-evidence-0123abcd" });
     expect(config.topics.owner).toBe("arn:aws:sns:eu-west-1:123456789012:resource-owners");
-    expect(env("ec2-isolate-instance").IRFLOW_INCIDENTS_TABLE).toBe(deployedName(STAGE, "incidents", 255));
+    expect(env("ec2-isolate-instance").IRFLOW_STEPS_TABLE).toBe(deployedName(STAGE, "steps", 255));
+    expect(env("ec2-isolate-instance").IRFLOW_INCIDENTS_TABLE).toBeUndefined();
+    expect(env("approval-request").IRFLOW_INCIDENTS_TABLE).toBe(deployedName(STAGE, "incidents", 255));
     expect(env("ec2-isolate-instance").IRFLOW_APPROVALS_TABLE).toBeUndefined();
     expect(env("approval-request")).toMatchObject({ IRFLOW_APPROVALS_TABLE: deployedName(STAGE, "approvals", 255), IRFLOW_APPROVALS_TOPIC_ARN: expect.stringContaining(":irflow-test-approvals") });
     expect(env("audit-close-incident").IRFLOW_AUDIT_BUCKET).toBe("irflow-test-audit-0123abcd");
@@ -253,9 +259,9 @@ describe("storage", () => {
     }
   });
 
-  it("the incident and approval tables have point-in-time recovery, the stores' keys and expiresAt as TTL", () => {
+  it("the incident, approval and step-journal tables have point-in-time recovery, the stores' keys and expiresAt as TTL", () => {
     const tables = ofType(stack.created, "aws:dynamodb/table:Table");
-    expect(tables).toHaveLength(2);
+    expect(tables.map((table) => table.inputs.name).sort()).toEqual(["approvals", "incidents", "steps"].map((key) => deployedName(STAGE, key, 255)));
     for (const table of tables) {
       expect(table.inputs).toMatchObject({ hashKey: "pk", rangeKey: "sk", pointInTimeRecovery: { enabled: true }, ttl: { attributeName: "expiresAt", enabled: true }, deletionProtectionEnabled: true });
     }
