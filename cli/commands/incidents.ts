@@ -63,10 +63,12 @@ export function registerIncidents(program: Command): void {
           .incidentIds()
           .map((id): IncidentRow => {
             const record = projectRecord(id, log.entriesNow(id));
+            // When detect opened it (the incident document's openedAt, as the report says it), not when its entry was appended a moment later.
+            const opened = record.opened?.document.openedAt;
             return {
               incidentId: id,
               runbook: record.opened?.runbook.id ?? "unknown",
-              openedAt: record.opened?.at ?? record.timeline[0]?.at ?? "",
+              openedAt: typeof opened === "string" ? opened : (record.opened?.at ?? record.timeline[0]?.at ?? ""),
               status: record.closed ? "closed" : "open",
               outcome: record.closed?.status ?? "open",
               ...(record.closed ? { closedAt: record.closed.at } : {}),

@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { auditEntry, KIND } from "../../functions/audit/audit-kinds.js";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { runnerFor, scenario } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -51,6 +53,18 @@ describe("irflow incidents", () => {
     const bad = await irflow("incidents", "--db", db, "--since", "last tuesday");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--since last tuesday: give a duration");
+  }, TIMEOUT);
+
+  it("says an incident opened when detect opened it, as its report does, not when the entry was appended", async () => {
+    const path = join(tempDir("irflow-cli-audit-opened-"), DATABASE_FILE);
+    const database = EmbeddedDatabase.open({ path });
+    const id = "inc-20261124-0a1b2c3d4e5f";
+    await new SqliteAuditLog(database).append(id, auditEntry(KIND.incidentOpened, "function:detect.open-incident", "2026-11-24T12:00:00.250Z", { runbook: { id: "ssh-rdp-brute-force", revision: "r1" }, document: { incidentId: id, openedAt: "2026-11-24T12:00:00.000Z" } }));
+    database.close();
+    const listed = JSON.parse((await irflow("incidents", "--db", path, "--json")).stdout) as { openedAt: string }[];
+    const report = JSON.parse((await irflow("report", id, "--db", path, "--format", "json")).stdout) as { openedAt: string };
+    expect(listed.map((row) => row.openedAt)).toEqual(["2026-11-24T12:00:00.000Z"]);
+    expect(report.openedAt).toBe("2026-11-24T12:00:00.000Z");
   }, TIMEOUT);
 });
 
