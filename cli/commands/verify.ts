@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { FileEvidenceReader } from "../../functions/audit/file-evidence-reader.js";
 import { GENESIS_HASH } from "../../functions/audit/audit-entry.js";
 import { verifyChain, type ChainProblem, type ChainVerdict } from "../../functions/audit/verify-chain.js";
+import { StoredHistoryReader } from "../../workflows/local/store/history-digest.js";
 import { logAgainstStore, storedIncidents } from "../../workflows/local/store/log-against-store.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
@@ -33,12 +34,13 @@ along with the store by someone who may write the database is not caught (the ha
 keyed): locally the file's permissions guard it; on AWS, S3 Object Lock.
 
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
-re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output
-(an instance description), from the log itself. Evidence recorded by its id alone (a snapshot) is
-listed, with nothing to re-hash. Evidence in the account the run acted on (memory images in S3,
-…) is named as not reachable: a local run's account is
-simulated and gone when the run ends. A deleted report is reported, not failed (the log is the
-record; irflow report renders a new one from it, which is not the same file).
+re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output (an
+instance description), from the log itself, and each execution's history as this database holds
+it (its digest was logged when the execution ended). Evidence recorded by its id alone (a
+snapshot) is listed, with nothing to re-hash. Evidence in the account the run acted on (memory
+images in S3, …) is named as not reachable: a local run's account is simulated and gone when the
+run ends. A deleted report is reported, not failed (the log is the record; irflow report renders
+a new one from it, which is not the same file).
 
 Exit codes: 0 every log verified, 1 tampering found (the entry is named), evidence or a report changed
 since it was recorded, or no such incident, 2 usage error.`,
@@ -51,14 +53,16 @@ since it was recorded, or no such incident, 2 usage error.`,
         // Every incident the log or the incident store knows: a log deleted whole is one the store still holds.
         const ids = options.all ? [...new Set([...log.incidentIds(), ...stored.keys()])] : [incidentArgument(incident!)];
         const verdicts: ChainVerdict[] = [];
+        // Files on this machine, and the execution histories this store holds, are re-hashed.
         const files = new FileEvidenceReader();
+        const evidence = new StoredHistoryReader(database, files);
         for (const id of ids) {
           const entries = log.entriesNow(id);
           const againstStore = logAgainstStore(stored.get(id), entries);
           if (entries.length === 0 && againstStore.length === 0) throw new IncidentNotFound(id);
           // Files on this machine (the reports, evidence written to disk) are re-hashed; evidence in the
           // account the run acted on is named as not reachable, never counted as intact.
-          const chain = entries.length > 0 ? await verifyChain(id, entries, { evidence: files, reports: files }) : { incidentId: id, ok: true, entries: 0, headHash: GENESIS_HASH, problems: [], evidence: [] };
+          const chain = entries.length > 0 ? await verifyChain(id, entries, { evidence, reports: files }) : { incidentId: id, ok: true, entries: 0, headHash: GENESIS_HASH, problems: [], evidence: [] };
           verdicts.push(withProblems(chain, againstStore));
         }
         if (options.json) process.stdout.write(`${terminalJson(verdicts)}\n`);

@@ -231,6 +231,11 @@ export function verifyLinks(incidentId: string, stored: readonly unknown[]): Omi
 
 /** Evidence items an entry records: `{ kind?, location, sha256?, sizeBytes? }` under `evidence` or `record.evidence`. */
 export function evidenceOf(entry: AuditEntry): { kind?: string; location: string; sha256?: string; sizeBytes?: number; hashOf?: "output" }[] {
+  // An archived execution history is evidence too: the object (AWS) or the rows (local) it hashed.
+  if (entry.kind === KIND.executionArchived) {
+    const { location, sha256, sizeBytes } = entry.body;
+    return typeof location === "string" ? [{ kind: "execution-history", location, ...(typeof sha256 === "string" ? { sha256 } : {}), ...(typeof sizeBytes === "number" ? { sizeBytes } : {}) }] : [];
+  }
   const lists = [entry.body.evidence, (entry.body.record as { evidence?: unknown } | undefined)?.evidence];
   return lists.flatMap((list) =>
     Array.isArray(list)

@@ -36,7 +36,7 @@ describe("irflow verify: evidence and reports", () => {
   it("names the evidence out of reach (a memory image in S3) and lists what was recorded by id alone (snapshots), each with its entry", async () => {
     const run = await irflow("verify", compromised, "--db", db);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^intact\\s+${compromised}  \\d+ entries, head [0-9a-f]{16}; evidence: 1 re-hashed intact, 1 not reachable from here, 2 recorded without a hash; reports: 2 re-hashed intact$`, "m"));
+    expect(run.stdout).toMatch(new RegExp(`^intact\\s+${compromised}  \\d+ entries, head [0-9a-f]{16}; evidence: 7 re-hashed intact, 1 not reachable from here, 2 recorded without a hash; reports: 2 re-hashed intact$`, "m"));
     expect(run.stdout).toMatch(/^ {2}not reachable: ec2-instance-memory s3:\/\/\S+ \(entry \d+\): an object in the S3 bucket \S+ in the account the run acted on; a local run's account is simulated and gone when the run ends$/m);
     expect(run.stdout.match(/^ {2}no hash: ec2-instance-disk snap-[0-9a-f]+ \(entry \d+\): recorded by its id, with nothing to re-hash$/gm)).toHaveLength(2);
   }, TIMEOUT);
@@ -44,11 +44,16 @@ describe("irflow verify: evidence and reports", () => {
   it("names each item it cannot re-hash and why, re-hashes the reports; an edited report fails, a deleted one is only reported", async () => {
     const ok = await irflow("verify", incidentId, "--db", db);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  \\d+ entries, head [0-9a-f]{16}; evidence: 1 re-hashed intact, 0 not reachable from here; reports: 2 re-hashed intact$`, "m"));
+    expect(ok.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  \\d+ entries, head [0-9a-f]{16}; evidence: 7 re-hashed intact, 0 not reachable from here; reports: 2 re-hashed intact$`, "m"));
     // The instance description is hashed from the step's own output, which the log holds: re-hashed, not out of reach.
     expect(ok.stdout).not.toContain("not reachable:");
-    const json = JSON.parse((await irflow("verify", incidentId, "--db", db, "--json")).stdout) as { evidence: { kind?: string; status: string }[]; reports: { format: string; status: string }[] }[];
-    expect(json[0]!.evidence.map((e) => [e.kind, e.status])).toEqual([["ec2-instance-metadata", "intact"]]);
+    const json = JSON.parse((await irflow("verify", incidentId, "--db", db, "--json")).stdout) as { evidence: { kind?: string; location: string; status: string }[]; reports: { format: string; status: string }[] }[];
+    // The instance description, and the history of each of the incident's executions (detect, the
+    // three phases between, post-incident and the incident machine), as stored.
+    expect(json[0]!.evidence.map((e) => [e.kind, e.status])).toEqual([["ec2-instance-metadata", "intact"], ...Array.from({ length: 6 }, () => ["execution-history", "intact"])]);
+    const executions = JSON.parse((await irflow("executions", "--incident", incidentId, "--db", db, "--json")).stdout) as { executionArn: string }[];
+    const archived = json[0]!.evidence.filter((e) => e.kind === "execution-history").map((e) => e.location);
+    expect(archived.sort()).toEqual(executions.map((e) => `irflow-history:${e.executionArn}`).sort());
     expect(json[0]!.reports.map((r) => [r.format, r.status])).toEqual([["md", "intact"], ["html", "intact"]]);
 
     rmSync(join(dir, "reports", `${incidentId}.html`));
@@ -61,5 +66,21 @@ describe("irflow verify: evidence and reports", () => {
     const edited = await irflow("verify", incidentId, "--db", db);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(new RegExp(`^ {2}entry \\d+: evidence: the md report ${join(dir, "reports", incidentId)}\\.md recorded in entry \\d+ has changed since it was written`, "m"));
+  }, TIMEOUT);
+
+  it("an execution history edited or deleted in the store after its run fails verify, naming the entry that recorded its digest", async () => {
+    const database = EmbeddedDatabase.open({ path: db });
+    const contain = database.db.prepare<[], { execution_arn: string }>("SELECT DISTINCT execution_arn FROM history_chunks WHERE execution_arn LIKE '%-contain:%'").all();
+    const target = contain.find((row) => row.execution_arn.includes(compromised))!.execution_arn;
+    database.db.prepare("UPDATE history_chunks SET events = replace(events, 'TaskSucceeded', 'TaskFailed') WHERE execution_arn = ?").run(target);
+    const eradicate = target.replace("-contain:", "-eradicate:").replace("-contain", "-eradicate");
+    database.db.prepare("DELETE FROM history_chunks WHERE execution_arn = ?").run(eradicate);
+    database.close();
+    const run = await irflow("verify", compromised, "--db", db);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`TAMPERED  ${compromised}`);
+    expect(run.stdout).toMatch(new RegExp(`^ {2}entry \\d+: evidence: evidence irflow-history:${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} recorded in entry \\d+ has changed`, "m"));
+    expect(run.stdout).toContain(`evidence irflow-history:${eradicate} recorded in entry`);
+    expect(run.stdout).toContain(`is missing: the store holds no history of ${eradicate}`);
   }, TIMEOUT);
 });

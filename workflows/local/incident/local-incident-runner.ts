@@ -19,6 +19,7 @@ import { requesterOf } from "../../../functions/approval/approval.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
 import { BatchedHistory } from "../store/batched-history.js";
+import { localHistoryLocation, storedHistoryDigest, type StoredHistoryDigest } from "../store/history-digest.js";
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
@@ -140,6 +141,8 @@ interface Lineage {
 
 const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
 const instantSleep = (): Promise<void> => Promise.resolve();
+/** Who records a local execution's history digest: the archiver's part, as on AWS. */
+const ARCHIVER = "system:archiver";
 const systemClock: Clock = { now: () => new Date() };
 
 /**
@@ -184,6 +187,10 @@ export class LocalIncidentRunner {
   private readonly joined = new Set<string>();
   /** Takes abort requests another process wrote for this runner's executions. */
   private readonly abortWatch: AbortWatch | undefined;
+  /** The digest of an execution's stored history, when history is in the embedded database (else none is recorded). */
+  private readonly historyDigest: ((executionArn: string) => StoredHistoryDigest | undefined) | undefined;
+  /** Per incident execution: the `execution.archived` entries of its executions still being written. */
+  private readonly archiving = new Map<string, Promise<void>[]>();
 
   static async create(options: LocalIncidentRunnerOptions): Promise<LocalIncidentRunner> {
     const definitions = options.definitions ?? (await loadGeneratedMachines(options.generatedDirectory ?? GENERATED_DIRECTORY, options.runbookIds));
@@ -212,6 +219,7 @@ export class LocalIncidentRunner {
     this.history = inner;
     // The embedded store's writes grouped per turn of the event loop, in order (links too).
     this.historyWriter = !options.history && database ? new BatchedHistory(inner, groupCommitOf(database)) : inner;
+    this.historyDigest = !options.history && database ? (executionArn) => storedHistoryDigest(database, executionArn) : undefined;
     const writer = this.historyWriter;
     const drained = writer.drained?.bind(writer);
     const sink: HistorySink = {
@@ -293,6 +301,9 @@ export class LocalIncidentRunner {
       // A wait the engine ended (its timeout) is audited as expired before the run returns too, not
       // only at the desk's next poll tick: the run's last phases may end sooner than that.
       await this.approvals.poll?.().catch(() => undefined);
+      // Each execution's history digest is in the log before the run returns (failures are logged, not thrown).
+      await Promise.all(this.archiving.get(handle.executionArn) ?? []);
+      this.archiving.delete(handle.executionArn);
       this.requesters.delete(handle.executionArn);
       this.listeners.delete(handle.executionArn);
       // Normally gone with each execution's end; not kept when a store failed before that end was handled.
@@ -394,17 +405,48 @@ export class LocalIncidentRunner {
     }
     const terminal = TERMINAL_STATUS.get(event.type);
     if (terminal !== undefined) this.lineage.delete(executionArn);
+    if (terminal !== undefined && lineage) this.archiveHistory(executionArn, lineage, terminal);
     this.observe(executionArn, event, lineage);
     if (event.type !== "ExecutionStarted" && terminal === undefined) return undefined;
     return lineage && this.auditPhase(executionArn, event, lineage, terminal);
   }
 
-  /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
-  private auditPhase(executionArn: string, event: HistoryEvent, lineage: Lineage, status: Outcome["status"] | undefined): Promise<void> | undefined {
+  /** The incident a phase execution belongs to: named `<incidentId>-<phase>`, or detect, the one its run opened. */
+  private incidentOfPhase(lineage: Lineage): string | undefined {
     const phase = lineage.machineKey.split("/")[1] ?? "";
     const named = phaseExecutionName(lineage.name);
     // Detect runs before there is an incident id to name it by: it belongs to the incident its run opened.
-    const incidentId = named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(lineage.root) : undefined;
+    return named?.phase === phase ? named.incidentId : phase === "detect" ? this.incidentOf.get(lineage.root) : undefined;
+  }
+
+  /**
+   * Once an execution's history is stored whole, its digest goes into its incident's log as
+   * `execution.archived`, as the AWS archiver's does with the S3 object it writes: the history is
+   * outside the hash chain, and this is what lets `irflow verify` prove it unchanged. `runIncident`
+   * waits for these before it returns.
+   */
+  private archiveHistory(executionArn: string, lineage: Lineage, status: Outcome["status"]): void {
+    const digestOf = this.historyDigest;
+    const incidentId = lineage.root === executionArn ? this.incidentOf.get(executionArn) : this.incidentOfPhase(lineage);
+    if (!digestOf || !incidentId) return;
+    const archived = (async () => {
+      await this.historyWriter.drained?.(executionArn);
+      const digest = digestOf(executionArn);
+      if (!digest) return;
+      const body = { executionArn, status, location: localHistoryLocation(executionArn), events: digest.events, sha256: digest.sha256, sizeBytes: digest.sizeBytes };
+      await this.records.append(incidentId, auditEntry(KIND.executionArchived, ARCHIVER, this.clock.now().toISOString(), body));
+    })().catch((error: unknown) => {
+      this.logs.push({ level: "error", task: "irflow.archive", stepId: "", message: `could not record the digest of ${executionArn}'s history: ${String(error)}` });
+    });
+    const pending = this.archiving.get(lineage.root);
+    if (pending) pending.push(archived);
+    else this.archiving.set(lineage.root, [archived]);
+  }
+
+  /** Phase executions (named `<incidentId>-<phase>`) into their incident's audit log; a succeeded phase is a milestone. */
+  private auditPhase(executionArn: string, event: HistoryEvent, lineage: Lineage, status: Outcome["status"] | undefined): Promise<void> | undefined {
+    const phase = lineage.machineKey.split("/")[1] ?? "";
+    const incidentId = this.incidentOfPhase(lineage);
     if (!incidentId) return undefined;
     const facts = { phase, machineKey: lineage.machineKey, executionArn, name: lineage.name };
     // No end status: the phase's ExecutionStarted.

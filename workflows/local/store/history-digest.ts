@@ -1,0 +1,54 @@
+import { createHash } from "node:crypto";
+import { EvidenceMissing, type EvidenceContent, type EvidenceReader } from "../../../functions/audit/evidence-reader.js";
+import type { EmbeddedDatabase } from "./embedded-database.js";
+
+/**
+ * Where an `execution.archived` entry of a local run says the history is: the embedded store's
+ * rows of that execution (on AWS, an S3 object). The prefix tells a verifier to read them there.
+ */
+export const LOCAL_HISTORY = "irflow-history:";
+
+export const localHistoryLocation = (executionArn: string): string => `${LOCAL_HISTORY}${executionArn}`;
+
+export interface StoredHistoryDigest extends EvidenceContent {
+  /** The id of the execution's last stored event: how many events it has. */
+  readonly events: number;
+}
+
+/**
+ * The SHA-256 of an execution's history as the store holds it: its chunks' JSON, in event order.
+ * Undefined when the store holds none of its events (history stored before chunks is not covered).
+ * The same bytes are re-read and re-hashed by `irflow verify`, so any edit, removal or reordering
+ * of the rows after the digest was recorded shows.
+ */
+export function storedHistoryDigest(database: EmbeddedDatabase, executionArn: string): StoredHistoryDigest | undefined {
+  const rows = database.db.prepare<[string], { events: string; last_id: number }>("SELECT events, last_id FROM history_chunks WHERE execution_arn = ? ORDER BY first_id").all(executionArn);
+  if (rows.length === 0) return undefined;
+  const hash = createHash("sha256");
+  let sizeBytes = 0;
+  for (const row of rows) {
+    const bytes = Buffer.from(row.events, "utf8");
+    hash.update(bytes);
+    sizeBytes += bytes.length;
+  }
+  return { sha256: hash.digest("hex"), sizeBytes, events: rows.at(-1)!.last_id };
+}
+
+/**
+ * Reads back what an `execution.archived` entry of a local run names (`irflow-history:<arn>`) by
+ * re-hashing the execution's rows; any other location goes to `next` (files, or nothing).
+ */
+export class StoredHistoryReader implements EvidenceReader {
+  constructor(
+    private readonly database: EmbeddedDatabase,
+    private readonly next: EvidenceReader,
+  ) {}
+
+  read(location: string): Promise<EvidenceContent | undefined> {
+    if (!location.startsWith(LOCAL_HISTORY)) return this.next.read(location);
+    const executionArn = location.slice(LOCAL_HISTORY.length);
+    const digest = storedHistoryDigest(this.database, executionArn);
+    if (!digest) return Promise.reject(new EvidenceMissing(`the store holds no history of ${executionArn}`));
+    return Promise.resolve({ sha256: digest.sha256, sizeBytes: digest.sizeBytes });
+  }
+}
