@@ -33,6 +33,28 @@ describe("stored history digest", () => {
     await expect(reader.read(localHistoryLocation(ARN))).rejects.toBeInstanceOf(EvidenceMissing);
   });
 
+  it("the writer's own digest, made as it stored the rows, is the one read back; kept only when it stored them all", () => {
+    const database = temp.fresh();
+    const history = new SqliteHistory(database);
+    history.appendAll(ARN, events.slice(0, 1));
+    expect(history.takeDigest(ARN)).toBeUndefined();
+    history.appendAll(ARN, events.slice(1));
+    expect(history.takeDigest(ARN)).toEqual(storedHistoryDigest(database, ARN));
+    expect(history.takeDigest(ARN)).toBeUndefined();
+
+    // Another writer that picks an execution up part way stored only some of its rows: it has no digest.
+    const OTHER = `${ARN}-2`;
+    history.appendAll(OTHER, events.slice(0, 1));
+    const later = new SqliteHistory(database);
+    later.appendAll(OTHER, events.slice(1));
+    expect(later.takeDigest(OTHER)).toBeUndefined();
+    // A failed write forgets it.
+    const THIRD = `${ARN}-3`;
+    history.appendAll(THIRD, events);
+    history.forget(THIRD);
+    expect(history.takeDigest(THIRD)).toBeUndefined();
+  });
+
   it("hands any other location to the next reader", async () => {
     const seen: string[] = [];
     const reader = new StoredHistoryReader(temp.fresh(), { read: (location) => (seen.push(location), Promise.resolve({ sha256: "a".repeat(64), sizeBytes: 1 })) });

@@ -219,7 +219,8 @@ export class LocalIncidentRunner {
     this.history = inner;
     // The embedded store's writes grouped per turn of the event loop, in order (links too).
     this.historyWriter = !options.history && database ? new BatchedHistory(inner, groupCommitOf(database)) : inner;
-    this.historyDigest = !options.history && database ? (executionArn) => storedHistoryDigest(database, executionArn) : undefined;
+    // The digest the writer made as it stored the rows; read back when it has none (a write failed, say).
+    this.historyDigest = !options.history && database && inner instanceof SqliteHistory ? (executionArn) => inner.takeDigest(executionArn) ?? storedHistoryDigest(database, executionArn) : undefined;
     const writer = this.historyWriter;
     const drained = writer.drained?.bind(writer);
     const sink: HistorySink = {

@@ -1,8 +1,10 @@
+import { createHash, type Hash } from "node:crypto";
 import Database, { type Statement } from "better-sqlite3";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, type EmbeddedDatabase } from "./embedded-database.js";
 import { ChunkEncoder, decodeChunks } from "./history-chunks.js";
+import type { StoredHistoryDigest } from "./history-digest.js";
 
 /** A row of history_events: an event written before version 7 (read, never written now). */
 interface EventRow {
@@ -44,7 +46,12 @@ interface Written {
   readonly encoder: ChunkEncoder;
   /** The last event id stored, once known (read at the first write, then each write's own last id), so a write need not read it back. */
   lastId?: number;
+  /** The hash of the chunks written so far, when this writer wrote all of them (from event 1; dropped with the rest on a failed write). */
+  digest?: { readonly hash: Hash; sizeBytes: number };
 }
+
+/** Digests kept for `takeDigest` at most (one per ended execution not yet taken: a refused event's, say, is never taken). */
+const DIGESTS_KEPT = 4096;
 
 export interface ExecutionFilter {
   readonly incidentId?: string;
@@ -84,6 +91,8 @@ export class SqliteHistory implements HistorySink {
    * primary key refuses.
    */
   private readonly written = new Map<string, Written>();
+  /** Ended executions whose whole history this writer stored: the digest of their rows, until taken. */
+  private readonly digests = new Map<string, StoredHistoryDigest>();
 
   /** The process that writes: named on each execution row it makes (`runners`, migration 10), so another process can tell whether its run is alive. */
   private readonly runnerId: string | null;
@@ -154,18 +163,45 @@ export class SqliteHistory implements HistorySink {
         this.insertChunk(executionArn, first.id, last.id, chunk);
         if (end) stopped.run(end.status, end.timestamp, executionArn);
       });
+      if (first.id === 1) written.digest = { hash: createHash("sha256"), sizeBytes: 0 };
+      if (written.digest) {
+        // The bytes the row holds, hashed as they go in: the digest of the whole history needs no read-back.
+        const bytes = Buffer.from(chunk, "utf8");
+        written.digest.hash.update(bytes);
+        written.digest.sizeBytes += bytes.length;
+      }
       written.lastId = last.id;
     } catch (error) {
       // What it remembers may name an event that is not stored: later events store their documents again, and read the last id.
       this.written.delete(executionArn);
       throw error;
     }
-    if (end) this.written.delete(executionArn);
+    if (end) {
+      if (written.digest) this.keepDigest(executionArn, { sha256: written.digest.hash.digest("hex"), sizeBytes: written.digest.sizeBytes, events: last.id });
+      this.written.delete(executionArn);
+    }
   }
 
   /** Nothing more of the execution will be appended (a write of it failed, perhaps in a COMMIT that rolled back events its encoder remembers). */
   forget(executionArn: string): void {
     this.written.delete(executionArn);
+    this.digests.delete(executionArn);
+  }
+
+  /**
+   * The digest of an ended execution's rows as this writer stored them (see history-digest.ts), once
+   * they are committed, and forgotten after; undefined when this writer did not store all of them or
+   * a write failed: read the rows back then.
+   */
+  takeDigest(executionArn: string): StoredHistoryDigest | undefined {
+    const digest = this.digests.get(executionArn);
+    this.digests.delete(executionArn);
+    return digest;
+  }
+
+  private keepDigest(executionArn: string, digest: StoredHistoryDigest): void {
+    this.digests.set(executionArn, digest);
+    if (this.digests.size > DIGESTS_KEPT) this.digests.delete(this.digests.keys().next().value!);
   }
 
   private writtenOf(executionArn: string): Written {
