@@ -1,3 +1,5 @@
+import { terminalField } from "./terminal-text.js";
+
 /**
  * A filesystem error on a path the user gave (`--dir README.md`, `--output /no/such/dir/x.md`) or
  * one under it: a sentence naming the path and what is wrong with it, as a usage error says it,
@@ -34,5 +36,6 @@ export function pathErrorMessage(error: unknown): string | undefined {
   if (code === undefined || typeof path !== "string") return undefined;
   const reason = REASONS[code];
   if (reason === undefined) return undefined;
-  return `cannot ${(syscall !== undefined ? VERBS[syscall] : undefined) ?? syscall ?? "use"} ${path}: ${reason} (${code})`;
+  // The path as the user typed it, made safe to print.
+  return `cannot ${(syscall !== undefined ? VERBS[syscall] : undefined) ?? syscall ?? "use"} ${terminalField(path)}: ${reason} (${code})`;
 }

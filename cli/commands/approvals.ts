@@ -2,7 +2,9 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { ApprovalIdParam, DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
-import { authorityText } from "../../functions/approval/authority-text.js";
+import { authoritiesOf, authorityText } from "../../functions/approval/authority-text.js";
+import { KIND } from "../../functions/audit/audit-kinds.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
 import { withdrawalText } from "../../functions/approval/withdrawal-text.js";
@@ -152,11 +154,12 @@ function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, 
 }
 
 async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase, id: string, options: ListOptions): Promise<number> {
-  const approval = await desk.get(id);
-  if (!approval) {
-    process.stderr.write(`${paint.red("error:")} no such approval ${f(id)} in this database (irflow approvals lists those waiting; irflow history <incident> shows an incident's)\n`);
+  const stored = await desk.get(id);
+  if (!stored) {
+    process.stderr.write(`${paint.red("error:")} ${noSuchApproval(id)}\n`);
     return EXIT.problems;
   }
+  const approval = withRejectionAuthority(stored, database);
   // Only a pending approval waits for a run; an answered one's run has moved on or was closed.
   const waiting = approval.status === "pending" ? approvalRunLiveness(database, approval.executionId) : undefined;
   const notice = waiting === undefined ? undefined : waiting.liveness === "gone" ? goneNotice(approval.incidentId, waiting) : waiting.liveness === "unknown" ? unknownNotice(waiting) : undefined;
@@ -203,7 +206,9 @@ async function answer(kind: "approve" | "reject", id: string, options: AnswerOpt
   } catch (error) {
     if (!(error instanceof ApprovalRefused)) throw error;
     if (options.json) write(terminalJson({ refused: error.code, message: error.message }, 0));
-    process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${f(error.message)}\n`);
+    // An id this store does not hold is said as `approvals show` says it: nothing was refused, there is nothing there.
+    if (error.code === "not-found") process.stderr.write(`${paint.red("error:")} ${noSuchApproval(id)}\n`);
+    else process.stderr.write(`${paint.red(`refused (${error.code}):`)} ${f(error.message)}\n`);
     // Locally a role is only what --role or the identities file says: a newcomer who gave none is told how.
     if (error.code === "not-allowed" && !identity.principals.some((principal) => principal.startsWith("arn:"))) {
       const roles = roleNames((await desk.get(id))?.approvers ?? []);
@@ -242,6 +247,20 @@ const voter = (vote: Vote): string => authorityText({ by: vote.by, as: vote.as ?
 /** An approval id from the command line, else a usage error saying why (as a malformed incident id is). */
 function approvalArgument(id: string): string {
   const parsed = ApprovalIdParam.safeParse(id);
-  if (!parsed.success) throw new UsageError(`${id}: ${parsed.error.issues[0]?.message ?? "is not an approval id"}`);
+  if (!parsed.success) throw new UsageError(`${f(id)}: ${parsed.error.issues[0]?.message ?? "is not an approval id"}`);
   return parsed.data;
+}
+
+const noSuchApproval = (id: string): string => `no such approval ${f(id)} in this database (irflow approvals lists those waiting; irflow history <incident> shows an incident's)`;
+
+/**
+ * A local rejection's authority is in the log, not in the approvals table (which keeps the rejecter
+ * and the reason): read from its `approval.rejected` entry, so `show` names it as history does.
+ */
+function withRejectionAuthority(approval: ApprovalView, database: EmbeddedDatabase): ApprovalView {
+  if (!approval.rejection || approval.rejection.as) return approval;
+  const entry = new SqliteAuditLog(database).entriesNow(approval.incidentId).find((e) => e.kind === KIND.approvalRejected && e.body.approvalId === approval.id);
+  const [authority] = authoritiesOf(entry?.body.authority);
+  if (!authority || authority.by !== approval.rejection.by) return approval;
+  return { ...approval, rejection: { ...approval.rejection, as: [...authority.as], ...(authority.vouchedBy ? { vouchedBy: authority.vouchedBy } : {}) } };
 }

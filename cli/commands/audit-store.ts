@@ -1,5 +1,7 @@
 import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { IncidentId } from "../../functions/incident/document.js";
+import { verifyLinks, type ChainProblem } from "../../functions/audit/verify-chain.js";
+import { logProblemsAgainstStore } from "../../workflows/local/store/log-against-store.js";
 import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EXIT, paint } from "../output.js";
@@ -50,4 +52,13 @@ export class IncidentNotFound extends Error {
   constructor(readonly incidentId: string) {
     super(`no audit log for ${incidentId} in this database (irflow incidents lists those it has)`);
   }
+}
+
+/**
+ * What is wrong with an incident's log, short of re-hashing evidence: its chain, and what the store
+ * says it must hold (an end cut off, a digest missing). `report` and `history` refuse or warn on
+ * these as `verify` fails on them.
+ */
+export function logProblems(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[]): ChainProblem[] {
+  return [...verifyLinks(incidentId, entries).problems, ...logProblemsAgainstStore(database, incidentId, entries)].sort((a, b) => a.seq - b.seq);
 }

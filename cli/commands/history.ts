@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { projectRecord } from "../../functions/audit/incident-record.js";
-import { verifyLinks } from "../../functions/audit/verify-chain.js";
 import type { HistoryEvent } from "../../workflows/local/history.js";
 import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { withIncidentEntries } from "./audit-store.js";
+import { logProblems, withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 import { orderTimeline, type TimelineEntry, type TimelineEvent } from "./timeline-order.js";
 
@@ -49,9 +48,9 @@ still shown, after a warning), 2 usage error.`,
     .action((incident: string, options: HistoryOptions) =>
       withIncidentEntries(options, incident, (entries, id, database) => {
         // Shown all the same (an investigator needs it), but never passed off as an intact record.
-        const links = verifyLinks(id, entries);
-        if (!links.ok) {
-          const where = links.problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+        const problems = logProblems(database, id, entries);
+        if (problems.length > 0) {
+          const where = problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
           process.stderr.write(`${paint.red("warning:")} the audit log of ${id} fails verification (${terminalField(where)}); this timeline is not evidence. Run irflow verify ${id}\n`);
           process.exitCode = EXIT.problems;
         }

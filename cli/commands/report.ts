@@ -2,11 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { projectRecord } from "../../functions/audit/incident-record.js";
 import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions/audit/report/index.js";
-import { verifyLinks } from "../../functions/audit/verify-chain.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalDocument, terminalJson } from "../terminal-text.js";
-import { withIncidentEntries } from "./audit-store.js";
+import { logProblems, withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ReportOptions extends StoreOptions {
@@ -29,15 +28,15 @@ export function registerReport(program: Command): void {
     .addOption(storeOptions.db())
     .addHelpText("after", examples("irflow report inc-20261124-0a1b2c3d4e5f", "irflow report inc-20261124-0a1b2c3d4e5f --format html --output report.html --db /tmp/drill/irflow.db"))
     .action((incident: string, options: ReportOptions) =>
-      withIncidentEntries(options, incident, async (entries, id) => {
-        const links = verifyLinks(id, entries);
-        if (!links.ok) {
-          const where = links.problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+      withIncidentEntries(options, incident, async (entries, id, database) => {
+        const problems = logProblems(database, id, entries);
+        if (problems.length > 0) {
+          const where = problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
           process.stderr.write(`${paint.red("error:")} the audit log of ${id} fails verification (${where}); a report from it would not be evidence. Run irflow verify ${id}${options.force ? "" : ", or pass --force"}\n`);
           process.exitCode = EXIT.problems;
           if (!options.force) return;
         }
-        const flagged = renderReport(projectRecord(id, entries), options.format, new Date(), links.ok ? {} : { failedVerification: links.problems.map((p) => `entry ${p.seq}: ${p.kind}`) });
+        const flagged = renderReport(projectRecord(id, entries), options.format, new Date(), problems.length === 0 ? {} : { failedVerification: problems.map((p) => `entry ${p.seq}: ${p.kind}`) });
         if (options.output) {
           await writeFile(options.output, flagged, "utf8");
           process.stderr.write(`written ${options.output}\n`);

@@ -3,7 +3,7 @@ import { FileEvidenceReader } from "../../functions/audit/file-evidence-reader.j
 import { GENESIS_HASH } from "../../functions/audit/audit-entry.js";
 import { verifyChain, type ChainProblem, type ChainVerdict } from "../../functions/audit/verify-chain.js";
 import { StoredHistoryReader } from "../../workflows/local/store/history-digest.js";
-import { logAgainstStore, storedIncidents } from "../../workflows/local/store/log-against-store.js";
+import { logProblemsAgainstStore, storedIncidentIds } from "../../workflows/local/store/log-against-store.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
@@ -49,19 +49,18 @@ since it was recorded, or no such incident, 2 usage error.`,
       if (Boolean(incident) === Boolean(options.all)) throw new UsageError("name one incident, or pass --all");
       const { database, log } = openAuditStore(options, "read");
       try {
-        const stored = storedIncidents(database);
         // Every incident the log or the incident store knows: a log deleted whole is one the store still holds.
-        const ids = options.all ? [...new Set([...log.incidentIds(), ...stored.keys()])] : [incidentArgument(incident!)];
+        const ids = options.all ? [...new Set([...log.incidentIds(), ...storedIncidentIds(database)])] : [incidentArgument(incident!)];
         const verdicts: ChainVerdict[] = [];
-        // Files on this machine, and the execution histories this store holds, are re-hashed.
         const files = new FileEvidenceReader();
         const evidence = new StoredHistoryReader(database, files);
         for (const id of ids) {
           const entries = log.entriesNow(id);
-          const againstStore = logAgainstStore(stored.get(id), entries);
+          const againstStore = logProblemsAgainstStore(database, id, entries);
           if (entries.length === 0 && againstStore.length === 0) throw new IncidentNotFound(id);
-          // Files on this machine (the reports, evidence written to disk) are re-hashed; evidence in the
-          // account the run acted on is named as not reachable, never counted as intact.
+          // Files on this machine (the reports, evidence written to disk) and the histories this store
+          // holds are re-hashed; evidence in the account the run acted on is named as not reachable,
+          // never counted as intact.
           const chain = entries.length > 0 ? await verifyChain(id, entries, { evidence, reports: files }) : { incidentId: id, ok: true, entries: 0, headHash: GENESIS_HASH, problems: [], evidence: [] };
           verdicts.push(withProblems(chain, againstStore));
         }

@@ -22,14 +22,13 @@ export const PlanView = z.object({
 });
 export type PlanView = z.infer<typeof PlanView>;
 
-/** One approver's answer so far (a two-person step collects two before it is decided). */
 /** Approval ids as the desks make them (`apr-<hex>` in AWS, `apr-<uuid>` locally); anything else is refused before a read. */
 export const ApprovalIdParam = z.string().regex(/^apr-[A-Za-z0-9-]{1,64}$/, "must be an approval id (apr-…)");
 
 /**
- * One answer that counted. `as`: the caller's principals the step's approver patterns named (the
- * authority it answered under); `vouchedBy`: what vouches for them (both absent in records
- * written before they were kept).
+ * One approver's answer so far (a two-person step collects two before it is decided). `as`: the
+ * caller's principals the step's approver patterns named (the authority it answered under);
+ * `vouchedBy`: what vouches for them (both absent in records written before they were kept).
  */
 export const Vote = z.object({ by: z.string().min(1), reason: z.string(), at: z.string(), as: z.array(z.string()).optional(), vouchedBy: z.string().optional() });
 export type Vote = z.infer<typeof Vote>;

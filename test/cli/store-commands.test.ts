@@ -6,7 +6,9 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { localIdentity } from "../../workflows/local/incident/local-identities.js";
 import { SqliteApprovalDesk } from "../../workflows/local/incident/sqlite-approval-desk.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { DIGEST, request } from "../functions/approval/fixtures.js";
 import { irflow } from "../support/irflow-cli.js";
@@ -128,9 +130,31 @@ describe("a store that is not there", () => {
     async () => {
       const malformed = await Promise.all([["approvals", "show", "foo"], ["approve", "foo", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"], ["reject", "foo", "--reason", "no", "--as", "alice"]].map((args) => irflow(...args, "--db", custom)));
       for (const run of malformed) expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining("error: foo: must be an approval id (apr-…)") });
-      const unknown = await irflow("approvals", "show", "apr-00000000-0000-4000-8000-000000000000", "--db", custom);
-      expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toContain("error: no such approval apr-00000000-0000-4000-8000-000000000000 in this database");
+      const unknown = await Promise.all([["approvals", "show", "apr-00000000-0000-4000-8000-000000000000"], ["approve", "apr-00000000-0000-4000-8000-000000000000", "--digest", "abcdefabcdef", "--reason", "ok", "--as", "alice"], ["reject", "apr-00000000-0000-4000-8000-000000000000", "--reason", "no", "--as", "alice"]].map((args) => irflow(...args, "--db", custom)));
+      for (const run of unknown) {
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("error: no such approval apr-00000000-0000-4000-8000-000000000000 in this database");
+        expect(run.stderr).not.toContain("refused");
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "approvals show names a rejection's authority, which the log keeps, as history does",
+    async () => {
+      const path = join(tempDir("irflow-cli-store-rejected-"), "irflow.db");
+      const database = EmbeddedDatabase.open({ path });
+      try {
+        const desk = new SqliteApprovalDesk(database, { pollMs: 0, now: () => new Date(), audit: new SqliteAuditLog(database) });
+        const { approvalId: rejected } = await desk.request(request({ timeoutSeconds: 3600 }), "manual", { requester: "event:aws.guardduty", details: [[{ resource: "i-0abc", action: "ModifyInstanceAttribute groups", before: ["sg-web"], after: ["sg-quarantine"] }]] });
+        await desk.reject(rejected, { as: localIdentity("bob", ["IncidentLead"], { identities: {} }), reason: "wrong host" });
+        const show = await irflow("approvals", "show", rejected, "--db", path);
+        expect(show.code).toBe(0);
+        expect(show.stdout).toMatch(/rejected by bob as IncidentLead \(claimed with --role\) at \S+: wrong host/);
+      } finally {
+        database.close();
+      }
     },
     TIMEOUT,
   );

@@ -83,4 +83,27 @@ describe("irflow verify: evidence and reports", () => {
     expect(run.stdout).toContain(`evidence irflow-history:${eradicate} recorded in entry`);
     expect(run.stdout).toContain(`is missing: the store holds no history of ${eradicate}`);
   }, TIMEOUT);
+
+  it("a log whose last digests were cut off (they come after the close) fails verify, and report and history say so too", async () => {
+    const copy = join(tempDir("irflow-cli-verify-cut-"), DATABASE_FILE);
+    const original = EmbeddedDatabase.open({ path: db });
+    original.db.prepare("VACUUM INTO ?").run(copy);
+    original.close();
+    const database = EmbeddedDatabase.open({ path: copy });
+    const closedAt = database.db.prepare<[string], { seq: number }>("SELECT seq FROM audit_log WHERE incident_id = ? AND kind = 'incident.closed'").get(incidentId)!.seq;
+    const cut = database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq > ? AND kind = 'execution.archived'").run(incidentId, closedAt).changes;
+    database.db.prepare("UPDATE history_chunks SET events = replace(events, 'Archive the finding', 'Skipped the finding') WHERE execution_arn LIKE '%-post-incident:%'").run();
+    database.close();
+    expect(cut).toBeGreaterThan(0);
+
+    const verify = await irflow("verify", incidentId, "--db", copy);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(new RegExp(`entry \\d+: removed: the store holds (an ended execution|${cut} ended executions) of this incident whose history digest the log does not record \\(.*-post-incident:`));
+    const report = await irflow("report", incidentId, "--db", copy);
+    expect(report.code).toBe(1);
+    expect(report.stderr).toMatch(/fails verification \(entry \d+: removed\)/);
+    const history = await irflow("history", incidentId, "--db", copy);
+    expect(history.code).toBe(1);
+    expect(history.stderr).toMatch(/warning: the audit log of \S+ fails verification \(entry \d+: removed\)/);
+  }, TIMEOUT);
 });

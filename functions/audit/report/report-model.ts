@@ -1,5 +1,5 @@
-import { authorityText } from "../../approval/authority-text.js";
 import * as z from "zod";
+import { authorityText } from "../../approval/authority-text.js";
 import type { Change, Undo } from "../../contract/changes.js";
 import type { CsfTag } from "../../contract/task-contract.js";
 import type { IncidentRecord, TimelineItem } from "../incident-record.js";
@@ -118,12 +118,12 @@ const metric = (name: string, basis: string, from?: string, to?: string): Metric
   return milliseconds === undefined || Number.isNaN(milliseconds) ? { name, basis } : { name, value: formatDuration(milliseconds), milliseconds, basis };
 };
 
-/** The post-incident report's content, from the record alone (the record from the audit log alone). */
 export interface ReportOptions {
   /** The log failed verification (`entry 12: edited`, …) and the report is rendered anyway: every format says so at the top. */
   readonly failedVerification?: readonly string[];
 }
 
+/** The post-incident report's content, from the record alone (the record from the audit log alone). */
 export function buildReport(record: IncidentRecord, writtenAt: Date, options: ReportOptions = {}): ReportModel {
   const document = record.closed?.document ?? record.opened?.document ?? {};
   const parsed = ReportDocument.safeParse(document);
