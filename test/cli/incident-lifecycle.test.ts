@@ -76,6 +76,9 @@ describe("irflow incidents close", { timeout: 120_000 }, () => {
       const entries = new SqliteAuditLog(database).entriesNow(incidentId);
       expect(entries.find((e) => e.kind === "approval.withdrawn")).toMatchObject({ actor: "bob", body: expect.objectContaining({ by: "bob", reason: "the host rebooted" }) });
       expect(entries.find((e) => e.kind === "phase.ended" && e.body.phase === "contain")).toMatchObject({ body: { status: "ABORTED", cause } });
+      // Each execution it ended has its history digest in the log, as a run records its own.
+      const archived = entries.filter((e) => e.kind === "execution.archived").map((e) => e.body.executionArn);
+      for (const execution of executions.filter((e) => e.status === "ABORTED")) expect(archived).toContain(execution.executionArn);
       expect(entries.find((e) => e.kind === "incident.closed")).toMatchObject({ actor: "bob", body: { status: "aborted", stopped: { execution: "RUNNING", by: "bob", reason: "the host rebooted" } } });
     });
     const markdown = readFileSync(join(dir, "reports", `${incidentId}.md`), "utf8");

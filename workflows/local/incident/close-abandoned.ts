@@ -2,6 +2,8 @@ import { withdrawnEntry } from "../../../functions/approval/approval-audit.js";
 import { auditEntry, KIND } from "../../../functions/audit/audit-kinds.js";
 import type { IncidentStore } from "../../../functions/detect/incident-store.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
+import { archivedEntry, storedHistoryDigest } from "../store/history-digest.js";
+import { storeWitness } from "../store/log-against-store.js";
 import { SqliteApprovals } from "../store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
 import { SqliteHistory, type ExecutionSummary } from "../store/sqlite-history.js";
@@ -96,6 +98,13 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
   for (const execution of record.executions) {
     if (execution.endedAt !== undefined || !aborted.some((a) => a.executionArn === execution.executionArn)) continue;
     await records.append(incidentId, auditEntry(KIND.phaseEnded, by, at, { phase: execution.phase, machineKey: execution.machineKey, executionArn: execution.executionArn, name: execution.name, status: "ABORTED", cause }));
+  }
+  // Every ended execution's history digest, as the run records them: those it aborted here, and any
+  // the dead run ended without recording (it died in between).
+  const archived = new Set(records.log.entriesNow(incidentId).flatMap((entry) => (entry.kind === KIND.executionArchived && typeof entry.body.executionArn === "string" ? [entry.body.executionArn] : [])));
+  for (const executionArn of storeWitness(database, incidentId).endedExecutions) {
+    const digest = archived.has(executionArn) ? undefined : storedHistoryDigest(database, executionArn);
+    if (digest) await records.append(incidentId, archivedEntry(executionArn, history.describe(executionArn)?.status ?? "ABORTED", digest, at));
   }
   // An incident the embedded store never held (its log came from elsewhere) has no dedupe key to free.
   const incidents: IncidentStore = stored ? store : { openOrJoin: (r) => store.openOrJoin(r), close: () => Promise.resolve() };

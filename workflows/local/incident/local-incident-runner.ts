@@ -19,7 +19,7 @@ import { requesterOf } from "../../../functions/approval/approval.js";
 import type { AuditAppender } from "../../../functions/audit/audit-port.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
 import { BatchedHistory } from "../store/batched-history.js";
-import { localHistoryLocation, storedHistoryDigest, type StoredHistoryDigest } from "../store/history-digest.js";
+import { archivedEntry, storedHistoryDigest, type StoredHistoryDigest } from "../store/history-digest.js";
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
@@ -141,8 +141,6 @@ interface Lineage {
 
 const PHASE_MILESTONES: Readonly<Record<string, MilestoneName>> = { contain: "contained", eradicate: "eradicated", recover: "recovered" };
 const instantSleep = (): Promise<void> => Promise.resolve();
-/** Who records a local execution's history digest: the archiver's part, as on AWS. */
-const ARCHIVER = "system:archiver";
 const systemClock: Clock = { now: () => new Date() };
 
 /**
@@ -434,8 +432,7 @@ export class LocalIncidentRunner {
       await this.historyWriter.drained?.(executionArn);
       const digest = digestOf(executionArn);
       if (!digest) return;
-      const body = { executionArn, status, location: localHistoryLocation(executionArn), events: digest.events, sha256: digest.sha256, sizeBytes: digest.sizeBytes };
-      await this.records.append(incidentId, auditEntry(KIND.executionArchived, ARCHIVER, this.clock.now().toISOString(), body));
+      await this.records.append(incidentId, archivedEntry(executionArn, status, digest, this.clock.now().toISOString()));
     })().catch((error: unknown) => {
       this.logs.push({ level: "error", task: "irflow.archive", stepId: "", message: `could not record the digest of ${executionArn}'s history: ${String(error)}` });
     });

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { auditEntry, KIND } from "../../../functions/audit/audit-kinds.js";
+import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { EvidenceMissing, type EvidenceContent, type EvidenceReader } from "../../../functions/audit/evidence-reader.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 
@@ -9,6 +11,14 @@ import type { EmbeddedDatabase } from "./embedded-database.js";
 export const LOCAL_HISTORY = "irflow-history:";
 
 export const localHistoryLocation = (executionArn: string): string => `${LOCAL_HISTORY}${executionArn}`;
+
+/** Who records an execution's history digest: the archiver's part, as on AWS. */
+export const ARCHIVER = "system:archiver";
+
+/** The `execution.archived` entry of a local execution's stored history (the body the AWS archiver writes, with its location here). */
+export function archivedEntry(executionArn: string, status: string, digest: StoredHistoryDigest, at: string): AuditEntryInput {
+  return auditEntry(KIND.executionArchived, ARCHIVER, at, { executionArn, status, location: localHistoryLocation(executionArn), events: digest.events, sha256: digest.sha256, sizeBytes: digest.sizeBytes });
+}
 
 export interface StoredHistoryDigest extends EvidenceContent {
   /** The id of the execution's last stored event: how many events it has. */
