@@ -11,6 +11,7 @@ import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/emb
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { runnerFor, scenario } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
+import { copyOfStore } from "../support/store-reads.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const TIMEOUT = 120_000;
@@ -149,10 +150,7 @@ describe("irflow verify", () => {
   }, TIMEOUT);
 
   it("exits 1 when a log lost its end (the incident store closed it) or was deleted whole (the store holds the incident)", async () => {
-    const copy = join(tempDir("irflow-cli-audit-cut-"), DATABASE_FILE);
-    const original = EmbeddedDatabase.open({ path: db });
-    original.db.prepare("VACUUM INTO ?").run(copy);
-    original.close();
+    const copy = copyOfStore(db, "irflow-cli-audit-cut-");
     const database = EmbeddedDatabase.open({ path: copy });
     const closedAt = database.db.prepare<[string], { seq: number }>("SELECT seq FROM audit_log WHERE incident_id = ? AND kind = 'incident.closed'").get(second)!.seq;
     database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq >= ?").run(second, closedAt);

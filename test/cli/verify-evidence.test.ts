@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { runnerFor, scenario } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
+import { copyOfStore } from "../support/store-reads.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const TIMEOUT = 120_000;
@@ -85,10 +86,7 @@ describe("irflow verify: evidence and reports", () => {
   }, TIMEOUT);
 
   it("a log whose last digests were cut off (they come after the close) fails verify, and report and history say so too", async () => {
-    const copy = join(tempDir("irflow-cli-verify-cut-"), DATABASE_FILE);
-    const original = EmbeddedDatabase.open({ path: db });
-    original.db.prepare("VACUUM INTO ?").run(copy);
-    original.close();
+    const copy = copyOfStore(db, "irflow-cli-verify-cut-");
     const database = EmbeddedDatabase.open({ path: copy });
     const closedAt = database.db.prepare<[string], { seq: number }>("SELECT seq FROM audit_log WHERE incident_id = ? AND kind = 'incident.closed'").get(incidentId)!.seq;
     const cut = database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq > ? AND kind = 'execution.archived'").run(incidentId, closedAt).changes;
