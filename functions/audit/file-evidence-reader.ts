@@ -35,6 +35,8 @@ export class FileEvidenceReader implements EvidenceReader {
     } catch (error) {
       const code = error instanceof Error && "code" in error ? error.code : undefined;
       if (code === "ENOENT" || code === "ENOTDIR") throw new EvidenceMissing(`no file at ${path}`);
+      // Something else took its place: the file that was hashed is not there.
+      if (code === "EISDIR") throw new EvidenceMissing(`a folder, not the file, is at ${path}`);
       throw error;
     }
     return { sha256: hash.digest("hex"), sizeBytes };

@@ -25,13 +25,14 @@ describe("FileEvidenceReader", () => {
     expect(filePathOf("relative/path")).toBeUndefined();
   });
 
-  it("a file that is not there is EvidenceMissing; a folder is an error, not a hash", async () => {
+  it("a file that is not there, or a folder in its place, is EvidenceMissing naming the path, not a hash", async () => {
     const dir = tempDir("irflow-file-evidence-");
     const reader = new FileEvidenceReader();
     await expect(reader.read(join(dir, "gone.md"))).rejects.toThrow(EvidenceMissing);
     await expect(reader.read(join(dir, "gone.md"))).rejects.toThrow(/no file at .*gone\.md/);
     mkdirSync(join(dir, "folder"));
-    await expect(reader.read(join(dir, "folder"))).rejects.toThrow(/EISDIR/);
+    await expect(reader.read(join(dir, "folder"))).rejects.toThrow(EvidenceMissing);
+    await expect(reader.read(join(dir, "folder"))).rejects.toThrow(`a folder, not the file, is at ${join(dir, "folder")}`);
   });
 });
 
