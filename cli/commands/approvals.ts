@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { ApprovalIdParam, DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
 import { authoritiesOf, authorityText } from "../../functions/approval/authority-text.js";
 import { KIND } from "../../functions/audit/audit-kinds.js";
+import { projectRecord } from "../../functions/audit/incident-record.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
@@ -160,12 +161,17 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
     return EXIT.problems;
   }
   const approval = withRejectionAuthority(stored, database);
+  // A row its incident's log contradicts was changed in the store: shown, never passed off as the record.
+  const logged = loggedDecisionDiffering(approval, database);
+  if (logged) {
+    process.stderr.write(`${paint.red("warning:")} the approvals table says ${f(approval.status)}, but ${f(approval.incidentId)}'s audit log recorded ${f(logged)}: the store was changed after the answer, and the log is the record (irflow history ${f(approval.incidentId)})\n`);
+  }
   // Only a pending approval waits for a run; an answered one's run has moved on or was closed.
   const waiting = approval.status === "pending" ? approvalRunLiveness(database, approval.executionId) : undefined;
   const notice = waiting === undefined ? undefined : waiting.liveness === "gone" ? goneNotice(approval.incidentId, waiting) : waiting.liveness === "unknown" ? unknownNotice(waiting) : undefined;
   if (options.json) {
     write(terminalJson(notice === undefined ? approval : { ...approval, ...(waiting?.liveness === "gone" ? { runAlive: false } : {}), notice }));
-    return EXIT.ok;
+    return logged ? EXIT.problems : EXIT.ok;
   }
   const a = approval;
   write(`${paint.bold(f(a.id))}  ${f(a.status)}`);
@@ -184,7 +190,7 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
     write("");
     write(`  ${(waiting?.liveness === "gone" ? paint.red : paint.yellow)(f(notice))}`);
   }
-  return EXIT.ok;
+  return logged ? EXIT.problems : EXIT.ok;
 }
 
 async function answer(kind: "approve" | "reject", id: string, options: AnswerOptions): Promise<number> {
@@ -263,4 +269,19 @@ function withRejectionAuthority(approval: ApprovalView, database: EmbeddedDataba
   const [authority] = authoritiesOf(entry?.body.authority);
   if (!authority || authority.by !== approval.rejection.by) return approval;
   return { ...approval, rejection: { ...approval.rejection, as: [...authority.as], ...(authority.vouchedBy ? { vouchedBy: authority.vouchedBy } : {}) } };
+}
+
+/**
+ * How the incident's log recorded the approval's decision, when the approvals table says otherwise
+ * (another status, other answerers, another reason); undefined when they agree or the log has no
+ * decision yet (an answer is audited a moment after the table is written).
+ */
+function loggedDecisionDiffering(approval: ApprovalView, database: EmbeddedDatabase): string | undefined {
+  if (approval.status !== "approved" && approval.status !== "rejected") return undefined;
+  const decision = projectRecord(approval.incidentId, new SqliteAuditLog(database).entriesNow(approval.incidentId)).approvals.find((a) => a.approval.id === approval.id)?.decision;
+  if (!decision || (decision.decision !== "approved" && decision.decision !== "rejected")) return undefined;
+  const by = approval.status === "approved" ? approval.votes.map((vote) => vote.by) : approval.rejection ? [approval.rejection.by] : [];
+  const reason = approval.status === "approved" ? (approval.votes.at(-1)?.reason ?? "") : (approval.rejection?.reason ?? "");
+  const same = decision.decision === approval.status && [...decision.by].sort().join("\n") === [...by].sort().join("\n") && decision.reason === reason;
+  return same ? undefined : `${decision.decision} by ${decision.by.join(", ")}${decision.reason ? `: ${decision.reason}` : ""}`;
 }

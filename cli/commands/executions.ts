@@ -1,8 +1,10 @@
 import { Option, type Command } from "commander";
+import { KIND } from "../../functions/audit/audit-kinds.js";
 import type { ExecutionStatus } from "../../workflows/local/outcome.js";
 import { runningExecutionsLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
+import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
-import { paint } from "../output.js";
+import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { openExistingStore } from "../existing-store.js";
 import { examples } from "../help-examples.js";
@@ -26,23 +28,40 @@ export function registerExecutions(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(storeOptions.dir())
     .addOption(storeOptions.db())
-    .addHelpText("after", examples("irflow executions --status running", "irflow executions --incident inc-20261124-0a1b2c3d4e5f --json", "irflow executions --db /tmp/drill/irflow.db"))
+    .addHelpText(
+      "after",
+      `${examples("irflow executions --status running", "irflow executions --incident inc-20261124-0a1b2c3d4e5f --json", "irflow executions --db /tmp/drill/irflow.db")}
+
+An ended execution whose status differs from the end its incident's audit log recorded is marked
+(the log says …) and warned about: the store was changed after the run.
+
+Exit codes: 0 listed, 1 a status differs from the log, 2 usage error.`,
+    )
     .action((options: ExecutionsOptions) => {
-      const { executions, gone } = listExecutions(options);
+      const { executions, gone, logged } = listExecutions(options);
+      // A row the incident's audit log contradicts was changed in the store: shown, never passed off as the record.
+      const disputed = executions.filter((e) => logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
+      if (disputed.length > 0) {
+        process.stderr.write(`${paint.red("warning:")} ${disputed.length === 1 ? "1 execution's status differs" : `${disputed.length} executions' statuses differ`} from what its incident's audit log recorded: the store was changed after the run, and the log is the record (irflow history ${terminalField(disputed[0]!.incidentId ?? "<incident>")})\n`);
+        process.exitCode = EXIT.problems;
+      }
       if (options.json) {
-        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e), ...(gone.has(e.executionArn) ? { runAlive: false } : {}) })))}\n`);
+        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e), ...(gone.has(e.executionArn) ? { runAlive: false } : {}), ...(disputed.includes(e) ? { loggedStatus: logged.get(e.executionArn) } : {}) })))}\n`);
         return;
       }
       if (executions.length === 0) {
         process.stdout.write(`${paint.dim("no executions")}\n`);
         return;
       }
-      for (const line of formatTable(executions, new Date(), gone)) process.stdout.write(`${line}\n`);
+      for (const line of formatTable(executions, new Date(), gone, new Map(disputed.map((e) => [e.executionArn, logged.get(e.executionArn)!])))) process.stdout.write(`${line}\n`);
     });
 }
 
-/** The executions asked for, and those RUNNING whose process is gone (nothing will move them on). */
-function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string> } {
+/**
+ * The executions asked for, those RUNNING whose process is gone (nothing will move them on), and
+ * how each ended execution's incident log recorded its end (its phase's end, or its history digest).
+ */
+function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string>; logged: ReadonlyMap<string, string> } {
   if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
   const database = openExistingStore(options, "read");
   try {
@@ -50,7 +69,15 @@ function listExecutions(options: ExecutionsOptions): { executions: ExecutionSumm
     const executions = new SqliteHistory(database).list({ ...filter, ...(options.status !== undefined ? { status: STATUSES[options.status]! } : {}) });
     const liveness = executions.some((e) => e.status === "RUNNING") ? runningExecutionsLiveness(database, filter) : new Map<string, RunLiveness>();
     const gone = new Set([...liveness].filter(([, run]) => run.liveness === "gone").map(([arn]) => arn));
-    return { executions, gone };
+    const log = new SqliteAuditLog(database);
+    const logged = new Map<string, string>();
+    for (const incidentId of new Set(executions.flatMap((e) => (e.incidentId && e.status !== "RUNNING" ? [e.incidentId] : [])))) {
+      for (const entry of log.entriesNow(incidentId)) {
+        const { executionArn, status } = entry.body;
+        if ((entry.kind === KIND.phaseEnded || entry.kind === KIND.executionArchived) && typeof executionArn === "string" && typeof status === "string") logged.set(executionArn, status);
+      }
+    }
+    return { executions, gone, logged };
   } finally {
     database.close();
   }
@@ -79,12 +106,13 @@ const STATUS_COLOUR: Readonly<Record<ExecutionStatus, (text: string) => string>>
 };
 
 /** One header and one line per execution, columns padded before colouring. */
-export function formatTable(executions: readonly ExecutionSummary[], now: Date, gone: ReadonlySet<string> = new Set()): string[] {
+export function formatTable(executions: readonly ExecutionSummary[], now: Date, gone: ReadonlySet<string> = new Set(), disputed: ReadonlyMap<string, string> = new Map()): string[] {
   const rows = executions.map((e) => {
     const duration = durationMs(e, now);
+    const status = gone.has(e.executionArn) ? `${e.status} (run not alive)` : disputed.has(e.executionArn) ? `${e.status} (the log says ${disputed.get(e.executionArn)!})` : e.status;
     return {
       status: e.status,
-      cells: [e.name, e.machine ?? "?", gone.has(e.executionArn) ? `${e.status} (run not alive)` : e.status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"].map(terminalField),
+      cells: [e.name, e.machine ?? "?", status, e.startedAt, e.stoppedAt ?? "-", duration === undefined ? "-" : `${formatDuration(duration)}${e.stoppedAt === undefined ? " so far" : ""}`, e.incidentId ?? "-"].map(terminalField),
     };
   });
   const header = ["NAME", "MACHINE", "STATUS", "STARTED", "STOPPED", "DURATION", "INCIDENT"];

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { formatDuration } from "../../cli/commands/executions.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { copyOfStore } from "../support/store-reads.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -51,6 +53,24 @@ describe("irflow executions", () => {
 
       expect((await irflow("executions", "--db", db, "--status", "failed")).stdout).toBe("no executions\n");
       expect((await irflow("executions", "--db", db, "--incident", "inc-20991231-000000000000", "--json")).stdout).toBe("[]\n");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "marks and warns about an ended execution whose stored status differs from the end its incident's log recorded (exit 1)",
+    async () => {
+      const copy = copyOfStore(db, "irflow-cli-executions-tampered-");
+      const database = EmbeddedDatabase.open({ path: copy });
+      const contain = database.db.prepare<[], { execution_arn: string; incident_id: string }>("SELECT execution_arn, incident_id FROM executions WHERE execution_arn LIKE '%-contain:%'").get()!;
+      database.db.prepare("UPDATE executions SET status = 'FAILED' WHERE execution_arn = ?").run(contain.execution_arn);
+      database.close();
+      const table = await irflow("executions", "--db", copy);
+      expect(table.code).toBe(1);
+      expect(table.stderr).toContain(`warning: 1 execution's status differs from what its incident's audit log recorded: the store was changed after the run, and the log is the record (irflow history ${contain.incident_id})`);
+      expect(table.stdout).toMatch(/-contain\s+irflow-ssh-rdp-brute-force-contain\s+FAILED \(the log says SUCCEEDED\)\s/);
+      const json = JSON.parse((await irflow("executions", "--db", copy, "--json")).stdout) as { executionArn: string; loggedStatus?: string }[];
+      expect(json.filter((row) => row.loggedStatus !== undefined)).toEqual([expect.objectContaining({ executionArn: contain.execution_arn, loggedStatus: "SUCCEEDED" })]);
     },
     TIMEOUT,
   );

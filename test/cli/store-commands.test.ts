@@ -151,7 +151,13 @@ describe("a store that is not there", () => {
         await desk.reject(rejected, { as: localIdentity("bob", ["IncidentLead"], { identities: {} }), reason: "wrong host" });
         const show = await irflow("approvals", "show", rejected, "--db", path);
         expect(show.code).toBe(0);
+        expect(show.stderr).toBe("");
         expect(show.stdout).toMatch(/rejected by bob as IncidentLead \(claimed with --role\) at \S+: wrong host/);
+        // The table changed after the answer: shown as it is, with the log's account beside it, exit 1.
+        database.db.prepare("UPDATE approvals SET decided_by = 'ciso', comment = 'approved verbally' WHERE approval_id = ?").run(rejected);
+        const tampered = await irflow("approvals", "show", rejected, "--db", path);
+        expect(tampered.code).toBe(1);
+        expect(tampered.stderr).toContain(`warning: the approvals table says rejected, but ${request().incidentId}'s audit log recorded rejected by bob: wrong host: the store was changed after the answer`);
       } finally {
         database.close();
       }
