@@ -1,10 +1,9 @@
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { ApprovalIdParam, DIGEST_PREFIX_LENGTH, type ApprovalView, type Vote } from "../../functions/approval/approval.js";
-import { authoritiesOf, authorityText } from "../../functions/approval/authority-text.js";
-import { KIND } from "../../functions/audit/audit-kinds.js";
-import { projectRecord } from "../../functions/audit/incident-record.js";
+import { ApprovalIdParam, DIGEST_PREFIX_LENGTH, type ApprovalView } from "../../functions/approval/approval.js";
+import { authorityText } from "../../functions/approval/authority-text.js";
+import { projectRecord, type RecordedApproval } from "../../functions/audit/incident-record.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { planLines } from "../../functions/approval/approval-message.js";
 import { ApprovalRefused } from "../../functions/approval/check-answer.js";
@@ -160,9 +159,11 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
     process.stderr.write(`${paint.red("error:")} ${noSuchApproval(id)}\n`);
     return EXIT.problems;
   }
-  const approval = withRejectionAuthority(stored, database);
+  // The log's account of the answer: where a local rejection's authority is kept, and the record a row must agree with.
+  const recorded = projectRecord(stored.incidentId, new SqliteAuditLog(database).entriesNow(stored.incidentId)).approvals.find((a) => a.approval.id === stored.id)?.decision;
+  const approval = withRejectionAuthority(stored, recorded);
   // A row its incident's log contradicts was changed in the store: shown, never passed off as the record.
-  const logged = loggedDecisionDiffering(approval, database);
+  const logged = loggedDecisionDiffering(approval, recorded);
   if (logged) {
     process.stderr.write(`${paint.red("warning:")} the approvals table says ${f(approval.status)}, but ${f(approval.incidentId)}'s audit log recorded ${f(logged)}: the store was changed after the answer, and the log is the record (irflow history ${f(approval.incidentId)})\n`);
   }
@@ -179,8 +180,8 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
   write(`  incident ${f(a.incidentId)}, runbook ${f(a.runbookId)}`);
   write(`  requested by ${f(a.requester)} at ${f(a.requestedAt)}; deadline ${f(a.deadline)} (then ${f(a.onTimeout)})`);
   write(`  needs ${a.requiredApprovals} approver${a.requiredApprovals > 1 ? "s" : ""} from ${f(a.approvers.join(", "))}${a.escalation ? " (escalated)" : ""}`);
-  for (const vote of a.votes) write(`  approved by ${f(voter(vote))} at ${f(vote.at)}: ${f(vote.reason)}`);
-  if (a.rejection) write(`  rejected by ${f(voter(a.rejection))} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
+  for (const vote of a.votes) write(`  approved by ${f(authorityText(vote))} at ${f(vote.at)}: ${f(vote.reason)}`);
+  if (a.rejection) write(`  rejected by ${f(authorityText(a.rejection))} at ${f(a.rejection.at)}: ${f(a.rejection.reason)}`);
   if (a.withdrawal) write(`  withdrawn at ${f(a.withdrawal.at)}: ${f(withdrawalText(a.withdrawal.by, a.withdrawal.reason, a.withdrawal.answer))}`);
   write("");
   for (const line of planLines(a)) write(`  ${f(line)}`);
@@ -247,9 +248,6 @@ function unknownNotice(waiting: RunLiveness): string {
   return `irflow cannot tell whether the run waiting for it is alive (${who || "the store records no process for its execution"}): an answer resumes it only if it is`;
 }
 
-/** `bob as IncidentResponder (claimed with --role)` where the store kept the authority, else the name. */
-const voter = (vote: Vote): string => authorityText({ by: vote.by, as: vote.as ?? [], ...(vote.vouchedBy ? { vouchedBy: vote.vouchedBy } : {}) });
-
 /** An approval id from the command line, else a usage error saying why (as a malformed incident id is). */
 function approvalArgument(id: string): string {
   const parsed = ApprovalIdParam.safeParse(id);
@@ -261,12 +259,11 @@ const noSuchApproval = (id: string): string => `no such approval ${f(id)} in thi
 
 /**
  * A local rejection's authority is in the log, not in the approvals table (which keeps the rejecter
- * and the reason): read from its `approval.rejected` entry, so `show` names it as history does.
+ * and the reason): taken from the log's decision, so `show` names it as history does.
  */
-function withRejectionAuthority(approval: ApprovalView, database: EmbeddedDatabase): ApprovalView {
-  if (!approval.rejection || approval.rejection.as) return approval;
-  const entry = new SqliteAuditLog(database).entriesNow(approval.incidentId).find((e) => e.kind === KIND.approvalRejected && e.body.approvalId === approval.id);
-  const [authority] = authoritiesOf(entry?.body.authority);
+function withRejectionAuthority(approval: ApprovalView, recorded: Decision | undefined): ApprovalView {
+  if (!approval.rejection || approval.rejection.as || recorded?.decision !== "rejected") return approval;
+  const authority = recorded.authority?.[0];
   if (!authority || authority.by !== approval.rejection.by) return approval;
   return { ...approval, rejection: { ...approval.rejection, as: [...authority.as], ...(authority.vouchedBy ? { vouchedBy: authority.vouchedBy } : {}) } };
 }
@@ -276,12 +273,14 @@ function withRejectionAuthority(approval: ApprovalView, database: EmbeddedDataba
  * (another status, other answerers, another reason); undefined when they agree or the log has no
  * decision yet (an answer is audited a moment after the table is written).
  */
-function loggedDecisionDiffering(approval: ApprovalView, database: EmbeddedDatabase): string | undefined {
+function loggedDecisionDiffering(approval: ApprovalView, decision: Decision | undefined): string | undefined {
   if (approval.status !== "approved" && approval.status !== "rejected") return undefined;
-  const decision = projectRecord(approval.incidentId, new SqliteAuditLog(database).entriesNow(approval.incidentId)).approvals.find((a) => a.approval.id === approval.id)?.decision;
   if (!decision || (decision.decision !== "approved" && decision.decision !== "rejected")) return undefined;
   const by = approval.status === "approved" ? approval.votes.map((vote) => vote.by) : approval.rejection ? [approval.rejection.by] : [];
   const reason = approval.status === "approved" ? (approval.votes.at(-1)?.reason ?? "") : (approval.rejection?.reason ?? "");
   const same = decision.decision === approval.status && [...decision.by].sort().join("\n") === [...by].sort().join("\n") && decision.reason === reason;
   return same ? undefined : `${decision.decision} by ${decision.by.join(", ")}${decision.reason ? `: ${decision.reason}` : ""}`;
 }
+
+/** How an incident's log recorded an approval's end. */
+type Decision = NonNullable<RecordedApproval["decision"]>;

@@ -19,8 +19,11 @@ export function authoritiesOf(value: unknown): Authority[] {
   });
 }
 
-/** `bob as IncidentResponder (claimed with --role)`: a role by its name, any other principal whole. */
-export function authorityText(authority: Authority): string {
-  const as = authority.as.map((principal) => plainRoleName(principal) ?? principal);
+/**
+ * `bob as IncidentResponder (claimed with --role)`: a role by its name, any other principal whole.
+ * Takes a vote as stored too (its `as` absent in records written before it was kept): the name alone then.
+ */
+export function authorityText(authority: Pick<Authority, "by" | "vouchedBy"> & { readonly as?: readonly string[] | undefined }): string {
+  const as = (authority.as ?? []).map((principal) => plainRoleName(principal) ?? principal);
   return `${authority.by}${as.length > 0 ? ` as ${as.join(", ")}` : ""}${authority.vouchedBy ? ` (${authority.vouchedBy})` : ""}`;
 }
