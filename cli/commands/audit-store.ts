@@ -54,6 +54,11 @@ export class IncidentNotFound extends Error {
   }
 }
 
+/** Where a log fails, in short (`entry 12: edited`), as the warnings and a forced report say it. */
+export function problemPlaces(problems: readonly ChainProblem[]): string[] {
+  return problems.map((p) => `entry ${p.seq}: ${p.kind}`);
+}
+
 /**
  * What is wrong with an incident's log, short of re-hashing evidence: its chain, and what the store
  * says it must hold (an end cut off, a digest missing). `report` and `history` refuse or warn on

@@ -6,7 +6,7 @@ import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { logProblems, withIncidentEntries } from "./audit-store.js";
+import { logProblems, problemPlaces, withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 import { orderTimeline, type TimelineEntry, type TimelineEvent } from "./timeline-order.js";
 
@@ -50,7 +50,7 @@ still shown, after a warning), 2 usage error.`,
         // Shown all the same (an investigator needs it), but never passed off as an intact record.
         const problems = logProblems(database, id, entries);
         if (problems.length > 0) {
-          const where = problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+          const where = problemPlaces(problems).join("; ");
           process.stderr.write(`${paint.red("warning:")} the audit log of ${id} fails verification (${terminalField(where)}); this timeline is not evidence. Run irflow verify ${id}\n`);
           process.exitCode = EXIT.problems;
         }

@@ -5,7 +5,7 @@ import { renderReport, REPORT_FORMATS, type ReportFormat } from "../../functions
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalDocument, terminalJson } from "../terminal-text.js";
-import { logProblems, withIncidentEntries } from "./audit-store.js";
+import { logProblems, problemPlaces, withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ReportOptions extends StoreOptions {
@@ -31,12 +31,12 @@ export function registerReport(program: Command): void {
       withIncidentEntries(options, incident, async (entries, id, database) => {
         const problems = logProblems(database, id, entries);
         if (problems.length > 0) {
-          const where = problems.map((p) => `entry ${p.seq}: ${p.kind}`).join("; ");
+          const where = problemPlaces(problems).join("; ");
           process.stderr.write(`${paint.red("error:")} the audit log of ${id} fails verification (${where}); a report from it would not be evidence. Run irflow verify ${id}${options.force ? "" : ", or pass --force"}\n`);
           process.exitCode = EXIT.problems;
           if (!options.force) return;
         }
-        const flagged = renderReport(projectRecord(id, entries), options.format, new Date(), problems.length === 0 ? {} : { failedVerification: problems.map((p) => `entry ${p.seq}: ${p.kind}`) });
+        const flagged = renderReport(projectRecord(id, entries), options.format, new Date(), problems.length === 0 ? {} : { failedVerification: problemPlaces(problems) });
         if (options.output) {
           await writeFile(options.output, flagged, "utf8");
           process.stderr.write(`written ${options.output}\n`);

@@ -47,7 +47,7 @@ export function logAgainstStore(witness: StoreWitness, entries: readonly AuditEn
   if (incident?.status === "closed" && !entries.some((entry) => entry.kind === KIND.incidentClosed)) {
     problems.push({ seq: next, kind: "removed", message: `the incident store records this incident closed at ${incident.closed_at ?? "?"}, but the log has no ${KIND.incidentClosed} entry: entries from ${next} on were removed` });
   }
-  const archived = new Set(entries.flatMap((entry) => (entry.kind === KIND.executionArchived && typeof entry.body.executionArn === "string" ? [entry.body.executionArn] : [])));
+  const archived = archivedExecutions(entries);
   const unarchived = archived.size === 0 ? [] : witness.endedExecutions.filter((arn) => !archived.has(arn));
   if (unarchived.length > 0) {
     problems.push({
@@ -57,6 +57,11 @@ export function logAgainstStore(witness: StoreWitness, entries: readonly AuditEn
     });
   }
   return problems;
+}
+
+/** The executions whose history digest the log records (`execution.archived`). */
+export function archivedExecutions(entries: readonly AuditEntry[]): Set<string> {
+  return new Set(entries.flatMap((entry) => (entry.kind === KIND.executionArchived && typeof entry.body.executionArn === "string" ? [entry.body.executionArn] : [])));
 }
 
 /** `logAgainstStore` for one incident, read from the store. */
