@@ -34,14 +34,27 @@ export interface StoredHistoryDigest extends EvidenceContent {
 export function storedHistoryDigest(database: EmbeddedDatabase, executionArn: string): StoredHistoryDigest | undefined {
   const rows = database.db.prepare<[string], { events: string; last_id: number }>("SELECT events, last_id FROM history_chunks WHERE execution_arn = ? ORDER BY first_id").all(executionArn);
   if (rows.length === 0) return undefined;
-  const hash = createHash("sha256");
-  let sizeBytes = 0;
-  for (const row of rows) {
-    const bytes = Buffer.from(row.events, "utf8");
-    hash.update(bytes);
-    sizeBytes += bytes.length;
+  const digest = new HistoryDigest();
+  for (const row of rows) digest.add(row.events);
+  return digest.of(rows.at(-1)!.last_id);
+}
+
+/** The digest as chunks are added, in order: what the writer builds as it stores them and a verifier as it reads them back. */
+export class HistoryDigest {
+  private readonly hash = createHash("sha256");
+  private sizeBytes = 0;
+
+  /** A chunk's JSON, as its row holds it. */
+  add(chunk: string): void {
+    const bytes = Buffer.from(chunk, "utf8");
+    this.hash.update(bytes);
+    this.sizeBytes += bytes.length;
   }
-  return { sha256: hash.digest("hex"), sizeBytes, events: rows.at(-1)!.last_id };
+
+  /** The digest of the chunks added, the last holding event `events`; once only. */
+  of(events: number): StoredHistoryDigest {
+    return { sha256: this.hash.digest("hex"), sizeBytes: this.sizeBytes, events };
+  }
 }
 
 /**

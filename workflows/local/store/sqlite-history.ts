@@ -1,10 +1,9 @@
-import { createHash, type Hash } from "node:crypto";
 import Database, { type Statement } from "better-sqlite3";
 import { TERMINAL_STATUS, type HistoryDraft, type HistoryEvent, type HistorySink } from "../history.js";
 import type { ExecutionStatus } from "../outcome.js";
 import { fromColumn, type EmbeddedDatabase } from "./embedded-database.js";
 import { ChunkEncoder, decodeChunks } from "./history-chunks.js";
-import type { StoredHistoryDigest } from "./history-digest.js";
+import { HistoryDigest, type StoredHistoryDigest } from "./history-digest.js";
 
 /** A row of history_events: an event written before version 7 (read, never written now). */
 interface EventRow {
@@ -47,7 +46,7 @@ interface Written {
   /** The last event id stored, once known (read at the first write, then each write's own last id), so a write need not read it back. */
   lastId?: number;
   /** The hash of the chunks written so far, when this writer wrote all of them (from event 1; dropped with the rest on a failed write). */
-  digest?: { readonly hash: Hash; sizeBytes: number };
+  digest?: HistoryDigest;
 }
 
 /** Digests kept for `takeDigest` at most (one per ended execution not yet taken: a refused event's, say, is never taken). */
@@ -163,13 +162,9 @@ export class SqliteHistory implements HistorySink {
         this.insertChunk(executionArn, first.id, last.id, chunk);
         if (end) stopped.run(end.status, end.timestamp, executionArn);
       });
-      if (first.id === 1) written.digest = { hash: createHash("sha256"), sizeBytes: 0 };
-      if (written.digest) {
-        // The bytes the row holds, hashed as they go in: the digest of the whole history needs no read-back.
-        const bytes = Buffer.from(chunk, "utf8");
-        written.digest.hash.update(bytes);
-        written.digest.sizeBytes += bytes.length;
-      }
+      if (first.id === 1) written.digest = new HistoryDigest();
+      // The row's bytes, hashed as they go in: the digest of the whole history needs no read-back.
+      written.digest?.add(chunk);
       written.lastId = last.id;
     } catch (error) {
       // What it remembers may name an event that is not stored: later events store their documents again, and read the last id.
@@ -177,7 +172,7 @@ export class SqliteHistory implements HistorySink {
       throw error;
     }
     if (end) {
-      if (written.digest) this.keepDigest(executionArn, { sha256: written.digest.hash.digest("hex"), sizeBytes: written.digest.sizeBytes, events: last.id });
+      if (written.digest) this.keepDigest(executionArn, written.digest.of(last.id));
       this.written.delete(executionArn);
     }
   }
