@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { auditEntry, KIND } from "../../functions/audit/audit-kinds.js";
 import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
-import { runnerFor, scenario } from "../local/incident/support.js";
+import { storeWithIncidents } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
 import { copyOfStore } from "../support/store-reads.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -22,20 +22,7 @@ let incidentId = "";
 let second = "";
 
 beforeAll(async () => {
-  dir = tempDir("irflow-cli-audit-");
-  db = join(dir, DATABASE_FILE);
-  const database = EmbeddedDatabase.open({ path: db });
-  try {
-    for (const name of ["ec2-instance-compromise", "public-s3-bucket"]) {
-      const s = await scenario(name);
-      const runner = await runnerFor(s, { database, reportsDirectory: join(dir, "reports") });
-      const result = await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" });
-      if (name === "ec2-instance-compromise") incidentId = result.incidentId!;
-      else second = result.incidentId!;
-    }
-  } finally {
-    database.close();
-  }
+  ({ dir, db, incidentIds: [incidentId = "", second = ""] } = await storeWithIncidents("irflow-cli-audit-", ["ec2-instance-compromise", "public-s3-bucket"]));
 }, 60_000);
 
 describe("irflow incidents", () => {

@@ -5,11 +5,10 @@
 import { appendFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_FILE, EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
-import { runnerFor, scenario } from "../local/incident/support.js";
+import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { storeWithIncidents } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
 import { copyOfStore } from "../support/store-reads.js";
-import { tempDir } from "../support/temp-dir.js";
 
 const TIMEOUT = 120_000;
 let dir = "";
@@ -18,19 +17,7 @@ let incidentId = "";
 let compromised = "";
 
 beforeAll(async () => {
-  dir = tempDir("irflow-cli-verify-evidence-");
-  db = join(dir, DATABASE_FILE);
-  const database = EmbeddedDatabase.open({ path: db });
-  try {
-    const s = await scenario("ssh-rdp-brute-force");
-    const runner = await runnerFor(s, { database, reportsDirectory: join(dir, "reports") });
-    incidentId = (await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" })).incidentId!;
-    const ec2 = await scenario("ec2-instance-compromise");
-    const second = await runnerFor(ec2, { database, reportsDirectory: join(dir, "reports") });
-    compromised = (await second.runIncident({ runbookId: ec2.runbook!, event: ec2.event, approvals: "auto" })).incidentId!;
-  } finally {
-    database.close();
-  }
+  ({ dir, db, incidentIds: [incidentId = "", compromised = ""] } = await storeWithIncidents("irflow-cli-verify-evidence-", ["ssh-rdp-brute-force", "ec2-instance-compromise"]));
 }, 60_000);
 
 describe("irflow verify: evidence and reports", () => {

@@ -1,8 +1,8 @@
 /** Under which authority each answer counted, as the record, the timeline and the reports show it. */
 import { describe, expect, it } from "vitest";
-import { chainEntry, type AuditEntry } from "../../../functions/audit/audit-entry.js";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import { chainOf } from "../../support/audit-chain.js";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { renderReport } from "../../../functions/audit/report/index.js";
 import { buildReport } from "../../../functions/audit/report/report-model.js";
@@ -11,11 +11,7 @@ const ID = "inc-20261124-authority001";
 const at = "2026-11-24T12:00:00.000Z";
 const ROLE = "arn:aws:iam::123456789012:role/IncidentResponder";
 
-function chain(inputs: readonly AuditEntryInput[]): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  for (const input of inputs) entries.push(chainEntry(ID, entries.at(-1), input));
-  return entries;
-}
+const chain = (inputs: readonly AuditEntryInput[]) => chainOf(ID, inputs);
 
 const requested = { kind: KIND.approvalRequested, actor: "function:approval.request", at, body: { approvalId: "apr-1", stepId: "contain/close-port", approvers: ["arn:aws:iam::*:role/IncidentResponder"] } };
 

@@ -1,18 +1,14 @@
 /** The single facts read without projecting answer as the projection does, readable bodies or not. */
 import { describe, expect, it } from "vitest";
-import { chainEntry, type AuditEntry } from "../../../functions/audit/audit-entry.js";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
+import { chainOf } from "../../support/audit-chain.js";
 import { isClosedIn, isDecidedIn, projectRecord, reachedMilestones } from "../../../functions/audit/incident-record.js";
 
 const ID = "inc-20261124-facts0000001";
 const at = "2026-11-24T12:00:00.000Z";
 
-function chain(inputs: readonly AuditEntryInput[]): AuditEntry[] {
-  const entries: AuditEntry[] = [];
-  for (const input of inputs) entries.push(chainEntry(ID, entries.at(-1), input));
-  return entries;
-}
+const chain = (inputs: readonly AuditEntryInput[]) => chainOf(ID, inputs);
 
 const e = (kind: string, body: Record<string, unknown>): AuditEntryInput => ({ kind, actor: "system:test", at, body });
 

@@ -1,8 +1,10 @@
 import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { loadScenario, type Scenario, type ScenarioOptions } from "../../../workflows/local/simulated-account/index.js";
 import type { StateMachine } from "../../../workflows/compiler/asl.js";
 import { loadGeneratedMachines } from "../../../workflows/local/generated-machines.js";
 import { GENERATED_DIRECTORY, LocalIncidentRunner, type LocalIncidentRunnerOptions } from "../../../workflows/local/incident/local-incident-runner.js";
+import { DATABASE_FILE, EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 /** The clock the scenarios are written for (key ages in iam-hygiene, block expiries). */
@@ -43,4 +45,25 @@ export async function withShortApprovalWaits(runbookId: string): Promise<Readonl
       return [key, copy];
     }),
   );
+}
+
+/**
+ * A store file, as `irflow run` leaves one, holding one auto-approved incident of each named
+ * scenario, run in order (reports under `<dir>/reports`); each incident's id, in the same order.
+ */
+export async function storeWithIncidents(label: string, scenarios: readonly string[]): Promise<{ readonly dir: string; readonly db: string; readonly incidentIds: string[] }> {
+  const dir = tempDir(label);
+  const db = join(dir, DATABASE_FILE);
+  const database = EmbeddedDatabase.open({ path: db });
+  try {
+    const incidentIds: string[] = [];
+    for (const name of scenarios) {
+      const s = await scenario(name);
+      const runner = await runnerFor(s, { database, reportsDirectory: join(dir, "reports") });
+      incidentIds.push((await runner.runIncident({ runbookId: s.runbook!, event: s.event, approvals: "auto" })).incidentId!);
+    }
+    return { dir, db, incidentIds };
+  } finally {
+    database.close();
+  }
 }
