@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { KIND } from "../../functions/audit/audit-kinds.js";
+import { projectRecord } from "../../functions/audit/incident-record.js";
 import type { ExecutionStatus } from "../../workflows/local/outcome.js";
 import { runningExecutionsLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
@@ -72,10 +72,9 @@ function listExecutions(options: ExecutionsOptions): { executions: ExecutionSumm
     const log = new SqliteAuditLog(database);
     const logged = new Map<string, string>();
     for (const incidentId of new Set(executions.flatMap((e) => (e.incidentId && e.status !== "RUNNING" ? [e.incidentId] : [])))) {
-      for (const entry of log.entriesNow(incidentId)) {
-        const { executionArn, status } = entry.body;
-        if ((entry.kind === KIND.phaseEnded || entry.kind === KIND.executionArchived) && typeof executionArn === "string" && typeof status === "string") logged.set(executionArn, status);
-      }
+      // The record's reading of the log: each phase's end, and each history digest's status.
+      const record = projectRecord(incidentId, log.entriesNow(incidentId));
+      for (const { executionArn, status } of [...record.executions, ...record.archives]) if (status !== undefined) logged.set(executionArn, status);
     }
     return { executions, gone, logged };
   } finally {
