@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import * as z from "zod";
 import { openLocalRuntime } from "../workflows/local/local-runtime.js";
-import { bruteForceFleet, runFleet } from "./incidents.bench.js";
+import { bruteForceFleet, DISCARDED_HISTORY, runFleet } from "./incidents.bench.js";
 import { threadCpuMs } from "./measure.js";
 
 /**
@@ -17,6 +17,8 @@ export const RunnerJob = z.strictObject({
   dir: z.string().min(1),
   reportsDirectory: z.string().min(1),
   now: z.iso.datetime(),
+  /** `discarded` for the ceiling run: the runner stores no history (see DISCARDED_HISTORY). */
+  history: z.enum(["stored", "discarded"]),
 });
 export type RunnerJob = z.infer<typeof RunnerJob>;
 
@@ -34,7 +36,7 @@ export interface RunnerDone {
 async function runJob(job: RunnerJob): Promise<RunnerDone> {
   const now = new Date(job.now);
   const { scenario, events } = bruteForceFleet(job.count, job.first);
-  const runtime = await openLocalRuntime({ account: scenario.account, runbookIds: [job.runbookId], clock: { now: () => now }, retryDelayScale: 0, reportsDirectory: job.reportsDirectory, approvalSweepMs: 0, dir: job.dir });
+  const runtime = await openLocalRuntime({ account: scenario.account, runbookIds: [job.runbookId], clock: { now: () => now }, retryDelayScale: 0, reportsDirectory: job.reportsDirectory, approvalSweepMs: 0, dir: job.dir, ...(job.history === "discarded" ? { history: DISCARDED_HISTORY } : {}) });
   try {
     const readyAt = performance.timeOrigin + performance.now();
     const readyCpuMs = threadCpuMs();

@@ -9,7 +9,7 @@ import { MemoryStepJournal } from "../functions/runtime/step-journal.js";
 import { findImplementation } from "../functions/tasks.js";
 import { PROJECT_ROOT } from "../cli/project-paths.js";
 import { loadGeneratedMachines } from "../workflows/local/generated-machines.js";
-import { InMemoryHistory } from "../workflows/local/history.js";
+import { InMemoryHistory, type HistorySink } from "../workflows/local/history.js";
 import { GENERATED_DIRECTORY, LocalIncidentRunner, type IncidentRunResult } from "../workflows/local/incident/local-incident-runner.js";
 import { configFromAccount } from "../workflows/local/incident/scenario-config.js";
 import { allStates } from "../workflows/local/definition-walk.js";
@@ -35,6 +35,14 @@ const LATENCY_CONCURRENCY = Number(process.env.IRFLOW_BENCH_LATENCY_CONCURRENCY 
 const FLOOR_INCIDENTS = Math.min(INCIDENTS, 500);
 const NOW = new Date("2026-11-24T12:00:00.000Z");
 const clock: Clock = { now: () => NOW };
+
+/**
+ * A history sink that keeps nothing: passed as the runner's `history`, the ceiling runs measure
+ * the incidents with every other store as in a real run but no history stored (and so no
+ * history digests logged). Not a mode of irflow: DESIGN §7 needs the history, the bench only
+ * shows what storing it costs.
+ */
+export const DISCARDED_HISTORY: HistorySink = { append: () => undefined };
 
 type Yaml = Record<string, unknown> & { resources: Record<string, unknown> & { ec2: Record<string, unknown[]> & { instances: Record<string, unknown>[] } } };
 
@@ -142,10 +150,10 @@ export async function runFleet(runner: LocalIncidentRunner, events: readonly Rec
   return { perSecond: events.length / seconds, containP50: percentile(containMs, 50), containP95: percentile(containMs, 95), resolved: results.filter((r) => r.status === "resolved").length, containInputs };
 }
 
-async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory", incidents = INCIDENTS, concurrency = CONCURRENCY): Promise<Measured> {
+async function throughput(store: "memory" | "sqlite-file" | "sqlite-memory", incidents = INCIDENTS, concurrency = CONCURRENCY, history: "stored" | "discarded" = "stored"): Promise<Measured> {
   const { scenario, events } = bruteForceFleet(incidents);
   const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
-  const common = { account: scenario.account, runbookIds: [RUNBOOK], clock, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0 } as const;
+  const common = { account: scenario.account, runbookIds: [RUNBOOK], clock, retryDelayScale: 0, reportsDirectory, approvalSweepMs: 0, ...(history === "discarded" ? { history: DISCARDED_HISTORY } : {}) } as const;
   const stateDir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
   let runtime: LocalRuntime | undefined;
   try {
@@ -189,13 +197,13 @@ interface SharedStore {
  * worker starts to the end of the later one, so worker start-up (module loading, machines, fleet)
  * is inside the figure. Then the file itself must hold every incident, closed and resolved.
  */
-export async function twoRunnersSharingOneStore(incidents = INCIDENTS): Promise<SharedStore> {
+export async function twoRunnersSharingOneStore(incidents = INCIDENTS, history: RunnerJob["history"] = "stored"): Promise<SharedStore> {
   const dir = mkdtempSync(join(tmpdir(), "irflow-bench-db-"));
   const reportsDirectory = mkdtempSync(join(tmpdir(), "irflow-bench-reports-"));
   const half = Math.ceil(incidents / 2);
   const jobs: RunnerJob[] = [
-    { runbookId: RUNBOOK, first: 0, count: half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
-    { runbookId: RUNBOOK, first: half, count: incidents - half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString() },
+    { runbookId: RUNBOOK, first: 0, count: half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString(), history },
+    { runbookId: RUNBOOK, first: half, count: incidents - half, concurrency: CONCURRENCY, dir, reportsDirectory, now: NOW.toISOString(), history },
   ];
   try {
     // Created and migrated before the clock starts, as `.irflow/irflow.db` exists before two runs share it.
@@ -360,6 +368,10 @@ export async function benchIncidents(): Promise<Figure[]> {
   const inMemoryDb = stores.includes("sqlite-memory") ? await throughput("sqlite-memory") : memory;
   const { engineMs, bareMs } = await engineOverhead(memory.containInputs);
   const shared = stores.includes("sqlite-file") ? await twoRunnersSharingOneStore() : undefined;
+  // What storing history costs, and how far the rest of the design goes without it (IRFLOW_BENCH_CEILING=0 skips these).
+  const ceiling = stores.includes("sqlite-file") && process.env.IRFLOW_BENCH_CEILING !== "0";
+  const fileNoHistory = ceiling ? await throughput("sqlite-file", INCIDENTS, CONCURRENCY, "discarded") : undefined;
+  const sharedNoHistory = ceiling ? await twoRunnersSharingOneStore(INCIDENTS, "discarded") : undefined;
   const floor = await incidentFloor(RUNBOOK, () => bruteForceFleet(FLOOR_INCIDENTS), clock, CONCURRENCY);
   // Reports are written (md and html, to a temporary directory) in every run: the same work as `irflow run`.
   const note = (store: string) => `${INCIDENTS} ${RUNBOOK} incidents, auto-approval, ${CONCURRENCY} at a time, reports written to a temp dir, ${store}`;
@@ -387,6 +399,26 @@ export async function benchIncidents(): Promise<Figure[]> {
             COMMAND,
             undefined,
             `the same run as the figure above, start-up excluded: each runner's incidents over its own time from ready to its last incident, the two rates added (start-up is in the figure above)`,
+          ),
+        ]
+      : []),
+    ...(fileNoHistory && sharedNoHistory
+      ? [
+          figure(
+            "ceiling: local incidents per second, SQLite file, history not stored",
+            fileNoHistory.perSecond,
+            "incidents/s",
+            COMMAND,
+            undefined,
+            `not a mode of irflow: the first figure's run with its history sink replaced by one that keeps nothing (so no history digests are logged either); every other store, the audit log and the reports as there; ${cpuNote(fileNoHistory)}`,
+          ),
+          figure(
+            "ceiling: two runners sharing one embedded store, history not stored, after start-up",
+            sharedNoHistory.runPerSecond,
+            "incidents/s",
+            COMMAND,
+            undefined,
+            `the two-runner run with no history stored, start-up excluded (${sharedNoHistory.perSecond.toFixed(1)} incidents/s with it); ${threadNote(sharedNoHistory)}`,
           ),
         ]
       : []),
