@@ -1,7 +1,8 @@
 import type { AuditEntry } from "../../functions/audit/audit-entry.js";
 import { IncidentId } from "../../functions/incident/document.js";
 import { verifyLinks, type ChainProblem } from "../../functions/audit/verify-chain.js";
-import { logProblemsAgainstStore } from "../../workflows/local/store/log-against-store.js";
+import { checkLogAgainstStore } from "../../workflows/local/store/log-against-store.js";
+import { vantage } from "../../workflows/local/incident/run-liveness.js";
 import type { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
 import { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-log.js";
 import { EXIT, paint } from "../output.js";
@@ -65,5 +66,5 @@ export function problemPlaces(problems: readonly ChainProblem[]): string[] {
  * these as `verify` fails on them.
  */
 export function logProblems(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[]): ChainProblem[] {
-  return [...verifyLinks(incidentId, entries).problems, ...logProblemsAgainstStore(database, incidentId, entries)].sort((a, b) => a.seq - b.seq);
+  return [...verifyLinks(incidentId, entries).problems, ...checkLogAgainstStore(database, incidentId, entries, vantage()).problems].sort((a, b) => a.seq - b.seq);
 }

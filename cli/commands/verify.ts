@@ -3,7 +3,8 @@ import { FileEvidenceReader } from "../../functions/audit/file-evidence-reader.j
 import { GENESIS_HASH } from "../../functions/audit/audit-entry.js";
 import { verifyChain, type ChainProblem, type ChainVerdict } from "../../functions/audit/verify-chain.js";
 import { StoredHistoryReader } from "../../workflows/local/store/history-digest.js";
-import { logProblemsAgainstStore, storedIncidentIds } from "../../workflows/local/store/log-against-store.js";
+import { vantage } from "../../workflows/local/incident/run-liveness.js";
+import { checkLogAgainstStore, storedIncidentIds } from "../../workflows/local/store/log-against-store.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, IncidentNotFound, openAuditStore, reportIncidentNotFound } from "./audit-store.js";
@@ -15,6 +16,9 @@ interface VerifyOptions extends StoreOptions {
   all?: boolean;
   json?: boolean;
 }
+
+/** A chain's verdict, and what a run still writing has yet to log (not a problem: verify again once it ends). */
+type Verdict = ChainVerdict & { readonly inFlight?: string };
 
 export function registerVerify(program: Command): void {
   program
@@ -31,7 +35,9 @@ export function registerVerify(program: Command): void {
 The incident store stands witness to what the log must hold: an incident it closed whose log has
 no close, or one it holds with no log, is reported as removed entries. A whole chain rewritten
 along with the store by someone who may write the database is not caught (the hashes are not
-keyed): locally the file's permissions guard it; on AWS, S3 Object Lock.
+keyed): locally the file's permissions guard it; on AWS, S3 Object Lock. What a live run has
+yet to log (an incident it is opening, the digest of an execution that just ended) is shown as
+"in flight", not as removed: verify again once the run ends.
 
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
 re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output (an
@@ -51,18 +57,20 @@ since it was recorded, or no such incident, 2 usage error.`,
       try {
         // Every incident the log or the incident store knows: a log deleted whole is one the store still holds.
         const ids = options.all ? [...new Set([...log.incidentIds(), ...storedIncidentIds(database)])] : [incidentArgument(incident!)];
-        const verdicts: ChainVerdict[] = [];
+        const verdicts: Verdict[] = [];
+        const at = vantage();
         const files = new FileEvidenceReader();
         const evidence = new StoredHistoryReader(database, files);
         for (const id of ids) {
           const entries = log.entriesNow(id);
-          const againstStore = logProblemsAgainstStore(database, id, entries);
-          if (entries.length === 0 && againstStore.length === 0) throw new IncidentNotFound(id);
+          const againstStore = checkLogAgainstStore(database, id, entries, at);
+          if (entries.length === 0 && againstStore.problems.length === 0 && againstStore.inFlight === undefined) throw new IncidentNotFound(id);
           // Files on this machine (the reports, evidence written to disk) and the histories this store
           // holds are re-hashed; evidence in the account the run acted on is named as not reachable,
           // never counted as intact.
           const chain = entries.length > 0 ? await verifyChain(id, entries, { evidence, reports: files }) : { incidentId: id, ok: true, entries: 0, headHash: GENESIS_HASH, problems: [], evidence: [] };
-          verdicts.push(withProblems(chain, againstStore));
+          const verdict = withProblems(chain, againstStore.problems);
+          verdicts.push(againstStore.inFlight === undefined ? verdict : { ...verdict, inFlight: againstStore.inFlight });
         }
         if (options.json) process.stdout.write(`${terminalJson(verdicts)}\n`);
         else for (const verdict of verdicts) printVerdict(verdict);
@@ -81,7 +89,7 @@ function withProblems(verdict: ChainVerdict, more: readonly ChainProblem[]): Cha
   return { ...verdict, ok: false, problems: [...verdict.problems, ...more].sort((a, b) => a.seq - b.seq) };
 }
 
-function printVerdict(verdict: ChainVerdict): void {
+function printVerdict(verdict: Verdict): void {
   const write = (line: string) => process.stdout.write(`${line}\n`);
   const unreachable = verdict.evidence.filter((e) => e.status === "unreachable");
   const unhashed = verdict.evidence.filter((e) => e.status === "unhashed");
@@ -94,6 +102,7 @@ function printVerdict(verdict: ChainVerdict): void {
     write(`${paint.red("TAMPERED")}  ${terminalField(verdict.incidentId)}  ${verdict.entries} entries`);
     for (const problem of verdict.problems) write(`  entry ${problem.seq}: ${terminalField(problem.kind)}: ${terminalField(problem.message)}`);
   }
+  if (verdict.inFlight !== undefined) write(`  ${paint.yellow("in flight:")} ${terminalField(verdict.inFlight)}: verify again once it ends`);
   for (const check of unreachable) write(`  ${paint.dim("not reachable:")} ${terminalField(unreachableEvidenceLine(check))}`);
   for (const check of unhashed) write(`  ${paint.dim("no hash:")} ${terminalField(`${check.kind ?? "evidence"} ${check.location} (entry ${check.seq}): recorded by its id, with nothing to re-hash`)}`);
   for (const report of notFound) write(`  ${paint.dim("report not found:")} ${terminalField(`${report.format} ${report.location} (entry ${report.seq}): moved or deleted; the log is the record, and irflow report ${verdict.incidentId} renders a new one from it (written now, so not these bytes: it cannot stand in for this file)`)}`);

@@ -3,9 +3,11 @@
  * reports the run wrote under the state folder are re-hashed.
  */
 import { appendFileSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedDatabase } from "../../workflows/local/store/embedded-database.js";
+import { SqliteRunners } from "../../workflows/local/store/sqlite-runners.js";
 import { storeWithIncidents } from "../local/incident/support.js";
 import { irflow } from "../support/irflow-cli.js";
 import { copyOfStore } from "../support/store-reads.js";
@@ -90,5 +92,69 @@ describe("irflow verify: evidence and reports", () => {
     const history = await irflow("history", incidentId, "--db", copy);
     expect(history.code).toBe(1);
     expect(history.stderr).toMatch(/warning: the audit log of \S+ fails verification \(entry \d+: removed\)/);
+  }, TIMEOUT);
+
+  it("what a live run has yet to log (a digest just after its execution ended, the first entry of an incident it is opening) is in flight, not removed; once its process is gone, it is removed", async () => {
+    // A store of its own: the tests above tamper with the shared one's reports and histories.
+    const own = await storeWithIncidents("irflow-cli-verify-in-flight-", ["ssh-rdp-brute-force"]);
+    const [incidentId = ""] = own.incidentIds;
+    // This test's own process stands for the run: alive (its pid exists, its heartbeat is fresh) until the row says it ended.
+    const owedBy = (copy: string, arns: "ended-after-close" | "opening") => {
+      const database = EmbeddedDatabase.open({ path: copy });
+      try {
+        new SqliteRunners(database).register({ runnerId: "run-live", pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), heartbeatMs: Date.now() });
+        if (arns === "opening") {
+          database.db.prepare("DELETE FROM audit_log WHERE incident_id = ?").run(incidentId);
+          database.db.prepare("UPDATE incidents SET status = 'open', closed_at = NULL WHERE incident_id = ?").run(incidentId);
+          database.db.prepare("UPDATE executions SET runner_id = 'run-live' WHERE execution_arn IN (SELECT execution_id FROM occurrences WHERE incident_id = ?)").run(incidentId);
+          return [];
+        }
+        const closedAt = database.db.prepare<[string], { seq: number }>("SELECT seq FROM audit_log WHERE incident_id = ? AND kind = 'incident.closed'").get(incidentId)!.seq;
+        const owed = database.db
+          .prepare<[string, number], { arn: string }>("SELECT json_extract(body, '$.executionArn') AS arn FROM audit_log WHERE incident_id = ? AND seq > ? AND kind = 'execution.archived'")
+          .all(incidentId, closedAt)
+          .map((row) => row.arn);
+        database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq > ? AND kind = 'execution.archived'").run(incidentId, closedAt);
+        for (const arn of owed) database.db.prepare("UPDATE executions SET runner_id = 'run-live' WHERE execution_arn = ?").run(arn);
+        return owed;
+      } finally {
+        database.close();
+      }
+    };
+    const runnerEnds = (copy: string) => {
+      const database = EmbeddedDatabase.open({ path: copy });
+      new SqliteRunners(database).end("run-live", new Date());
+      database.close();
+    };
+
+    const digests = copyOfStore(own.db, "irflow-cli-verify-in-flight-");
+    const owed = owedBy(digests, "ended-after-close");
+    expect(owed.length).toBeGreaterThan(0);
+    const inFlight = await irflow("verify", incidentId, "--db", digests);
+    expect(inFlight.code).toBe(0);
+    expect(inFlight.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  `, "m"));
+    expect(inFlight.stdout).toContain(`in flight: its run has yet to log the history digest of ${owed.length === 1 ? "an execution" : `${owed.length} executions`} that just ended (`);
+    for (const arn of owed) expect(inFlight.stdout).toContain(arn);
+    expect(inFlight.stdout).toMatch(new RegExp(`; pid ${process.pid} on ${hostname()}, last heartbeat \\S+, alive\\): verify again once it ends$`, "m"));
+    const json = JSON.parse((await irflow("verify", incidentId, "--db", digests, "--json")).stdout) as { ok: boolean; inFlight?: string }[];
+    expect(json[0]).toMatchObject({ ok: true, inFlight: expect.stringContaining("has yet to log the history digest") });
+    // report and history see nothing wrong either.
+    expect((await irflow("history", incidentId, "--db", digests)).code).toBe(0);
+    runnerEnds(digests);
+    const gone = await irflow("verify", incidentId, "--db", digests);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toMatch(/entry \d+: removed: the store holds (an ended execution|\d+ ended executions) of this incident whose history digest the log does not record/);
+    expect(gone.stdout).not.toContain("in flight");
+
+    const opening = copyOfStore(own.db, "irflow-cli-verify-opening-");
+    owedBy(opening, "opening");
+    const beingOpened = await irflow("verify", incidentId, "--db", opening);
+    expect(beingOpened.code).toBe(0);
+    expect(beingOpened.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  0 entries`, "m"));
+    expect(beingOpened.stdout).toContain(`in flight: its run is opening it and has not logged the first entry yet (pid ${process.pid} on ${hostname()}`);
+    runnerEnds(opening);
+    const deleted = await irflow("verify", incidentId, "--db", opening);
+    expect(deleted.code).toBe(1);
+    expect(deleted.stdout).toContain("entry 1: removed: the incident store holds this incident (opened ");
   }, TIMEOUT);
 });

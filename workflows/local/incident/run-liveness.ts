@@ -19,7 +19,8 @@ export interface RunLiveness {
   readonly runners: readonly RunnerRecord[];
 }
 
-const vantage = (probe: LivenessProbe): Vantage => ({ hostname: probe.hostname, nowMs: probe.nowMs(), pidExists: probe.pidExists, ...(probe.staleAfterMs !== undefined ? { staleAfterMs: probe.staleAfterMs } : {}) });
+/** The probe's reading now: where and when a liveness question is asked. */
+export const vantage = (probe: LivenessProbe = THIS_HOST): Vantage => ({ hostname: probe.hostname, nowMs: probe.nowMs(), pidExists: probe.pidExists, ...(probe.staleAfterMs !== undefined ? { staleAfterMs: probe.staleAfterMs } : {}) });
 
 /** Each RUNNING execution (of one incident, if given) with whether its runner is alive. */
 export function runningExecutionsLiveness(database: EmbeddedDatabase, filter: { readonly incidentId?: string }, probe: LivenessProbe = THIS_HOST): Map<string, RunLiveness> {
