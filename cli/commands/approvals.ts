@@ -127,7 +127,47 @@ async function listApprovals(desk: SqliteApprovalDesk, database: EmbeddedDatabas
   const pending = await desk.list(options.incident ? { incidentId: options.incident } : {});
   // An approval whose run died is answered in vain: marked, so a responder closes the incident instead.
   const gone = new Set(pending.filter((a) => approvalRunLiveness(database, a.executionId).liveness === "gone").map((a) => a.id));
-  return printList(pending, gone, options);
+  // A responder decides from these rows: one its incident's log contradicts was changed in the store, and is said so.
+  const contradictions = pendingAgainstLogs(pending, database);
+  for (const [id, logged] of contradictions) {
+    const a = pending.find((row) => row.id === id)!;
+    process.stderr.write(`${paint.red("warning:")} the approvals table lists ${f(id)} pending, but ${f(a.incidentId)}'s audit log ${f(logged)}: the store was changed after the request, and the log is the record (irflow history ${f(a.incidentId)})\n`);
+  }
+  const listed = printList(pending, gone, options);
+  return contradictions.size > 0 ? EXIT.problems : listed;
+}
+
+/** Each pending row its incident's log contradicts, with what the log recorded instead (each log projected once). */
+function pendingAgainstLogs(pending: readonly ApprovalView[], database: EmbeddedDatabase): Map<string, string> {
+  const log = new SqliteAuditLog(database);
+  const byIncident = new Map<string, readonly RecordedApproval[]>();
+  const contradictions = new Map<string, string>();
+  for (const approval of pending) {
+    let recorded = byIncident.get(approval.incidentId);
+    if (recorded === undefined) {
+      recorded = projectRecord(approval.incidentId, log.entriesNow(approval.incidentId)).approvals;
+      byIncident.set(approval.incidentId, recorded);
+    }
+    const logged = pendingRowDiffering(approval, recorded.find((r) => r.approval.id === approval.id));
+    if (logged !== undefined) contradictions.set(approval.id, logged);
+  }
+  return contradictions;
+}
+
+/**
+ * How the log's account differs from a pending row: it decided the approval already, or it
+ * recorded the request with other plan digests or approvers. Undefined when they agree, or when
+ * the log has no request yet (it is audited a moment after the row is written).
+ */
+export function pendingRowDiffering(approval: ApprovalView, recorded: RecordedApproval | undefined): string | undefined {
+  if (recorded === undefined) return undefined;
+  const { decision } = recorded;
+  if (decision !== undefined) return `recorded it ${decision.decision}${decision.by.length > 0 ? ` by ${decision.by.join(", ")}` : ""} at ${decision.decidedAt}${decision.reason ? `: ${decision.reason}` : ""}`;
+  const digests = recorded.approval.planDigests;
+  if (digests.length > 0 && !digests.includes(approval.digest)) return `recorded the request with plan digest ${digests.join(", ")}, not ${approval.digest}`;
+  const approvers = recorded.approval.approvers;
+  if (approvers.length > 0 && [...approvers].sort().join("\n") !== [...approval.approvers].sort().join("\n")) return `recorded the request for approvers ${approvers.join(", ")}, not ${approval.approvers.join(", ")}`;
+  return undefined;
 }
 
 function printList(pending: readonly ApprovalView[], gone: ReadonlySet<string>, options: ListOptions): number {

@@ -166,6 +166,48 @@ describe("a store that is not there", () => {
   );
 
   it(
+    "approvals warns (exit 1) of a pending row its incident's log contradicts: answered in the log, or another plan digest or approvers than the log's request",
+    async () => {
+      const path = join(tempDir("irflow-cli-store-pending-"), "irflow.db");
+      const database = EmbeddedDatabase.open({ path });
+      try {
+        const desk = new SqliteApprovalDesk(database, { pollMs: 0, now: () => new Date(), audit: new SqliteAuditLog(database) });
+        const plan = { requester: "event:aws.guardduty", details: [[{ resource: "i-0abc", action: "ModifyInstanceAttribute groups", before: ["sg-web"], after: ["sg-quarantine"] }]] };
+        const { approvalId } = await desk.request(request({ timeoutSeconds: 3600 }), "manual", plan);
+        const agreeing = await irflow("approvals", "--db", path);
+        expect(agreeing).toMatchObject({ code: 0, stderr: "" });
+        expect(agreeing.stdout).toContain(approvalId);
+
+        // A plan swapped in the row, the one a responder reads before approving (the desk reads the request from its record).
+        const digest = database.db.prepare<[string], { digest: string }>("SELECT json_extract(record, '$.digest') AS digest FROM approvals WHERE approval_id = ?").get(approvalId)!.digest;
+        const edit = database.db.prepare<[string, string, string]>("UPDATE approvals SET record = json_set(record, ?, json(?)) WHERE approval_id = ?");
+        edit.run("$.digest", JSON.stringify("f".repeat(64)), approvalId);
+        const swapped = await irflow("approvals", "--db", path);
+        expect(swapped.code).toBe(1);
+        expect(swapped.stderr).toContain(`warning: the approvals table lists ${approvalId} pending, but ${request().incidentId}'s audit log recorded the request with plan digest ${digest}, not ${"f".repeat(64)}: the store was changed after the request`);
+        expect(swapped.stdout).toContain(approvalId);
+        edit.run("$.digest", JSON.stringify(digest), approvalId);
+        edit.run("$.approvers", JSON.stringify(["arn:aws:iam::123456789012:role/Anyone"]), approvalId);
+        const widened = await irflow("approvals", "--json", "--db", path);
+        expect(widened.code).toBe(1);
+        expect(widened.stderr).toContain("recorded the request for approvers ");
+        expect(widened.stderr).toContain(", not arn:aws:iam::123456789012:role/Anyone: the store was changed after the request");
+
+        // Rejected in the log, put back to pending in the table.
+        const { approvalId: rejected } = await desk.request(request({ timeoutSeconds: 3600, stepId: "contain/revoke-the-rule", taskToken: "secret-task-token-456" }), "manual", plan);
+        await desk.reject(rejected, { as: localIdentity("bob", ["IncidentLead"], { identities: {} }), reason: "wrong host" });
+        database.db.prepare("UPDATE approvals SET status = 'pending', decided_at = NULL, decided_by = NULL, comment = NULL WHERE approval_id = ?").run(rejected);
+        const reopened = await irflow("approvals", "--db", path);
+        expect(reopened.code).toBe(1);
+        expect(reopened.stderr).toMatch(new RegExp(`warning: the approvals table lists ${rejected} pending, but \\S+'s audit log recorded it rejected by bob at \\S+: wrong host: the store was changed after the request`));
+      } finally {
+        database.close();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "a --dir that is a file is named, with exit 2 and no stack trace, by readers, answerers and runs alike",
     async () => {
       const file = join(root, "notes-not-a-folder");
