@@ -6,7 +6,7 @@ import { KIND } from "../../../functions/audit/audit-kinds.js";
 import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import type { IncidentStore } from "../../../functions/detect/incident-store.js";
-import { closeLocally } from "../../../workflows/local/incident/close-locally.js";
+import { closeLocally, ReportNotWritten } from "../../../workflows/local/incident/close-locally.js";
 import { AuditedIncidentRecords } from "../../../workflows/local/incident/incident-record.js";
 import { tempDir as makeTempDir } from "../../support/temp-dir.js";
 
@@ -39,12 +39,21 @@ describe("a local close's report files", () => {
     }
   });
 
-  it("a folder that cannot be written is a transient failure naming the file, and no report is recorded", async () => {
+  it("a folder that cannot be written is a transient failure naming the file and how to render the report; no report is recorded, and the incident is closed all the same", async () => {
     const { log, records } = await openedRecords();
     const blocked = join(tempDir(), "a-file");
     writeFileSync(blocked, "not a folder");
-    const closing = closeLocally({ records, incidents, reportsDirectory: blocked }, ID, { status: "resolved", document: {}, actor: "system:irflow-local" }, new Date(AT));
-    await expect(closing).rejects.toMatchObject({ name: expect.stringMatching(/Transient/), message: expect.stringContaining(`could not write the report ${join(blocked, `${ID}.md`)}`) });
+    const closed: string[] = [];
+    const store = { close: (incidentId: string) => Promise.resolve(void closed.push(incidentId)) } as unknown as IncidentStore;
+    const closing = closeLocally({ records, incidents: store, reportsDirectory: blocked }, ID, { status: "resolved", document: {}, actor: "system:irflow-local" }, new Date(AT));
+    await expect(closing).rejects.toBeInstanceOf(ReportNotWritten);
+    await expect(closing).rejects.toMatchObject({
+      name: "Transient",
+      message: `${ID} is closed, but its report was not written (irflow report ${ID} --output <file> renders it from the log): could not write the report ${join(blocked, `${ID}.md`)}: ENOTDIR: not a directory, open '${join(blocked, `${ID}.md`)}'`,
+    });
     expect(projectRecord(ID, log.entriesNow(ID)).reports).toEqual([]);
+    // The log says closed, and so does the store: the next event with its key opens a new incident, not joins this one.
+    expect(projectRecord(ID, log.entriesNow(ID)).closed).toMatchObject({ status: "resolved" });
+    expect(closed).toEqual([ID]);
   });
 });

@@ -1,6 +1,10 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { projectRecord } from "../../../functions/audit/incident-record.js";
 import { openLocalRuntime, type LocalRuntime } from "../../../workflows/local/local-runtime.js";
 import { EmbeddedDatabase } from "../../../workflows/local/store/embedded-database.js";
+import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import { SqliteHistory } from "../../../workflows/local/store/sqlite-history.js";
 import { SqliteIncidentStore } from "../../../workflows/local/store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../../../workflows/local/store/sqlite-step-journal.js";
@@ -81,6 +85,27 @@ describe("the runner on the embedded database", () => {
       [first.incidentId, "closed"],
       [next.incidentId, "closed"],
     ]);
+  });
+
+  it("a report that cannot be written fails the run saying how to render it, but the incident is closed in the store as in the log: the next finding opens a new incident", async () => {
+    const dir = tempDir();
+    const s = await scenario(RUNBOOK);
+    const blocked = join(makeTempDir("irflow-reports-blocked-"), "reports");
+    writeFileSync(blocked, "a file where the reports folder should be");
+    const runtime = await openLocalRuntime({ dir, account: s.account, runbookIds: [RUNBOOK], clock: { now: () => NOW }, retryDelayScale: 0, reportsDirectory: blocked, approvalSweepMs: 0 });
+    cleanup.push(() => runtime.close());
+    const first = await runtime.runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "auto" });
+    expect(first.status).toBe("failed");
+    expect(first.reportLocation).toBeUndefined();
+    const cause = first.outcome.status === "FAILED" ? first.outcome.cause : "";
+    expect(cause).toContain(`${first.incidentId} is closed, but its report was not written (irflow report ${first.incidentId} --output <file> renders it from the log): could not write the report ${join(blocked, `${first.incidentId}.md`)}`);
+    const store = new SqliteIncidentStore(secondConnection(dir));
+    expect(store.incident(first.incidentId!)).toMatchObject({ status: "closed" });
+    expect(projectRecord(first.incidentId!, new SqliteAuditLog(secondConnection(dir)).entriesNow(first.incidentId!)).closed).toMatchObject({ status: "resolved" });
+
+    const next = await runtime.runner.runIncident({ runbookId: RUNBOOK, event: { ...s.event, id: "a-new-finding-event" }, approvals: "auto" });
+    expect(next.status).not.toBe("joined");
+    expect(next.incidentId).not.toBe(first.incidentId);
   });
 
   it("a private in-memory database (:memory:) runs the same incident and leaves no file", async () => {

@@ -38,7 +38,8 @@ export interface ClosedLocally {
  * Closes an incident locally, for post-incident (audit.close-incident) and for a run that stopped
  * before it: `incident.closed` (once: a close already in the log stands), the `closed` milestone,
  * the report in md and html rendered from the log up to the close with each report's digest
- * audited, and last the incident store, so the next event with its key opens a new incident.
+ * audited, and last the incident store, so the next event with its key opens a new incident (even
+ * when a report could not be written: then it throws `ReportNotWritten` after the close).
  * Safe to repeat after a failure part way.
  */
 export async function closeLocally(ports: LocalClosePorts, incidentId: string, closure: LocalClosure, now: Date): Promise<ClosedLocally> {
@@ -64,13 +65,27 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
     }),
   );
   for (const result of written) {
-    if (result.status === "rejected") throw result.reason;
-    await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
+    if (result.status === "fulfilled") await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
   }
-  // Last, once the report is written: from now on the next event with this key opens a new incident.
+  // Last: from now on the next event with this key opens a new incident. A report that could not be
+  // written does not hold it back: the log says closed, and a store left open would have the next
+  // event join a closed incident. The report is the log's projection, which `irflow report` renders later.
   await ports.incidents.close(incidentId, now);
   records.release?.(incidentId);
+  const failed = written.find((result) => result.status === "rejected");
+  if (failed) throw new ReportNotWritten(incidentId, failed.reason);
   return { reportLocation: join(ports.reportsDirectory, `${incidentId}.md`), status: record.closed?.status ?? closure.status };
+}
+
+/** The incident is closed (log and store) but a report file could not be written: retried as transient, and says how to render it. */
+export class ReportNotWritten extends TaskError {
+  constructor(
+    readonly incidentId: string,
+    reason: unknown,
+  ) {
+    // What to do first: a terminal may cut the line short.
+    super("Transient", `${incidentId} is closed, but its report was not written (irflow report ${incidentId} --output <file> renders it from the log): ${reason instanceof Error ? reason.message : String(reason)}`, undefined, { cause: reason });
+  }
 }
 
 /** `fs.writeFile` without a FileHandle and its promises per call (two reports per incident, on the runner's thread). */

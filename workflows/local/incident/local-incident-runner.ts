@@ -37,7 +37,7 @@ import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
 import { groupCommitOf } from "../store/group-commit.js";
 import { GroupCommittedAuditLog } from "./group-committed-audit-log.js";
 import { AuditedIncidentRecords, LOCAL_ACTOR, RecordingJournal, type IncidentRecordStore, type MilestoneName } from "./incident-record.js";
-import { closeLocally, type LocalClosePorts, type LocalClosure } from "./close-locally.js";
+import { closeLocally, ReportNotWritten, type LocalClosePorts, type LocalClosure } from "./close-locally.js";
 import { configFromAccount } from "./scenario-config.js";
 import { ABORT_ACTOR, ABORT_KIND, abortCause, type AbortRequestStore } from "./abort-requests.js";
 import { AbortWatch } from "./abort-watch.js";
@@ -547,7 +547,9 @@ export class LocalIncidentRunner {
       this.reports.set(incidentId, reportLocation);
       return reportLocation;
     } catch (error) {
-      this.logs.push({ level: "error", task: SYSTEM_TASKS.closeIncident, stepId: "", message: `could not close ${incidentId} after its run stopped (irflow incidents close can): ${String(error)}` });
+      // Closed all the same when only a report failed (the message says how to render it).
+      const message = error instanceof ReportNotWritten ? error.message : `could not close ${incidentId} after its run stopped (irflow incidents close can): ${String(error)}`;
+      this.logs.push({ level: "error", task: SYSTEM_TASKS.closeIncident, stepId: "", message });
       return undefined;
     }
   }
