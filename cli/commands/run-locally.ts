@@ -4,7 +4,7 @@ import { userInfo } from "node:os";
 import type { IncidentProgress } from "../../workflows/local/incident/local-incident-runner.js";
 import { openLocalRuntime } from "../../workflows/local/local-runtime.js";
 import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
-import { DEFAULT_DIRECTORY } from "../../workflows/local/store/embedded-database.js";
+import { DEFAULT_DIRECTORY, NotAnIrflowStore } from "../../workflows/local/store/embedded-database.js";
 import { EXIT, paint } from "../output.js";
 import { UsageError } from "../usage-error.js";
 import { onInterrupt, SIGNAL_EXIT_CODES } from "./interrupt.js";
@@ -32,6 +32,7 @@ export interface RunOptions extends StoreOptions, RunInputOptions {
 export function checkRunFlags(options: RunOptions): void {
   if (options.approve && options.prompt === false) throw new UsageError("--approve and --no-prompt contradict each other: --approve answers every approval itself, --no-prompt leaves them to another terminal; pass one");
   if (options.as !== undefined && options.as.trim() === "") throw new UsageError("--as needs a name (who starts the run and answers its approvals)");
+  storeOptions.location(options);
 }
 
 export async function runLocally(runbookId: string, options: RunOptions): Promise<number> {
@@ -56,6 +57,9 @@ export async function runLocally(runbookId: string, options: RunOptions): Promis
     reportsDirectory: join(stateFolder(options), "reports"),
     // Retries wait a hundredth of their real interval: the simulated account answers at once.
     retryDelayScale: 0.01,
+  }).catch((error: unknown) => {
+    // A file that is not (or cannot be) an irflow store is the user's to fix, as the readers say it.
+    throw error instanceof NotAnIrflowStore ? new UsageError(`${error.message} (--dir/--db name another)`) : error;
   });
   const { runner } = runtime;
   const write = (line: string) => process.stdout.write(`${line}\n`);

@@ -17,6 +17,9 @@ export const storeOptions = {
   db: () => new Option("--db <file>", "the embedded database file itself (wins over --dir)"),
   /** For `EmbeddedDatabase.open` / `openLocalRuntime`. */
   location(options: StoreOptions): { dir?: string; path?: string } {
+    // An empty name would be the current folder: a store made or read where nobody asked for one.
+    if (options.db !== undefined && options.db.trim() === "") throw new UsageError("--db needs a file (the embedded database)");
+    if (options.db === undefined && options.dir !== undefined && options.dir.trim() === "") throw new UsageError("--dir needs a folder (the local state folder that holds irflow.db)");
     return options.db !== undefined ? { path: options.db } : { dir: options.dir ?? DEFAULT_DIRECTORY };
   },
 };

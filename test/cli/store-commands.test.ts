@@ -3,7 +3,8 @@
  * on every one) and never answer from a store that is not there: a mistyped path is refused,
  * naming it, and nothing is created.
  */
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { localIdentity } from "../../workflows/local/incident/local-identities.js";
@@ -220,6 +221,40 @@ describe("a store that is not there", () => {
         expect(run.stderr).toMatch(new RegExp(`^error: cannot [a-z ]+ ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\S*: (a part of the path is a file, not a folder \\(ENOTDIR\\)|a file is in the way \\(EEXIST\\))`));
         expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
       }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "run and demo refuse, with exit 2 and no stack trace, a store file that is not SQLite, a folder in its place, another application's SQLite database (left untouched) and an empty --dir or --db",
+    async () => {
+      const notes = join(root, "run-notes.txt");
+      writeFileSync(notes, "not a database at all; ".repeat(20));
+      const folderInPlace = join(root, "folder-in-place");
+      mkdirSync(join(folderInPlace, "irflow.db"), { recursive: true });
+      const foreign = join(root, "foreign.db");
+      const other = new Database(foreign);
+      other.exec("CREATE TABLE notes (text TEXT)");
+      other.close();
+      const runs = await Promise.all([
+        irflow("demo", "--approve", "--db", notes),
+        irflow("run", "ssh-rdp-brute-force", "--scenario", "test/scenarios/ssh-rdp-brute-force.yaml", "--approve", "--dir", folderInPlace),
+        irflow("demo", "--approve", "--db", foreign),
+      ]);
+      expect(runs.map((run) => [run.code, run.stderr])).toEqual([
+        [2, `error: ${notes} is not an irflow store: not an SQLite database (--dir/--db name another)\n`],
+        [2, `error: ${join(folderInPlace, "irflow.db")} is not an irflow store: unable to open database file (--dir/--db name another)\n`],
+        [2, `error: ${foreign} is not an irflow store: an SQLite database without irflow's tables (irflow makes its store only in a new or empty file) (--dir/--db name another)\n`],
+      ]);
+      const untouched = new Database(foreign, { readonly: true });
+      expect(untouched.prepare("SELECT name FROM sqlite_master").all()).toEqual([{ name: "notes" }]);
+      untouched.close();
+      const empty = await Promise.all([irflow("demo", "--approve", "--dir", ""), irflow("demo", "--approve", "--db", " "), irflow("incidents", "--dir", "")]);
+      expect(empty.map((run) => [run.code, run.stderr])).toEqual([
+        [2, "error: --dir needs a folder (the local state folder that holds irflow.db)\n"],
+        [2, "error: --db needs a file (the embedded database)\n"],
+        [2, "error: --dir needs a folder (the local state folder that holds irflow.db)\n"],
+      ]);
     },
     TIMEOUT,
   );

@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DATABASE_FILE, DEFAULT_DIRECTORY, EmbeddedDatabase, MIGRATIONS, type Migration } from "../../../workflows/local/store/embedded-database.js";
+import { DATABASE_FILE, DEFAULT_DIRECTORY, EmbeddedDatabase, MIGRATIONS, NotAnIrflowStore, type Migration } from "../../../workflows/local/store/embedded-database.js";
 import { useTempDatabases } from "./support.js";
 
 const temp = useTempDatabases();
@@ -63,6 +63,33 @@ describe("EmbeddedDatabase", () => {
     raw.close();
     expect(() => EmbeddedDatabase.open({ dir })).toThrow(/schema version 99, newer/);
     expect(() => EmbeddedDatabase.open({ dir: temp.dir() }, [MIGRATIONS[0]!, MIGRATIONS[0]!])).toThrow(/increasing/);
+  });
+
+  it("makes its store only in a new or empty file: another application's database, a file that is not SQLite and a folder in the way are refused as not an irflow store, and left as they were", () => {
+    const foreign = join(temp.dir(), DATABASE_FILE);
+    const raw = new Database(foreign);
+    raw.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me')");
+    raw.close();
+    expect(() => EmbeddedDatabase.open({ path: foreign })).toThrow(new NotAnIrflowStore(foreign, "an SQLite database without irflow's tables (irflow makes its store only in a new or empty file)"));
+    const after = new Database(foreign, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: "notes" }]);
+    expect(after.pragma("journal_mode", { simple: true })).toBe("delete");
+    after.close();
+
+    const text = join(temp.dir(), "notes.txt");
+    writeFileSync(text, "not a database at all; ".repeat(20));
+    expect(() => EmbeddedDatabase.open({ path: text })).toThrow(new NotAnIrflowStore(text, "not an SQLite database"));
+    expect(readFileSync(text, "utf8")).toBe("not a database at all; ".repeat(20));
+
+    const folder = join(temp.dir(), DATABASE_FILE);
+    mkdirSync(folder);
+    expect(() => EmbeddedDatabase.open({ path: folder })).toThrow(NotAnIrflowStore);
+    // An empty file is a new one.
+    const empty = join(temp.dir(), DATABASE_FILE);
+    writeFileSync(empty, "");
+    const made = EmbeddedDatabase.open({ path: empty });
+    expect(made.schemaVersion()).toBe(MIGRATIONS.at(-1)!.version);
+    made.close();
   });
 
   it("keeps data across close and reopen", () => {

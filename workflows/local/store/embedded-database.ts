@@ -370,12 +370,23 @@ export class EmbeddedDatabase {
     const path = options.path ?? join(options.dir ?? DEFAULT_DIRECTORY, DATABASE_FILE);
     if (options.existing !== undefined) return EmbeddedDatabase.openExisting(path, options.existing, Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)), migrations);
     mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (error) {
+      // A folder where the file should be, a file that cannot be opened: said as the readers say it.
+      throw new NotAnIrflowStore(path, error instanceof Error ? error.message : String(error));
+    }
     try {
       // The busy handler first: switching a new file to WAL takes a lock another opener may hold.
       const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      switchToWal(db, busyTimeoutMs);
+      // Another application's database is left as it is: irflow makes its tables only in a new or empty file.
+      const tables = unlessNotADatabase(path, () => db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all());
+      if (tables.length > 0 && !tables.some((table) => table.name === "schema_version")) {
+        throw new NotAnIrflowStore(path, "an SQLite database without irflow's tables (irflow makes its store only in a new or empty file)");
+      }
+      unlessNotADatabase(path, () => switchToWal(db, busyTimeoutMs));
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
       const database = new EmbeddedDatabase(path, db, busyTimeoutMs);
