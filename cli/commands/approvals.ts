@@ -20,7 +20,7 @@ import { EXIT, paint } from "../output.js";
 import { UsageError } from "../usage-error.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { roleNames } from "./approval-lines.js";
-import { incidentArgument } from "./audit-store.js";
+import { disputeEnding, incidentArgument, logStanding } from "./audit-store.js";
 import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ListOptions extends StoreOptions {
@@ -127,31 +127,32 @@ async function listApprovals(desk: SqliteApprovalDesk, database: EmbeddedDatabas
   const pending = await desk.list(options.incident ? { incidentId: options.incident } : {});
   // An approval whose run died is answered in vain: marked, so a responder closes the incident instead.
   const gone = new Set(pending.filter((a) => approvalRunLiveness(database, a.executionId).liveness === "gone").map((a) => a.id));
-  // A responder decides from these rows: one its incident's log contradicts was changed in the store, and is said so.
-  const contradictions = pendingAgainstLogs(pending, database);
-  for (const [id, logged] of contradictions) {
-    const a = pending.find((row) => row.id === id)!;
-    process.stderr.write(`${paint.red("warning:")} the approvals table lists ${f(id)} pending, but ${f(a.incidentId)}'s audit log ${f(logged)}: the store was changed after the request, and the log is the record (irflow history ${f(a.incidentId)})\n`);
-  }
+  // A responder decides from these rows: one its incident's log contradicts was changed in the store,
+  // and a log that fails verification vouches for nothing; either is said.
+  const warnings = pendingAgainstLogs(pending, database);
+  for (const warning of warnings) process.stderr.write(`${paint.red("warning:")} ${f(warning)}\n`);
   const listed = printList(pending, gone, options);
-  return contradictions.size > 0 ? EXIT.problems : listed;
+  return warnings.length > 0 ? EXIT.problems : listed;
 }
 
-/** Each pending row its incident's log contradicts, with what the log recorded instead (each log projected once). */
-function pendingAgainstLogs(pending: readonly ApprovalView[], database: EmbeddedDatabase): Map<string, string> {
+/** The warnings the pending rows' logs give: each log that fails verification, each row its log contradicts (each log read once). */
+function pendingAgainstLogs(pending: readonly ApprovalView[], database: EmbeddedDatabase): string[] {
   const log = new SqliteAuditLog(database);
-  const byIncident = new Map<string, readonly RecordedApproval[]>();
-  const contradictions = new Map<string, string>();
+  const byIncident = new Map<string, { readonly recorded: readonly RecordedApproval[]; readonly verified: boolean }>();
+  const warnings: string[] = [];
   for (const approval of pending) {
-    let recorded = byIncident.get(approval.incidentId);
-    if (recorded === undefined) {
-      recorded = projectRecord(approval.incidentId, log.entriesNow(approval.incidentId)).approvals;
-      byIncident.set(approval.incidentId, recorded);
+    let incident = byIncident.get(approval.incidentId);
+    if (incident === undefined) {
+      const entries = log.entriesNow(approval.incidentId);
+      const standing = logStanding(database, approval.incidentId, entries);
+      if (standing.warning !== undefined) warnings.push(standing.warning);
+      incident = { recorded: projectRecord(approval.incidentId, entries).approvals, verified: standing.verified };
+      byIncident.set(approval.incidentId, incident);
     }
-    const logged = pendingRowDiffering(approval, recorded.find((r) => r.approval.id === approval.id));
-    if (logged !== undefined) contradictions.set(approval.id, logged);
+    const logged = pendingRowDiffering(approval, incident.recorded.find((r) => r.approval.id === approval.id));
+    if (logged !== undefined) warnings.push(`the approvals table lists ${approval.id} pending, but ${approval.incidentId}'s audit log ${logged}${disputeEnding(incident.verified, approval.incidentId, "the request")}`);
   }
-  return contradictions;
+  return warnings;
 }
 
 /**
@@ -199,20 +200,25 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
     process.stderr.write(`${paint.red("error:")} ${noSuchApproval(id)}\n`);
     return EXIT.problems;
   }
-  // The log's account of the answer: where a local rejection's authority is kept, and the record a row must agree with.
-  const recorded = projectRecord(stored.incidentId, new SqliteAuditLog(database).entriesNow(stored.incidentId)).approvals.find((a) => a.approval.id === stored.id)?.decision;
+  // The log's account of the answer: where a local rejection's authority is kept, and the record a row
+  // must agree with, when it verifies.
+  const entries = new SqliteAuditLog(database).entriesNow(stored.incidentId);
+  const standing = logStanding(database, stored.incidentId, entries);
+  if (standing.warning !== undefined) process.stderr.write(`${paint.red("warning:")} ${f(standing.warning)}\n`);
+  const recorded = projectRecord(stored.incidentId, entries).approvals.find((a) => a.approval.id === stored.id)?.decision;
   const approval = withRejectionAuthority(stored, recorded);
   // A row its incident's log contradicts was changed in the store: shown, never passed off as the record.
   const logged = loggedDecisionDiffering(approval, recorded);
   if (logged) {
-    process.stderr.write(`${paint.red("warning:")} the approvals table says ${f(approval.status)}, but ${f(approval.incidentId)}'s audit log recorded ${f(logged)}: the store was changed after the answer, and the log is the record (irflow history ${f(approval.incidentId)})\n`);
+    process.stderr.write(`${paint.red("warning:")} the approvals table says ${f(approval.status)}, but ${f(approval.incidentId)}'s audit log recorded ${f(logged)}${f(disputeEnding(standing.verified, approval.incidentId, "the answer"))}\n`);
   }
+  const disputed = logged !== undefined || !standing.verified;
   // Only a pending approval waits for a run; an answered one's run has moved on or was closed.
   const waiting = approval.status === "pending" ? approvalRunLiveness(database, approval.executionId) : undefined;
   const notice = waiting === undefined ? undefined : waiting.liveness === "gone" ? goneNotice(approval.incidentId, waiting) : waiting.liveness === "unknown" ? unknownNotice(waiting) : undefined;
   if (options.json) {
     write(terminalJson(notice === undefined ? approval : { ...approval, ...(waiting?.liveness === "gone" ? { runAlive: false } : {}), notice }));
-    return logged ? EXIT.problems : EXIT.ok;
+    return disputed ? EXIT.problems : EXIT.ok;
   }
   const a = approval;
   write(`${paint.bold(f(a.id))}  ${f(a.status)}`);
@@ -231,7 +237,7 @@ async function showApproval(desk: SqliteApprovalDesk, database: EmbeddedDatabase
     write("");
     write(`  ${(waiting?.liveness === "gone" ? paint.red : paint.yellow)(f(notice))}`);
   }
-  return logged ? EXIT.problems : EXIT.ok;
+  return disputed ? EXIT.problems : EXIT.ok;
 }
 
 async function answer(kind: "approve" | "reject", id: string, options: AnswerOptions): Promise<number> {

@@ -68,3 +68,20 @@ export function problemPlaces(problems: readonly ChainProblem[]): string[] {
 export function logProblems(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[]): ChainProblem[] {
   return [...verifyLinks(incidentId, entries).problems, ...checkLogAgainstStore(database, incidentId, entries, vantage()).problems].sort((a, b) => a.seq - b.seq);
 }
+
+/**
+ * What a command that compares store rows with an incident's log says of that log: nothing when it
+ * verifies (it is the record a row must agree with), else a warning that it fails verification, so
+ * neither the log nor a row agreeing with it is passed off as the record.
+ */
+export function logStanding(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[]): { readonly verified: boolean; readonly warning?: string } {
+  const problems = logProblems(database, incidentId, entries);
+  if (problems.length === 0) return { verified: true };
+  return { verified: false, warning: `the audit log of ${incidentId} fails verification (${problemPlaces(problems).join("; ")}); what it records is not evidence. Run irflow verify ${incidentId}` };
+}
+
+/** How a warning about a row the log contradicts ends: the log is the record only when it verifies. */
+export function disputeEnding(verified: boolean, incidentId: string, changedAfter: string): string {
+  return verified ? `: the store was changed after ${changedAfter}, and the log is the record (irflow history ${incidentId})` : `; the log fails verification itself, so neither is the record (irflow verify ${incidentId})`;
+}
+

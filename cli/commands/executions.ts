@@ -8,7 +8,7 @@ import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { openExistingStore } from "../existing-store.js";
 import { examples } from "../help-examples.js";
-import { incidentArgument } from "./audit-store.js";
+import { disputeEnding, incidentArgument, logStanding } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 
 interface ExecutionsOptions extends StoreOptions {
@@ -38,11 +38,13 @@ An ended execution whose status differs from the end its incident's audit log re
 Exit codes: 0 listed, 1 a status differs from the log, 2 usage error.`,
     )
     .action((options: ExecutionsOptions) => {
-      const { executions, gone, logged } = listExecutions(options);
+      const { executions, gone, logged, unverified } = listExecutions(options);
       // A row the incident's audit log contradicts was changed in the store: shown, never passed off as the record.
       const disputed = executions.filter((e) => logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
       if (disputed.length > 0) {
-        process.stderr.write(`${paint.red("warning:")} ${disputed.length === 1 ? "1 execution's status differs" : `${disputed.length} executions' statuses differ`} from what its incident's audit log recorded: the store was changed after the run, and the log is the record (irflow history ${terminalField(disputed[0]!.incidentId ?? "<incident>")})\n`);
+        // Named by the first incident whose log fails verification, if any: then neither is the record.
+        const incidentId = [...unverified][0] ?? disputed[0]!.incidentId ?? "<incident>";
+        process.stderr.write(`${paint.red("warning:")} ${disputed.length === 1 ? "1 execution's status differs" : `${disputed.length} executions' statuses differ`} from what its incident's audit log recorded${terminalField(disputeEnding(!unverified.has(incidentId), incidentId, "the run"))}\n`);
         process.exitCode = EXIT.problems;
       }
       if (options.json) {
@@ -61,7 +63,7 @@ Exit codes: 0 listed, 1 a status differs from the log, 2 usage error.`,
  * The executions asked for, those RUNNING whose process is gone (nothing will move them on), and
  * how each ended execution's incident log recorded its end (its phase's end, or its history digest).
  */
-function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string>; logged: ReadonlyMap<string, string> } {
+function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string>; logged: ReadonlyMap<string, string>; unverified: ReadonlySet<string> } {
   if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
   const database = openExistingStore(options, "read");
   try {
@@ -71,12 +73,17 @@ function listExecutions(options: ExecutionsOptions): { executions: ExecutionSumm
     const gone = new Set([...liveness].filter(([, run]) => run.liveness === "gone").map(([arn]) => arn));
     const log = new SqliteAuditLog(database);
     const logged = new Map<string, string>();
+    const unverified = new Set<string>();
     for (const incidentId of new Set(executions.flatMap((e) => (e.incidentId && e.status !== "RUNNING" ? [e.incidentId] : [])))) {
       // The record's reading of the log: each phase's end, and each history digest's status.
-      const record = projectRecord(incidentId, log.entriesNow(incidentId));
+      const entries = log.entriesNow(incidentId);
+      const record = projectRecord(incidentId, entries);
       for (const { executionArn, status } of [...record.executions, ...record.archives]) if (status !== undefined) logged.set(executionArn, status);
+      // A log that contradicts a row is the record only if it verifies (asked only then: verifying every log would slow the listing).
+      const contradicts = executions.some((e) => e.incidentId === incidentId && logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
+      if (contradicts && !logStanding(database, incidentId, entries).verified) unverified.add(incidentId);
     }
-    return { executions, gone, logged };
+    return { executions, gone, logged, unverified };
   } finally {
     database.close();
   }

@@ -71,6 +71,15 @@ describe("irflow executions", () => {
       expect(table.stdout).toMatch(/-contain\s+irflow-ssh-rdp-brute-force-contain\s+FAILED \(the log says SUCCEEDED\)\s/);
       const json = JSON.parse((await irflow("executions", "--db", copy, "--json")).stdout) as { executionArn: string; loggedStatus?: string }[];
       expect(json.filter((row) => row.loggedStatus !== undefined)).toEqual([expect.objectContaining({ executionArn: contain.execution_arn, loggedStatus: "SUCCEEDED" })]);
+
+      // The log edited as well: it fails verification, so it is not called the record either.
+      const both = EmbeddedDatabase.open({ path: copy });
+      both.db.prepare("UPDATE audit_log SET body = replace(body, 'SUCCEEDED', 'SUCCEEDED ') WHERE incident_id = ? AND kind = 'phase.ended' AND body LIKE '%-contain%'").run(contain.incident_id);
+      both.close();
+      const edited = await irflow("executions", "--db", copy);
+      expect(edited.code).toBe(1);
+      expect(edited.stderr).toContain(`warning: 1 execution's status differs from what its incident's audit log recorded; the log fails verification itself, so neither is the record (irflow verify ${contain.incident_id})`);
+      expect(edited.stderr).not.toContain("the log is the record");
     },
     TIMEOUT,
   );

@@ -159,6 +159,19 @@ describe("a store that is not there", () => {
         const tampered = await irflow("approvals", "show", rejected, "--db", path);
         expect(tampered.code).toBe(1);
         expect(tampered.stderr).toContain(`warning: the approvals table says rejected, but ${request().incidentId}'s audit log recorded rejected by bob: wrong host: the store was changed after the answer`);
+        // The log's entry edited too: it fails verification, so neither it nor the row is called the record.
+        database.db.prepare("UPDATE audit_log SET body = replace(body, 'wrong host', 'right host') WHERE incident_id = ? AND kind = 'approval.rejected'").run(request().incidentId);
+        const both = await irflow("approvals", "show", rejected, "--db", path);
+        expect(both.code).toBe(1);
+        expect(both.stderr).toMatch(new RegExp(`warning: the audit log of ${request().incidentId} fails verification \\(entry \\d+: edited\\); what it records is not evidence. Run irflow verify ${request().incidentId}`));
+        expect(both.stderr).toContain(`but ${request().incidentId}'s audit log recorded rejected by bob: right host; the log fails verification itself, so neither is the record (irflow verify ${request().incidentId})`);
+        expect(both.stderr).not.toContain("the log is the record");
+        // Row and log edited alike: they agree, and the log still fails verification.
+        database.db.prepare("UPDATE approvals SET decided_by = 'bob', comment = 'right host' WHERE approval_id = ?").run(rejected);
+        const agreeing = await irflow("approvals", "show", rejected, "--db", path);
+        expect(agreeing.code).toBe(1);
+        expect(agreeing.stderr).toContain(`fails verification (entry `);
+        expect(agreeing.stderr).not.toContain("approvals table says");
       } finally {
         database.close();
       }
@@ -201,6 +214,12 @@ describe("a store that is not there", () => {
         const reopened = await irflow("approvals", "--db", path);
         expect(reopened.code).toBe(1);
         expect(reopened.stderr).toMatch(new RegExp(`warning: the approvals table lists ${rejected} pending, but \\S+'s audit log recorded it rejected by bob at \\S+: wrong host: the store was changed after the request`));
+        // And its log edited: a failing log is named, and vouches for nothing.
+        database.db.prepare("UPDATE audit_log SET body = replace(body, 'wrong host', 'right host') WHERE kind = 'approval.rejected'").run();
+        const unverified = await irflow("approvals", "--db", path);
+        expect(unverified.code).toBe(1);
+        expect(unverified.stderr).toMatch(/warning: the audit log of \S+ fails verification \(entry \d+: edited\); what it records is not evidence/);
+        expect(unverified.stderr).toContain("; the log fails verification itself, so neither is the record (irflow verify ");
       } finally {
         database.close();
       }
