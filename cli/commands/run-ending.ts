@@ -22,6 +22,10 @@ function reasonLines(outcome: Outcome, record: IncidentRecord | undefined): stri
   const phases = (record?.executions ?? []).filter((execution) => execution.phase !== "incident" && execution.status !== undefined && execution.status !== "SUCCEEDED");
   const lines = phases.map((execution) => phaseLine(execution, record!));
   if (lines.length > 0) return lines;
+  // Detect is not one of the record's phase executions (it opens the incident): a detect step that
+  // failed after the opening is said as a phase's failure is, not as the incident machine's error.
+  const detect = record ? failureReasons(record, "detect") : [];
+  if (detect.length > 0) return [`detect failed: ${cut(detect.join("; "))}`];
   if (outcome.status !== "FAILED") return [];
   const cause = explainCause(outcome.cause);
   return [`${outcome.error === "DetectionFailed" ? "detection failed" : outcome.error}: ${cut(cause || "no cause recorded")}`];
@@ -38,16 +42,22 @@ function phaseLine(execution: RecordedExecution, record: IncidentRecord): string
     case "TIMED_OUT":
       return `${phase} timed out (the phase ran past its TimeoutSeconds)`;
     default: {
-      const failures = record.failures.filter((failure) => failure.stepId.startsWith(`${phase}/`));
-      const reasons = failures.map((failure) => {
-        // An approval that said no (or never said yes) is the reason; an approved step failed on its own.
-        const approval = record.approvals.find((a) => a.approval.stepId === failure.stepId && a.decision !== undefined && a.decision.decision !== "approved");
-        return approval ? approvalText(approval) : `${failure.stepId}: ${failure.error}${failure.cause ? `: ${explainCause(failure.cause)}` : ""}`;
-      });
+      const reasons = failureReasons(record, phase);
       if (reasons.length === 0) reasons.push(`${execution.error ?? "an error"}${execution.cause ? `: ${explainCause(execution.cause)}` : ""}`);
       return `${phase} failed: ${cut(reasons.join("; "))}`;
     }
   }
+}
+
+/** Why the phase's steps failed, in the record's words: an approval that said no (or never said yes), else the step's error. */
+function failureReasons(record: IncidentRecord, phase: string): string[] {
+  return record.failures
+    .filter((failure) => failure.stepId.startsWith(`${phase}/`))
+    .map((failure) => {
+      // An approved step failed on its own.
+      const approval = record.approvals.find((a) => a.approval.stepId === failure.stepId && a.decision !== undefined && a.decision.decision !== "approved");
+      return approval ? approvalText(approval) : `${failure.stepId}: ${failure.error}${failure.cause ? `: ${explainCause(failure.cause)}` : ""}`;
+    });
 }
 
 /** An approval that ended its step: who decided and why, as the report says it. */

@@ -44,6 +44,12 @@ describe("endingLines: why a run did not resolve, in words", () => {
     expect(lines).toEqual(["detect failed: States.Runtime: Path expression '$.resource.instanceId' does not point to a value"]);
   });
 
+  it("a detect step that failed after the incident opened (detect ends carrying the failure): said as detect's failure, not as the incident machine's error", () => {
+    const cause = JSON.stringify({ errorType: "NotFound", errorMessage: "DescribeInstances i-0abc: InvalidInstanceID.NotFound" });
+    const lines = endingLines(childFailure("IncidentFailed", cause), record({ executions: [execution("post-incident", "SUCCEEDED")], failures: [failure("detect/describe-the-instance", "NotFound", cause)] }));
+    expect(lines).toEqual(["detect failed: detect/describe-the-instance: NotFound: DescribeInstances i-0abc: InvalidInstanceID.NotFound"]);
+  });
+
   it("DetectionFailed before any incident opened: the real cause out of the nested JSON, cut to a line", () => {
     expect(endingLines(childFailure("DetectionFailed", "Path expression '$.detail.id' does not point to a value"), undefined)).toEqual(["detection failed: Path expression '$.detail.id' does not point to a value"]);
     const [long] = endingLines(childFailure("DetectionFailed", "x".repeat(1000)), undefined);

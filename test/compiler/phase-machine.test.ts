@@ -529,7 +529,7 @@ describe("provenance", () => {
   const stepOf = (name: string, parents: string[]): string | undefined => {
     const top = parents[0] ?? name;
     const title = top.replace(/^(Check|Plan|Approve|Escalate|Record failure): /, "");
-    return /^(Open incident|Joined an open incident\?|Close incident|Phase failed|.* complete)$/.test(title) ? undefined : title;
+    return /^(Open incident|Joined an open incident\?|Close incident|Phase failed|Detect stopped after a failure|.* complete)$/.test(title) ? undefined : title;
   };
 
   const PHASE_HEADINGS = { detect: "## Detect", contain: "## Contain", eradicate: "## Eradicate", recover: "## Recover", "post-incident": "## Post-incident" } as const;

@@ -83,7 +83,9 @@ describe("review findings", () => {
   it("ends a failed detect step with the failure carried to post-incident, not a Fail state", () => {
     const detect = compileOk(SAMPLE_RUNBOOK).machines.find((m) => m.name === "detect")!.definition;
     const failed = detect.States["Phase failed"]!;
-    expect(failed).toMatchObject({ Type: "Pass", ResultPath: "$.failure", Next: "Detect complete", Parameters: { "Error.$": "$.step.error.Error", "Cause.$": "$.step.error.Cause" } });
+    expect(failed).toMatchObject({ Type: "Pass", ResultPath: "$.failure", Next: "Detect stopped after a failure", Parameters: { "Error.$": "$.step.error.Error", "Cause.$": "$.step.error.Cause" } });
+    // Its own end, so progress and history do not say "Detect complete" right after "Phase failed".
+    expect(detect.States["Detect stopped after a failure"]).toMatchObject({ Type: "Succeed" });
     const contain = compileOk(SAMPLE_RUNBOOK).machines.find((m) => m.name === "contain")!.definition;
     expect(contain.States["Phase failed"]!.Type).toBe("Fail");
   });

@@ -71,8 +71,10 @@ export function buildPhaseMachine(runbook: Runbook, phase: Phase, steps: readonl
       Comment: systemComment("a detect step failed; carry the failure to post-incident"),
       Parameters: { "Error.$": `${ERROR_PATH}.Error`, "Cause.$": `${ERROR_PATH}.Cause` },
       ResultPath: "$.failure",
-      Next: done,
+      Next: SYSTEM_STATES.detectStopped,
     });
+    // Its own end, not "Detect complete": the progress and the history then say the phase stopped.
+    add(SYSTEM_STATES.detectStopped, { Type: "Succeed", Comment: systemComment("the Detect phase stopped at a failed step; post-incident closes the incident") });
   } else if (failureUsed) {
     add(PHASE_FAILED, { Type: "Fail", Comment: systemComment("a step failed, was rejected or timed out; the failure is recorded"), ErrorPath: `${ERROR_PATH}.Error`, CausePath: `${ERROR_PATH}.Cause` });
   }

@@ -6,6 +6,8 @@ export const SYSTEM_STATES = {
   joinedOpenIncident: "Joined an open incident?",
   closeIncident: "Close incident",
   phaseFailed: "Phase failed",
+  /** Detect's end after a failed step: it succeeds, carrying the failure to post-incident. */
+  detectStopped: "Detect stopped after a failure",
   phaseComplete: (phase: Phase): string => `${PHASE_TITLES[phase]} complete`,
 } as const;
 
@@ -41,7 +43,7 @@ export function stateNames(title: string) {
 
 /** Why a step title would collide with a state the compiler generates, or undefined. */
 export function reservedTitleProblem(title: string): string | undefined {
-  const fixed = [SYSTEM_STATES.openIncident, SYSTEM_STATES.joinedOpenIncident, SYSTEM_STATES.closeIncident, SYSTEM_STATES.phaseFailed, ...Object.values(PHASE_TITLES).map((t) => `${t} complete`)];
+  const fixed = [SYSTEM_STATES.openIncident, SYSTEM_STATES.joinedOpenIncident, SYSTEM_STATES.closeIncident, SYSTEM_STATES.phaseFailed, SYSTEM_STATES.detectStopped, ...Object.values(PHASE_TITLES).map((t) => `${t} complete`)];
   const lower = title.toLowerCase();
   if (fixed.some((name) => name.toLowerCase() === lower)) return `"${title}" is the name of a state irflow adds itself`;
   const prefix = Object.values(PREFIXES).find((p) => lower.startsWith(p.toLowerCase()));
