@@ -370,15 +370,3 @@ export function reachedMilestones(entries: readonly { readonly kind: string; rea
 
 /** Whether the log holds a readable close (`projectRecord(…).closed` is set). */
 export const isClosedIn = (entries: readonly AuditEntry[]): boolean => entries.some((entry) => entry.kind === KIND.incidentClosed && Bodies[KIND.incidentClosed].safeParse(entry.body).success);
-
-const DECISION_KINDS: ReadonlySet<string> = new Set([KIND.approvalApproved, KIND.approvalRejected, KIND.approvalExpired, KIND.approvalWithdrawn]);
-
-/** Whether approval `approvalId` has a decision (`projectRecord(…).approvals` holds it with one). */
-export function isDecidedIn(entries: readonly { readonly kind: string; readonly body: Readonly<Record<string, unknown>> }[], approvalId: string): boolean {
-  return entries.some((entry) => {
-    if (!DECISION_KINDS.has(entry.kind)) return false;
-    // As approvalOf names the approval: the first decision of a readable one stands.
-    const id = text(entry.body.approvalId) ?? text(entry.body.id);
-    return !!id && id === approvalId && !!text(entry.body.stepId);
-  });
-}

@@ -27,7 +27,7 @@ describe.skipIf(!hasScript)("irflow demo on a terminal", { timeout: 120_000 }, (
     const report = /report: (\S+\.md)/.exec(screen)?.[1];
     expect(report).toBeDefined();
     const text = readFileSync(report!, "utf8");
-    expect(text).toContain("| contain/close-the-port-to-the-internet | approved | dana | nobody needs ssh from the internet |");
+    expect(text).toContain("| contain/close-the-port-to-the-internet | approved | dana as IncidentResponder (claimed with --role) | nobody needs ssh from the internet |");
     expect(text).toContain("RevokeSecurityGroupIngress sgr-0cc33dd44ee55ff66");
   });
 

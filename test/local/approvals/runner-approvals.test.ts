@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { StateMachine } from "../../../workflows/compiler/asl.js";
 import { SqliteApprovalDesk } from "../../../workflows/local/incident/sqlite-approval-desk.js";
+import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import type { ApprovalView } from "../../../functions/approval/approval.js";
-import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { NOW, runnerFor, scenario, withShortApprovalWaits } from "../incident/support.js";
 import { useTempDatabases } from "../store/support.js";
 
@@ -39,12 +39,12 @@ async function pendingOn(desk: SqliteApprovalDesk, timeoutMs = 5000): Promise<Ap
 
 async function setup(definitions?: ReadonlyMap<string, StateMachine>) {
   const dir = temp.dir();
-  const entries: (AuditEntryInput & { incidentId: string })[] = [];
-  const audit = { append: (incidentId: string, entry: AuditEntryInput) => (entries.push({ incidentId, ...entry }), Promise.resolve()) };
   const s = await scenario(RUNBOOK);
-  const runner = await runnerFor(s, { database: temp.open(dir), audit, ...(definitions ? { definitions } : {}) });
-  // "Another process": its own connection to the same file, no engine.
-  const other = new SqliteApprovalDesk(temp.open(dir), { now: () => NOW, audit, pollMs: 0 });
+  const runner = await runnerFor(s, { database: temp.open(dir), ...(definitions ? { definitions } : {}) });
+  // "Another process": its own connection to the same file, no engine; it audits into the embedded log, as `irflow approve` does.
+  const other = new SqliteApprovalDesk(temp.open(dir), { now: () => NOW, audit: new SqliteAuditLog(temp.open(dir)), pollMs: 0 });
+  /** The incident's audit log as the run reads it. */
+  const entries = (incidentId: string) => runner.records.log.entriesNow(incidentId);
   return { s, runner, other, entries };
 }
 
@@ -58,7 +58,11 @@ describe("the local runner on the embedded database", { timeout: 30_000 }, () =>
     const result = await approveTheRest(other, run);
     expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).toContain("ec2:ModifyNetworkInterfaceAttribute");
     expect(runner.records.get(result.incidentId!)?.approvals[0]?.decision).toMatchObject({ decision: "approved", by: ["alice"] });
-    expect(entries.filter((e) => e.kind.startsWith("approval.")).slice(0, 2).map((e) => e.kind)).toEqual(["approval.requested", "approval.approved"]);
+    // One entry per decision: the answering process's, with the authority it answered under.
+    expect(entries(result.incidentId!).filter((e) => e.body.approvalId === pending.id).map((e) => [e.kind, e.body.authority])).toEqual([
+      ["approval.requested", undefined],
+      ["approval.approved", [{ by: "alice", as: ["arn:aws:iam::000000000000:role/IncidentResponder"] }]],
+    ]);
   });
 
   it("routes a rejection from another connection to Rejected: the step records it and post-incident runs", async () => {
@@ -83,9 +87,9 @@ describe("the local runner on the embedded database", { timeout: 30_000 }, () =>
     expect(entered).not.toContain("Isolate the instance");
     expect(result.status).toBe("failed");
     expect(runner.records.get(result.incidentId!)?.failures).toEqual([expect.objectContaining({ stepId: "contain/isolate-the-instance", error: "States.Timeout" })]);
-    const requested = entries.filter((e) => e.kind === "approval.requested");
+    const requested = entries(result.incidentId!).filter((e) => e.kind === "approval.requested");
     expect(requested.map((e) => e.body.approvers)).toEqual([["arn:aws:iam::*:role/IncidentResponder"], ["arn:aws:iam::*:role/SecurityOnCall"]]);
-    expect(entries.filter((e) => e.kind === "approval.expired")).toHaveLength(2);
+    expect(entries(result.incidentId!).filter((e) => e.kind === "approval.expired")).toHaveLength(2);
     await expect(other.approve(first.id, { as: responder("alice"), reason: "late", digest: first.digest })).rejects.toMatchObject({ code: "expired" });
     expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).not.toContain("ec2:ModifyNetworkInterfaceAttribute");
   });

@@ -43,7 +43,7 @@ describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 
     expect(s.account.snapshot().ec2.securityGroups[GROUP]?.ingress.map((r) => r.ruleId)).not.toContain(SSH_RULE);
     // Recover did not reopen it: no authorize call at all.
     expect(changes(s.account.mutations())).not.toContain("ec2:AuthorizeSecurityGroupIngress");
-    expect(await readFile(result.reportLocation!, "utf8")).toContain(`| ${STEP} | approved | alice@example.com | nobody needs SSH from the internet |`);
+    expect(await readFile(result.reportLocation!, "utf8")).toContain(`| ${STEP} | approved | alice@example.com as IncidentResponder | nobody needs SSH from the internet |`);
   });
 
   it("a rejection leaves the port open, fails the incident with the rejection recorded, and still blocks and reports", async () => {
@@ -67,7 +67,7 @@ describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 
     expect(record.approvals).toEqual([expect.objectContaining({ decision: expect.objectContaining({ decision: "rejected", by: ["bob@example.com"] }) })]);
     const report = await readFile(result.reportLocation!, "utf8");
     expect(report).toContain("Outcome: **FAILED**");
-    expect(report).toContain(`| ${STEP} | rejected | bob@example.com | the bastion must stay reachable for the vendor |`);
+    expect(report).toContain(`| ${STEP} | rejected | bob@example.com as IncidentResponder | the bastion must stay reachable for the vendor |`);
   });
 
   it("asks nothing when no rule opens the port to the world", async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import { GroupCommittedAuditLog } from "../../../workflows/local/incident/group-committed-audit-log.js";
-import type { ApprovalDecision, PendingApproval } from "../../../workflows/local/incident/approval-desk.js";
 import { AuditedIncidentRecords } from "../../../workflows/local/incident/incident-record.js";
 import { groupCommitOf } from "../../../workflows/local/store/group-commit.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
@@ -79,27 +78,5 @@ describe("a first milestone of an incident with appends queued", () => {
     await new AuditedIncidentRecords(log).addMilestone("inc-1", { name: "detected", at: AT });
     await new AuditedIncidentRecords(log).addMilestone("inc-1", { name: "detected", at: AT });
     expect(log.entriesNow("inc-1")).toHaveLength(1);
-  });
-});
-
-describe("an approval decision added while the desk's own entry of it is queued", () => {
-  const approval = { task: "ec2.isolate-instance", stepTitle: "Isolate", requestedAt: AT, deadline: AT, plans: [{ digest: "d1" }] } as unknown as PendingApproval;
-  const decision: ApprovalDecision = { id: "appr-1", incidentId: "inc-1", stepId: "contain/isolate", decision: "approved", by: ["alice"], reason: "ok", decidedAt: AT };
-  const deskEntry = { kind: KIND.approvalApproved, actor: "alice", at: AT, body: { approvalId: "appr-1", stepId: "contain/isolate" } };
-
-  it("is not added twice, and the queue is not committed mid-turn to look", async () => {
-    const { group, log } = open();
-    const records = new AuditedIncidentRecords(log);
-    const desk = log.append("inc-1", deskEntry);
-    const added = records.addApproval("inc-1", { approval, decision });
-    expect(group.pending).toBe(true);
-    await Promise.all([desk, added]);
-    expect(log.entriesNow("inc-1").map((e) => e.kind)).toEqual([KIND.approvalApproved]);
-  });
-
-  it("is added when the log holds no decision of it", async () => {
-    const { log } = open();
-    await new AuditedIncidentRecords(log).addApproval("inc-1", { approval, decision });
-    expect(log.entriesNow("inc-1")).toMatchObject([{ kind: KIND.approvalApproved, body: { approvalId: "appr-1", planDigests: ["d1"] } }]);
   });
 });

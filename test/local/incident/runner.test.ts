@@ -101,7 +101,7 @@ describe("manual approval", () => {
 
     const report = await readFile(result.reportLocation!, "utf8");
     expect(report).toContain("Outcome: **FAILED**");
-    expect(report).toContain("| contain/isolate-the-instance | rejected | alice@example.com | the instance is a honeypot |");
+    expect(report).toContain("| contain/isolate-the-instance | rejected | alice@example.com as IncidentResponder | the instance is a honeypot |");
     expect(report).toContain("contain/isolate-the-instance: Rejected");
     expect(report).toContain("CreateSnapshots");
     expect(report).not.toContain(token);
@@ -125,7 +125,7 @@ describe("manual approval", () => {
     expect(changes(s.account.mutations())).not.toContain("ec2:TerminateInstances");
     expect(changes(s.account.mutations())).toContain("ec2:ModifyNetworkInterfaceAttribute");
     expect(runner.records.get(result.incidentId!)?.approvals[0]?.decision).toMatchObject({ decision: "approved", by: ["alice@example.com"] });
-    expect(await readFile(result.reportLocation!, "utf8")).toContain("| contain/isolate-the-instance | approved | alice@example.com |");
+    expect(await readFile(result.reportLocation!, "utf8")).toContain("| contain/isolate-the-instance | approved | alice@example.com as IncidentResponder |");
   });
 });
 

@@ -120,8 +120,6 @@ export interface LocalApprovalDeskOptions {
   readonly answers?: TaskAnswerPort;
   readonly now?: () => Date;
   readonly audit?: AuditAppender;
-  /** Told of every final decision (the incident record keeps them). */
-  readonly onDecision?: (decision: ApprovalDecision, approval: PendingApproval) => void;
   /** Told of every notice (request, reminder) with its text; locally the CLI may print it. */
   readonly onNotice?: (approval: ApprovalView, notice: { subject: string; message: string }) => void;
   /** Poll interval for answers from other processes; 0 turns polling off. Default 50 ms. */
@@ -275,7 +273,6 @@ export class LocalApprovalDesk implements ApprovalDesk {
       throw error;
     }
     this.tell("ended", id);
-    this.options.onDecision?.(decisionOf(approval, approval.status === "approved" ? "approved" : "rejected", votes, now), approval);
   }
 
   private async autoApprove(id: string): Promise<void> {

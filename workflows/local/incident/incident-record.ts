@@ -2,11 +2,10 @@ import { auditEntry, KIND, stepEntry, type MilestoneName } from "../../../functi
 import type { LocalAuditLog } from "../../../functions/audit/audit-log.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import type { AuditEntry } from "../../../functions/audit/audit-entry.js";
-import { isDecidedIn, projectRecord, reachedMilestones, type IncidentRecord } from "../../../functions/audit/incident-record.js";
+import { projectRecord, reachedMilestones, type IncidentRecord } from "../../../functions/audit/incident-record.js";
 import { MemoryAuditLog } from "../../../functions/audit/memory-audit-log.js";
 import { unreadBodyJson } from "../../../functions/audit/stored-entry.js";
 import type { StepJournal, StepKey, StepRecord } from "../../../functions/runtime/step-journal.js";
-import type { ApprovalDecision, PendingApproval } from "./approval-desk.js";
 
 export type { IncidentRecord, Milestone, RecordedApproval, RecordedFailure, RecordedStep } from "../../../functions/audit/incident-record.js";
 export type { MilestoneName } from "../../../functions/audit/audit-kinds.js";
@@ -25,8 +24,6 @@ export interface IncidentRecordStore {
   addMilestone(incidentId: string, milestone: { readonly name: MilestoneName; readonly at: string }): Promise<void>;
   addStep(incidentId: string, step: { readonly stepId: string; readonly item?: number; readonly record: StepRecord }): Promise<void>;
   addFailure(incidentId: string, failure: { readonly stepId: string; readonly error: string; readonly cause?: string; readonly at: string }): Promise<void>;
-  /** An approval decided without the desk auditing it; a decision the log already holds is not added twice. */
-  addApproval(incidentId: string, approval: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void>;
   get(incidentId: string): IncidentRecord | undefined;
   /** The incident is closed here: what is kept of it in memory may go (a later read still sees it all). */
   release?(incidentId: string): void;
@@ -85,9 +82,9 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   }
 
   /**
-   * The log's entries followed by the appends it has queued: a queued milestone or decision is as
-   * good as written (this store appends each once), so a look for one need not commit every
-   * incident's queued writes mid-turn, as reading the entries would.
+   * The log's entries followed by the appends it has queued: a queued milestone is as good as
+   * written (this store appends each once), so a look for one need not commit every incident's
+   * queued writes mid-turn, as reading the entries would.
    */
   private entriesWithQueued(incidentId: string): readonly Pick<AuditEntryInput, "kind" | "body">[] {
     const known = this.log.entriesAndQueuedNow?.(incidentId);
@@ -101,27 +98,6 @@ export class AuditedIncidentRecords implements IncidentRecordStore {
   addFailure(incidentId: string, failure: { readonly stepId: string; readonly error: string; readonly cause?: string; readonly at: string }): Promise<void> {
     const body = { stepId: failure.stepId, error: failure.error, ...(failure.cause !== undefined ? { cause: failure.cause } : {}) };
     return this.append(incidentId, auditEntry(KIND.stepFailed, "function:audit.record-failure", failure.at, body));
-  }
-
-  async addApproval(incidentId: string, { approval, decision }: { readonly approval: PendingApproval; readonly decision: ApprovalDecision }): Promise<void> {
-    if (isDecidedIn(this.entriesWithQueued(incidentId), decision.id)) return;
-    await this.append(incidentId, {
-      kind: decision.decision === "approved" ? KIND.approvalApproved : KIND.approvalRejected,
-      actor: decision.by[0] ?? LOCAL_ACTOR,
-      at: decision.decidedAt,
-      body: {
-        approvalId: decision.id,
-        stepId: decision.stepId,
-        task: approval.task,
-        stepTitle: approval.stepTitle,
-        by: [...decision.by],
-        reason: decision.reason,
-        requestedAt: approval.requestedAt,
-        decidedAt: decision.decidedAt,
-        deadline: approval.deadline,
-        planDigests: approval.plans.map((p) => p.digest),
-      },
-    });
   }
 
   get(incidentId: string): IncidentRecord | undefined {

@@ -23,7 +23,7 @@ import { archivedEntry, storedHistoryDigest, type StoredHistoryDigest } from "..
 import { SqliteHistory } from "../store/sqlite-history.js";
 import { SqliteIncidentStore } from "../store/sqlite-incident-store.js";
 import { SqliteStepJournal } from "../store/sqlite-step-journal.js";
-import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDecision, type ApprovalDesk, type ApprovalPolicy, type PendingApproval, type TaskAnswerPort } from "./approval-desk.js";
+import { MemoryApprovalDesk, parseApprovalRequest, type ApprovalDesk, type ApprovalPolicy, type TaskAnswerPort } from "./approval-desk.js";
 import { SqliteApprovalDesk } from "./sqlite-approval-desk.js";
 import { MemoryRefusedEventLog, refusalOf, type RefusedEventLog } from "./refused-events.js";
 import { SqliteRefusedEventLog } from "../store/sqlite-refused-events.js";
@@ -240,9 +240,9 @@ export class LocalIncidentRunner {
     const deskOptions = {
       answers,
       now: () => this.clock.now(),
+      // The desk that takes an answer audits it, with the authority it was given under: the one
+      // entry of each decision (the run does not write a second one when it resumes the workflow).
       audit: options.audit ?? this.records.log,
-      onDecision: (decision: ApprovalDecision, approval: PendingApproval) =>
-        void this.records.addApproval(decision.incidentId, { approval, decision }).catch((error: unknown) => this.logs.push({ level: "error", task: SYSTEM_TASKS.requestApproval, stepId: decision.stepId, message: `could not audit the decision: ${String(error)}` })),
     };
     this.approvals = options.approvalDesk
       ? options.approvalDesk(answers, this.clock)
