@@ -14,7 +14,8 @@ const IamGrant = z.object({
 });
 export type IamGrant = z.infer<typeof IamGrant>;
 
-const Trigger = z.discriminatedUnion("kind", [
+/** A runbook trigger as the stacks turn it into an EventBridge rule; `irflow run` routes events with the same. */
+export const Trigger = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("event"), source: z.string(), description: z.string(), pattern: z.record(z.string(), z.unknown()) }),
   z.object({ kind: z.literal("schedule"), source: z.literal("schedule"), description: z.string(), expression: z.string().regex(/^(?:rate|cron)\(.+\)$/, "must be rate(...) or cron(...)") }),
   z.object({ kind: z.literal("manual"), source: z.literal("manual"), description: z.string() }),

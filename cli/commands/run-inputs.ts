@@ -3,8 +3,10 @@ import { readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import * as z from "zod";
 import { loadEvent, loadScenario, ScenarioError, type EventBridgeEvent, type Scenario } from "../../workflows/local/simulated-account/index.js";
+import { Trigger } from "../../stacks/manifest.js";
 import { DEFAULT_GENERATED_DIR, PROJECT_ROOT } from "../project-paths.js";
 import { UsageError } from "../usage-error.js";
+import { checkEventTrigger } from "./event-trigger.js";
 
 /** What `irflow run` needs before anything runs: a known runbook, the account to act on, the event to play. */
 export interface RunInputs {
@@ -31,12 +33,12 @@ export interface RunInputPaths {
 
 export const DEFAULT_RUN_INPUT_PATHS: RunInputPaths = { generatedDirectory: DEFAULT_GENERATED_DIR, scenariosDirectory: join(PROJECT_ROOT, "test", "scenarios") };
 
-const Manifest = z.object({ runbooks: z.array(z.object({ id: z.string() })) });
+const Manifest = z.object({ runbooks: z.array(z.object({ id: z.string(), triggers: z.array(Trigger) })) });
+type GeneratedRunbook = z.infer<typeof Manifest>["runbooks"][number];
 
-/** The runbooks with generated machines (the manifest's), the ones `irflow run` can play. */
-export async function generatedRunbookIds(generatedDirectory: string): Promise<string[]> {
-  const manifest = Manifest.parse(JSON.parse(await readFile(join(generatedDirectory, "manifest.json"), "utf8")));
-  return manifest.runbooks.map((runbook) => runbook.id);
+/** The runbooks with generated machines (the manifest's, with the triggers they are deployed with), the ones `irflow run` can play. */
+async function generatedRunbooks(generatedDirectory: string): Promise<GeneratedRunbook[]> {
+  return Manifest.parse(JSON.parse(await readFile(join(generatedDirectory, "manifest.json"), "utf8"))).runbooks;
 }
 
 /**
@@ -45,8 +47,8 @@ export async function generatedRunbookIds(generatedDirectory: string): Promise<s
  * Every mistake a user can make here is a UsageError that names the file and field.
  */
 export async function resolveRunInputs(runbookId: string, options: RunInputOptions, paths: RunInputPaths = DEFAULT_RUN_INPUT_PATHS): Promise<RunInputs> {
-  const known = await generatedRunbookIds(paths.generatedDirectory);
-  if (!known.includes(runbookId)) throw new UsageError(`no runbook "${runbookId}"; \`irflow runbooks\` lists them`);
+  const runbook = (await generatedRunbooks(paths.generatedDirectory)).find((one) => one.id === runbookId);
+  if (!runbook) throw new UsageError(`no runbook "${runbookId}"; \`irflow runbooks\` lists them`);
   const bundled = join(paths.scenariosDirectory, `${runbookId}.yaml`);
   if (options.scenario === undefined && !existsSync(bundled)) {
     throw new UsageError(`no scenario for ${runbookId}: there is no ${displayPath(bundled)}; pass --scenario <file> (the simulated account${options.event === undefined ? " and the event" : " the event runs on"})`);
@@ -58,8 +60,14 @@ export async function resolveRunInputs(runbookId: string, options: RunInputOptio
   if (own.runbook !== undefined && own.runbook !== runbookId && options.anyRunbook !== true) {
     throw new UsageError(`${displayPath(scenarioPath)} is a scenario for ${own.runbook}, not ${runbookId}: run irflow run ${own.runbook}, or pass --any-runbook to play it against ${runbookId} anyway`);
   }
-  if (!event || !eventPath) return { scenario: own, scenarioPath, scenarioDefaulted: options.scenario === undefined, event: own.event };
+  // An event EventBridge would never route to this runbook is refused before anything is stored,
+  // --any-runbook or not: the runbook would open an incident it cannot handle.
+  if (!event || !eventPath) {
+    checkEventTrigger(runbookId, runbook.triggers, own.event, `${displayPath(scenarioPath)}: event`);
+    return { scenario: own, scenarioPath, scenarioDefaulted: options.scenario === undefined, event: own.event };
+  }
   const eventFile = displayPath(eventPath);
+  checkEventTrigger(runbookId, runbook.triggers, event, eventFile);
   const account = `${displayPath(scenarioPath)} (account ${own.account.accountId}, ${own.account.region})`;
   if (event.account !== own.account.accountId) throw new UsageError(`${eventFile}: account: is ${event.account}, not the account of ${account}; pass a --scenario for that account`);
   if (event.region !== own.account.region) throw new UsageError(`${eventFile}: region: is ${event.region}, not the region of ${account}; pass a --scenario for that region`);

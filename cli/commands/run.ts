@@ -37,7 +37,7 @@ export function registerRun(program: Command): void {
     .argument("<runbook>", "runbook id (irflow runbooks lists them)")
     .option("--scenario <file>", "scenario file: the simulated account and the triggering event (default test/scenarios/<runbook>.yaml)")
     .option("--event <file>", "an EventBridge event (JSON or YAML) to play instead of the scenario's, on the scenario's account (test/fixtures/events/)")
-    .option("--any-runbook", "play a scenario whose runbook: field names another runbook (refused otherwise)")
+    .option("--any-runbook", "play a scenario whose runbook: field names another runbook (refused otherwise; its event must still be one of the runbook's triggers)")
     .option("--approve", "approve every step automatically (unattended runs)")
     .option("--no-prompt", NO_PROMPT_HELP)
     .option("--as <name>", "who starts the run and answers approvals at the prompt", userInfo().username)

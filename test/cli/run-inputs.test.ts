@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveRunInputs, type RunInputPaths } from "../../cli/commands/run-inputs.js";
@@ -11,9 +12,19 @@ const root = tempDir("irflow-run-inputs-");
 const paths: RunInputPaths = { generatedDirectory: join(root, "generated"), scenariosDirectory: join(root, "scenarios") };
 mkdirSync(paths.generatedDirectory);
 mkdirSync(paths.scenariosDirectory);
-writeFileSync(join(paths.generatedDirectory, "manifest.json"), JSON.stringify({ runbooks: [{ id: "ssh-rdp-brute-force" }, { id: "no-scenario-here" }] }));
+const SSH_TRIGGERS = [
+  {
+    kind: "event",
+    source: "guardduty",
+    description: "GuardDuty findings UnauthorizedAccess:EC2/SSHBruteForce, UnauthorizedAccess:EC2/RDPBruteForce",
+    pattern: { source: ["aws.guardduty"], "detail-type": ["GuardDuty Finding"], detail: { type: ["UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/RDPBruteForce"] } },
+  },
+];
+const manifest = { runbooks: [{ id: "ssh-rdp-brute-force", triggers: SSH_TRIGGERS }, { id: "no-scenario-here", triggers: [{ kind: "manual", source: "manual", description: "started by a responder" }] }] };
+writeFileSync(join(paths.generatedDirectory, "manifest.json"), JSON.stringify(manifest));
 copyFileSync("test/scenarios/ssh-rdp-brute-force.yaml", join(paths.scenariosDirectory, "ssh-rdp-brute-force.yaml"));
 const EVENT = "test/fixtures/events/guardduty-ssh-brute-force.json";
+const SSH_TRIGGER_LIST = "its triggers: GuardDuty findings UnauthorizedAccess:EC2/SSHBruteForce, UnauthorizedAccess:EC2/RDPBruteForce";
 
 async function usage(promise: Promise<unknown>): Promise<string> {
   const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
@@ -53,5 +64,28 @@ describe("resolveRunInputs", () => {
     const event = JSON.parse(await import("node:fs/promises").then((fs) => fs.readFile(EVENT, "utf8"))) as Record<string, unknown>;
     writeFileSync(other, JSON.stringify({ ...event, account: "210987654321" }));
     expect(await usage(resolveRunInputs("ssh-rdp-brute-force", { event: other }, paths))).toMatch(/other-account\.json: account: is 210987654321, not the account of .*ssh-rdp-brute-force\.yaml \(account 123456789012, us-east-1\)/);
+  });
+
+  it("an event none of the runbook's triggers starts it with is refused, naming what it is and the triggers", async () => {
+    const other = "test/fixtures/events/guardduty-iam-exfiltration.json";
+    expect(await usage(resolveRunInputs("ssh-rdp-brute-force", { event: other }, paths))).toBe(
+      `${other}: a GuardDuty finding of type UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS is not a trigger of ssh-rdp-brute-force (${SSH_TRIGGER_LIST})`,
+    );
+    expect(await usage(resolveRunInputs("ssh-rdp-brute-force", { event: "test/fixtures/events/schedule.json" }, paths))).toBe(
+      `test/fixtures/events/schedule.json: a Scheduled Event is not a trigger of ssh-rdp-brute-force (${SSH_TRIGGER_LIST})`,
+    );
+  });
+
+  it("a scenario's own event is held to the same triggers, --any-runbook or not", async () => {
+    const scenario = "test/scenarios/iam-access-key-compromise.yaml";
+    expect(await usage(resolveRunInputs("ssh-rdp-brute-force", { scenario, anyRunbook: true }, paths))).toBe(
+      `${scenario}: event: a GuardDuty finding of type UnauthorizedAccess:IAMUser/MaliciousIPCaller is not a trigger of ssh-rdp-brute-force (${SSH_TRIGGER_LIST})`,
+    );
+    // A manual start is played by a runbook with a manual trigger.
+    const manual = join(root, "manual-start.yaml");
+    writeFileSync(manual, (await readFile(scenario, "utf8")).replace(/^runbook: .*$/m, "runbook: no-scenario-here"));
+    expect(await usage(resolveRunInputs("no-scenario-here", { scenario: manual }, paths))).toMatch(/manual-start\.yaml: event: a GuardDuty finding of type \S+ is not a trigger of no-scenario-here \(its triggers: a manual start \(irflow\.manual\)\)$/);
+    const hygiene = "test/scenarios/iam-hygiene.yaml";
+    expect((await resolveRunInputs("no-scenario-here", { scenario: hygiene, anyRunbook: true, event: "test/fixtures/events/manual.json" }, paths)).event.source).toBe("irflow.manual");
   });
 });

@@ -4,7 +4,7 @@
  * the readable last lines of a run that did not resolve. Every run uses a temporary state folder.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -103,13 +103,24 @@ describe("irflow run: usage errors, not internal ones", { timeout: 120_000 }, ()
     expectUsage(await irflow("run", "ssh-rdp-brute-force", "--scenario", "test/scenarios", "--approve", "--dir", tempDir()), "test/scenarios is a folder; --scenario takes a file");
   });
 
-  it("a scenario written for another runbook names both (and --any-runbook plays it anyway)", async () => {
+  it("a scenario written for another runbook names both (and --any-runbook plays it anyway, when its event is a trigger of the runbook)", async () => {
     const args = ["run", "ssh-rdp-brute-force", "--scenario", `test/scenarios/${GATED}.yaml`, "--approve", "--dir", tempDir()];
     expectUsage(await irflow(...args), `test/scenarios/${GATED}.yaml is a scenario for ${GATED}, not ssh-rdp-brute-force`);
-    const forced = await irflow(...args, "--any-runbook");
+    // --any-runbook waives the scenario's runbook: field, not the runbook's triggers.
+    expectUsage(await irflow(...args, "--any-runbook"), `test/scenarios/${GATED}.yaml: event: a GuardDuty finding of type UnauthorizedAccess:IAMUser/MaliciousIPCaller is not a trigger of ssh-rdp-brute-force`);
+    const forced = await irflow("run", "network-acl-block-expiry", "--scenario", "test/scenarios/iam-hygiene.yaml", "--approve", "--dir", tempDir(), "--any-runbook");
     expect(forced.stderr).not.toContain("is a scenario for");
-    expect(forced.stdout.split("\n")[0]).toContain(`scenario test/scenarios/${GATED}.yaml`);
+    expect(forced.stdout.split("\n")[0]).toContain("scenario test/scenarios/iam-hygiene.yaml");
     expect(forced.code).not.toBe(2);
+  });
+
+  it("an event the runbook's triggers would never start it with: refused before a store exists", async () => {
+    const dir = join(tempDir(), "store");
+    const event = "test/fixtures/events/guardduty-iam-exfiltration.json";
+    const run = await irflow("run", "ssh-rdp-brute-force", "--approve", "--event", event, "--dir", dir);
+    expectUsage(run, `${event}: a GuardDuty finding of type UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS is not a trigger of ssh-rdp-brute-force (its triggers: GuardDuty findings UnauthorizedAccess:EC2/SSHBruteForce, UnauthorizedAccess:EC2/RDPBruteForce, Recon:EC2/PortProbeUnprotectedPort)\n`);
+    expect(run.stdout).toBe("");
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("an invalid event file names the file, line, column and field; one of another region names both", async () => {
@@ -120,8 +131,10 @@ describe("irflow run: usage errors, not internal ones", { timeout: 120_000 }, ()
     expectUsage(run, `${bad}: invalid event`);
     expect(run.stderr).toContain(`${bad}:3:9: id: must be an event id (a UUID)`);
     expect(run.stderr).toMatch(/source: missing/);
-    const region = await irflow("run", "ssh-rdp-brute-force", "--event", "test/fixtures/events/guardduty-backdoor-ec2.json", "--approve", "--dir", dir);
-    expectUsage(region, "test/fixtures/events/guardduty-backdoor-ec2.json: region: is eu-west-1, not the region of test/scenarios/ssh-rdp-brute-force.yaml");
+    const elsewhere = join(dir, "eu-west-1.json");
+    writeFileSync(elsewhere, JSON.stringify({ ...(JSON.parse(readFileSync("test/fixtures/events/guardduty-ssh-brute-force.json", "utf8")) as object), region: "eu-west-1" }));
+    const region = await irflow("run", "ssh-rdp-brute-force", "--event", elsewhere, "--approve", "--dir", dir);
+    expectUsage(region, `${elsewhere}: region: is eu-west-1, not the region of test/scenarios/ssh-rdp-brute-force.yaml`);
   });
 
   it("--approve with --no-prompt, and an empty --as", async () => {

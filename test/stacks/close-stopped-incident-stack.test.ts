@@ -4,7 +4,7 @@ import { SERVICE_HANDLERS } from "../../stacks/handlers.js";
 import type { PolicyDocument } from "../../stacks/iam.js";
 import { deployedName, machineDeployedName } from "../../stacks/names.js";
 import { buildStack, type BuiltStack } from "./build-stack.js";
-import { matchesPattern } from "./event-pattern.js";
+import { matchesPattern } from "../../workflows/compiler/event-pattern-match.js";
 import { ofType, type MockedResource } from "./pulumi-harness.js";
 
 let stack: BuiltStack;

@@ -13,7 +13,7 @@ import { STEP_JOURNAL_GRANT, type PolicyDocument } from "../../stacks/iam.js";
 import { loadDefinition } from "../../stacks/manifest.js";
 import { deployedName, machineDeployedName, taskSlug } from "../../stacks/names.js";
 import { buildStack, ROOT, type BuiltStack } from "./build-stack.js";
-import { matchesPattern } from "./event-pattern.js";
+import { matchesPattern } from "../../workflows/compiler/event-pattern-match.js";
 import { ofType, valueOf, type MockedResource } from "./pulumi-harness.js";
 
 let stack: BuiltStack;

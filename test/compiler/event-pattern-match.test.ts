@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesPattern } from "./event-pattern.js";
+import { matchesPattern } from "../../workflows/compiler/event-pattern-match.js";
 
 describe("the test's EventBridge pattern matcher", () => {
   const event = { source: "aws.guardduty", detail: { type: "Backdoor:EC2/C&CActivity.B", severity: 8, tags: ["a", "b"], state: "ACTIVE" } };

@@ -3,8 +3,9 @@
  * suffix, wildcard, anything-but (values or a prefix), numeric ranges, exists and `$or`. A pattern
  * is an object whose leaves are arrays of matchers; a leaf matches when any matcher matches the
  * field (for an array field, any of its elements); a nested pattern applied to an array matches
- * when any element does. An operator it does not know throws, so a rule cannot pass a test by
- * using one.
+ * when any element does. An operator it does not know throws, so neither a rule in a test nor an
+ * event played locally passes by using one. `irflow run` routes events with it as EventBridge
+ * would; the stack tests check the deployed rules with it.
  */
 export function matchesPattern(pattern: Readonly<Record<string, unknown>>, event: unknown): boolean {
   if (Array.isArray(event)) return event.some((element) => matchesPattern(pattern, element));
@@ -31,7 +32,7 @@ const isExists = (matcher: unknown): boolean => matcher !== null && typeof match
 
 function matchesValue(matcher: unknown, value: unknown): boolean {
   if (matcher === null || typeof matcher !== "object") return matcher === value;
-  const entries = Object.entries(matcher);
+  const entries: [string, unknown][] = Object.entries(matcher);
   if (entries.length !== 1) throw new Error(`one operator per matcher: ${JSON.stringify(matcher)}`);
   const [op, operand] = entries[0]!;
   switch (op) {
