@@ -121,6 +121,26 @@ describe("irflow lint", () => {
   );
 
   it(
+    "a step block that fails its schema does not hide the file's other problems",
+    async () => {
+      const dir = tempDir("lint-step-block");
+      // The reviewer's case: one step's approval: misspelt, another's task.
+      const text = readFileSync(join(PROJECT_ROOT, "runbooks/ssh-rdp-brute-force.md"), "utf8").replace("approval: required", "approval: requred").replace("task: ec2.block-ip", "task: ec2.blok-ip");
+      const file = join(dir, "x.md");
+      writeFileSync(file, text);
+      const run = await irflow("lint", file);
+      expect(run.code).toBe(1);
+      const errors = run.stderr.split("\n").filter((line) => line.includes(": error["));
+      expect(errors).toEqual([
+        expect.stringMatching(new RegExp(`x\\.md:${lineOf(text, "task: ec2.blok-ip")}:\\d+: error\\[unknown-task\\]: unknown task "ec2\\.blok-ip"$`)),
+        expect.stringMatching(new RegExp(`x\\.md:${lineOf(text, "approval: requred")}:\\d+: error\\[step-block\\]: step "Close the port to the internet" "approval": Invalid option`)),
+      ]);
+      expect(run.stderr).toMatch(/failed: 1 runbook checked, 0 compiled; 2 errors, 0 warnings/);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "accepts a valid runbook and exits 0",
     async () => {
       const dir = tempDir("lint-valid");

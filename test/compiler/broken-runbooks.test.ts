@@ -240,6 +240,49 @@ describe("broken runbooks", () => {
     expect(steps).toEqual(expect.arrayContaining(["unknown-task", "unresolved-path"]));
   });
 
+  it("a step block that fails its schema hides none of the other steps' problems, and causes none", () => {
+    const text = mutate("approval: two-person # @terminate-approval", "approval: two-persn # @terminate-approval").replace(
+      "task: ec2.isolate-instance # @isolate-task",
+      "task: ec2.isolate-instanse # @isolate-task",
+    );
+    // The unknown task's step saves $.isolation; nothing that reads the document trips over it.
+    const found = byLine(errors(text)).map((d) => `${d.line} ${d.code}: ${d.message}`);
+    expect(found).toEqual([
+      `${lineOf(text, "@isolate-task")} unknown-task: unknown task "ec2.isolate-instanse"`,
+      `${lineOf(text, "@terminate-approval")} step-block: step "Terminate the instance" "approval": Invalid option: expected one of "none"|"required"|"two-person"`,
+    ]);
+    expect(compile(text).compiled).toBeUndefined();
+  });
+
+  it("the rest of a broken step is still checked, without the checks its broken fields decide", () => {
+    // The describe step's approval: is misspelt as a key, so its timeout: is not judged against an
+    // approval it may have (read without it, the step would default to none and "have nothing to
+    // wait for"); the archive step's misspelt input is reported (unknown, and the real one missing).
+    const text = mutate("save: $.instance", "aproval: required # @describe-approval\ntimeout: 15m\nsave: $.instance")
+      .replace("findingId: $.trigger.findingId", "findingID: $.trigger.findingId # @archive-input")
+      .replace("detectorId: $.trigger.detectorId", "detectorId: $.trigger.detectorId # @archive-with");
+    const found = byLine(errors(text)).map((d) => `${d.line} ${d.code}: ${d.message}`);
+    expect(found).toEqual([
+      `${lineOf(text, "@describe-approval")} step-block: step "Describe the instance" "aproval": unknown field "aproval"`,
+      `${lineOf(text, "@archive-with")} missing-input: guardduty.archive-finding needs input "findingId"`,
+      `${lineOf(text, "@archive-input")} unknown-input: guardduty.archive-finding has no input "findingID"`,
+    ]);
+  });
+
+  it("a later step reading what an unreadable block saved reports only its own mistakes", () => {
+    // The snapshot step's YAML is broken, so what it saves (and captures) is unknown: the recover
+    // step reads $.snapshots (fine, as far as anyone can tell) and has a misspelt input (not fine);
+    // terminating is not held to the disk capture the broken step may make.
+    const text = mutate("instanceId: $.instance.instanceId\nsave: $.snapshots", "instanceId: [$.instance.instanceId\nsave: $.snapshots # @snapshot-save").replace(
+      'subject: "Instance {$.resource.instanceId} replaced"',
+      'subject: "Instance {$.snapshots.snapshotIds} replaced"\n  audiense: owner # @notify-input',
+    );
+    const codes = errors(text).map((d) => d.code);
+    expect(codes).toContain("step-syntax");
+    expect(codes.filter((code) => code !== "step-syntax")).toEqual(["unknown-input"]);
+    expect(errors(text).find((d) => d.code === "unknown-input")?.line).toBe(lineOf(text, "@notify-input"));
+  });
+
   it("accepts a destroying step when evidence is waived with a reason", () => {
     const text = mutate("task: ec2.capture-memory", "task: ec2.describe-instance").replace(
       "approval: two-person # @terminate-approval",
@@ -254,6 +297,8 @@ describe("broken runbooks", () => {
     expect(found?.line).toBe(lineOf(text, "@waiver"));
   });
 });
+
+const byLine = (found: Diagnostic[]): Diagnostic[] => [...found].sort((a, b) => a.line - b.line);
 
 /** For markers spanning lines: the line of the marker's last line. */
 function offsetOfBlock(text: string, marker: string): number {

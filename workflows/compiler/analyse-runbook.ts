@@ -1,14 +1,15 @@
 import * as z from "zod";
-import type { EvidenceKind, TaskContract } from "../../functions/contract/task-contract.js";
+import { EvidenceKind, type TaskContract } from "../../functions/contract/task-contract.js";
 import { IncidentDocument, RESERVED_DOCUMENT_FIELDS } from "../../functions/incident/document.js";
 import { closest, DiagnosticBag, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../runbook/duration.js";
 import type { Runbook, RunbookStep } from "../runbook/runbook.js";
 import type { Condition, Phase } from "../runbook/schema.js";
+import type { StepField } from "../runbook/step-recovery.js";
 import type { AslObject, Retrier } from "./asl.js";
 import { compileTaskInput, resolvePath, type PathScope, type ValueSite } from "./compile-inputs.js";
 import { compileCondition } from "./compile-condition.js";
-import { typesOf, withSchemaAt, type JsonSchema } from "./json-schema.js";
+import { ANY, typesOf, withSchemaAt, type JsonSchema } from "./json-schema.js";
 import { parseReferencePath } from "./reference-path.js";
 
 export interface TaskCatalogue {
@@ -102,18 +103,28 @@ function analyseStep(
   const at = (path: readonly PropertyKey[], key = false) => yaml.positionOf(path, key);
   const site = (path: readonly PropertyKey[], label: string): ValueSite => ({ yaml, path, bag, label: `step "${step.title}" ${label}` });
   const errorsBefore = bag.items.filter((d) => d.severity === "error").length;
+  // Fields of a block that failed its schema (already reported): checks they decide are skipped.
+  const unchecked = step.unchecked ?? NONE_UNCHECKED;
+  // A step whose task is unknown may have been meant to capture any evidence: later steps are not
+  // held to a capture it might make, and read its save: as holding anything.
+  const unknownTask = () => {
+    captured.push(...EvidenceKind.options.map((kind) => ({ kind, when: "null" })));
+    return { document: withUnknownOutput(step, document, bag, saved) };
+  };
+  if (unchecked.has("task")) return unknownTask();
 
   const contract = tasks.find(block.task);
   if (!contract || tasks.isSystem(block.task)) {
     const guess = closest(block.task, [...tasks.names()].filter((name) => !tasks.isSystem(name)), 6);
     const message = contract ? `${block.task} is placed by the compiler itself and cannot be a runbook step` : `unknown task "${block.task}"`;
     bag.error(at(["task"]), "unknown-task", message, guess ? `did you mean "${guess}"? \`irflow tasks\` lists them` : "`irflow tasks` lists the tasks");
-    return undefined;
+    return unknownTask();
   }
 
-  const maybeAbsent = unguardedConditionalSaves(step, saved);
-  // foreach: the list to run over, and the item schema that `$.item` refers to.
-  let scope: PathScope = { document, maybeAbsent };
+  // Without its when:, which saves the step may rely on is unknown: none is held against it.
+  const maybeAbsent = unchecked.has("when") ? new Map<string, string>() : unguardedConditionalSaves(step, saved);
+  // foreach: the list to run over, and the item schema that `$.item` refers to (anything, when foreach: is unreadable).
+  let scope: PathScope = unchecked.has("foreach") ? { document, maybeAbsent, item: ANY } : { document, maybeAbsent };
   let foreach: AnalysedStep["foreach"];
   if (block.foreach) {
     const list = resolvePath(block.foreach, { document, maybeAbsent }, site(["foreach"], "foreach"));
@@ -125,14 +136,14 @@ function analyseStep(
         foreach = { itemsPath: list.path, maxConcurrency: block["max-concurrency"] ?? DEFAULT_MAX_CONCURRENCY };
       }
     }
-  } else if (block["max-concurrency"] !== undefined) {
+  } else if (block["max-concurrency"] !== undefined && !unchecked.has("foreach")) {
     bag.error(at(["max-concurrency"], true), "max-concurrency", `step "${step.title}" sets max-concurrency without foreach`, "max-concurrency bounds the parallel items of a foreach step");
   }
 
   const input = compileTaskInput(contract.input, block.with, scope, { yaml, path: ["with"], bag, taskName: contract.name });
   const condition = block.when ? compileCondition(block.when, { document }, site(["when"], "when")) : undefined;
-  const approval = analyseApproval(step, contract, runbook, bag);
-  checkEvidence(step, contract, bag, captured);
+  const approval = APPROVAL_FIELDS.some((field) => unchecked.has(field)) ? undefined : analyseApproval(step, contract, runbook, bag);
+  checkEvidence(step, contract, bag, captured, !unchecked.has("evidence") && !unchecked.has("when"));
 
   const timeoutSeconds = contract.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
   const retry: Retrier = {
@@ -144,14 +155,14 @@ function analyseStep(
     JitterStrategy: "FULL",
   };
 
-  let nextDocument = document;
+  let nextDocument = unchecked.has("save") ? openDocument(document) : document;
   let save: AnalysedStep["save"];
   if (block.save) {
     const target = analyseSave(step, bag, saved);
     if (target) {
       const output = outputSchemaOf(contract.output);
-      const value: JsonSchema = foreach ? { type: "array", items: output } : output;
-      nextDocument = withSchemaAt(document, target.segments, value, block.when !== undefined);
+      const value: JsonSchema = unchecked.has("foreach") ? ANY : foreach ? { type: "array", items: output } : output;
+      nextDocument = withSchemaAt(document, target.segments, value, block.when !== undefined || unchecked.has("when"));
       save = { path: target.path, fields: Object.keys(contract.output.shape) };
     }
   }
@@ -159,7 +170,7 @@ function analyseStep(
   const errorsAfter = bag.items.filter((d) => d.severity === "error").length;
   // A broken step still adds what it saves, so later steps are checked against it instead of
   // drowning the author in follow-on "does not resolve" errors.
-  if (errorsAfter > errorsBefore || !input) return { document: nextDocument };
+  if (errorsAfter > errorsBefore || !input || unchecked.size > 0) return { document: nextDocument };
   return {
     step: {
       step,
@@ -174,6 +185,25 @@ function analyseStep(
     },
     document: nextDocument,
   };
+}
+
+const NONE_UNCHECKED: ReadonlySet<StepField> = new Set();
+const APPROVAL_FIELDS: readonly StepField[] = ["approval", "timeout", "on-timeout"];
+
+/**
+ * The document after a step whose task is unknown or unreadable: its `save:` holds a value of
+ * unknown shape, and a step whose `save:` could not be read may have added any field. Either way
+ * later steps are checked for their own mistakes, not for the gap this one left.
+ */
+function withUnknownOutput(step: RunbookStep, document: JsonSchema, bag: DiagnosticBag, saved: Map<string, RunbookStep>): JsonSchema {
+  if (step.unchecked?.has("save")) return openDocument(document);
+  const target = step.block.save ? analyseSave(step, bag, saved) : undefined;
+  return target ? withSchemaAt(document, target.segments, ANY, step.block.when !== undefined || step.unchecked?.has("when") === true) : document;
+}
+
+/** The document with any further top-level field allowed (holding anything). */
+function openDocument(document: JsonSchema): JsonSchema {
+  return { ...document, additionalProperties: true };
 }
 
 /** Save targets of conditional steps that this step's own condition does not guarantee. */
@@ -240,12 +270,13 @@ function analyseApproval(step: RunbookStep, contract: TaskContract, runbook: Run
  * terminate) needs an earlier step that captured it, unconditionally or under the same condition,
  * or an explicit waiver with its reason.
  */
-function checkEvidence(step: RunbookStep, contract: TaskContract, bag: DiagnosticBag, captured: { kind: EvidenceKind; when: string }[]): void {
+function checkEvidence(step: RunbookStep, contract: TaskContract, bag: DiagnosticBag, captured: { kind: EvidenceKind; when: string }[], judge = true): void {
   const { block, yaml } = step;
   const when = JSON.stringify(block.when ?? null);
   const destroys = contract.evidence?.destroys ?? [];
   const missing = destroys.filter((kind) => !captured.some((c) => c.kind === kind && (c.when === "null" || c.when === when)));
-  if (missing.length > 0 && !block.evidence) {
+  // `judge` is false when the step's evidence: or when: failed its schema: its waiver or condition is unknown.
+  if (judge && missing.length > 0 && !block.evidence) {
     bag.error(yaml.positionOf(["task"]), "evidence-first", `step "${step.title}" (${contract.name}) would destroy ${missing.join(" and ")} before any step captures it`, "add a capture step earlier (ec2.snapshot-volumes, ec2.capture-memory), or evidence: { waived: <reason> }");
   }
   if (block.evidence && destroys.length === 0) {

@@ -41,7 +41,8 @@ export function compileRunbookSource(file: string, text: string, options: Compil
   if (!parsed.runbook) return { diagnostics: [...parsed.diagnostics] };
   const { analysed, diagnostics } = analyseRunbook(parsed.runbook, options.tasks);
   const all = [...parsed.diagnostics, ...diagnostics];
-  if (!analysed) return { diagnostics: all };
+  // A runbook the parser found errors in is checked through, never compiled.
+  if (!analysed || parsed.diagnostics.some((d) => d.severity === "error")) return { diagnostics: all };
   const compiled = buildMachines(analysed);
   const problems = compiled.machines.flatMap((machine) => lintMachine(machine, analysed.runbook, options));
   if (!options.skipAslValidator) problems.push(...validateAsl(namedMachines([compiled])).map((p) => `asl-validator: ${p}`));

@@ -23,7 +23,8 @@ export type Resolution =
   | { readonly ok: true; readonly schema: JsonSchema; readonly optional: boolean }
   | { readonly ok: false; readonly failedAt: number; readonly available: readonly string[] };
 
-const ANY: JsonSchema = {};
+/** A schema that admits any value: what a path into it resolves to. */
+export const ANY: JsonSchema = {};
 
 /** Finds the schema of the value a path names, or where the path stops making sense. */
 export function resolveSchemaPath(schema: JsonSchema, segments: readonly PathSegment[]): Resolution {

@@ -4,11 +4,13 @@ import frontMatterUntyped from "markdown-it-front-matter";
 import { closest, DiagnosticBag, type Diagnostic, type SourcePosition } from "../diagnostics.js";
 import { reservedTitleProblem } from "../compiler/state-names.js";
 import { LocatedYaml } from "./located-yaml.js";
+import { recoverStepBlock, UNREADABLE_BLOCK } from "./step-recovery.js";
 import type { Runbook, RunbookPhase, RunbookStep } from "./runbook.js";
 import type { Trigger} from "./schema.js";
 import { FrontMatter, PHASE_TITLES, PHASES, StepBlock, TRIGGER_KINDS, TRIGGER_SCHEMAS, type Phase } from "./schema.js";
 
 export interface ParseResult {
+  /** Present once the front matter and the sections read; compile it only when `diagnostics` hold no error. */
   readonly runbook?: Runbook;
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -60,8 +62,11 @@ export function parseRunbook(file: string, text: string): ParseResult {
     bag.error({ line: 1, column: 1 }, "missing-front-matter", "a runbook starts with YAML front matter between --- lines", "add id, title, severity, triggers and approvers");
   }
 
-  const steps = readSections(tokens, text, bag);
-  if (bag.hasErrors || !header) return { diagnostics: bag.items };
+  const { phases: steps, structural } = readSections(tokens, text, bag);
+  // Errors inside step blocks and headings still leave a runbook to check (each step for what its
+  // valid fields decide), so a file's problems show in one pass; a missing or misplaced section
+  // does not: its steps would be missing and every later reference to them would fail too.
+  if (!header || structural) return { diagnostics: bag.items };
 
   return {
     runbook: {
@@ -123,8 +128,10 @@ interface OpenStep {
 
 type Token = ReturnType<MarkdownIt["parse"]>[number];
 
-function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag): RunbookPhase[] {
+function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag): { phases: RunbookPhase[]; structural: boolean } {
   const lines = text.split("\n");
+  // An error in the layout itself (sections, blocks out of place), not inside one step.
+  let structural = false;
   const phases = new Map<Phase, { heading: SourcePosition; steps: RunbookStep[] }>();
   const seenIds = new Map<string, SourcePosition>();
   let section: { phase: Phase | undefined; title: string; heading: SourcePosition; reported: boolean } | undefined;
@@ -133,8 +140,7 @@ function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag
   const closeStep = (): void => {
     if (!step) return;
     if (step.phase && step.block) {
-      const built = readStep(step.phase, step, step.block, bag, seenIds);
-      if (built) phases.get(step.phase)?.steps.push(built);
+      phases.get(step.phase)?.steps.push(readStep(step.phase, step, step.block, bag, seenIds));
     } else if (step.phase && !step.block) {
       bag.warning(step.heading, "manual-step", `step "${step.title}" has no step block, so it is left to people`, "add a ```step block to automate it, or keep it as written guidance");
     }
@@ -154,6 +160,7 @@ function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag
         if (phase) {
           const previous = phases.get(phase);
           const later = [...phases.keys()].find((seen) => PHASES.indexOf(seen) > PHASES.indexOf(phase));
+          if (previous || later) structural = true;
           if (previous) bag.error(at, "duplicate-phase", `phase "${PHASE_TITLES[phase]}" appears twice (first at line ${previous.heading.line})`, "merge the two sections");
           else if (later) bag.error(at, "phase-order", `phase "${PHASE_TITLES[phase]}" comes after "${PHASE_TITLES[later]}"`, `phases run in this order: ${PHASES.map((p) => PHASE_TITLES[p]).join(", ")}`);
           else phases.set(phase, { heading: at, steps: [] });
@@ -168,14 +175,17 @@ function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag
       const at = positionOf(token, lines);
       const block: Located = { text: token.content, line: at.line + 1, column: at.column };
       if (!section || !step) {
+        structural = true;
         bag.error(at, "orphan-step-block", "a step block must sit under a ### step heading inside a ## phase section", "add a ### heading naming the step above this block");
       } else if (!section.phase) {
+        structural = true;
         if (!section.reported) {
           const guess = closest(section.title, Object.values(PHASE_TITLES), 6);
           bag.error(section.heading, "unknown-phase", `"${section.title}" is not an incident-response phase, yet it holds steps`, guess ? `did you mean "${guess}"? Phases: ${Object.values(PHASE_TITLES).join(", ")}` : `phases: ${Object.values(PHASE_TITLES).join(", ")}`);
           section.reported = true;
         }
       } else if (step.block) {
+        structural = true;
         bag.error(at, "two-step-blocks", `step "${step.title}" has more than one step block`, "give each block its own ### heading");
       } else {
         step.block = block;
@@ -184,10 +194,13 @@ function readSections(tokens: readonly Token[], text: string, bag: DiagnosticBag
   }
   closeStep();
 
-  return PHASES.map((phase) => {
-    const found = phases.get(phase);
-    return found ? { phase, heading: found.heading, steps: found.steps } : { phase, steps: [] };
-  });
+  return {
+    phases: PHASES.map((phase) => {
+      const found = phases.get(phase);
+      return found ? { phase, heading: found.heading, steps: found.steps } : { phase, steps: [] };
+    }),
+    structural,
+  };
 }
 
 /** The heading's text as a reader sees it: inline code and emphasis reduced to their text. */
@@ -200,43 +213,42 @@ function headingText(inline: Token | undefined): string {
     .trim();
 }
 
-function readStep(phase: Phase, open: OpenStep, block: Located, bag: DiagnosticBag, seenIds: Map<string, SourcePosition>): RunbookStep | undefined {
+function readStep(phase: Phase, open: OpenStep, block: Located, bag: DiagnosticBag, seenIds: Map<string, SourcePosition>): RunbookStep {
   const blockStart = { line: block.line - 1, column: block.column };
   const yaml = new LocatedYaml(block.text, { line: block.line, column: block.column });
-  let ok = true;
   if (open.title.length === 0 || open.title.length > MAX_STATE_NAME) {
     bag.error(open.heading, "step-title", `a step title must have 1 to ${MAX_STATE_NAME} characters (it names the state)`, "shorten the heading; the prose below can say more");
-    ok = false;
   }
   const reserved = reservedTitleProblem(open.title);
   if (reserved) {
     bag.error(open.heading, "reserved-step-name", reserved, "rename the step");
-    ok = false;
   }
   const slug = slugify(open.title);
   const id = `${phase}/${slug}`;
   const previous = seenIds.get(slug);
   if (previous) {
     bag.error(open.heading, "duplicate-step", `step "${open.title}" has the same name as the step at line ${previous.line}`, "step names are unique within a runbook: they name states and idempotency keys");
-    ok = false;
   } else {
     seenIds.set(slug, open.heading);
   }
-  if (!yaml.reportSyntax(bag, "step-syntax")) return undefined;
+  const hash = sha256(`${open.title}\n${block.text}`);
+  // A block that cannot be read still holds its place: what it would have saved is unknown.
+  const unreadable = (): RunbookStep => ({ phase, title: open.title, id, heading: open.heading, yaml, hash, ...UNREADABLE_BLOCK });
+  if (!yaml.reportSyntax(bag, "step-syntax")) return unreadable();
   const js = yaml.toJS(bag, "step-syntax");
-  if (!js) return undefined;
+  if (!js) return unreadable();
   const raw = js.value;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     bag.error(blockStart, "step-block", `the step block of "${open.title}" must be a YAML mapping with at least "task"`, 'for example: task: ec2.isolate-instance');
-    return undefined;
+    return unreadable();
   }
   const parsed = StepBlock.safeParse(raw);
   if (!parsed.success) {
     yaml.reportIssues(bag, "step-block", parsed.error.issues, (path) => `step "${open.title}" ${describePath(path)}`.trimEnd());
-    return undefined;
+    return { phase, title: open.title, id, heading: open.heading, yaml, hash, ...recoverStepBlock(raw as Record<string, unknown>, parsed.error.issues) };
   }
-  if (!ok) return undefined;
-  return { phase, title: open.title, id, heading: open.heading, block: parsed.data, yaml, hash: sha256(`${open.title}\n${block.text}`) };
+  // A bad title is reported above; the block is still checked, and the runbook is not compiled.
+  return { phase, title: open.title, id, heading: open.heading, block: parsed.data, yaml, hash };
 }
 
 function phaseOf(title: string): Phase | undefined {

@@ -1,6 +1,7 @@
 import type { SourcePosition } from "../diagnostics.js";
 import type { LocatedYaml } from "./located-yaml.js";
 import type { FrontMatter, Phase, StepBlock, Trigger } from "./schema.js";
+import type { StepField } from "./step-recovery.js";
 
 /** One automated step: a `###` heading with a fenced `step` block under it. */
 export interface RunbookStep {
@@ -13,6 +14,11 @@ export interface RunbookStep {
   readonly yaml: LocatedYaml;
   /** SHA-256 of the step's heading and block text, carried into every state it becomes. */
   readonly hash: string;
+  /**
+   * Fields of a block that failed its schema (the parser reported why): the step is checked without
+   * them, so the file's other problems show too, and the runbook is not compiled.
+   */
+  readonly unchecked?: ReadonlySet<StepField>;
 }
 
 export interface RunbookPhase {
