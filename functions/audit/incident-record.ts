@@ -51,6 +51,8 @@ export interface RecordedApproval {
     readonly lateAnswer?: LateAnswerText;
     /** Approved or rejected: each answer's approver principals and what vouched for them (absent in older logs). */
     readonly authority?: readonly Authority[];
+    /** Expired: what the step did then (`proceed` ran it anyway; absent in older logs). */
+    readonly onTimeout?: "abort" | "escalate" | "proceed";
   };
   /** Answers that were refused (wrong approver, the requester, a stale digest, …). */
   readonly refusals: readonly { readonly at: string; readonly by: string; readonly reason: string }[];
@@ -116,8 +118,13 @@ export interface IncidentRecord {
   readonly headHash: string;
 }
 
+/** Whether a decision kept its step from running: a rejection, a withdrawal, or an expiry that did not let it proceed. */
+export const keptFromRunning = (decision: RecordedApproval["decision"]): decision is NonNullable<RecordedApproval["decision"]> & { decision: "rejected" | "expired" | "withdrawn" } =>
+  decision !== undefined && decision.decision !== "approved" && !(decision.decision === "expired" && decision.onTimeout === "proceed");
+
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? [value] : []);
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const onTimeoutOf = (value: unknown): "abort" | "escalate" | "proceed" | undefined => (value === "abort" || value === "escalate" || value === "proceed" ? value : undefined);
 
 /** The answer an approval.withdrawn entry says came too late, read leniently like the rest of the body. */
 function lateAnswerOf(value: unknown): LateAnswerText | undefined {
@@ -258,7 +265,10 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
         const b = read(entry, KIND.stepFailed);
         if (b) failures.push({ stepId: b.stepId, error: b.error, ...(b.cause !== undefined ? { cause: b.cause } : {}), at: entry.at, seq: entry.seq });
         phase = b ? phaseOfStep(b.stepId) : undefined;
-        what = `${b?.stepId ?? "a step"} failed: ${b?.error ?? "?"}`;
+        // A step its approval stopped fails in the workflow (Rejected, States.Timeout), yet its action never ran.
+        const stopped = b ? [...approvals.values()].findLast((a) => a.approval.stepId === b.stepId)?.decision : undefined;
+        if (b && keptFromRunning(stopped)) what = `${b.stepId} did not run: its approval ${stopped.decision === "expired" ? "expired" : `was ${stopped.decision}`} (${b.error})`;
+        else what = `${b?.stepId ?? "a step"} failed: ${b?.error ?? "?"}`;
         break;
       }
       case KIND.approvalRequested:
@@ -279,10 +289,11 @@ export function projectRecord(incidentId: string, entries: readonly AuditEntry[]
         const reason = text(entry.body.reason) ?? text(entry.body.comment) ?? "";
         const lateAnswer = decision === "withdrawn" ? lateAnswerOf(entry.body.answer) : undefined;
         const authority = authoritiesOf(entry.body.authority);
+        const onTimeout = decision === "expired" ? onTimeoutOf(entry.body.onTimeout) : undefined;
         // The first decision stands (an answer is single use), except an answer the abort kept from
         // the workflow: the withdrawal that says so replaces it.
         if (a && (!a.decision || (lateAnswer !== undefined && a.decision.decision === lateAnswer.decision))) {
-          a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at, ...(lateAnswer ? { lateAnswer } : {}), ...(authority.length > 0 ? { authority } : {}) };
+          a.decision = { decision, by, reason, decidedAt: text(entry.body.decidedAt) ?? entry.at, ...(lateAnswer ? { lateAnswer } : {}), ...(authority.length > 0 ? { authority } : {}), ...(onTimeout ? { onTimeout } : {}) };
         }
         phase = a ? phaseOfStep(a.approval.stepId) : undefined;
         // Withdrawn: `by` aborted the incident; an answer, if any, never reached the workflow.

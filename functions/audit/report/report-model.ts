@@ -2,7 +2,7 @@ import * as z from "zod";
 import { authorityText } from "../../approval/authority-text.js";
 import type { Change, Undo } from "../../contract/changes.js";
 import type { CsfTag } from "../../contract/task-contract.js";
-import type { IncidentRecord, TimelineItem } from "../incident-record.js";
+import { keptFromRunning, type IncidentRecord, type TimelineItem } from "../incident-record.js";
 import { withdrawalText } from "../../approval/withdrawal-text.js";
 import { CSF_NAMES, csfOf } from "./csf.js";
 import { explainCause, formatDuration } from "./explain-cause.js";
@@ -240,6 +240,9 @@ function decisionSummary(decision: NonNullable<IncidentRecord["approvals"][numbe
   return decision.decision;
 }
 
+/** A row its approval's decision kept from running. */
+const notRunByDecision = (outcome: ReportStep["outcome"]): boolean => outcome === "rejected" || outcome === "expired" || outcome === "withdrawn";
+
 /** One row per step the incident touched, in the order it was first recorded, each with its CSF tags. */
 function stepsOf(record: IncidentRecord): ReportStep[] {
   const rows = new Map<string, ReportStep>();
@@ -253,17 +256,25 @@ function stepsOf(record: IncidentRecord): ReportStep[] {
     const r = step.record;
     rows.set(k, { stepId: step.stepId, ...(step.item !== undefined ? { item: step.item } : {}), phase: phase(step.stepId), task: r.task, outcome: r.mode === "run" ? "done" : "planned, not run", at: r.at, summary: r.summary, csf: csfOf(r.task), changes: r.changes, ...(r.undo ? { undo: r.undo } : {}), seq: step.seq });
   }
-  for (const { approval, decision } of record.approvals) {
-    if (decision?.decision !== "rejected" && decision?.decision !== "expired" && decision?.decision !== "withdrawn") continue;
-    const k = key(approval.stepId);
-    const known = rows.get(k);
-    const task = known?.task ?? approval.task ?? "";
-    rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: decisionSummary(decision) });
+  // A step's latest approval decides it (an expiry may have been escalated to a new request), and
+  // only its rows that did not run: every item of a foreach shares the one approval.
+  const latest = new Map(record.approvals.map((a) => [a.approval.stepId, a]));
+  const rowsOf = (stepId: string) => [...rows.keys()].filter((candidate) => candidate.startsWith(`${stepId}#`));
+  for (const { approval, decision } of latest.values()) {
+    if (!keptFromRunning(decision)) continue;
+    const touched = rowsOf(approval.stepId);
+    for (const k of touched.length > 0 ? touched.filter((candidate) => rows.get(candidate)?.outcome !== "done") : [key(approval.stepId)]) {
+      const known = rows.get(k);
+      const task = known?.task ?? approval.task ?? "";
+      rows.set(k, { ...(known ?? { stepId: approval.stepId, phase: phase(approval.stepId), task, summary: "", csf: csfOf(task), changes: [] }), outcome: decision.decision, summary: decisionSummary(decision) });
+    }
   }
   for (const failure of record.failures) {
-    const k = [...rows.keys()].find((candidate) => candidate.startsWith(`${failure.stepId}#`)) ?? key(failure.stepId);
+    const candidates = rowsOf(failure.stepId);
+    // The failure that reports a rejection (or expiry, or withdrawal) is not the step's own: it never ran.
+    if (candidates.some((k) => notRunByDecision(rows.get(k)!.outcome))) continue;
+    const k = candidates.find((candidate) => rows.get(candidate)?.outcome !== "done") ?? candidates[0] ?? key(failure.stepId);
     const known = rows.get(k);
-    if (known?.outcome === "rejected" || known?.outcome === "expired" || known?.outcome === "withdrawn") continue;
     const task = known?.task ?? "";
     rows.set(k, { ...(known ?? { stepId: failure.stepId, phase: phase(failure.stepId), task, csf: csfOf(task), changes: [] }), outcome: known?.outcome === "done" ? "done" : "failed", summary: `${known?.summary ? `${known.summary}; ` : ""}failed: ${failure.error}`, at: known?.at ?? failure.at });
   }
@@ -277,7 +288,9 @@ function lessonsOf(record: IncidentRecord, steps: readonly ReportStep[], approva
   lessons.push(`What would have detected this sooner${detect?.value ? ` than ${detect.value} after the triggering event` : ""}, and is the trigger of runbook ${record.opened?.runbook.id ?? "(unknown)"} tuned right (false positives, severity threshold)?`);
   const stopped = record.closed?.stopped;
   if (stopped) lessons.push(`The incident was closed by ${record.closed?.actor ?? "irflow"}, not its post-incident phase (${record.closed?.status}: ${stopped.reason}): which steps were left half done, and does anything need undoing or finishing by hand?`);
-  for (const f of record.failures) lessons.push(`Why did ${f.stepId} fail (${f.error})? Would a permission, a retry setting or a runbook change have prevented it?`);
+  // A step its approval stopped did not fail: the approval's own lesson below asks about it.
+  const notRun = new Set(steps.filter((s) => notRunByDecision(s.outcome)).map((s) => s.stepId));
+  for (const f of record.failures.filter((f) => !notRun.has(f.stepId))) lessons.push(`Why did ${f.stepId} fail (${f.error})? Would a permission, a retry setting or a runbook change have prevented it?`);
   for (const a of approvals) {
     if (a.decision === "rejected") lessons.push(`${a.stepId} was rejected by ${a.by.join(", ")} ("${a.reason}"): was the planned action wrong for this incident, or should the runbook decide differently?`);
     if (a.decision === "expired") lessons.push(`The approval of ${a.stepId} expired unanswered: are the approvers, their notification and the escalation right?`);

@@ -68,6 +68,10 @@ describe("ssh-rdp-brute-force: closing the port waits for a person", { timeout: 
     const report = await readFile(result.reportLocation!, "utf8");
     expect(report).toContain("Outcome: **FAILED**");
     expect(report).toContain(`| ${STEP} | rejected | bob@example.com as IncidentResponder | the bastion must stay reachable for the vendor |`);
+    // The foreach's one item never ran: its row says rejected, not failed, and there is no other row for the step.
+    expect(report).toContain(`| ${STEP} [0] | ec2.revoke-security-group-rule | rejected | RS.MI-01 |`);
+    expect(report.match(new RegExp(`^\\| ${STEP}( \\[\\d+\\])? \\| ec2`, "gm"))).toHaveLength(1);
+    expect(record.timeline.map((t) => t.what)).toContain(`${STEP} did not run: its approval was rejected (Rejected)`);
   });
 
   it("asks nothing when no rule opens the port to the world", async () => {
