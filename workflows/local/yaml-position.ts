@@ -3,19 +3,21 @@ import { isMap, isScalar, isSeq, type Document, type LineCounter } from "yaml";
 /**
  * Where a field of a parsed YAML (or JSON) document starts: the line and column of the deepest
  * node that exists on `path`, so a schema error can name `file:line:col` and not only the field.
+ * `key`: the field's key rather than its value, for a field that should not be there at all (its
+ * value may be lines below, or a whole block).
  */
-export function yamlPosition(doc: Document, lines: LineCounter, path: readonly (string | number)[]): { line: number; column: number } | undefined {
+export function yamlPosition(doc: Document, lines: LineCounter, path: readonly (string | number)[], { key: atKey = false }: { readonly key?: boolean } = {}): { line: number; column: number } | undefined {
   for (let depth = path.length; depth >= 0; depth -= 1) {
     let node: unknown = doc.contents;
     let ok = true;
-    for (const key of path.slice(0, depth)) {
+    for (const [index, key] of path.slice(0, depth).entries()) {
       if (isMap(node)) {
         const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
         if (!pair) {
           ok = false;
           break;
         }
-        node = pair.value ?? pair.key;
+        node = atKey && index === path.length - 1 ? pair.key : (pair.value ?? pair.key);
       } else if (isSeq(node) && typeof key === "number") {
         node = node.items[key];
         if (node === undefined) {

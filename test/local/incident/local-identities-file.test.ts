@@ -21,11 +21,16 @@ describe("the identities file's errors name file:line:col, as scenario errors do
     expect(refused("identities: [\n")).toMatch(/^\.irflow\/identities\.yaml:2:1: invalid YAML: /);
   });
 
-  it("a wrong type, a bad role and an unknown field are placed at the value", () => {
+  it("a wrong type and a bad role are placed at the value", () => {
     expect(refused("identities:\n  bob: IncidentLead\n")).toBe(".irflow/identities.yaml:2:8: identities.bob: Invalid input: expected array, received string");
     expect(refused("identities:\n  bob: [IncidentLead, 'no such role!']\n")).toBe(".irflow/identities.yaml:2:23: identities.bob.1: must be a role name (IncidentLead) or a role ARN");
     expect(refused("accountId: '1234'\npeople: {}\n")).toMatch(/^\.irflow\/identities\.yaml:1:12: accountId: must be a 12-digit account id$/);
-    expect(refused("people: {}\n")).toBe('.irflow/identities.yaml:1:9: people: unknown field "people"');
+  });
+
+  it("an unknown field is placed at its key, wherever its value is", () => {
+    expect(refused("people: {}\n")).toBe('.irflow/identities.yaml:1:1: people: unknown field "people"');
+    expect(refused("identitis:\n  bob: [IncidentLead]\n")).toBe('.irflow/identities.yaml:1:1: identitis: unknown field "identitis"');
+    expect(refused("accountId: '123456789012'\n  # the people\nidentitis:\n  bob: [IncidentLead]\n")).toBe('.irflow/identities.yaml:3:1: identitis: unknown field "identitis"');
   });
 
   it("a folder where the file should be is an IdentityError; a missing file is an empty one", async () => {

@@ -94,6 +94,14 @@ describe("scenario validation", () => {
     expect(error.issues).toEqual([expect.objectContaining({ path: ["expected"], message: 'unknown field "expected"', line: 3 })]);
   });
 
+  it("places an unknown field at its key, not at its value below it", () => {
+    const error = problems(VALID.replace("description: minimal", "description: minimal\nexpected:\n  status: resolved"));
+    expect(error.issues).toEqual([{ path: ["expected"], message: 'unknown field "expected"', line: 3, column: 1 }]);
+    expect(error.message).toContain('bad.yaml:3:1: expected: unknown field "expected"');
+    const nested = problems(VALID.replace("  ec2:\n", "  ec2:\n    subnetz:\n      - subnetId: subnet-0c1d2e3f4a5b6c7d8\n"));
+    expect(nested.issues).toEqual([{ path: ["resources", "ec2", "subnetz"], message: 'unknown field "subnetz"', line: 6, column: 5 }]);
+  });
+
   it("reports a resource that names a missing one, at its line", () => {
     const text = VALID.replace("event:", "    subnets: [{ subnetId: subnet-0c1d2e3f4a5b6c7d8, vpcId: vpc-0f0f0f0f0f0f0f0f0, cidr: 10.0.1.0/24, availabilityZone: us-east-1a }]\nevent:");
     const error = problems(text);

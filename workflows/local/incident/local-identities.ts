@@ -51,7 +51,7 @@ export function parseIdentities(text: string, path: string): IdentitiesFile {
     const issue = parsed.error.issues[0]!;
     const issuePath = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     const field = issue.code === "unrecognized_keys" ? [...issuePath, issue.keys[0] ?? ""] : issuePath;
-    const at = yamlPosition(doc, lines, field);
+    const at = yamlPosition(doc, lines, field, { key: issue.code === "unrecognized_keys" });
     const message = issue.code === "unrecognized_keys" ? `unknown field "${issue.keys[0] ?? ""}"` : issue.message;
     throw new IdentityError(`${path}${at ? `:${at.line}:${at.column}` : ""}: ${field.join(".") || "(file)"}: ${message}`);
   }

@@ -95,8 +95,11 @@ export interface ScenarioOptions {
   readonly event?: EventBridgeEvent;
 }
 
+/** An issue at a field, placed where the text has it: at its key (`key`, for a field that should not be there) or its value. */
+type PlaceIssue = (path: readonly (string | number)[], message: string, place?: { readonly key?: boolean }) => ScenarioIssue;
+
 /** The YAML (or JSON) text parsed, and where each field is; a syntax error is a ScenarioError naming line and column. */
-function parsePlaced(text: string, file: string, what: string): { data: unknown; at: (path: readonly (string | number)[], message: string) => ScenarioIssue } {
+function parsePlaced(text: string, file: string, what: string): { data: unknown; at: PlaceIssue } {
   // A JSON file is held to JSON: YAML would accept a trailing comma and word a truncation in YAML terms.
   const json = isJsonInput(file, text);
   const broken = json ? jsonSyntaxError(text) : undefined;
@@ -114,7 +117,7 @@ function parsePlaced(text: string, file: string, what: string): { data: unknown;
       what,
     );
   }
-  return { data: doc.toJS({ maxAliasCount: 100 }), at: (path, message) => ({ path, message, ...yamlPosition(doc, lines, path) }) };
+  return { data: doc.toJS({ maxAliasCount: 100 }), at: (path, message, place) => ({ path, message, ...yamlPosition(doc, lines, path, place) }) };
 }
 
 /** Parses and validates a scenario's text and builds its account; `file` names it in every error. */
@@ -148,25 +151,25 @@ export async function loadEvent(path: string): Promise<EventBridgeEvent> {
  * and read back); errors name the field, without a line.
  */
 export function scenarioFromData(data: unknown, file: string, options: ScenarioOptions = {}): Scenario {
-  const at = (path: readonly (string | number)[], message: string): ScenarioIssue => ({ path, message });
+  const at: PlaceIssue = (path, message) => ({ path, message });
   return buildScenario(validScenario(data, file, at), file, options, at);
 }
 
 /** The scenario's content checked against its schema; the first 20 problems, each placed by `at`. */
-function validScenario(data: unknown, file: string, at: (path: readonly (string | number)[], message: string) => ScenarioIssue): z.output<typeof ScenarioFile> {
+function validScenario(data: unknown, file: string, at: PlaceIssue): z.output<typeof ScenarioFile> {
   const parsed = ScenarioFile.safeParse(data);
   if (parsed.success) return parsed.data;
   throw new ScenarioError(
     file,
     parsed.error.issues.slice(0, 20).flatMap((issue) => {
       const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
-      if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`));
+      if (issue.code === "unrecognized_keys") return issue.keys.map((key) => at([...path, key], `unknown field "${key}"`, { key: true }));
       return [at(path, issue.message)];
     }),
   );
 }
 
-function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, options: ScenarioOptions, at: (path: readonly (string | number)[], message: string) => ScenarioIssue): Scenario {
+function buildScenario(scenario: z.output<typeof ScenarioFile>, file: string, options: ScenarioOptions, at: PlaceIssue): Scenario {
   let account: SimulatedAccount;
   try {
     account = new SimulatedAccount({
