@@ -105,8 +105,12 @@ export const StepScratch = z.object({
   error: z.object({ Error: z.string(), Cause: z.string() }).optional(),
 });
 
+/** How detect mints incident ids (mintIncidentId), as every refusal of a malformed one shows them. */
+export const INCIDENT_ID_FORM = "inc-YYYYMMDD-<12 hex>";
 /** Incident ids name executions (`<id>-post-incident` must fit Step Functions' 80 characters). */
-export const IncidentId = z.string().regex(/^inc-[a-z0-9-]{8,60}$/, "must be an irflow incident id (inc-…)");
+export const IncidentId = z
+  .string()
+  .regex(/^inc-[a-z0-9-]{8,60}$/, `must be an irflow incident id: ${INCIDENT_ID_FORM} as irflow makes them (inc- then 8 to 60 lowercase letters, digits or hyphens)`);
 /** Step ids are `<phase>/<slug>` as the compiler derives them from step headings. */
 export const StepId = z.string().regex(/^(?:detect|contain|eradicate|recover|post-incident)\/[a-z0-9-]{1,80}$/, "must be a step id such as contain/isolate-the-instance");
 export const ExecutionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w-]{1,80}:[\w-]{1,80}$/, "must be a Step Functions execution ARN");

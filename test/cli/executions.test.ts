@@ -90,9 +90,12 @@ describe("irflow executions", () => {
       const status = await irflow("executions", "--db", db, "--status", "done");
       expect(status.code).toBe(2);
       expect(status.stderr).toContain("Allowed choices are running, succeeded, failed, aborted, timed-out");
-      const incident = await irflow("executions", "--db", db, "--incident", "INC-1");
-      expect(incident.code).toBe(2);
-      expect(incident.stderr).toContain("--incident INC-1: must be an irflow incident id");
+      // The id's form, also for one that starts as it should (inc-nope is too short to be one).
+      for (const id of ["INC-1", "inc-nope"]) {
+        const incident = await irflow("executions", "--db", db, "--incident", id);
+        expect(incident.code).toBe(2);
+        expect(incident.stderr).toBe(`error: --incident ${id}: must be an irflow incident id: inc-YYYYMMDD-<12 hex> as irflow makes them (inc- then 8 to 60 lowercase letters, digits or hyphens)\n`);
+      }
     },
     TIMEOUT,
   );

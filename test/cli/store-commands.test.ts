@@ -86,10 +86,14 @@ describe("--db on approvals, approve and reject", () => {
   );
 
   it(
-    "approvals --incident is checked like every other command's incident id (exit 2)",
+    "approvals --incident is checked like every other command's incident id (exit 2), saying the id's form",
     async () => {
       const garbage = await irflow("approvals", "--incident", "garbage", "--db", custom);
-      expect(garbage).toMatchObject({ code: 2, stderr: expect.stringContaining("--incident garbage: must be an irflow incident id") });
+      expect(garbage).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: "error: --incident garbage: must be an irflow incident id: inc-YYYYMMDD-<12 hex> as irflow makes them (inc- then 8 to 60 lowercase letters, digits or hyphens)\n",
+      });
     },
     TIMEOUT,
   );
