@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { ExecutionArn } from "../../functions/incident/document.js";
+import { ExecutionArn, INCIDENT_ID_FORM, IncidentId } from "../../functions/incident/document.js";
 import { InvalidAbortRequest, requestAbort, type AbortRequest } from "../../workflows/local/incident/abort-requests.js";
 import { executionsRunLiveness, type RunLiveness } from "../../workflows/local/incident/run-liveness.js";
 import { describeRunners } from "../../workflows/local/runner-liveness.js";
@@ -10,7 +10,7 @@ import type { SqliteAuditLog } from "../../workflows/local/store/sqlite-audit-lo
 import { SqliteHistory, type ExecutionSummary } from "../../workflows/local/store/sqlite-history.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField as f } from "../terminal-text.js";
-import { incidentArgument, openAuditStore } from "./audit-store.js";
+import { openAuditStore } from "./audit-store.js";
 import { UsageError } from "../usage-error.js";
 import { identityFor, storeOptions, type StoreOptions } from "./store-options.js";
 
@@ -61,14 +61,12 @@ async function abort(target: string, options: AbortOptions): Promise<number> {
   if (reason === "") throw new UsageError("--reason must say why the run is stopped");
   const timeoutMs = timeoutOf(options.timeout);
   const requestedBy = (await identityFor(options)).actor;
-  const execution = target.startsWith("arn:");
-  const arn = execution ? executionArgument(target) : undefined;
-  const incident = execution ? undefined : incidentArgument(target);
+  const { arn, incident } = targetArgument(target);
   const { database, log } = openAuditStore(options, "write");
   try {
     const store = new SqliteAbortRequests(database);
     const executions = new SqliteHistory(database);
-    const found = arn !== undefined ? runningExecution(executions, arn) : runningOfIncident(executions, log, incident!);
+    const found = arn !== undefined ? runningExecution(executions, arn) : runningOfIncident(executions, log, incident);
     if (typeof found === "string") return problem(found);
     const incidentId = incident ?? found[0]?.incidentId;
     // Only the process that holds the executions takes the request: when it is gone, nothing ever will.
@@ -196,10 +194,19 @@ function runningOfIncident(history: SqliteHistory, log: SqliteAuditLog, incident
   return running;
 }
 
-function executionArgument(text: string): string {
-  const parsed = ExecutionArn.safeParse(text);
-  if (!parsed.success) throw new UsageError(`${text}: ${parsed.error.issues[0]?.message ?? "is not an execution ARN"}`);
-  return parsed.data;
+/**
+ * What abort is to stop: an execution ARN (what starts with arn: is read as one and refused as one)
+ * or an incident id; anything else is refused naming both forms, since either is accepted.
+ */
+export function targetArgument(text: string): { arn: string; incident?: undefined } | { arn?: undefined; incident: string } {
+  if (text.startsWith("arn:")) {
+    const parsed = ExecutionArn.safeParse(text);
+    if (!parsed.success) throw new UsageError(`${text}: ${parsed.error.issues[0]?.message ?? "is not an execution ARN"}`);
+    return { arn: parsed.data };
+  }
+  const parsed = IncidentId.safeParse(text);
+  if (!parsed.success) throw new UsageError(`${text}: must be an irflow incident id (${INCIDENT_ID_FORM}) or a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)`);
+  return { incident: parsed.data };
 }
 
 function timeoutOf(text: string): number {

@@ -36,7 +36,23 @@ function statusesOf(dir: string, incidentId: string): Record<string, string> {
   }
 }
 
+/** What abort says of a target that is neither form: it takes both. */
+const BOTH_FORMS = "must be an irflow incident id (inc-YYYYMMDD-<12 hex>) or a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)";
+
 describe("irflow abort", { timeout: 120_000 }, () => {
+  it("refuses a target that is neither an incident id nor an execution ARN (exit 2), naming both forms, before any store is read", async () => {
+    const dir = tempDir();
+    const [garbage, short, arn] = await Promise.all([
+      irflow("abort", "garbage", "--reason", "x", "--as", "bob", "--dir", dir),
+      irflow("abort", "inc-nope", "--reason", "x", "--as", "bob", "--dir", dir),
+      irflow("abort", "arn:aws:nope", "--reason", "x", "--as", "bob", "--dir", dir),
+    ]);
+    expect(garbage).toEqual({ code: 2, stdout: "", stderr: `error: garbage: ${BOTH_FORMS}\n` });
+    expect(short).toEqual({ code: 2, stdout: "", stderr: `error: inc-nope: ${BOTH_FORMS}\n` });
+    // What starts as an ARN is refused as one.
+    expect(arn).toEqual({ code: 2, stdout: "", stderr: "error: arn:aws:nope: must be a Step Functions execution ARN\n" });
+  });
+
   it("stops a run waiting at an approval in another process: the run exits aborted, the store and the audit log say who and why", async () => {
     const dir = tempDir();
     const run = startGatedRun(dir);
@@ -87,7 +103,7 @@ describe("irflow abort", { timeout: 120_000 }, () => {
       [["inc-00000000-000000000000", "--reason", "x"], 1, "no incident inc-00000000-000000000000"],
       [[incidentId], 2, "required option '--reason <text>'"],
       [[incidentId, "--reason", "  "], 2, "--reason must say why"],
-      [["INC-1", "--reason", "x"], 2, "must be an irflow incident id"],
+      [["INC-1", "--reason", "x"], 2, `INC-1: ${BOTH_FORMS}`],
       [["arn:aws:nope", "--reason", "x"], 2, "must be a Step Functions execution ARN"],
       [[incidentId, "--reason", "x", "--timeout", "0"], 2, "--timeout 0"],
     ];
