@@ -102,6 +102,10 @@ export function registerIncidents(program: Command): void {
     .requiredOption("--reason <text>", "why (the audit log, the report)")
     .option("--as <name>", "who closes it", userInfo().username)
     .option("--force", "close it although executions of it are RUNNING in the store and irflow cannot tell that their process is gone (you know it is)")
+    // Listed here for --help; commander gives --dir/--db to `incidents` wherever they are written,
+    // and optsWithGlobals lets the parent's values win.
+    .addOption(storeOptions.dir())
+    .addOption(storeOptions.db())
     .addHelpText(
       "after",
       `
@@ -116,7 +120,6 @@ Exit codes: 0 closed; 1 unknown incident, already closed, or executions RUNNING 
 2 usage error.`,
     )
     .action(async (incident: string, _options: CloseOptions, command: Command) => {
-      // --dir/--db belong to `incidents`; commander hands them to it wherever they are written.
       process.exitCode = await closeIncident(incident, command.optsWithGlobals<CloseOptions>());
     });
 }

@@ -86,6 +86,27 @@ describe("--db on approvals, approve and reject", () => {
   );
 
   it(
+    "incidents close --help lists --dir and --db, and either names the store before or after the subcommand",
+    async () => {
+      const help = await irflow("incidents", "close", "--help");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("  --dir <folder>   the local state folder that holds irflow.db (default:\n                   <project>/.irflow)\n");
+      expect(help.stdout).toContain("  --db <file>      the embedded database file itself (wins over --dir)\n");
+      const typo = join(root, "close-typo");
+      const [after, before, db] = await Promise.all([
+        irflow("incidents", "close", INCIDENT, "--reason", "why", "--dir", typo),
+        irflow("incidents", "--dir", typo, "close", INCIDENT, "--reason", "why"),
+        irflow("incidents", "close", INCIDENT, "--reason", "why", "--db", join(typo, "x.db")),
+      ]);
+      const noStore = (path: string) => ({ code: 2, stdout: "", stderr: `error: no irflow store at ${path} (irflow run or irflow demo creates it; --dir/--db name another)\n` });
+      expect(after).toEqual(noStore(join(typo, "irflow.db")));
+      expect(before).toEqual(noStore(join(typo, "irflow.db")));
+      expect(db).toEqual(noStore(join(typo, "x.db")));
+    },
+    TIMEOUT,
+  );
+
+  it(
     "approvals --incident is checked like every other command's incident id (exit 2), saying the id's form",
     async () => {
       const garbage = await irflow("approvals", "--incident", "garbage", "--db", custom);
