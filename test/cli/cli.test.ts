@@ -269,6 +269,19 @@ describe("irflow graph", () => {
   );
 
   it(
+    "refuses a runbook id none declares at once (exit 2), without the other runbooks' lint; a known one prints with no lint either",
+    async () => {
+      const [unknown, known] = await Promise.all([irflow("graph", "nope"), irflow("graph", "iam-access-key-compromise", "contain")]);
+      expect(unknown).toEqual({ code: 2, stdout: "", stderr: 'error: no runbook "nope"; `irflow runbooks` lists them\n' });
+      // This runbook has a manual-step warning: graph is not lint, and says nothing of it.
+      expect(known.code).toBe(0);
+      expect(known.stderr).toBe("");
+      expect(known.stdout).toContain('title: "IAM credential compromise: contain"');
+    },
+    TIMEOUT,
+  );
+
+  it(
     "refuses an unknown phase as a usage error",
     async () => {
       const run = await irflow("graph", "sample-compromise", "containment");

@@ -83,6 +83,20 @@ export function parseRunbook(file: string, text: string): ParseResult {
   };
 }
 
+/**
+ * The id a runbook's front matter declares, read from that field alone, so a file with problems
+ * elsewhere still answers to its id; undefined when there is no readable, well-formed id.
+ */
+export function declaredRunbookId(text: string): string | undefined {
+  if (Buffer.byteLength(text) > MAX_RUNBOOK_BYTES) return undefined;
+  const { front } = tokenize(text);
+  if (!front) return undefined;
+  const { document } = new LocatedYaml(front.text, front);
+  if (document.errors.length > 0) return undefined;
+  const id = FrontMatter.shape.id.safeParse(document.get("id"));
+  return id.success ? id.data : undefined;
+}
+
 function readFrontMatter(block: FrontMatterBlock, bag: DiagnosticBag): { frontMatter: FrontMatter; triggers: Trigger[]; yaml: LocatedYaml } | undefined {
   const yaml = new LocatedYaml(block.text, { line: block.line, column: block.column });
   if (!yaml.reportSyntax(bag, "front-matter-syntax")) return undefined;
