@@ -9,6 +9,8 @@ import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
 import { incidentArgument, openAuditStore } from "./audit-store.js";
 import { UsageError } from "../usage-error.js";
+import { resolveRunbookFiles } from "./lint.js";
+import { runbookFilesById } from "./runbook-ids.js";
 import { identityFor, stateFolder, storeOptions, type StoreOptions } from "./store-options.js";
 
 interface IncidentsOptions extends StoreOptions {
@@ -59,7 +61,7 @@ export function registerIncidents(program: Command): void {
       const since = options.since !== undefined ? parseSince(options.since, new Date()) : undefined;
       const { database, log } = openAuditStore(options, "read");
       try {
-        const rows = log
+        const all = log
           .incidentIds()
           .map((id): IncidentRow => {
             const record = projectRecord(id, log.entriesNow(id));
@@ -74,8 +76,9 @@ export function registerIncidents(program: Command): void {
               ...(record.closed ? { closedAt: record.closed.at } : {}),
               entries: record.entries,
             };
-          })
-          .filter((row) => (!since || Date.parse(row.openedAt) >= since.getTime()) && (!options.runbook || row.runbook === options.runbook) && (!options.status || row.status === options.status));
+          });
+        if (options.runbook !== undefined) knownRunbook(options.runbook, all);
+        const rows = all.filter((row) => (!since || Date.parse(row.openedAt) >= since.getTime()) && (!options.runbook || row.runbook === options.runbook) && (!options.status || row.status === options.status));
         if (options.json) {
           process.stdout.write(`${terminalJson(rows)}\n`);
           return;
@@ -122,6 +125,15 @@ Exit codes: 0 closed; 1 unknown incident, already closed, or executions RUNNING 
     .action(async (incident: string, _options: CloseOptions, command: Command) => {
       process.exitCode = await closeIncident(incident, command.optsWithGlobals<CloseOptions>());
     });
+}
+
+/**
+ * A --runbook filter names a runbook of runbooks/ or one the store holds incidents of (its file may
+ * since be gone); any other is a mistyped id, refused rather than answered with "no incidents".
+ */
+function knownRunbook(runbook: string, rows: readonly IncidentRow[]): void {
+  if (rows.some((row) => row.runbook === runbook) || runbookFilesById(resolveRunbookFiles([])).has(runbook)) return;
+  throw new UsageError(`--runbook ${runbook}: no runbook "${runbook}" in runbooks/ nor among this store's incidents; \`irflow runbooks\` lists them`);
 }
 
 /** `irflow incidents close`: closes what a dead process left open; says what it ended and where the report is. */

@@ -43,6 +43,24 @@ describe("irflow incidents", () => {
     expect(bad.stderr).toContain("--since last tuesday: give a duration");
   }, TIMEOUT);
 
+  it("refuses a --runbook that is neither in runbooks/ nor among the store's incidents (exit 2); lists those of a runbook since removed", async () => {
+    const path = join(tempDir("irflow-cli-audit-runbook-"), DATABASE_FILE);
+    const database = EmbeddedDatabase.open({ path });
+    const id = "inc-20261124-0a1b2c3d4e5f";
+    await new SqliteAuditLog(database).append(id, auditEntry(KIND.incidentOpened, "function:detect.open-incident", "2026-11-24T12:00:00.250Z", { runbook: { id: "retired-runbook", revision: "r1" }, document: { incidentId: id, openedAt: "2026-11-24T12:00:00.000Z" } }));
+    database.close();
+    const [unknown, removed, none] = await Promise.all([
+      irflow("incidents", "--db", path, "--runbook", "nope"),
+      irflow("incidents", "--db", path, "--runbook", "retired-runbook", "--json"),
+      irflow("incidents", "--db", path, "--runbook", "iam-hygiene"),
+    ]);
+    expect(unknown).toEqual({ code: 2, stdout: "", stderr: 'error: --runbook nope: no runbook "nope" in runbooks/ nor among this store\'s incidents; `irflow runbooks` lists them\n' });
+    expect(removed.code).toBe(0);
+    expect((JSON.parse(removed.stdout) as { incidentId: string; runbook: string }[]).map((row) => [row.incidentId, row.runbook])).toEqual([[id, "retired-runbook"]]);
+    // A runbook of runbooks/ with no incidents yet is not a mistake.
+    expect(none).toEqual({ code: 0, stdout: "no incidents\n", stderr: "" });
+  }, TIMEOUT);
+
   it("says an incident opened when detect opened it, as its report does, not when the entry was appended", async () => {
     const path = join(tempDir("irflow-cli-audit-opened-"), DATABASE_FILE);
     const database = EmbeddedDatabase.open({ path });
