@@ -3,15 +3,14 @@
  * the answer: the run's own desk (the terminal prompt) or a responder's (`irflow approve`).
  */
 import { describe, expect, it } from "vitest";
-import type { ApprovalView } from "../../../functions/approval/approval.js";
 import type { AuditEntryInput } from "../../../functions/audit/audit-port.js";
 import { buildReport } from "../../../functions/audit/report/index.js";
-import type { ApprovalDesk } from "../../../workflows/local/incident/approval-desk.js";
 import type { LocalIncidentRunner } from "../../../workflows/local/incident/local-incident-runner.js";
 import { SqliteApprovalDesk } from "../../../workflows/local/incident/sqlite-approval-desk.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
 import { NOW, runnerFor, scenario } from "../incident/support.js";
 import { useTempDatabases } from "../store/support.js";
+import { approveTheRest, pendingOn } from "./support.js";
 
 const temp = useTempDatabases();
 const RUNBOOK = "flow-log-known-bad-traffic";
@@ -19,31 +18,6 @@ const FIRST_STEP = "contain/isolate-the-instance";
 const ROLES = ["IncidentResponder", "IncidentLead", "SecurityOnCall"].map((role) => `arn:aws:iam::000000000000:role/${role}`);
 /** As the CLI resolves `--as <name> --role …` with no identities file. */
 const claiming = (name: string) => ({ actor: name, principals: [`local:${name}`, ...ROLES], vouchedBy: "claimed with --role" });
-
-async function pendingOn(desk: Pick<ApprovalDesk, "list">, timeoutMs = 5000): Promise<ApprovalView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [first] = await desk.list();
-    if (first) return first;
-    if (Date.now() > deadline) throw new Error("no approval came up");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Approves whatever else comes up on `desk` until the run ends (two people where a step needs two). */
-async function approveTheRest<T>(desk: Pick<ApprovalDesk, "list" | "approve">, run: Promise<T>): Promise<T> {
-  let done = false;
-  const result = run.finally(() => (done = true));
-  while (!done) {
-    for (const pending of await desk.list()) {
-      for (const name of ["carol", "dave"].slice(0, pending.requiredApprovals - pending.votes.length)) {
-        await desk.approve(pending.id, { as: claiming(name), reason: "ok", digest: pending.digest }).catch(() => undefined);
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return result;
-}
 
 /** The decision entries of one approval in the run's log, its record's line for it, and its row of the report. */
 function decisionOf(runner: LocalIncidentRunner, incidentId: string, approvalId: string) {
@@ -61,7 +35,7 @@ describe("a decision's audit entry", { timeout: 30_000 }, () => {
     const run = runner.runIncident({ runbookId: RUNBOOK, event: s.event, approvals: "manual" });
     const pending = await pendingOn(runner.approvals);
     await runner.approvals.approve(pending.id, { as: claiming("root"), reason: "looks right", digest: pending.digest });
-    const result = await approveTheRest(runner.approvals, run);
+    const result = await approveTheRest(runner.approvals, run, claiming);
 
     expect(decisionOf(runner, result.incidentId!, pending.id)).toEqual({
       entries: [{ kind: "approval.approved", actor: "root", authority: [{ by: "root", as: ["arn:aws:iam::000000000000:role/IncidentResponder"], vouchedBy: "claimed with --role" }] }],
@@ -102,7 +76,7 @@ describe("a decision's audit entry", { timeout: 30_000 }, () => {
     await released;
     stop();
     await answered;
-    const result = await approveTheRest(runner.approvals, run);
+    const result = await approveTheRest(runner.approvals, run, claiming);
 
     expect(decisionOf(runner, result.incidentId!, pending.id)).toEqual({
       entries: [{ kind: "approval.approved", actor: "bob", authority: [{ by: "bob", as: ["arn:aws:iam::000000000000:role/IncidentResponder"], vouchedBy: "claimed with --role" }] }],

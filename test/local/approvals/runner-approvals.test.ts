@@ -2,40 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { StateMachine } from "../../../workflows/compiler/asl.js";
 import { SqliteApprovalDesk } from "../../../workflows/local/incident/sqlite-approval-desk.js";
 import { SqliteAuditLog } from "../../../workflows/local/store/sqlite-audit-log.js";
-import type { ApprovalView } from "../../../functions/approval/approval.js";
 import { NOW, runnerFor, scenario, withShortApprovalWaits } from "../incident/support.js";
 import { useTempDatabases } from "../store/support.js";
+import { approveTheRest, pendingOn } from "./support.js";
 
 const temp = useTempDatabases();
 const RUNBOOK = "flow-log-known-bad-traffic";
 const responder = (name: string) => ({ actor: name, principals: [`local:${name}`, "arn:aws:iam::000000000000:role/IncidentResponder"] });
 /** Holds every approver role the runbooks name, for answering the later steps of a run. */
 const lead = (name: string) => ({ actor: name, principals: [`local:${name}`, ...["IncidentResponder", "IncidentLead", "SecurityOnCall"].map((role) => `arn:aws:iam::000000000000:role/${role}`)] });
-
-/** Approves whatever else comes up until the run ends (two people where a step needs two). */
-async function approveTheRest<T>(desk: SqliteApprovalDesk, run: Promise<T>): Promise<T> {
-  let done = false;
-  const result = run.finally(() => (done = true));
-  while (!done) {
-    for (const pending of await desk.list()) {
-      for (const name of ["carol", "dave"].slice(0, pending.requiredApprovals - pending.votes.length)) {
-        await desk.approve(pending.id, { as: lead(name), reason: "ok", digest: pending.digest }).catch(() => undefined);
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return result;
-}
-
-async function pendingOn(desk: SqliteApprovalDesk, timeoutMs = 5000): Promise<ApprovalView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [first] = await desk.list();
-    if (first) return first;
-    if (Date.now() > deadline) throw new Error("no approval came up");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function setup(definitions?: ReadonlyMap<string, StateMachine>) {
   const dir = temp.dir();
@@ -55,7 +30,7 @@ describe("the local runner on the embedded database", { timeout: 30_000 }, () =>
     const pending = await pendingOn(other);
     expect(pending).toMatchObject({ stepId: "contain/isolate-the-instance", requester: "event:irflow.flowlogs", plans: [{ details: expect.arrayContaining([expect.objectContaining({ before: expect.anything(), after: expect.anything() })]) }] });
     await other.approve(pending.id, { as: responder("alice"), reason: "confirmed with team-data", digest: pending.digest.slice(0, 12) });
-    const result = await approveTheRest(other, run);
+    const result = await approveTheRest(other, run, lead);
     expect(s.account.mutations().map((m) => `${m.service}:${m.command}`)).toContain("ec2:ModifyNetworkInterfaceAttribute");
     expect(runner.records.get(result.incidentId!)?.approvals[0]?.decision).toMatchObject({ decision: "approved", by: ["alice"] });
     // One entry per decision: the answering process's, with the authority it answered under.
