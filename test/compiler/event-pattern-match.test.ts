@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { matchesPattern } from "../../workflows/compiler/event-pattern-match.js";
 
-describe("the test's EventBridge pattern matcher", () => {
+describe("the EventBridge pattern matcher", () => {
   const event = { source: "aws.guardduty", detail: { type: "Backdoor:EC2/C&CActivity.B", severity: 8, tags: ["a", "b"], state: "ACTIVE" } };
 
   it("matches exact values, prefixes and numeric ranges, and descends into objects", () => {
@@ -41,5 +41,15 @@ describe("the test's EventBridge pattern matcher", () => {
   it("refuses operators it does not know, so a rule cannot pass by using one", () => {
     expect(() => matchesPattern({ source: [{ cidr: "10.0.0.0/8" }] }, event)).toThrow(/does not know/);
     expect(() => matchesPattern({ source: "aws.guardduty" }, event)).toThrow(/must be an array or an object/);
+    // A prefix or suffix in a form it does not read throws too, rather than reading as no match.
+    expect(() => matchesPattern({ source: [{ prefix: { wildcard: "aws*" } }] }, event)).toThrow(/prefix takes a string or \{"equals-ignore-case": string\}/);
+  });
+
+  it("knows a prefix or suffix in any case (equals-ignore-case inside), as EventBridge does", () => {
+    const call = { source: "aws.iam", detail: { userIdentity: { arn: "arn:aws:iam::123456789012:user/Mallory" } } };
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ prefix: { "equals-ignore-case": "ARN:AWS:IAM::" } }] } } }, call)).toBe(true);
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ suffix: { "equals-ignore-case": "/MALLORY" } }] } } }, call)).toBe(true);
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ suffix: { "equals-ignore-case": "/alice" } }] } } }, call)).toBe(false);
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ prefix: "ARN:AWS:IAM::" }] } } }, call)).toBe(false);
   });
 });

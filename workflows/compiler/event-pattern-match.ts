@@ -39,9 +39,8 @@ function matchesValue(matcher: unknown, value: unknown): boolean {
     case "exists":
       return operand === true;
     case "prefix":
-      return typeof value === "string" && typeof operand === "string" && value.startsWith(operand);
     case "suffix":
-      return typeof value === "string" && typeof operand === "string" && value.endsWith(operand);
+      return typeof value === "string" && matchesAffix(op, operand, value);
     case "equals-ignore-case":
       return typeof value === "string" && typeof operand === "string" && value.toLowerCase() === operand.toLowerCase();
     case "wildcard":
@@ -53,6 +52,23 @@ function matchesValue(matcher: unknown, value: unknown): boolean {
     default:
       throw new Error(`the matcher does not know the operator "${op}"`);
   }
+}
+
+/**
+ * A prefix or suffix: a string, or `{"equals-ignore-case": "…"}` for one in any case (EventBridge
+ * takes both); any other form throws, so a caller cannot read an unknown form as "no match".
+ */
+function matchesAffix(op: "prefix" | "suffix", operand: unknown, value: string): boolean {
+  const anyCase = typeof operand !== "string";
+  const text = anyCase ? ignoringCase(op, operand) : operand;
+  const [subject, wanted] = anyCase ? [value.toLowerCase(), text.toLowerCase()] : [value, text];
+  return op === "prefix" ? subject.startsWith(wanted) : subject.endsWith(wanted);
+}
+
+function ignoringCase(op: string, operand: unknown): string {
+  const inner = operand !== null && typeof operand === "object" && Object.keys(operand).length === 1 ? (operand as Record<string, unknown>)["equals-ignore-case"] : undefined;
+  if (typeof inner !== "string") throw new Error(`${op} takes a string or {"equals-ignore-case": string}, not ${JSON.stringify(operand)}`);
+  return inner;
 }
 
 /** Whether the value is one of those `anything-but` excludes. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
@@ -56,4 +56,16 @@ describe("a local close's report files", () => {
     expect(projectRecord(ID, log.entriesNow(ID)).closed).toMatchObject({ status: "resolved" });
     expect(closed).toEqual([ID]);
   });
+
+  it("one report written and the other not records neither, however often the close is tried again (each try renders both anew)", async () => {
+    const { log, records } = await openedRecords();
+    const reportsDirectory = tempDir();
+    // A folder where the md report goes: its write fails, the html one's succeeds.
+    mkdirSync(join(reportsDirectory, `${ID}.md`));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(closeLocally({ records, incidents, reportsDirectory }, ID, { status: "resolved", document: {}, actor: "system:irflow-local" }, new Date(AT))).rejects.toBeInstanceOf(ReportNotWritten);
+    }
+    expect(log.entriesNow(ID).map((entry) => entry.kind)).toEqual([KIND.incidentOpened, KIND.incidentClosed, KIND.milestone]);
+  });
 });
+

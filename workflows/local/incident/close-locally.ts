@@ -64,15 +64,17 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
       return { location, format, sha256: sha256Hex(bytes), sizeBytes: bytes.length, coversSeq: record.entries };
     }),
   );
-  for (const result of written) {
-    if (result.status === "fulfilled") await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
+  // Recorded only when both are on disk: a retry after one failed renders both again (the log has
+  // grown), and recording the one that was written each time would add it to the log once a try.
+  const failed = written.find((result) => result.status === "rejected");
+  if (!failed) {
+    for (const result of written) if (result.status === "fulfilled") await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
   }
   // Last: from now on the next event with this key opens a new incident. A report that could not be
   // written does not hold it back: the log says closed, and a store left open would have the next
   // event join a closed incident. The report is the log's projection, which `irflow report` renders later.
   await ports.incidents.close(incidentId, now);
   records.release?.(incidentId);
-  const failed = written.find((result) => result.status === "rejected");
   if (failed) throw new ReportNotWritten(incidentId, failed.reason);
   return { reportLocation: join(ports.reportsDirectory, `${incidentId}.md`), status: record.closed?.status ?? closure.status };
 }
