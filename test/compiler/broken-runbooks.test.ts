@@ -269,6 +269,18 @@ describe("broken runbooks", () => {
     ]);
   });
 
+  it("an unreadable with: (a wrong type, or its key misspelt) is its block's one error: the task's inputs are not then called missing", () => {
+    for (const [broken, message] of [
+      ["with: 5 # @describe-with", `step "Describe the instance" "with": Invalid input: expected record, received number`],
+      ["wth: # @describe-with", `step "Describe the instance" "wth": unknown field "wth"`],
+    ] as const) {
+      const text = mutate("with:\n  instanceId: $.resource.instanceId # @describe-input", broken);
+      const found = byLine(errors(text)).map((d) => `${d.line} ${d.code}: ${d.message}`);
+      expect(found).toEqual([`${lineOf(text, "@describe-with")} step-block: ${message}`]);
+      expect(found.some((line) => line.includes("missing-input"))).toBe(false);
+    }
+  });
+
   it("a later step reading what an unreadable block saved reports only its own mistakes", () => {
     // The snapshot step's YAML is broken, so what it saves (and captures) is unknown: the recover
     // step reads $.snapshots (fine, as far as anyone can tell) and has a misspelt input (not fine);

@@ -140,7 +140,9 @@ function analyseStep(
     bag.error(at(["max-concurrency"], true), "max-concurrency", `step "${step.title}" sets max-concurrency without foreach`, "max-concurrency bounds the parallel items of a foreach step");
   }
 
-  const input = compileTaskInput(contract.input, block.with, scope, { yaml, path: ["with"], bag, taskName: contract.name });
+  // An unreadable with: was read as {}: what it would lack is not the author's mistake, so not said (the block's own error is).
+  const inputBag = unchecked.has("with") ? new DiagnosticBag(runbook.file) : bag;
+  const input = compileTaskInput(contract.input, block.with, scope, { yaml, path: ["with"], bag: inputBag, taskName: contract.name });
   const condition = block.when ? compileCondition(block.when, { document }, site(["when"], "when")) : undefined;
   const approval = APPROVAL_FIELDS.some((field) => unchecked.has(field)) ? undefined : analyseApproval(step, contract, runbook, bag);
   checkEvidence(step, contract, bag, captured, !unchecked.has("evidence") && !unchecked.has("when"));
