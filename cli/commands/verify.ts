@@ -36,8 +36,8 @@ The incident store stands witness to what the log must hold: an incident it clos
 no close, or one it holds with no log, is reported as removed entries. A whole chain rewritten
 along with the store by someone who may write the database is not caught (the hashes are not
 keyed): locally the file's permissions guard it; on AWS, S3 Object Lock. What a live run has
-yet to log (an incident it is opening, the digest of an execution that just ended) is shown as
-"in flight", not as removed: verify again once the run ends.
+yet to log just now (the first entry of an incident it is opening, the digest of an execution
+that ended seconds ago) is shown as "in flight", not as removed: verify again once the run ends.
 
 Evidence that is a file on this machine, and the reports the run wrote (.irflow/reports/), are
 re-hashed against the hashes the log recorded; so is evidence hashed from a step's own output (an

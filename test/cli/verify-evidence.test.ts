@@ -94,7 +94,7 @@ describe("irflow verify: evidence and reports", () => {
     expect(history.stderr).toMatch(/warning: the audit log of \S+ fails verification \(entry \d+: removed\)/);
   }, TIMEOUT);
 
-  it("what a live run has yet to log (a digest just after its execution ended, the first entry of an incident it is opening) is in flight, not removed; once its process is gone, it is removed", async () => {
+  it("what a live run has yet to log just now (a digest just after its execution ended, the first entry of an incident it is opening) is in flight, not removed; owed for long, or once its process is gone, it is removed", async () => {
     // A store of its own: the tests above tamper with the shared one's reports and histories.
     const own = await storeWithIncidents("irflow-cli-verify-in-flight-", ["ssh-rdp-brute-force"]);
     const [incidentId = ""] = own.incidentIds;
@@ -105,7 +105,7 @@ describe("irflow verify: evidence and reports", () => {
         new SqliteRunners(database).register({ runnerId: "run-live", pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), heartbeatMs: Date.now() });
         if (arns === "opening") {
           database.db.prepare("DELETE FROM audit_log WHERE incident_id = ?").run(incidentId);
-          database.db.prepare("UPDATE incidents SET status = 'open', closed_at = NULL WHERE incident_id = ?").run(incidentId);
+          database.db.prepare("UPDATE incidents SET status = 'open', closed_at = NULL, opened_at = ? WHERE incident_id = ?").run(new Date().toISOString(), incidentId);
           database.db.prepare("UPDATE executions SET runner_id = 'run-live' WHERE execution_arn IN (SELECT execution_id FROM occurrences WHERE incident_id = ?)").run(incidentId);
           return [];
         }
@@ -115,7 +115,8 @@ describe("irflow verify: evidence and reports", () => {
           .all(incidentId, closedAt)
           .map((row) => row.arn);
         database.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq > ? AND kind = 'execution.archived'").run(incidentId, closedAt);
-        for (const arn of owed) database.db.prepare("UPDATE executions SET runner_id = 'run-live' WHERE execution_arn = ?").run(arn);
+        // They ended just now (the run's clock was fixed in the past).
+        for (const arn of owed) database.db.prepare("UPDATE executions SET runner_id = 'run-live', stopped_at = ? WHERE execution_arn = ?").run(new Date().toISOString(), arn);
         return owed;
       } finally {
         database.close();
@@ -137,6 +138,15 @@ describe("irflow verify: evidence and reports", () => {
     for (const arn of owed) expect(inFlight.stdout).toContain(arn);
     expect(inFlight.stdout).toMatch(new RegExp(`; pid ${process.pid} on ${hostname()}, last heartbeat \\S+, alive\\): verify again once it ends$`, "m"));
     const json = JSON.parse((await irflow("verify", incidentId, "--db", digests, "--json")).stdout) as { ok: boolean; inFlight?: string }[];
+    // Ended long ago, with its run still alive (waiting at a later approval, say): a digest owed that long is not being written.
+    const stale = copyOfStore(digests, "irflow-cli-verify-owed-long-");
+    const staleDb = EmbeddedDatabase.open({ path: stale });
+    staleDb.db.prepare("UPDATE executions SET stopped_at = '2026-11-24T12:00:00.000Z' WHERE runner_id = 'run-live'").run();
+    staleDb.close();
+    const owedLong = await irflow("verify", incidentId, "--db", stale);
+    expect(owedLong.code).toBe(1);
+    expect(owedLong.stdout).toMatch(/entry \d+: removed: the store holds (an ended execution|\d+ ended executions) of this incident whose history digest the log does not record/);
+    expect(owedLong.stdout).not.toContain("in flight");
     expect(json[0]).toMatchObject({ ok: true, inFlight: expect.stringContaining("has yet to log the history digest") });
     // report and history see nothing wrong either.
     expect((await irflow("history", incidentId, "--db", digests)).code).toBe(0);
@@ -152,6 +162,14 @@ describe("irflow verify: evidence and reports", () => {
     expect(beingOpened.code).toBe(0);
     expect(beingOpened.stdout).toMatch(new RegExp(`^intact\\s+${incidentId}  0 entries`, "m"));
     expect(beingOpened.stdout).toContain(`in flight: its run is opening it and has not logged the first entry yet (pid ${process.pid} on ${hostname()}`);
+    // Opened long ago: a log that is not there is not being written, live run or not.
+    const openedLong = copyOfStore(opening, "irflow-cli-verify-opened-long-");
+    const openedLongDb = EmbeddedDatabase.open({ path: openedLong });
+    openedLongDb.db.prepare("UPDATE incidents SET opened_at = '2026-11-24T12:00:00.000Z' WHERE incident_id = ?").run(incidentId);
+    openedLongDb.close();
+    const longGone = await irflow("verify", incidentId, "--db", openedLong);
+    expect(longGone.code).toBe(1);
+    expect(longGone.stdout).toContain("entry 1: removed: the incident store holds this incident (opened ");
     runnerEnds(opening);
     const deleted = await irflow("verify", incidentId, "--db", opening);
     expect(deleted.code).toBe(1);

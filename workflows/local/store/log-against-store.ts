@@ -1,7 +1,7 @@
 import type { AuditEntry } from "../../../functions/audit/audit-entry.js";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
 import type { ChainProblem } from "../../../functions/audit/verify-chain.js";
-import { describeRunner, isMissingRunner, runnerLiveness, type RunnerRecord, type Vantage } from "../runner-liveness.js";
+import { describeRunner, HEARTBEAT_INTERVAL_MS, isMissingRunner, MISSED_BEATS, runnerLiveness, type RunnerRecord, type Vantage } from "../runner-liveness.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 import { SqliteRunners } from "./sqlite-runners.js";
 
@@ -71,7 +71,8 @@ function liveRunners(database: EmbeddedDatabase, executionArns: readonly string[
  * store's close), and, in a log that records history digests at all, each execution it saw end has
  * its `execution.archived` (the last of them come after the close). Two of these are written a
  * moment after the store (the first entry after the incident's row, a digest after its
- * execution's end): while the run that owes them is alive, they are in flight, not removed. A
+ * execution's end): just after that write, while the run that owes them is alive, they are in
+ * flight, not removed (`checkLogAgainstStore` decides which are). A
  * store edited along with the log is not caught: locally, anyone who may write the file may
  * rewrite both (the README says so).
  */
@@ -129,11 +130,30 @@ export function archivedExecutions(entries: readonly AuditEntry[]): Set<string> 
 }
 
 /**
- * `logAgainstStore` for one incident, read from the store; `at` judges whether the runs that owe
- * what the log lacks are alive (asked only when it lacks something).
+ * How long after the store's write a live run may still owe the log its entry: as long as a runner
+ * may go without a heartbeat and still count as alive. A run owes the first entry or a digest for
+ * milliseconds; one that owes it for longer is not writing it.
+ */
+export const IN_FLIGHT_MS = MISSED_BEATS * HEARTBEAT_INTERVAL_MS;
+
+/**
+ * `logAgainstStore` for one incident, read from the store; what the log lacks counts as in flight
+ * only when the store wrote it just now (the incident opened, the execution ended, within
+ * `IN_FLIGHT_MS` of `at`) and the run that owes it is alive: a log cut while its run waits for
+ * hours at an approval is still found cut.
  */
 export function checkLogAgainstStore(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[], at: Vantage): StoreCheck {
   const witness = storeWitness(database, incidentId);
-  const owing = entries.length === 0 ? (witness.incident ? occurrenceExecutions(database, incidentId) : []) : unarchivedExecutions(witness, entries);
+  const recent = (iso: string | null | undefined) => iso !== null && iso !== undefined && at.nowMs - Date.parse(iso) <= IN_FLIGHT_MS;
+  const owing =
+    entries.length === 0
+      ? recent(witness.incident?.opened_at)
+        ? occurrenceExecutions(database, incidentId)
+        : []
+      : unarchivedExecutions(witness, entries).filter((arn) => recent(stoppedAt(database, arn)));
   return logAgainstStore(owing.length === 0 ? witness : { ...witness, live: liveRunners(database, owing, at) }, entries);
+}
+
+function stoppedAt(database: EmbeddedDatabase, executionArn: string): string | undefined {
+  return database.db.prepare<[string], { stopped_at: string | null }>("SELECT stopped_at FROM executions WHERE execution_arn = ?").get(executionArn)?.stopped_at ?? undefined;
 }
