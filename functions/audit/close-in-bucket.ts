@@ -53,16 +53,18 @@ export async function closeInBucket(ports: BucketClosePorts, incidentId: string,
   record = projectRecord(incidentId, await log.entries(incidentId));
   // Every format shows the same model (the log up to the close), so it is built once.
   const model = buildReport(record, now);
-  let reportLocation = "";
+  // Every object is put before any is recorded: a retry after one failed puts them all again, and
+  // recording each as it went would add the ones before the failure to the log once a try.
+  const written: { readonly location: string; readonly format: ReportFormat; readonly sha256: string; readonly sizeBytes: number }[] = [];
   for (const format of formats) {
     const text = renderModel(model, format);
     const key = reportKey(incidentId, format);
     const location = `s3://${ports.bucket}/${key}`;
     await aws(`PutObject ${location}`, () => ports.s3.send(new PutObjectCommand({ Bucket: ports.bucket, Key: key, Body: text, ContentType: CONTENT_TYPES[format] })));
-    const sha256 = createHash("sha256").update(text).digest("hex");
-    await log.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, { location, format, sha256, sizeBytes: Buffer.byteLength(text), coversSeq: record.entries }));
-    if (format === "md") reportLocation = location;
+    written.push({ location, format, sha256: createHash("sha256").update(text).digest("hex"), sizeBytes: Buffer.byteLength(text) });
   }
+  for (const report of written) await log.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, { ...report, coversSeq: record.entries }));
+  const reportLocation = written.find((report) => report.format === "md")?.location ?? "";
   await ports.closeIncident(incidentId, now);
   return { record, reportLocation };
 }

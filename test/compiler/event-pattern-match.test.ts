@@ -51,5 +51,9 @@ describe("the EventBridge pattern matcher", () => {
     expect(matchesPattern({ detail: { userIdentity: { arn: [{ suffix: { "equals-ignore-case": "/MALLORY" } }] } } }, call)).toBe(true);
     expect(matchesPattern({ detail: { userIdentity: { arn: [{ suffix: { "equals-ignore-case": "/alice" } }] } } }, call)).toBe(false);
     expect(matchesPattern({ detail: { userIdentity: { arn: [{ prefix: "ARN:AWS:IAM::" }] } } }, call)).toBe(false);
+    // And under anything-but; a form it does not read throws there too, never matching every event.
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ "anything-but": { suffix: { "equals-ignore-case": "/MALLORY" } } }] } } }, call)).toBe(false);
+    expect(matchesPattern({ detail: { userIdentity: { arn: [{ "anything-but": { prefix: { "equals-ignore-case": "arn:aws:sts::" } } }] } } }, call)).toBe(true);
+    expect(() => matchesPattern({ detail: { userIdentity: { arn: [{ "anything-but": { prefix: 5 } }] } } }, call)).toThrow(/prefix takes a string/);
   });
 });

@@ -76,8 +76,7 @@ function anythingBut(operand: unknown, value: unknown): boolean {
   if (Array.isArray(operand)) return operand.includes(value);
   if (operand !== null && typeof operand === "object") {
     const [[op, inner] = ["", undefined]] = Object.entries(operand);
-    if (op === "prefix") return typeof value === "string" && typeof inner === "string" && value.startsWith(inner);
-    if (op === "suffix") return typeof value === "string" && typeof inner === "string" && value.endsWith(inner);
+    if (op === "prefix" || op === "suffix") return typeof value === "string" && matchesAffix(op, inner, value);
     throw new Error(`anything-but does not take ${op}`);
   }
   return operand === value;

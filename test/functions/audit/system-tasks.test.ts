@@ -85,4 +85,16 @@ describe("audit.close-incident in AWS", () => {
     expect(kinds.filter((k) => k === "incident.closed")).toHaveLength(1);
     expect(kinds.filter((k) => k === "milestone.reached")).toHaveLength(1);
   });
+
+  it("a report that fails after another was put records none on that try: each retry puts them all again, and the log ends with one entry per format", async () => {
+    dynamo.on(GetItemCommand).resolves({ Item: { dedupeKey: { S: "ec2-instance-compromise#i-0a1b2c3d4e5f67890" } } });
+    dynamo.on(UpdateItemCommand).resolves({});
+    let failures = 2;
+    s3.mock.on(PutObjectCommand, { Key: `incidents/${INCIDENT_ID}/report.html` }).callsFake(() => (failures-- > 0 ? Promise.reject(awsError("ServiceUnavailable", 503)) : Promise.resolve({})));
+    await expect(run({ incidentId: INCIDENT_ID })).rejects.toMatchObject({ name: "Transient" });
+    await expect(run({ incidentId: INCIDENT_ID })).rejects.toMatchObject({ name: "Transient" });
+    await run({ incidentId: INCIDENT_ID });
+    const entries = await new S3AuditLog(s3.client, { bucket: BUCKET }).entries(INCIDENT_ID);
+    expect(entries.filter((e) => e.kind === "report.written").map((e) => e.body.format)).toEqual(["md", "html", "json"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KIND } from "../../../functions/audit/audit-kinds.js";
@@ -66,6 +66,8 @@ describe("a local close's report files", () => {
       await expect(closeLocally({ records, incidents, reportsDirectory }, ID, { status: "resolved", document: {}, actor: "system:irflow-local" }, new Date(AT))).rejects.toBeInstanceOf(ReportNotWritten);
     }
     expect(log.entriesNow(ID).map((entry) => entry.kind)).toEqual([KIND.incidentOpened, KIND.incidentClosed, KIND.milestone]);
+    // Nor is the html left on disk unrecorded, looking like a report with nothing to check it against.
+    expect(existsSync(join(reportsDirectory, `${ID}.html`))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { auditEntry, KIND, type ClosedStatus } from "../../../functions/audit/audit-kinds.js";
 import { isClosedIn, type IncidentRecord } from "../../../functions/audit/incident-record.js";
@@ -69,6 +69,9 @@ export async function closeLocally(ports: LocalClosePorts, incidentId: string, c
   const failed = written.find((result) => result.status === "rejected");
   if (!failed) {
     for (const result of written) if (result.status === "fulfilled") await records.append(incidentId, auditEntry(KIND.reportWritten, closure.actor, at, result.value));
+  } else {
+    // A report left on disk unrecorded would look like one, with nothing to check it against.
+    for (const result of written) if (result.status === "fulfilled") await rm(result.value.location, { force: true }).catch(() => undefined);
   }
   // Last: from now on the next event with this key opens a new incident. A report that could not be
   // written does not hold it back: the log says closed, and a store left open would have the next
