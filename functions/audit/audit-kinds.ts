@@ -63,6 +63,12 @@ export const Bodies = {
     event: z.unknown().optional(),
     /** The incident document as detect opened it (trigger, resource, severity, …). */
     document: z.record(z.string(), z.unknown()),
+    /**
+     * The run logs each of the incident's executions' history digest (`execution.archived`) when it
+     * ends: a log that says so must hold one per ended execution, even before its first (a local
+     * run on the embedded store says so; absent in logs from before it did).
+     */
+    historyDigests: z.literal(true).optional(),
   }),
   [KIND.incidentJoined]: z.object({ executionArn: z.string().optional(), eventId: z.string().optional(), event: z.unknown().optional() }),
   [KIND.phaseStarted]: z.object({ phase: z.string(), machineKey: z.string(), executionArn: z.string(), name: z.string() }),

@@ -92,6 +92,16 @@ describe("irflow verify: evidence and reports", () => {
     const history = await irflow("history", incidentId, "--db", copy);
     expect(history.code).toBe(1);
     expect(history.stderr).toMatch(/warning: the audit log of \S+ fails verification \(entry \d+: removed\)/);
+
+    // Cut back past its first digest, so that it holds none: its opening says it records them, so they are still asked for.
+    const pastFirst = copyOfStore(db, "irflow-cli-verify-cut-all-");
+    const cutAll = EmbeddedDatabase.open({ path: pastFirst });
+    const first = cutAll.db.prepare<[string], { seq: number }>("SELECT min(seq) AS seq FROM audit_log WHERE incident_id = ? AND kind = 'execution.archived'").get(incidentId)!.seq;
+    cutAll.db.prepare("DELETE FROM audit_log WHERE incident_id = ? AND seq >= ?").run(incidentId, first);
+    cutAll.close();
+    const none = await irflow("verify", incidentId, "--db", pastFirst);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(new RegExp(`entry ${first}: removed: the store holds \\d+ ended executions of this incident whose history digest the log does not record`));
   }, TIMEOUT);
 
   it("what a live run has yet to log just now (a digest just after its execution ended, the first entry of an incident it is opening) is in flight, not removed; owed for long, or once its process is gone, it is removed", async () => {

@@ -27,6 +27,11 @@ describe("logAgainstStore", () => {
     expect(logAgainstStore(witness(closed, ["arn:detect", "arn:post", "arn:incident"]), cut)).toEqual({
       problems: [{ seq: 4, kind: "removed", message: "the store holds 2 ended executions of this incident whose history digest the log does not record (arn:post, arn:incident): entries were removed from its end, or the run stopped before it recorded them" }],
     });
+    // A log whose opening says it records digests is asked for them even when it holds none (cut back past the first).
+    const opened = entry(1, "incident.opened", { historyDigests: true });
+    expect(logAgainstStore(witness(open, ["arn:detect"]), [opened, entry(2, "phase.started")]).problems).toEqual([
+      { seq: 3, kind: "removed", message: "the store holds an ended execution of this incident whose history digest the log does not record (arn:detect): entries were removed from its end, or the run stopped before it recorded them" },
+    ]);
     // Written before digests were recorded: no execution.archived at all, so none is asked for.
     expect(logAgainstStore(witness(closed, ["arn:detect", "arn:post"]), [entry(1, "incident.opened"), entry(2, "incident.closed")])).toEqual({ problems: [] });
   });

@@ -569,7 +569,7 @@ export class LocalIncidentRunner {
       return;
     }
     const runbook = document.runbook as { id: string; revision: string };
-    await this.records.append(incidentId, auditEntry(KIND.incidentOpened, "function:detect.open-incident", at, { runbook: { id: runbook.id, revision: runbook.revision }, executionArn, event: envelope.input.event, document }));
+    await this.records.append(incidentId, auditEntry(KIND.incidentOpened, "function:detect.open-incident", at, { runbook: { id: runbook.id, revision: runbook.revision }, executionArn, event: envelope.input.event, document, ...(this.historyDigest ? { historyDigests: true } : {}) }));
     // The detect execution started before the incident existed; its start is recorded now, its end as it comes.
     const detect = this.engine.describeExecution(envelope.context.executionId);
     if (detect && detect.machineKey.endsWith("/detect")) {

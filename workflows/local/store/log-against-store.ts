@@ -68,8 +68,8 @@ function liveRunners(database: EmbeddedDatabase, executionArns: readonly string[
  * holds, not that nothing was cut from its end or that the whole log is still there; locally
  * nothing like S3 Object Lock keeps those, so the store, written after the log, stands witness:
  * an incident it holds has a log, one it closed has its `incident.closed` (appended before the
- * store's close), and, in a log that records history digests at all, each execution it saw end has
- * its `execution.archived` (the last of them come after the close). Two of these are written a
+ * store's close), and, in a log that records history digests (its opening says so, or it holds
+ * one), each execution it saw end has its `execution.archived` (the last come after the close). Two of these are written a
  * moment after the store (the first entry after the incident's row, a digest after its
  * execution's end): just after that write, while the run that owes them is alive, they are in
  * flight, not removed (`checkLogAgainstStore` decides which are). A
@@ -112,10 +112,14 @@ export function logAgainstStore(witness: StoreWitness, entries: readonly AuditEn
   return { problems, inFlight: `its run has yet to log the history digest of ${owed.length === 1 ? "an execution" : `${owed.length} executions`} that just ended (${owed.join(", ")}; ${processes(owedLive)})` };
 }
 
-/** The ended executions a digest-recording log has no digest for (none asked of a log that records no digest at all). */
+/**
+ * The ended executions a digest-recording log has no digest for. A log records them when its
+ * opening says so, or (older logs) when it holds any; none is asked of a log from before digests.
+ */
 function unarchivedExecutions(witness: StoreWitness, entries: readonly AuditEntry[]): string[] {
   const archived = archivedExecutions(entries);
-  return archived.size === 0 ? [] : witness.endedExecutions.filter((arn) => !archived.has(arn));
+  const recordsDigests = archived.size > 0 || entries.some((entry) => entry.kind === KIND.incidentOpened && entry.body.historyDigests === true);
+  return recordsDigests ? witness.endedExecutions.filter((arn) => !archived.has(arn)) : [];
 }
 
 /** The live processes behind these executions, each named once. */
