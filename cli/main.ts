@@ -40,15 +40,16 @@ try {
   checkRequiredOptionsLast(program);
   await program.parseAsync(process.argv);
 } catch (error) {
+  const pathMessage = pathErrorMessage(error);
   if (error instanceof CommanderError) {
     // --help and --version end here with code 0; everything else commander raises is usage.
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (error instanceof UsageError) {
     process.stderr.write(`${paint.red("error:")} ${error.message}\n`);
     process.exitCode = EXIT.usage;
-  } else if (pathErrorMessage(error) !== undefined) {
+  } else if (pathMessage !== undefined) {
     // A path given (or one under it) that cannot be used is the command line's to correct.
-    process.stderr.write(`${paint.red("error:")} ${pathErrorMessage(error)}\n`);
+    process.stderr.write(`${paint.red("error:")} ${pathMessage}\n`);
     process.exitCode = EXIT.usage;
   } else {
     process.stderr.write(`${paint.red("internal error:")} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

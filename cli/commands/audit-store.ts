@@ -70,14 +70,15 @@ export function logProblems(database: EmbeddedDatabase, incidentId: string, entr
 }
 
 /**
- * What a command that compares store rows with an incident's log says of that log: nothing when it
- * verifies (it is the record a row must agree with), else a warning that it fails verification, so
- * neither the log nor a row agreeing with it is passed off as the record.
+ * What a command that reads an incident's log says of that log: nothing when it verifies (it is the
+ * record a row must agree with), else a warning that it fails verification, so neither what is
+ * shown from it (`shown`: the timeline, what it records) nor a row agreeing with it is passed off
+ * as the record.
  */
-export function logStanding(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[]): { readonly verified: boolean; readonly warning?: string } {
+export function logStanding(database: EmbeddedDatabase, incidentId: string, entries: readonly AuditEntry[], shown = "what it records"): { readonly verified: boolean; readonly warning?: string } {
   const problems = logProblems(database, incidentId, entries);
   if (problems.length === 0) return { verified: true };
-  return { verified: false, warning: `the audit log of ${incidentId} fails verification (${problemPlaces(problems).join("; ")}); what it records is not evidence. Run irflow verify ${incidentId}` };
+  return { verified: false, warning: `the audit log of ${incidentId} fails verification (${problemPlaces(problems).join("; ")}); ${shown} is not evidence. Run irflow verify ${incidentId}` };
 }
 
 /** How a warning about a row the log contradicts ends: the log is the record only when it verifies. */

@@ -38,32 +38,32 @@ An ended execution whose status differs from the end its incident's audit log re
 Exit codes: 0 listed, 1 a status differs from the log, 2 usage error.`,
     )
     .action((options: ExecutionsOptions) => {
-      const { executions, gone, logged, unverified } = listExecutions(options);
+      const { executions, gone, disputed, unverified } = listExecutions(options);
       // A row the incident's audit log contradicts was changed in the store: shown, never passed off as the record.
-      const disputed = executions.filter((e) => logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
-      if (disputed.length > 0) {
+      if (disputed.size > 0) {
         // Named by the first incident whose log fails verification, if any: then neither is the record.
-        const incidentId = [...unverified][0] ?? disputed[0]!.incidentId ?? "<incident>";
-        process.stderr.write(`${paint.red("warning:")} ${disputed.length === 1 ? "1 execution's status differs" : `${disputed.length} executions' statuses differ`} from what its incident's audit log recorded${terminalField(disputeEnding(!unverified.has(incidentId), incidentId, "the run"))}\n`);
+        const incidentId = [...unverified][0] ?? executions.find((e) => disputed.has(e.executionArn))?.incidentId ?? "<incident>";
+        process.stderr.write(`${paint.red("warning:")} ${disputed.size === 1 ? "1 execution's status differs" : `${disputed.size} executions' statuses differ`} from what its incident's audit log recorded${terminalField(disputeEnding(!unverified.has(incidentId), incidentId, "the run"))}\n`);
         process.exitCode = EXIT.problems;
       }
       if (options.json) {
-        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e), ...(gone.has(e.executionArn) ? { runAlive: false } : {}), ...(disputed.includes(e) ? { loggedStatus: logged.get(e.executionArn) } : {}) })))}\n`);
+        process.stdout.write(`${terminalJson(executions.map((e) => ({ ...e, durationMs: durationMs(e), ...(gone.has(e.executionArn) ? { runAlive: false } : {}), ...(disputed.has(e.executionArn) ? { loggedStatus: disputed.get(e.executionArn) } : {}) })))}\n`);
         return;
       }
       if (executions.length === 0) {
         process.stdout.write(`${paint.dim("no executions")}\n`);
         return;
       }
-      for (const line of formatTable(executions, new Date(), gone, new Map(disputed.map((e) => [e.executionArn, logged.get(e.executionArn)!])))) process.stdout.write(`${line}\n`);
+      for (const line of formatTable(executions, new Date(), gone, disputed)) process.stdout.write(`${line}\n`);
     });
 }
 
 /**
- * The executions asked for, those RUNNING whose process is gone (nothing will move them on), and
- * how each ended execution's incident log recorded its end (its phase's end, or its history digest).
+ * The executions asked for, those RUNNING whose process is gone (nothing will move them on), the
+ * ended ones whose status differs from the end their incident's log recorded (its phase's end, or
+ * its history digest), with the logged status, and the incidents of those whose log fails verification.
  */
-function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string>; logged: ReadonlyMap<string, string>; unverified: ReadonlySet<string> } {
+function listExecutions(options: ExecutionsOptions): { executions: ExecutionSummary[]; gone: ReadonlySet<string>; disputed: ReadonlyMap<string, string>; unverified: ReadonlySet<string> } {
   if (options.incident !== undefined) incidentArgument(options.incident, "--incident");
   const database = openExistingStore(options, "read");
   try {
@@ -72,18 +72,27 @@ function listExecutions(options: ExecutionsOptions): { executions: ExecutionSumm
     const liveness = executions.some((e) => e.status === "RUNNING") ? runningExecutionsLiveness(database, filter) : new Map<string, RunLiveness>();
     const gone = new Set([...liveness].filter(([, run]) => run.liveness === "gone").map(([arn]) => arn));
     const log = new SqliteAuditLog(database);
-    const logged = new Map<string, string>();
+    const disputed = new Map<string, string>();
     const unverified = new Set<string>();
-    for (const incidentId of new Set(executions.flatMap((e) => (e.incidentId && e.status !== "RUNNING" ? [e.incidentId] : [])))) {
+    const ended = new Map<string, ExecutionSummary[]>();
+    for (const e of executions) {
+      if (e.incidentId === undefined || e.status === "RUNNING") continue;
+      const rows = ended.get(e.incidentId);
+      if (rows) rows.push(e);
+      else ended.set(e.incidentId, [e]);
+    }
+    for (const [incidentId, rows] of ended) {
       // The record's reading of the log: each phase's end, and each history digest's status.
       const entries = log.entriesNow(incidentId);
       const record = projectRecord(incidentId, entries);
+      const logged = new Map<string, string>();
       for (const { executionArn, status } of [...record.executions, ...record.archives]) if (status !== undefined) logged.set(executionArn, status);
+      const differing = rows.filter((e) => logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
+      for (const e of differing) disputed.set(e.executionArn, logged.get(e.executionArn)!);
       // A log that contradicts a row is the record only if it verifies (asked only then: verifying every log would slow the listing).
-      const contradicts = executions.some((e) => e.incidentId === incidentId && logged.has(e.executionArn) && logged.get(e.executionArn) !== e.status);
-      if (contradicts && !logStanding(database, incidentId, entries).verified) unverified.add(incidentId);
+      if (differing.length > 0 && !logStanding(database, incidentId, entries).verified) unverified.add(incidentId);
     }
-    return { executions, gone, logged, unverified };
+    return { executions, gone, disputed, unverified };
   } finally {
     database.close();
   }

@@ -6,7 +6,7 @@ import { SqliteHistory } from "../../workflows/local/store/sqlite-history.js";
 import { examples } from "../help-examples.js";
 import { EXIT, paint } from "../output.js";
 import { terminalField, terminalJson } from "../terminal-text.js";
-import { logProblems, problemPlaces, withIncidentEntries } from "./audit-store.js";
+import { logStanding, withIncidentEntries } from "./audit-store.js";
 import { storeOptions, type StoreOptions } from "./store-options.js";
 import { orderTimeline, type TimelineEntry, type TimelineEvent } from "./timeline-order.js";
 
@@ -48,10 +48,9 @@ still shown, after a warning), 2 usage error.`,
     .action((incident: string, options: HistoryOptions) =>
       withIncidentEntries(options, incident, (entries, id, database) => {
         // Shown all the same (an investigator needs it), but never passed off as an intact record.
-        const problems = logProblems(database, id, entries);
-        if (problems.length > 0) {
-          const where = problemPlaces(problems).join("; ");
-          process.stderr.write(`${paint.red("warning:")} the audit log of ${id} fails verification (${terminalField(where)}); this timeline is not evidence. Run irflow verify ${id}\n`);
+        const { warning } = logStanding(database, id, entries, "this timeline");
+        if (warning !== undefined) {
+          process.stderr.write(`${paint.red("warning:")} ${terminalField(warning)}\n`);
           process.exitCode = EXIT.problems;
         }
         const lines = timeline(id, entries, new SqliteHistory(database), options.allEvents === true);

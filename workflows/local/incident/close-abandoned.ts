@@ -3,7 +3,7 @@ import { auditEntry, KIND } from "../../../functions/audit/audit-kinds.js";
 import type { IncidentStore } from "../../../functions/detect/incident-store.js";
 import type { EmbeddedDatabase } from "../store/embedded-database.js";
 import { archivedEntry, storedHistoryDigest } from "../store/history-digest.js";
-import { archivedExecutions, endedExecutions } from "../store/log-against-store.js";
+import { endedExecutions, withoutDigest } from "../store/log-against-store.js";
 import { SqliteApprovals } from "../store/sqlite-approvals.js";
 import { SqliteAuditLog } from "../store/sqlite-audit-log.js";
 import { SqliteHistory, type ExecutionSummary } from "../store/sqlite-history.js";
@@ -101,9 +101,8 @@ export async function closeAbandoned(database: EmbeddedDatabase, request: CloseA
   }
   // Every ended execution's history digest, as the run records them: those it aborted here, and any
   // the dead run ended without recording (it died in between).
-  const archived = archivedExecutions(records.log.entriesNow(incidentId));
-  for (const executionArn of endedExecutions(database, incidentId)) {
-    const digest = archived.has(executionArn) ? undefined : storedHistoryDigest(database, executionArn);
+  for (const executionArn of withoutDigest(endedExecutions(database, incidentId), records.log.entriesNow(incidentId))) {
+    const digest = storedHistoryDigest(database, executionArn);
     if (digest) await records.append(incidentId, archivedEntry(executionArn, history.describe(executionArn)?.status ?? "ABORTED", digest, at));
   }
   // An incident the embedded store never held (its log came from elsewhere) has no dedupe key to free.

@@ -117,9 +117,14 @@ export function logAgainstStore(witness: StoreWitness, entries: readonly AuditEn
  * opening says so, or (older logs) when it holds any; none is asked of a log from before digests.
  */
 function unarchivedExecutions(witness: StoreWitness, entries: readonly AuditEntry[]): string[] {
+  const recordsDigests = entries.some((entry) => entry.kind === KIND.executionArchived || (entry.kind === KIND.incidentOpened && entry.body.historyDigests === true));
+  return recordsDigests ? withoutDigest(witness.endedExecutions, entries) : [];
+}
+
+/** Of these executions, those whose history digest the log does not record. */
+export function withoutDigest(executionArns: readonly string[], entries: readonly AuditEntry[]): string[] {
   const archived = archivedExecutions(entries);
-  const recordsDigests = archived.size > 0 || entries.some((entry) => entry.kind === KIND.incidentOpened && entry.body.historyDigests === true);
-  return recordsDigests ? witness.endedExecutions.filter((arn) => !archived.has(arn)) : [];
+  return executionArns.filter((arn) => !archived.has(arn));
 }
 
 /** The live processes behind these executions, each named once. */
@@ -129,7 +134,7 @@ function processes(live: ReadonlyMap<string, RunnerRecord>): string {
 }
 
 /** The executions whose history digest the log records (`execution.archived`). */
-export function archivedExecutions(entries: readonly AuditEntry[]): Set<string> {
+function archivedExecutions(entries: readonly AuditEntry[]): Set<string> {
   return new Set(entries.flatMap((entry) => (entry.kind === KIND.executionArchived && typeof entry.body.executionArn === "string" ? [entry.body.executionArn] : [])));
 }
 
