@@ -198,7 +198,7 @@ function runningOfIncident(history: SqliteHistory, log: SqliteAuditLog, incident
  * What abort is to stop: an execution ARN (what starts with arn: is read as one and refused as one)
  * or an incident id; anything else is refused naming both forms, since either is accepted.
  */
-export function targetArgument(text: string): { arn: string; incident?: undefined } | { arn?: undefined; incident: string } {
+function targetArgument(text: string): { arn: string; incident?: undefined } | { arn?: undefined; incident: string } {
   if (text.startsWith("arn:")) {
     const parsed = ExecutionArn.safeParse(text);
     if (!parsed.success) throw new UsageError(`${text}: ${parsed.error.issues[0]?.message ?? "is not an execution ARN"}`);

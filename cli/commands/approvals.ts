@@ -160,7 +160,7 @@ function pendingAgainstLogs(pending: readonly ApprovalView[], database: Embedded
  * recorded the request with other plan digests or approvers. Undefined when they agree, or when
  * the log has no request yet (it is audited a moment after the row is written).
  */
-export function pendingRowDiffering(approval: ApprovalView, recorded: RecordedApproval | undefined): string | undefined {
+function pendingRowDiffering(approval: ApprovalView, recorded: RecordedApproval | undefined): string | undefined {
   if (recorded === undefined) return undefined;
   const { decision } = recorded;
   if (decision !== undefined) return `recorded it ${decision.decision}${decision.by.length > 0 ? ` by ${decision.by.join(", ")}` : ""} at ${decision.decidedAt}${decision.reason ? `: ${decision.reason}` : ""}`;

@@ -16,7 +16,7 @@ export function checkEventTrigger(runbookId: string, triggers: readonly TriggerR
 }
 
 /** What arrived, in the terms the runbook's triggers filter on. */
-export function describeEvent(event: EventBridgeEvent, triggers: readonly TriggerRule[]): string {
+function describeEvent(event: EventBridgeEvent, triggers: readonly TriggerRule[]): string {
   const detail = event.detail;
   const text = (value: unknown): string => (typeof value === "string" || typeof value === "number" ? terminalField(String(value)) : "(none)");
   const kind = event["detail-type"];

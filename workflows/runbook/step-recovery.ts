@@ -3,7 +3,7 @@ import { closest } from "../diagnostics.js";
 import { StepBlock } from "./schema.js";
 
 export type StepField = keyof typeof StepBlock.shape;
-export const STEP_FIELDS = Object.keys(StepBlock.shape) as StepField[];
+const STEP_FIELDS = Object.keys(StepBlock.shape) as StepField[];
 
 /** What is left of a step block that failed its schema: the fields that passed, and which did not. */
 export interface RecoveredBlock {

@@ -8,7 +8,7 @@ import type { EmbeddedDatabase } from "./embedded-database.js";
  * Where an `execution.archived` entry of a local run says the history is: the embedded store's
  * rows of that execution (on AWS, an S3 object). The prefix tells a verifier to read them there.
  */
-export const LOCAL_HISTORY = "irflow-history:";
+const LOCAL_HISTORY = "irflow-history:";
 
 export const localHistoryLocation = (executionArn: string): string => `${LOCAL_HISTORY}${executionArn}`;
 

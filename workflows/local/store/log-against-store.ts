@@ -39,7 +39,7 @@ export function endedExecutions(database: EmbeddedDatabase, incidentId: string):
     .map((row) => row.execution_arn);
 }
 
-export function storeWitness(database: EmbeddedDatabase, incidentId: string): StoreWitness {
+function storeWitness(database: EmbeddedDatabase, incidentId: string): StoreWitness {
   const incident = database.db.prepare<[string], NonNullable<StoreWitness["incident"]>>("SELECT status, opened_at, closed_at FROM incidents WHERE incident_id = ?").get(incidentId);
   return { ...(incident ? { incident } : {}), endedExecutions: endedExecutions(database, incidentId) };
 }
@@ -143,7 +143,7 @@ function archivedExecutions(entries: readonly AuditEntry[]): Set<string> {
  * may go without a heartbeat and still count as alive. A run owes the first entry or a digest for
  * milliseconds; one that owes it for longer is not writing it.
  */
-export const IN_FLIGHT_MS = MISSED_BEATS * HEARTBEAT_INTERVAL_MS;
+const IN_FLIGHT_MS = MISSED_BEATS * HEARTBEAT_INTERVAL_MS;
 
 /**
  * `logAgainstStore` for one incident, read from the store; what the log lacks counts as in flight
